@@ -1,0 +1,216 @@
+/**
+ * Init or join, decided without a race.
+ *
+ * `kubeadm init` must run at most once per cluster: two inits make two
+ * clusters that share a CA and an API name. The lock is an S3 conditional
+ * write: PutObject with `If-None-Match: *` of the marker
+ * control-plane/cluster-initialized in the secrets bucket. S3 creates the
+ * object only if no object has that key; otherwise it answers 412
+ * PreconditionFailed, and a concurrent create of the same key gets 409
+ * ConditionalRequestConflict, to be retried (S3 User Guide, "How to prevent
+ * object overwrites with conditional writes",
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html;
+ * generally available since 2024-08). `aws s3api put-object --if-none-match`
+ * is the CLI's spelling of that header.
+ *
+ * On each boot, before kubelet is configured:
+ * - /etc/kubernetes/kubelet.conf exists: this instance is already a member
+ *   (a reboot). Nothing to init or join; only the kubeadm-made leaf
+ *   certificates are recreated from the CAs if the tmpfs pki lost them.
+ * - the conditional put succeeds: this slot owns the cluster's one init.
+ *   If init then fails the marker stays: no slot will ever init again on
+ *   its own; the log says what to do.
+ * - 412: the cluster exists (or is being created). Wait until
+ *   https://<api>/readyz answers (anonymous, verified against the cluster
+ *   CA) and `kubeadm join --control-plane`. That covers the second and
+ *   third slot and any replacement instance of any slot, including slot a.
+ *   A replacement whose data volume still holds its stacked etcd member
+ *   rejoins as that member: kubeadm skips MemberAdd when the peer URL (the
+ *   slot's fixed IP) is already a member (util/etcd/etcd.go addMember), the
+ *   preflight DirAvailable check on the non-empty data dir is ignored, and
+ *   the hidden check-etcd phase is skipped because the member it would
+ *   probe is this very slot, still down.
+ * - any other answer (network, permissions): retry with backoff, then fail.
+ *   Never guess: an unknown answer is not permission to init.
+ * - a single control-plane slot has no one to join: its replacement brings
+ *   the same cluster back with `kubeadm init` over the persisted etcd data
+ *   (same CAs, same SA key, same data), or over the external etcd.
+ */
+import { CONTROL_PLANE_UNIT, SECRETS_UNIT, SLOT_UNIT, ETCD_DATA_DIR, KUBEADM_INIT_CONFIG, KUBEADM_JOIN_CONFIG, KUBERNETES_PKI_DIR } from "./paths";
+import { SHELL_COMMON, check, checkPositiveInt, renderUnit, scriptHeader, shAssignments } from "./shell";
+
+export interface ControlPlaneBootstrapOptions {
+    readonly slot: string;
+    readonly region: string;
+    /** The secrets bucket; the marker goes to <bucket>/control-plane/cluster-initialized. */
+    readonly bucket: string;
+    /** KMS key for the marker (the bucket's SSE-KMS key), if the bucket policy demands the header. */
+    readonly kmsKeyId?: string;
+    /** The stable API endpoint, "<name>:6443". */
+    readonly apiEndpoint: string;
+    readonly etcdTopology: "stacked" | "external";
+    readonly controlPlaneCount: 1 | 3 | 5;
+    readonly initConfigPath?: string;
+    readonly joinConfigPath?: string;
+    readonly etcdDataDir?: string;
+    readonly attempts?: number;
+    /** How long to wait for the API before a join: attempts x up to backoffMaxSeconds. */
+    readonly apiWaitAttempts?: number;
+    readonly backoffMaxSeconds?: number;
+}
+
+export const INIT_MARKER_KEY = "control-plane/cluster-initialized";
+
+/** kubeadm's preflight check name for a directory: "DirAvailable-" + path with "/" -> "-". */
+export function dirAvailableCheck(path: string): string {
+    return `DirAvailable-${path.replace(/\//g, "-")}`;
+}
+
+const BODY = String.raw`ROOT="${"$"}{K8S_AWS_ROOT:-}"
+KUBELET_CONF="$ROOT/etc/kubernetes/kubelet.conf"
+
+${SHELL_COMMON}
+
+restore_leaf_certs() {
+  if [ -f "$ROOT$PKI_DIR/apiserver.crt" ]; then return 0; fi
+  log "kubeadm-made certificates are missing from the tmpfs pki: recreating them from the CAs"
+  kubeadm init phase certs all --config "$ROOT$INIT_CONFIG"
+}
+
+put_marker() {
+  if [ -n "$KMS_KEY_ID" ]; then
+    aws --region "$REGION" s3api put-object --bucket "$BUCKET" --key "$MARKER_KEY" --body "$1" \
+      --if-none-match '*' --server-side-encryption aws:kms --ssekms-key-id "$KMS_KEY_ID"
+  else
+    aws --region "$REGION" s3api put-object --bucket "$BUCKET" --key "$MARKER_KEY" --body "$1" --if-none-match '*'
+  fi
+}
+
+# claim_init: 0 = we created the marker (we init), 1 = it already exists.
+claim_init() {
+  _body=$(mktemp)
+  printf '{"slot":"%s","host":"%s","time":"%s"}\n' "$SLOT" "$(hostname)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$_body"
+  _n=1
+  while :; do
+    if _err=$(put_marker "$_body" 2>&1 >/dev/null); then
+      rm -f "$_body"
+      return 0
+    fi
+    case "$_err" in
+      *PreconditionFailed* | *"(412)"*)
+        rm -f "$_body"
+        return 1
+        ;;
+      *ConditionalRequestConflict* | *"(409)"*) log "another slot is creating the marker right now; asking again" ;;
+      *) log "claim attempt $_n/$ATTEMPTS failed: $_err" ;;
+    esac
+    if [ "$_n" -ge "$ATTEMPTS" ]; then
+      rm -f "$_body"
+      die "cannot tell whether s3://$BUCKET/$MARKER_KEY exists; refusing to guess between init and join"
+    fi
+    backoff_sleep "$_n"
+    _n=$((_n + 1))
+  done
+}
+
+wait_for_api() {
+  _n=1
+  until curl -sS --fail --max-time 5 --cacert "$ROOT$PKI_DIR/ca.crt" "https://$API_ENDPOINT/readyz" >/dev/null; do
+    [ "$_n" -ge "$API_ATTEMPTS" ] && die "https://$API_ENDPOINT/readyz did not answer after $_n attempts"
+    log "waiting for https://$API_ENDPOINT/readyz (attempt $_n/$API_ATTEMPTS)"
+    backoff_sleep "$_n"
+    _n=$((_n + 1))
+  done
+}
+
+has_etcd_member() { [ "$ETCD_TOPOLOGY" = stacked ] && [ -d "$ROOT$ETCD_DATA_DIR/member" ]; }
+
+join_cluster() {
+  if has_etcd_member; then
+    log "the data volume holds this slot's etcd member: rejoining as it"
+    kubeadm join --config "$ROOT$JOIN_CONFIG" --ignore-preflight-errors="$DATA_DIR_CHECK" --skip-phases=check-etcd
+  else
+    kubeadm join --config "$ROOT$JOIN_CONFIG"
+  fi
+}
+
+recover_single() {
+  if [ "$ETCD_TOPOLOGY" = external ]; then
+    log "single control-plane slot replaced: restarting the control plane on the external etcd"
+    kubeadm init --config "$ROOT$INIT_CONFIG"
+  elif has_etcd_member; then
+    log "single control-plane slot replaced: restarting the control plane on the persisted etcd data"
+    kubeadm init --config "$ROOT$INIT_CONFIG" --ignore-preflight-errors="$DATA_DIR_CHECK"
+  else
+    die "single control-plane slot without etcd data on its volume: restore a backup (k8s-aws-etcd-restore) first"
+  fi
+}
+
+if [ -f "$KUBELET_CONF" ]; then
+  log "already a member ($KUBELET_CONF exists): no init, no join"
+  restore_leaf_certs
+  exit 0
+fi
+for _f in "$ROOT$INIT_CONFIG" "$ROOT$JOIN_CONFIG" "$ROOT$PKI_DIR/ca.crt"; do
+  [ -f "$_f" ] || die "$_f is missing (the secrets unit should have written it)"
+done
+systemctl enable kubelet.service
+if claim_init; then
+  log "created s3://$BUCKET/$MARKER_KEY: this slot initializes the cluster"
+  kubeadm init --config "$ROOT$INIT_CONFIG" ||
+    die "kubeadm init failed. The marker stays, so no slot will init again by itself. Inspect this node; then either finish by hand, or 'kubeadm reset', empty the etcd data dir, delete s3://$BUCKET/$MARKER_KEY and restart $UNIT_NAME"
+elif [ "$CONTROL_PLANE_COUNT" -eq 1 ]; then
+  recover_single
+else
+  log "s3://$BUCKET/$MARKER_KEY exists: joining the cluster"
+  wait_for_api
+  join_cluster
+fi
+log "done"
+`;
+
+/** The control-plane bootstrap script (install as /usr/local/sbin/k8s-aws-control-plane). */
+export function renderControlPlaneBootstrapScript(o: ControlPlaneBootstrapOptions): string {
+    if (!/^[a-z0-9.-]+:\d+$/.test(o.apiEndpoint)) throw new Error(`apiEndpoint ${o.apiEndpoint} is not <name>:<port>`);
+    const dataDir = check("absPath", "etcdDataDir", o.etcdDataDir ?? ETCD_DATA_DIR);
+    const vars: Array<[string, string]> = [
+        ["SCRIPT_NAME", "k8s-aws-control-plane"],
+        ["UNIT_NAME", CONTROL_PLANE_UNIT],
+        ["SLOT", check("label", "slot", o.slot)],
+        ["REGION", check("region", "region", o.region)],
+        ["BUCKET", check("bucket", "bucket", o.bucket)],
+        ["MARKER_KEY", INIT_MARKER_KEY],
+        ["KMS_KEY_ID", o.kmsKeyId === undefined ? "" : check("kmsKey", "kmsKeyId", o.kmsKeyId)],
+        ["API_ENDPOINT", o.apiEndpoint],
+        ["ETCD_TOPOLOGY", o.etcdTopology],
+        ["CONTROL_PLANE_COUNT", String(o.controlPlaneCount)],
+        ["PKI_DIR", KUBERNETES_PKI_DIR],
+        ["INIT_CONFIG", check("absPath", "initConfigPath", o.initConfigPath ?? KUBEADM_INIT_CONFIG)],
+        ["JOIN_CONFIG", check("absPath", "joinConfigPath", o.joinConfigPath ?? KUBEADM_JOIN_CONFIG)],
+        ["ETCD_DATA_DIR", dataDir],
+        ["DATA_DIR_CHECK", dirAvailableCheck(dataDir)],
+        ["ATTEMPTS", String(checkPositiveInt("attempts", o.attempts ?? 20))],
+        ["API_ATTEMPTS", String(checkPositiveInt("apiWaitAttempts", o.apiWaitAttempts ?? 60))],
+        ["BACKOFF_MAX", String(checkPositiveInt("backoffMaxSeconds", o.backoffMaxSeconds ?? 30))],
+    ];
+    return `${scriptHeader(`Runs kubeadm init (at most once per cluster) or join on control-plane slot ${o.slot}.`)}\n${shAssignments(vars)}\n${BODY}`;
+}
+
+/** k8s-aws-control-plane.service: after the slot and secrets units, once per boot. */
+export function renderControlPlaneBootstrapUnit(scriptPath = "/usr/local/sbin/k8s-aws-control-plane"): string {
+    return renderUnit({
+        Unit: [
+            ["Description", "k8s-aws: kubeadm init or join on this control-plane slot"],
+            ["Requires", `${SLOT_UNIT} ${SECRETS_UNIT}`],
+            ["After", `${SLOT_UNIT} ${SECRETS_UNIT} containerd.service network-online.target`],
+            ["Wants", "network-online.target containerd.service"],
+        ],
+        Service: [
+            ["Type", "oneshot"],
+            ["RemainAfterExit", true],
+            ["ExecStart", check("absPath", "scriptPath", scriptPath)],
+            ["TimeoutStartSec", "45min"],
+        ],
+        Install: [["WantedBy", "multi-user.target"]],
+    });
+}

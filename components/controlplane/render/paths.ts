@@ -1,0 +1,78 @@
+/**
+ * Where things live on a control-plane or etcd slot, and the values that more
+ * than one renderer must agree on. The secrets unit (k8s-aws-secrets.service,
+ * owned by the secrets component) fills the tmpfs directories below; the
+ * renderers here only reference them.
+ */
+
+/** The tmpfs secrets unit; every unit here that needs keys orders after it. Its name is fixed. */
+export const SECRETS_UNIT = "k8s-aws-secrets.service";
+/** The oneshot unit that attaches the slot's ENI and data volume (renderSlotBootstrapUnit). */
+export const SLOT_UNIT = "k8s-aws-slot.service";
+/** The oneshot unit that runs kubeadm init or join (renderControlPlaneBootstrapUnit). */
+export const CONTROL_PLANE_UNIT = "k8s-aws-control-plane.service";
+
+/** kubeadm's certificatesDir; tmpfs, filled by the secrets unit with the CAs and the SA key pair. */
+export const KUBERNETES_PKI_DIR = "/etc/kubernetes/pki";
+/** External etcd members' certificates; tmpfs, filled by the secrets unit. */
+export const ETCD_PKI_DIR = "/etc/etcd/pki";
+
+/**
+ * kubeadm configuration files. They carry the bootstrap token, so they are
+ * secrets: delivered by the secrets unit onto tmpfs, never in user data.
+ */
+export const KUBEADM_INIT_CONFIG = `${KUBERNETES_PKI_DIR}/kubeadm/init.yaml`;
+export const KUBEADM_JOIN_CONFIG = `${KUBERNETES_PKI_DIR}/kubeadm/join.yaml`;
+
+/**
+ * The EncryptionConfiguration (renderEncryptionConfig) holds the key, so it is
+ * a secret too. It sits in the pki directory, which kubeadm already mounts
+ * read-only into kube-apiserver (the "k8s-certs" volume), so no extra volume.
+ */
+export const ENCRYPTION_CONFIG = `${KUBERNETES_PKI_DIR}/encryption-config.yaml`;
+
+/** Non-secret apiserver inputs, written from user data. */
+export const APISERVER_CONFIG_DIR = "/etc/kubernetes/apiserver";
+export const AUTHENTICATION_CONFIG = `${APISERVER_CONFIG_DIR}/authentication-config.yaml`;
+export const AUDIT_POLICY = `${APISERVER_CONFIG_DIR}/audit-policy.yaml`;
+export const AUDIT_LOG_DIR = "/var/log/kubernetes/audit";
+
+/**
+ * The slot's EBS data volume is mounted here, and etcd's data directory is a
+ * subdirectory of it: a fresh ext4 filesystem has lost+found at its root, and
+ * kubeadm's preflight check DirAvailable--<dataDir> fails on a non-empty
+ * directory (cmd/kubeadm/app/preflight/checks.go, DirAvailableCheck on
+ * Etcd.Local.DataDir for init and control-plane join).
+ */
+export const SLOT_DATA_MOUNT = "/var/lib/etcd";
+export const ETCD_DATA_DIR = `${SLOT_DATA_MOUNT}/data`;
+
+export const API_SERVER_PORT = 6443;
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+/** kubeadm's stacked etcd serves /metrics and /health on http://127.0.0.1:2381; the external members do the same. */
+export const ETCD_METRICS_PORT = 2381;
+
+/**
+ * etcd timing for members spread over three zones of one region, shared by
+ * the stacked (kubeadm extraArgs) and external (config file) topologies.
+ *
+ * etcd's tuning guide (https://etcd.io/docs/v3.5/tuning/): the heartbeat
+ * should be around the round trip between members, the election timeout at
+ * least ten times that, and "each request and response may be impacted by
+ * slow disks on both the leader and follower". Cross-zone round trips inside
+ * a region are 1-2 ms, so the network is not what bounds us; what causes
+ * spurious elections on EC2 is the tail of EBS fsync latency and CPU steal
+ * (tens to hundreds of ms). 250 ms / 2500 ms keeps etcd's 1:10 ratio, rides
+ * out those stalls, and still elects a new leader within ~3 s when a zone is
+ * lost, far inside the apiserver's request timeouts.
+ */
+export const ETCD_TUNING = {
+    heartbeatIntervalMs: 250,
+    electionTimeoutMs: 2500,
+    /** etcd 3.6's default; kubeadm sets the same for stacked members. */
+    snapshotCount: 10000,
+    /** 8 GiB: etcd's documented maximum recommended backend quota (default 2 GiB). */
+    quotaBackendBytes: 8 * 1024 * 1024 * 1024,
+} as const;
+export type EtcdTuning = { readonly [K in keyof typeof ETCD_TUNING]: number };

@@ -1,0 +1,3 @@
+export { InstanceRoles, roleSlug } from "./instanceRoles";
+export type { InstanceRolesArgs, InstanceRole } from "./instanceRoles";
+export * from "./policyDocument";

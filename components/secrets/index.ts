@@ -1,0 +1,4 @@
+export { SecretsBucket, objectResourceName } from "./secretsBucket";
+export type { SecretsBucketArgs } from "./secretsBucket";
+export * from "./layout";
+export * from "./policies";

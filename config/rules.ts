@@ -1,0 +1,172 @@
+/**
+ * Rules that relate several configuration fields. Each returns problems
+ * (never throws), so that every mistake in a stack file is reported at once.
+ */
+import { ClusterConfigInput } from "./schema";
+import { ConfigProblem, keyOf } from "./errors";
+import { Cidr, formatCidr, overlaps, parseCidr } from "../lib/cidr";
+import { KNOWN_REGIONS, zonesOf } from "./regions";
+import { MAX_ZONES, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from "../lib/subnetLayout";
+
+type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];
+
+const problem = (path: PropertyKey[], value: unknown, allowed: string): ConfigProblem => ({ key: keyOf(path), value, allowed });
+
+const checkRegion = (_c: ClusterConfigInput, region: string): ConfigProblem[] =>
+    KNOWN_REGIONS.includes(region)
+        ? []
+        : [{ key: "aws:region", value: region, allowed: `one of ${KNOWN_REGIONS.join(", ")}` }];
+
+const checkZones: Check = (c, region) => {
+    const out: ConfigProblem[] = [];
+    const known = zonesOf(region);
+    const az = c.availabilityZones;
+    if (Array.isArray(az)) {
+        az.forEach((zone, i) => {
+            if (known.length > 0 && !known.includes(zone)) {
+                out.push(problem(["availabilityZones", i], zone, `a zone of ${region}: ${known.join(", ")}`));
+            }
+        });
+        const dupes = az.filter((z, i) => az.indexOf(z) !== i);
+        if (dupes.length > 0) out.push(problem(["availabilityZones"], az, "distinct zone names"));
+    } else if (known.length > 0 && az > known.length) {
+        out.push(problem(["availabilityZones"], az, `at most ${known.length} in ${region}`));
+    }
+    const zoneCount = Array.isArray(az) ? az.length : az;
+    if (c.controlPlane.count > zoneCount) {
+        out.push(
+            problem(["controlPlane", "count"], c.controlPlane.count, `at most the number of availability zones (${zoneCount}): each slot needs its own zone`),
+        );
+    }
+    if (c.etcd.topology === "external" && c.etcd.members > zoneCount) {
+        out.push(problem(["etcd", "members"], c.etcd.members, `at most the number of availability zones (${zoneCount})`));
+    }
+    return out;
+};
+
+/** Parses every CIDR field; reports the unparseable ones. */
+function parsedCidrs(c: ClusterConfigInput): { problems: ConfigProblem[]; vpc?: Cidr; pod?: Cidr; service?: Cidr } {
+    const problems: ConfigProblem[] = [];
+    const parse = (path: PropertyKey[], text: string) => {
+        const parsed = parseCidr(text);
+        if (!parsed) problems.push(problem(path, text, "a valid IPv4 CIDR with no host bits set, such as 10.0.0.0/16"));
+        return parsed;
+    };
+    const vpc = parse(["network", "vpcCidr"], c.network.vpcCidr);
+    const pod = parse(["podCidr"], c.podCidr);
+    const service = parse(["serviceCidr"], c.serviceCidr);
+    c.adminCidrs.forEach((a, i) => parse(["adminCidrs", i], a));
+    return { problems, vpc, pod, service };
+}
+
+const checkCidrs: Check = (c) => {
+    const { problems, vpc, pod, service } = parsedCidrs(c);
+    if (vpc && c.network.mode === "new" && (vpc.prefix < MIN_VPC_PREFIX || vpc.prefix > MAX_VPC_PREFIX)) {
+        problems.push(
+            problem(["network", "vpcCidr"], c.network.vpcCidr, `a /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX}: smaller cannot hold ${MAX_ZONES} zones' public and private subnets (each at least /28)`),
+        );
+    }
+    if (pod && vpc && overlaps(pod, vpc)) {
+        problems.push(problem(["podCidr"], c.podCidr, `a range that does not overlap the VPC ${formatCidr(vpc)}`));
+    }
+    if (service && vpc && overlaps(service, vpc)) {
+        problems.push(problem(["serviceCidr"], c.serviceCidr, `a range that does not overlap the VPC ${formatCidr(vpc)}`));
+    }
+    if (pod && service && overlaps(pod, service)) {
+        problems.push(problem(["serviceCidr"], c.serviceCidr, `a range that does not overlap podCidr ${c.podCidr}`));
+    }
+    if (pod && pod.prefix > 20) {
+        problems.push(problem(["podCidr"], c.podCidr, "a /20 or larger (Calico hands out /26 blocks per node)"));
+    }
+    if (service && (service.prefix < 12 || service.prefix > 24)) {
+        problems.push(problem(["serviceCidr"], c.serviceCidr, "a /12 to /24 (kube-apiserver's limit)"));
+    }
+    return problems;
+};
+
+const checkExistingVpc: Check = (c) => {
+    if (c.network.mode !== "existing") return [];
+    const out: ConfigProblem[] = [];
+    const subnets = c.network.subnets;
+    if (Array.isArray(c.availabilityZones)) {
+        for (const zone of c.availabilityZones) {
+            if (!subnets[zone]) {
+                out.push(problem(["network", "subnets", zone], undefined, `public and private subnet ids for every zone in availabilityZones`));
+            }
+        }
+        for (const zone of Object.keys(subnets)) {
+            if (!c.availabilityZones.includes(zone)) {
+                out.push(problem(["network", "subnets", zone], subnets[zone], `only zones listed in availabilityZones (${c.availabilityZones.join(", ")})`));
+            }
+        }
+    } else {
+        out.push(problem(["availabilityZones"], c.availabilityZones, "explicit zone names when network.mode is existing (the subnets are per zone)"));
+    }
+    const ids = Object.values(subnets).flatMap((s) => [s.public, s.private]);
+    const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+    if (dupes.length > 0) out.push(problem(["network", "subnets"], dupes, "a distinct subnet id per zone and tier"));
+    return out;
+};
+
+const checkControlPlane: Check = (c) => {
+    const out: ConfigProblem[] = [];
+    if (c.controlPlane.endpoint === "elasticIp" && c.controlPlane.count !== 1) {
+        out.push(problem(["controlPlane", "endpoint"], "elasticIp", "loadBalancer when controlPlane.count is more than 1"));
+    }
+    if (c.controlPlane.endpoint === "elasticIp" && c.controlPlane.apiAccess === "internal") {
+        out.push(problem(["controlPlane", "apiAccess"], "internal", "public with an elasticIp endpoint (an Elastic IP is public)"));
+    }
+    const schedulable = c.controlPlane.schedulable ?? c.controlPlane.count === 1;
+    if (!schedulable && c.nodePools.length === 0) {
+        out.push(problem(["nodePools"], [], "at least one node pool, or controlPlane.schedulable: true (nothing could run workloads)"));
+    }
+    return out;
+};
+
+const checkNodePools: Check = (c) => {
+    const out: ConfigProblem[] = [];
+    const names = c.nodePools.map((p) => p.name);
+    c.nodePools.forEach((pool, i) => {
+        if (names.indexOf(pool.name) !== i) out.push(problem(["nodePools", i, "name"], pool.name, "a name no other pool uses"));
+        if (pool.min > pool.max) out.push(problem(["nodePools", i, "min"], pool.min, `at most max (${pool.max})`));
+        if (pool.desired < pool.min || pool.desired > pool.max) {
+            out.push(problem(["nodePools", i, "desired"], pool.desired, `between min (${pool.min}) and max (${pool.max})`));
+        }
+        if (pool.spotPercentage > 0 && pool.instanceTypes.length < 2) {
+            out.push(problem(["nodePools", i, "instanceTypes"], pool.instanceTypes, "at least two instance types when spotPercentage > 0 (spot capacity needs choices)"));
+        }
+        const archs = new Set(pool.instanceTypes.map(architectureOf));
+        if (archs.size > 1) out.push(problem(["nodePools", i, "instanceTypes"], pool.instanceTypes, "instance types of one CPU architecture (one AMI per pool)"));
+    });
+    return out;
+};
+
+/** Graviton families carry a `g` after the generation digit (t4g, m7g, c7gn, r8gd). */
+export function architectureOf(instanceType: string): "arm64" | "x86_64" {
+    const family = instanceType.split(".")[0];
+    return /^[a-z]+\d+g[a-z]*$/.test(family) ? "arm64" : "x86_64";
+}
+
+const checkDns: Check = (c) => {
+    if (c.addons.externalDns && !c.dns) {
+        return [problem(["addons", "externalDns"], true, "false, or set dns.zoneName and dns.zoneId (external-dns needs a zone)")];
+    }
+    return [];
+};
+
+const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkExistingVpc, checkControlPlane, checkNodePools, checkDns];
+
+/**
+ * Runs every rule. `tolerant` is for a configuration with malformed fields
+ * (already reported): a rule that throws on one is skipped.
+ */
+export function crossFieldProblems(c: ClusterConfigInput, region: string, opts: { tolerant?: boolean } = {}): ConfigProblem[] {
+    return CHECKS.flatMap((check) => {
+        if (!opts.tolerant) return check(c, region);
+        try {
+            return check(c, region);
+        } catch {
+            return [];
+        }
+    });
+}

@@ -1,0 +1,173 @@
+/**
+ * The shape of a stack's cluster configuration (`k8s-aws:cluster` in
+ * `stacks/Pulumi.<stack>.yaml`), as a zod schema: field types, ranges,
+ * defaults and descriptions live here, and the README's configuration
+ * reference is generated from it. Rules that relate several fields
+ * (CIDR overlap, pool sizes, zone counts) are in `rules.ts`.
+ */
+import { z } from "zod";
+import { SUPPORTED_KUBERNETES_MINORS, DEFAULT_KUBERNETES_MINOR } from "./versions";
+
+/** RFC 1123 label, short enough that `<name>-api` and other derived names stay within AWS limits (NLB names: 32). */
+export const CLUSTER_NAME_RE = /^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/;
+const POOL_NAME_RE = /^[a-z]([a-z0-9-]{0,14}[a-z0-9])?$/;
+/** EC2 instance type, e.g. t3.medium, m7i.2xlarge, c7gn.16xlarge, u-6tb1.metal. */
+const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$/;
+const CIDR_TEXT_RE = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
+/** A DNS name with at least two labels, no trailing dot. */
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const VPC_ID_RE = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SUBNET_ID_RE = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const ZONE_ID_RE = /^Z[A-Z0-9]{1,32}$/;
+const LABEL_KEY_RE = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE_RE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+const cidr = (what: string) =>
+    z.string().regex(CIDR_TEXT_RE, { message: `an IPv4 CIDR such as 10.0.0.0/16 (${what})` });
+
+const instanceType = z
+    .string()
+    .regex(INSTANCE_TYPE_RE, { message: "an EC2 instance type such as t3.medium or m7i.large" });
+
+const taint = z.strictObject({
+    key: z.string().regex(LABEL_KEY_RE, { message: "a Kubernetes label-style key" }),
+    value: z.string().regex(LABEL_VALUE_RE, { message: "a Kubernetes label-style value (may be empty)" }).default(""),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+});
+
+export const nodePoolSchema = z.strictObject({
+    name: z.string().regex(POOL_NAME_RE, {
+        message: "a DNS label of 1-16 characters: lowercase letters, digits and '-', starting with a letter",
+    }),
+    instanceTypes: z.array(instanceType).min(1).describe("EC2 instance types; more than one enables mixed instances"),
+    min: z.number().int().min(0).max(1000),
+    desired: z.number().int().min(0).max(1000),
+    max: z.number().int().min(1).max(1000),
+    labels: z
+        .record(z.string().regex(LABEL_KEY_RE, { message: "a Kubernetes label key" }), z.string().regex(LABEL_VALUE_RE))
+        .default({}),
+    taints: z.array(taint).default([]),
+    rootVolumeSizeGiB: z.number().int().min(20).max(16384).default(50).describe("encrypted gp3 root volume"),
+    spotPercentage: z
+        .number()
+        .int()
+        .min(0)
+        .max(100)
+        .default(0)
+        .describe("share of capacity above the on-demand base that runs on spot instances"),
+    onDemandBase: z.number().int().min(0).default(0).describe("instances that always run on demand"),
+    minHealthyPercentage: z
+        .number()
+        .int()
+        .min(0)
+        .max(100)
+        .default(90)
+        .describe("instance refresh keeps at least this share of the pool healthy while rolling"),
+});
+
+const newVpcSchema = z.strictObject({
+    mode: z.literal("new"),
+    vpcCidr: cidr("the VPC's address range, /16 to /22").default("10.0.0.0/16"),
+    natGateways: z
+        .enum(["none", "single", "perAz"])
+        .default("perAz")
+        .describe("none: instances run in public subnets (dev); single: one NAT for all AZs; perAz: one per AZ (HA)"),
+});
+
+const existingVpcSchema = z.strictObject({
+    mode: z.literal("existing"),
+    vpcId: z.string().regex(VPC_ID_RE, { message: "a VPC id such as vpc-0a1b2c3d4e5f60718" }),
+    vpcCidr: cidr("the existing VPC's primary CIDR, used to check pod/service ranges"),
+    subnets: z
+        .record(
+            z.string(),
+            z.strictObject({
+                public: z.string().regex(SUBNET_ID_RE, { message: "a subnet id such as subnet-0a1b2c3d4e5f60718" }),
+                private: z.string().regex(SUBNET_ID_RE, { message: "a subnet id such as subnet-0a1b2c3d4e5f60718" }),
+            }),
+        )
+        .describe("per availability zone, the existing public and private subnet ids"),
+    privateSubnetsHaveNat: z
+        .boolean()
+        .default(true)
+        .describe("whether the private subnets already route to a NAT; if false, instances run in the public subnets"),
+});
+
+export const networkSchema = z.discriminatedUnion("mode", [newVpcSchema, existingVpcSchema]);
+
+export const clusterConfigSchema = z.strictObject({
+    name: z.string().regex(CLUSTER_NAME_RE, {
+        message: "a DNS label of 1-20 characters: lowercase letters, digits and '-', starting with a letter",
+    }),
+    kubernetesVersion: z
+        .enum(SUPPORTED_KUBERNETES_MINORS as [string, ...string[]])
+        .default(DEFAULT_KUBERNETES_MINOR)
+        .describe("Kubernetes minor; the patch release is pinned in config/versions.ts"),
+    availabilityZones: z
+        .union([z.number().int().min(1).max(6), z.array(z.string()).min(1).max(6)])
+        .default(3)
+        .describe("a count (the first N zones the account sees) or explicit zone names"),
+    network: networkSchema.prefault({ mode: "new" }),
+    podCidr: cidr("the pod network").default("100.64.0.0/16"),
+    serviceCidr: cidr("the service network").default("10.96.0.0/12"),
+    adminCidrs: z.array(cidr("who may reach the API")).min(1).describe("CIDRs allowed to reach the Kubernetes API"),
+    controlPlane: z
+        .strictObject({
+            count: z
+                .union([z.literal(1), z.literal(3), z.literal(5)], { message: "1, 3 or 5 (an odd count keeps etcd quorum)" })
+                .default(3),
+            instanceType: instanceType.default("m7i.large"),
+            schedulable: z.boolean().optional().describe("let workloads run on control-plane nodes; default: true with one slot"),
+            endpoint: z
+                .enum(["loadBalancer", "elasticIp"])
+                .default("loadBalancer")
+                .describe("elasticIp is allowed with one control-plane slot only"),
+            loadBalancerType: z.enum(["network", "classic"]).default("network"),
+            apiAccess: z.enum(["public", "internal"]).default("public"),
+            volumeSizeGiB: z.number().int().min(10).max(1000).default(20).describe("per-slot etcd data volume (gp3)"),
+        })
+        .prefault({}),
+    etcd: z
+        .strictObject({
+            topology: z.enum(["stacked", "external"]).default("stacked"),
+            members: z
+                .union([z.literal(3), z.literal(5)], { message: "3 or 5 external etcd members" })
+                .default(3),
+            instanceType: instanceType.default("m7i.large"),
+            volumeSizeGiB: z.number().int().min(10).max(1000).default(20),
+        })
+        .prefault({}),
+    nodePools: z.array(nodePoolSchema).default([]),
+    dns: z
+        .strictObject({
+            zoneName: z.string().regex(DOMAIN_RE, { message: "a DNS zone name such as example.com (no trailing dot)" }),
+            zoneId: z.string().regex(ZONE_ID_RE, { message: "a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ" }),
+        })
+        .optional()
+        .describe("Route53 zone for api.<cluster>.<zone> and external-dns"),
+    addons: z
+        .strictObject({
+            calico: z.boolean().default(true),
+            kube2iam: z.boolean().default(true),
+            externalDns: z.boolean().default(true),
+            awsCloudController: z.boolean().default(true),
+            ebsCsi: z.boolean().default(true),
+            clusterAutoscaler: z.boolean().default(true),
+            metricsServer: z.boolean().default(true),
+        })
+        .prefault({}),
+    pki: z
+        .strictObject({
+            algorithm: z.enum(["ECDSA", "RSA"]).default("ECDSA").describe("ECDSA uses P-256"),
+            rsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(2048),
+            caValidityHours: z.number().int().min(24).max(876000).default(87600),
+            leafValidityHours: z.number().int().min(1).max(87600).default(8760),
+        })
+        .prefault({}),
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe("extra tags on every AWS resource"),
+});
+
+/** The validated configuration as written (defaults applied), before zones are resolved. */
+export type ClusterConfigInput = z.infer<typeof clusterConfigSchema>;
+export type NodePoolConfig = z.infer<typeof nodePoolSchema>;
+export type NetworkConfig = z.infer<typeof networkSchema>;

@@ -1,0 +1,86 @@
+/**
+ * S3 buckets with their separate configuration resources (ownership
+ * controls, public access block, encryption, versioning, policy, ACL), which
+ * reference the bucket by name. Stack policies use this to judge a bucket as
+ * a whole: a setting that is missing is as much a finding as a wrong one.
+ */
+import type { PolicyResource, PolicyConfigSchema } from "@pulumi/policy";
+import { Props, str, isRecord } from "./resources";
+
+export const BUCKET_TYPES = new Set(["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]);
+
+const SUB_TYPES = {
+    ownership: ["aws:s3/bucketOwnershipControls:BucketOwnershipControls"],
+    publicAccessBlock: ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
+    encryption: [
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    ],
+    versioning: ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"],
+    policy: ["aws:s3/bucketPolicy:BucketPolicy"],
+    acl: ["aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"],
+} as const;
+
+export type SubKind = keyof typeof SUB_TYPES;
+
+export interface BucketView {
+    readonly urn: string;
+    readonly name: string;
+    readonly props: Props;
+    /** Each configuration resource that belongs to the bucket, by kind. */
+    readonly subs: Record<SubKind, Props[]>;
+}
+
+/** The config every bucket policy shares: which buckets hold secrets or backups. */
+export const sensitiveBucketSchema: PolicyConfigSchema = {
+    properties: {
+        sensitiveBucketPattern: {
+            type: "string",
+            default: "secret|pki|backup|etcd|state",
+            description: "Case-insensitive regular expression; a bucket whose logical name, bucket or bucketPrefix matches holds secrets or backups.",
+        },
+    },
+};
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Whether a configuration resource's `bucket` value names this bucket: its
+ * physical name (`bucket` or, live, `id`), the name Pulumi auto-names it
+ * (`<logical>-<7 hex>`), its bucketPrefix, or the bucket being its parent.
+ */
+function belongsTo(bucket: PolicyResource, sub: PolicyResource): boolean {
+    const ref = str(sub.props.bucket);
+    if (sub.parent?.urn === bucket.urn) return true;
+    if (ref === undefined) return false;
+    const physical = str(bucket.props.bucket) ?? str(bucket.props.id);
+    if (physical !== undefined) return ref === physical;
+    const prefix = str(bucket.props.bucketPrefix);
+    if (prefix !== undefined) return ref.startsWith(prefix);
+    return new RegExp(`^${escape(bucket.name.toLowerCase())}-[0-9a-f]{7}$`).test(ref);
+}
+
+export function isSensitive(r: PolicyResource, pattern: string): boolean {
+    const re = new RegExp(pattern, "i");
+    return [r.name, str(r.props.bucket), str(r.props.bucketPrefix)].some((n) => n !== undefined && re.test(n));
+}
+
+/** Every bucket whose name matches the pattern, with its configuration resources. */
+export function sensitiveBuckets(resources: PolicyResource[], pattern: string): BucketView[] {
+    return resources
+        .filter((r) => BUCKET_TYPES.has(r.type) && isSensitive(r, pattern))
+        .map((b) => {
+            const subs = {} as Record<SubKind, Props[]>;
+            for (const [kind, types] of Object.entries(SUB_TYPES) as [SubKind, readonly string[]][]) {
+                subs[kind] = resources.filter((r) => types.includes(r.type) && belongsTo(b, r)).map((r) => r.props);
+            }
+            return { urn: b.urn, name: str(b.props.bucket) ?? b.name, props: b.props, subs };
+        });
+}
+
+/** Bucket policy documents that apply to a bucket: BucketPolicy resources and the bucket's own `policy`. */
+export function policyDocuments(b: BucketView): unknown[] {
+    const docs: unknown[] = b.subs.policy.map((p) => p.policy);
+    if (b.props.policy !== undefined && (typeof b.props.policy === "string" || isRecord(b.props.policy))) docs.push(b.props.policy);
+    return docs;
+}

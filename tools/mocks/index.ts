@@ -1,0 +1,157 @@
+/**
+ * Runs the Pulumi program against mocked providers and records what it
+ * registers: type, name, parent, URN and the inputs as the program passed them
+ * (secrets kept as `Secret` markers). Used by the offline render and by the
+ * tests, so both see exactly what `pulumi up` would send to the engine.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { MockContext, ProviderMock } from "./types";
+import { awsMock } from "./aws";
+import { tlsMock } from "./tls";
+import { randomMock } from "./random";
+
+export { MockContext } from "./types";
+
+/** A secret value as the program declared it; printed as "[secret]" in plans. */
+export class Secret {
+    constructor(readonly value: unknown) {}
+    toJSON(): string {
+        return "[secret]";
+    }
+}
+
+export interface RecordedResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly parent: string | null;
+    readonly custom: boolean;
+    readonly id: string | null;
+    /** Inputs with Outputs resolved; secret values are `Secret` instances. */
+    readonly inputs: Record<string, unknown>;
+}
+
+export interface MockRun {
+    readonly resources: RecordedResource[];
+    /** Registration failures (a mock rejected a resource, a duplicate URN). */
+    readonly errors: Error[];
+}
+
+export interface MockOptions {
+    readonly project: string;
+    readonly stack: string;
+    readonly preview: boolean;
+    /** Flat Pulumi config, e.g. { "aws:region": "eu-west-1", "k8s-aws:cluster": "{...}" }. */
+    readonly config: Record<string, string>;
+    readonly ctx: MockContext;
+}
+
+/** `waitForRPCs` is internal to the SDK (not in its typings) but is what `pulumi up` awaits before exiting. */
+const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+/** Waits until every registration and RPC the program started has completed. */
+export function settle(): Promise<void> {
+    return settings.waitForRPCs();
+}
+
+const PROVIDERS: ProviderMock[] = [awsMock, tlsMock, randomMock];
+
+const isRpcSecret = (v: unknown): v is { value: unknown } =>
+    typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+
+/** Turns the runtime's secret wrappers into `Secret` markers, recursively. */
+export function markSecrets(value: unknown): unknown {
+    if (isRpcSecret(value)) return new Secret(unwrapSecrets(value.value));
+    if (Array.isArray(value)) return value.map(markSecrets);
+    if (value && typeof value === "object" && value.constructor === Object) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markSecrets(v)]));
+    }
+    return value;
+}
+
+/** Plain values with every secret unwrapped (runtime wrappers and `Secret` markers alike). */
+export function unwrapSecrets(value: unknown): any {
+    if (value instanceof Secret) return unwrapSecrets(value.value);
+    if (isRpcSecret(value)) return unwrapSecrets(value.value);
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value && typeof value === "object" && value.constructor === Object) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
+const asSecret = (value: unknown) => ({ [rpc.specialSigKey]: rpc.specialSecretSig, value });
+
+function lookup<T>(kind: "resources" | "calls", token: string): T | undefined {
+    for (const p of PROVIDERS) {
+        const found = (p[kind] as Record<string, T>)[token];
+        if (found) return found;
+    }
+    return undefined;
+}
+
+/**
+ * Installs the mocks and config for one run. Resources whose type no mock
+ * knows fail the run: an unmocked resource would otherwise pass unchecked.
+ */
+export async function installMocks(opts: MockOptions): Promise<MockRun> {
+    const run: MockRun = { resources: [], errors: [] };
+    const mocks: pulumi.runtime.Mocks = {
+        newResource: async (args) => {
+            const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
+            if (!args.custom) return { id: undefined, state: {} };
+            if (args.type.startsWith("pulumi:providers:")) return { id: `${args.name}_id`, state: inputs };
+            const mock = lookup<ProviderMock["resources"][string]>("resources", args.type);
+            if (!mock) throw new Error(`no mock for resource type ${args.type} (${args.name}); add one under tools/mocks/`);
+            const result = await mock({ type: args.type, name: args.name, inputs }, opts.ctx);
+            // Secretness flows from inputs to the same-named outputs (as the engine does) and from the provider's schema.
+            const secretProps = new Set([
+                ...Object.keys(args.inputs).filter((k) => isRpcSecret(args.inputs[k])),
+                ...PROVIDERS.flatMap((p) => p.secretOutputs[args.type] ?? []),
+            ]);
+            const state = Object.fromEntries(
+                Object.entries(result.state).map(([k, v]) => [k, secretProps.has(k) && v !== undefined ? asSecret(v) : v]),
+            );
+            return { id: result.id, state };
+        },
+        call: async (args) => {
+            const mock = lookup<ProviderMock["calls"][string]>("calls", args.token);
+            if (!mock) throw new Error(`no mock for function ${args.token}; add one under tools/mocks/`);
+            return mock(unwrapSecrets(args.inputs), opts.ctx);
+        },
+    };
+    pulumi.runtime.setAllConfig(opts.config);
+    await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, opts.preview);
+    recordRegistrations(run);
+    return run;
+}
+
+/** Wraps the mock monitor to capture each registration's parent, URN and inputs, and reject duplicate URNs. */
+function recordRegistrations(run: MockRun): void {
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    const seen = new Set<string>();
+    monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
+        const type: string = req.getType();
+        const name: string = req.getName();
+        const parent: string = req.getParent();
+        const urn = monitor.newUrn(parent, type, name) as string;
+        if (seen.has(urn)) {
+            const err = new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`);
+            run.errors.push(err);
+            callback(err, undefined);
+            return;
+        }
+        seen.add(urn);
+        const inputs = markSecrets(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>;
+        register(req, (err: any, resp: any) => {
+            if (err) {
+                run.errors.push(err instanceof Error ? err : new Error(String(err)));
+            } else {
+                run.resources.push({ urn, type, name, parent: parent || null, custom: req.getCustom(), id: resp.getId() || null, inputs });
+            }
+            callback(err, resp);
+        });
+    };
+}

@@ -1,0 +1,61 @@
+/**
+ * The offline render: run the program for a stack under the mocks, write the
+ * contract's files (plan.json, policy-report.json, userdata/, manifests/),
+ * and run the policy pack over the plan.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { readStackFile, readStackFileAt, PROJECT_ROOT } from "./stackFile";
+import { runStack, RunOptions } from "./run";
+import { buildPlan, userDataFiles, manifestFiles, policyDocumentFiles, Plan } from "./plan";
+import { runPolicies, PolicyReport } from "../../policies/offline";
+
+export interface RenderOptions extends RunOptions {
+    readonly stack: string;
+    /** Read the stack file from this path instead of stacks/Pulumi.<stack>.yaml. */
+    readonly stackFile?: string;
+    /** Output folder; replaced on each run. Default out/<stack>. */
+    readonly outDir?: string;
+    /** Policy pack config (the JSON `pulumi preview --policy-pack-config` takes). Default: policies/config/<stack>.json when present. */
+    readonly policyConfigFile?: string;
+}
+
+export interface RenderResult {
+    readonly outDir: string;
+    readonly plan: Plan;
+    readonly report: PolicyReport;
+    readonly files: string[];
+}
+
+export function defaultPolicyConfigFile(stack: string): string | undefined {
+    const file = path.join(PROJECT_ROOT, "policies", "config", `${stack}.json`);
+    return fs.existsSync(file) ? file : undefined;
+}
+
+export async function render(opts: RenderOptions): Promise<RenderResult> {
+    const stackFile = opts.stackFile ? readStackFileAt(opts.stackFile) : readStackFile(opts.stack);
+    const run = await runStack(stackFile, { seed: opts.seed ?? `${stackFile.project}/${stackFile.stack}`, now: opts.now, preview: opts.preview });
+    const plan = buildPlan(run);
+    const configFile = opts.policyConfigFile ?? defaultPolicyConfigFile(opts.stack);
+    const policyConfig = configFile ? JSON.parse(fs.readFileSync(configFile, "utf8")) : undefined;
+    const report = runPolicies(plan, policyConfig);
+
+    const outDir = path.resolve(opts.outDir ?? path.join(PROJECT_ROOT, "out", opts.stack));
+    fs.rmSync(outDir, { recursive: true, force: true });
+    const files: string[] = [];
+    const write = (rel: string, text: string) => {
+        const file = path.join(outDir, rel);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, text);
+        files.push(rel);
+    };
+    write("plan.json", `${JSON.stringify(plan, null, 2)}\n`);
+    write("policy-report.json", `${JSON.stringify(report, null, 2)}\n`);
+    fs.mkdirSync(path.join(outDir, "userdata"), { recursive: true });
+    fs.mkdirSync(path.join(outDir, "manifests"), { recursive: true });
+    for (const [name, text] of userDataFiles(run.resources)) write(path.join("userdata", `${name}.yaml`), text);
+    for (const [name, text] of manifestFiles(run.resources)) write(path.join("manifests", `${name}.yaml`), text);
+    // Not in the contract's list (which allows additions): policy documents as files, for review.
+    for (const [name, text] of policyDocumentFiles(run.resources)) write(path.join("iam", `${name}.json`), text);
+    return { outDir, plan, report, files };
+}

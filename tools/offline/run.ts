@@ -1,0 +1,59 @@
+/**
+ * Runs the real program (`program.ts`, the same `main` that `pulumi up` runs)
+ * under the mock runtime and returns what it registered and exported.
+ */
+import { installMocks, RecordedResource, MockContext, settle } from "../mocks";
+import { StackFile } from "./stackFile";
+import { resolveValue } from "./outputs";
+
+/** The account the mocked AWS answers as (AWS documentation's example account). */
+export const MOCK_ACCOUNT_ID = "123456789012";
+
+export interface RunOptions {
+    /** Seed for every random choice (keys, ids, random values); undefined = fresh randomness. */
+    readonly seed?: string;
+    /** The clock for certificates and timestamps. */
+    readonly now?: Date;
+    /** Run as a preview (`pulumi preview`) rather than an update. Default true: the render is a dry-run. */
+    readonly preview?: boolean;
+}
+
+export interface ProgramRun {
+    readonly project: string;
+    readonly stack: string;
+    readonly resources: RecordedResource[];
+    /** Stack outputs, secrets as `Secret` markers. */
+    readonly outputs: Record<string, unknown>;
+}
+
+export class RegistrationError extends Error {
+    constructor(readonly errors: Error[]) {
+        super(`the program failed to register ${errors.length} resource(s):\n${errors.map((e) => `  ${e.message}`).join("\n")}`);
+    }
+}
+
+export function mockContext(stack: StackFile, opts: RunOptions): MockContext {
+    return {
+        seed: opts.seed,
+        now: opts.now ?? new Date(),
+        region: stack.config["aws:region"] ?? "us-east-1",
+        accountId: MOCK_ACCOUNT_ID,
+        partition: "aws",
+    };
+}
+
+export async function runStack(stack: StackFile, opts: RunOptions = {}): Promise<ProgramRun> {
+    const run = await installMocks({
+        project: stack.project,
+        stack: stack.stack,
+        preview: opts.preview ?? true,
+        config: stack.config,
+        ctx: mockContext(stack, opts),
+    });
+    // Imported after the mocks are installed, as `pulumi up` loads it after connecting to the engine.
+    const { main } = await import("../../program");
+    const outputs = (await resolveValue(await main())) as Record<string, unknown>;
+    await settle();
+    if (run.errors.length > 0) throw new RegistrationError(run.errors);
+    return { project: stack.project, stack: stack.stack, resources: run.resources, outputs };
+}
