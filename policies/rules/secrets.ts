@@ -102,7 +102,9 @@ const outputsSchema: PolicyConfigSchema = {
         ignoreOutputs: {
             type: "array",
             items: { type: "string" },
-            default: [],
+            // The program exports the admin kubeconfig as a Pulumi secret by design (its tests prove the
+            // secretness); a live preview would show it to this policy in plain text.
+            default: ["kubeconfig"],
             description:
                 "Stack outputs not to scan. The offline render sees secret outputs as \"[secret]\"; a live `pulumi preview` shows " +
                 "policies their plain values, so list secret outputs that hold credentials by design (e.g. an admin kubeconfig).",

@@ -41,7 +41,7 @@ describe("offline runner", () => {
         assert.deepStrictEqual(r.summary, { policies: 1, resources: 1, mandatory: 1, advisory: 0 });
     });
     it("reports stack-level violations without a resource against the root stack", () => {
-        const r = runPolicies(plan([], { kubeconfig: "client-key-data: abc" }), {}, allPolicies);
+        const r = runPolicies(plan([], { adminConfig: "client-key-data: abc" }), {}, allPolicies);
         assert.deepStrictEqual(r.violations.map((v) => v.urn), ["urn:pulumi:test::k8s-aws::pulumi:pulumi:Stack::k8s-aws-test"]);
     });
     it("does not let a policy change the plan", () => {

@@ -89,11 +89,12 @@ describe("no-key-material-in-stack-outputs", () => {
     const check = (out: Record<string, unknown>, config: Record<string, unknown> = {}) => checkStack(noKeyMaterialInStackOutputs, [], config, out);
 
     it("accepts plain outputs and a secret kubeconfig", () => expectNone(check(outputs)));
-    it("rejects a plain kubeconfig", () => expectViolation(check({ ...outputs, kubeconfig: KUBECONFIG }), /stack output kubeconfig contains a kubeconfig with credentials/));
+    it("rejects a plain kubeconfig under another name", () => expectViolation(check({ ...outputs, adminConfig: KUBECONFIG }), /stack output adminConfig contains a kubeconfig with credentials/));
+    it("skips the program's own secret kubeconfig output by default", () => expectNone(check({ ...outputs, kubeconfig: KUBECONFIG })));
     it("rejects a kubeconfig object with client-key-data", () => expectViolation(check({ ...outputs, admin: { kind: "Config", users: [{ user: { "client-key-data": "LS0t" } }] } }), /stack output admin\.users\[0\]\.user\.client-key-data contains a kubeconfig/));
     it("accepts a kubeconfig object whose key is redacted", () => expectNone(check({ ...outputs, admin: { kind: "Config", users: [{ user: { "client-key-data": "[secret]" } }] } })));
     it("rejects a private key nested in an output", () => expectViolation(check({ ...outputs, pki: { ca: { key: PEM } } }), /stack output pki\.ca\.key contains a PEM private key/));
-    it("honours ignoreOutputs", () => expectNone(check({ ...outputs, kubeconfig: KUBECONFIG }, { ignoreOutputs: ["kubeconfig"] })));
+    it("honours ignoreOutputs", () => expectNone(check({ ...outputs, adminConfig: KUBECONFIG }, { ignoreOutputs: ["adminConfig"] })));
 });
 
 describe("imdsv2-required", () => {

@@ -236,6 +236,19 @@ const calls: Record<string, CallMock> = {
         id: inputs.name, name: inputs.name, type: "String", version: 1, arn: arn(ctx, "ssm", `parameter${inputs.name}`),
         value: `ami-${hex(ctx, `ssm:${inputs.name}`, 17)}`, insecureValue: `ami-${hex(ctx, `ssm:${inputs.name}`, 17)}`,
     }),
+    // Answers like an owner-filtered AMI lookup (e.g. Canonical's 099720109477): the name follows the filter, the architecture too.
+    "aws:ec2/getAmi:getAmi": (inputs, ctx) => {
+        const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
+        const pattern = filters.find((f) => f.name === "name")?.values[0] ?? "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*";
+        const architecture = filters.find((f) => f.name === "architecture")?.values[0] ?? (pattern.includes("arm64") ? "arm64" : "x86_64");
+        const name = pattern.replace("*", "20261101");
+        const id = `ami-${hex(ctx, `ami:${name}`, 17)}`;
+        return {
+            id, imageId: id, name, architecture, ownerId: (inputs.owners ?? ["099720109477"])[0], rootDeviceName: "/dev/sda1", rootDeviceType: "ebs",
+            virtualizationType: "hvm", enaSupport: true, bootMode: "uefi-preferred", creationDate: "2026-11-01T08:12:45.000Z", state: "available",
+            arn: `arn:${ctx.partition}:ec2:${ctx.region}::image/${id}`,
+        };
+    },
     ...existingVpcCalls,
 };
 

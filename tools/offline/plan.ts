@@ -13,6 +13,8 @@ export interface PlanResource {
     readonly name: string;
     readonly parent: string | null;
     readonly custom: boolean;
+    /** The id the (mocked) provider assigned; null for components. An addition to the contract's fields. */
+    readonly id: string | null;
     readonly inputs: Record<string, unknown>;
 }
 
@@ -40,6 +42,7 @@ export function buildPlan(run: ProgramRun): Plan {
             name: r.name,
             parent: r.parent,
             custom: r.custom,
+            id: r.id,
             inputs: redact(r.inputs),
         })),
         outputs: redact(run.outputs),
