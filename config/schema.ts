@@ -36,17 +36,19 @@ const taint = z.strictObject({
 });
 
 export const nodePoolSchema = z.strictObject({
-    name: z.string().regex(POOL_NAME_RE, {
-        message: "a DNS label of 1-16 characters: lowercase letters, digits and '-', starting with a letter",
-    }),
+    name: z
+        .string()
+        .regex(POOL_NAME_RE, { message: "a DNS label of 1-16 characters: lowercase letters, digits and '-', starting with a letter" })
+        .describe("pool name (tag k8s.io/pool)"),
     instanceTypes: z.array(instanceType).min(1).describe("EC2 instance types; more than one enables mixed instances"),
-    min: z.number().int().min(0).max(1000),
-    desired: z.number().int().min(0).max(1000),
-    max: z.number().int().min(1).max(1000),
+    min: z.number().int().min(0).max(1000).describe("smallest size; cluster-autoscaler never goes below it"),
+    desired: z.number().int().min(0).max(1000).describe("size at creation; afterwards cluster-autoscaler owns it"),
+    max: z.number().int().min(1).max(1000).describe("largest size cluster-autoscaler may scale to"),
     labels: z
         .record(z.string().regex(LABEL_KEY_RE, { message: "a Kubernetes label key" }), z.string().regex(LABEL_VALUE_RE))
-        .default({}),
-    taints: z.array(taint).default([]),
+        .default({})
+        .describe("node labels (also advertised to cluster-autoscaler for scale-from-zero)"),
+    taints: z.array(taint).default([]).describe("node taints, registered at join"),
     rootVolumeSizeGiB: z.number().int().min(20).max(16384).default(50).describe("encrypted gp3 root volume"),
     spotPercentage: z
         .number()
@@ -55,7 +57,7 @@ export const nodePoolSchema = z.strictObject({
         .max(100)
         .default(0)
         .describe("share of capacity above the on-demand base that runs on spot instances"),
-    onDemandBase: z.number().int().min(0).default(0).describe("instances that always run on demand"),
+    onDemandBase: z.number().int().min(0).max(1000).default(0).describe("instances that always run on demand"),
     minHealthyPercentage: z
         .number()
         .int()
@@ -66,7 +68,7 @@ export const nodePoolSchema = z.strictObject({
 });
 
 const newVpcSchema = z.strictObject({
-    mode: z.literal("new"),
+    mode: z.literal("new").describe("create a VPC for the cluster"),
     vpcCidr: cidr("the VPC's address range, /16 to /22").default("10.0.0.0/16"),
     natGateways: z
         .enum(["none", "single", "perAz"])
@@ -75,8 +77,8 @@ const newVpcSchema = z.strictObject({
 });
 
 const existingVpcSchema = z.strictObject({
-    mode: z.literal("existing"),
-    vpcId: z.string().regex(VPC_ID_RE, { message: "a VPC id such as vpc-0a1b2c3d4e5f60718" }),
+    mode: z.literal("existing").describe("use a VPC and subnets another tool made; they are tagged `shared`, never changed"),
+    vpcId: z.string().regex(VPC_ID_RE, { message: "a VPC id such as vpc-0a1b2c3d4e5f60718" }).describe("the existing VPC"),
     vpcCidr: cidr("the existing VPC's primary CIDR, used to check pod/service ranges"),
     subnets: z
         .record(
@@ -96,9 +98,10 @@ const existingVpcSchema = z.strictObject({
 export const networkSchema = z.discriminatedUnion("mode", [newVpcSchema, existingVpcSchema]);
 
 export const clusterConfigSchema = z.strictObject({
-    name: z.string().regex(CLUSTER_NAME_RE, {
-        message: "a DNS label of 1-20 characters: lowercase letters, digits and '-', starting with a letter",
-    }),
+    name: z
+        .string()
+        .regex(CLUSTER_NAME_RE, { message: "a DNS label of 1-20 characters: lowercase letters, digits and '-', starting with a letter" })
+        .describe("cluster name: part of every resource name and of the cluster tag kubernetes.io/cluster/<name>"),
     kubernetesVersion: z
         .enum(SUPPORTED_KUBERNETES_MINORS as [string, ...string[]])
         .default(DEFAULT_KUBERNETES_MINOR)
@@ -108,60 +111,62 @@ export const clusterConfigSchema = z.strictObject({
         .default(3)
         .describe("a count (the first N zones the account sees) or explicit zone names"),
     network: networkSchema.prefault({ mode: "new" }),
-    podCidr: cidr("the pod network").default("100.64.0.0/16"),
-    serviceCidr: cidr("the service network").default("10.96.0.0/12"),
+    podCidr: cidr("the pod network").default("100.64.0.0/16").describe("pod network (Calico IP pool, kubeadm podSubnet); must not overlap the VPC"),
+    serviceCidr: cidr("the service network").default("10.96.0.0/12").describe("service network (kubeadm serviceSubnet), /12 to /24"),
     adminCidrs: z.array(cidr("who may reach the API")).min(1).describe("CIDRs allowed to reach the Kubernetes API"),
     controlPlane: z
         .strictObject({
             count: z
                 .union([z.literal(1), z.literal(3), z.literal(5)], { message: "1, 3 or 5 (an odd count keeps etcd quorum)" })
-                .default(3),
-            instanceType: instanceType.default("m7i.large"),
+                .default(3)
+                .describe("control-plane slots, one per zone"),
+            instanceType: instanceType.default("m7i.large").describe("control-plane instance type"),
             schedulable: z.boolean().optional().describe("let workloads run on control-plane nodes; default: true with one slot"),
             endpoint: z
                 .enum(["loadBalancer", "elasticIp"])
                 .default("loadBalancer")
                 .describe("elasticIp is allowed with one control-plane slot only"),
-            loadBalancerType: z.enum(["network", "classic"]).default("network"),
-            apiAccess: z.enum(["public", "internal"]).default("public"),
+            loadBalancerType: z.enum(["network", "classic"]).default("network").describe("API load balancer: NLB (TCP pass-through) or classic ELB"),
+            apiAccess: z.enum(["public", "internal"]).default("public").describe("internet-facing (admin CIDRs only) or internal API endpoint"),
             volumeSizeGiB: z.number().int().min(10).max(1000).default(20).describe("per-slot etcd data volume (gp3)"),
         })
         .prefault({}),
     etcd: z
         .strictObject({
-            topology: z.enum(["stacked", "external"]).default("stacked"),
+            topology: z.enum(["stacked", "external"]).default("stacked").describe("etcd on the control-plane slots, or on its own slots"),
             members: z
                 .union([z.literal(3), z.literal(5)], { message: "3 or 5 external etcd members" })
-                .default(3),
-            instanceType: instanceType.default("m7i.large"),
-            volumeSizeGiB: z.number().int().min(10).max(1000).default(20),
+                .default(3)
+                .describe("external etcd members, one per zone"),
+            instanceType: instanceType.default("m7i.large").describe("external etcd instance type"),
+            volumeSizeGiB: z.number().int().min(10).max(1000).default(20).describe("per-member data volume (gp3)"),
         })
         .prefault({}),
-    nodePools: z.array(nodePoolSchema).default([]),
+    nodePools: z.array(nodePoolSchema).default([]).describe("worker node pools, each an auto-scaling group over every zone"),
     dns: z
         .strictObject({
-            zoneName: z.string().regex(DOMAIN_RE, { message: "a DNS zone name such as example.com (no trailing dot)" }),
-            zoneId: z.string().regex(ZONE_ID_RE, { message: "a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ" }),
+            zoneName: z.string().regex(DOMAIN_RE, { message: "a DNS zone name such as example.com (no trailing dot)" }).describe("the hosted zone's name"),
+            zoneId: z.string().regex(ZONE_ID_RE, { message: "a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ" }).describe("the hosted zone's id"),
         })
         .optional()
         .describe("Route53 zone for api.<cluster>.<zone> and external-dns"),
     addons: z
         .strictObject({
-            calico: z.boolean().default(true),
-            kube2iam: z.boolean().default(true),
-            externalDns: z.boolean().default(true),
-            awsCloudController: z.boolean().default(true),
-            ebsCsi: z.boolean().default(true),
-            clusterAutoscaler: z.boolean().default(true),
-            metricsServer: z.boolean().default(true),
+            calico: z.boolean().default(true).describe("Calico CNI and network policy"),
+            kube2iam: z.boolean().default(true).describe("IAM roles for pods"),
+            externalDns: z.boolean().default(true).describe("external-dns for the Route53 zone"),
+            awsCloudController: z.boolean().default(true).describe("the external AWS cloud controller manager"),
+            ebsCsi: z.boolean().default(true).describe("EBS CSI driver and an encrypted gp3 default StorageClass"),
+            clusterAutoscaler: z.boolean().default(true).describe("cluster-autoscaler on the node pools"),
+            metricsServer: z.boolean().default(true).describe("metrics-server"),
         })
         .prefault({}),
     pki: z
         .strictObject({
             algorithm: z.enum(["ECDSA", "RSA"]).default("ECDSA").describe("ECDSA uses P-256"),
-            rsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(2048),
-            caValidityHours: z.number().int().min(24).max(876000).default(87600),
-            leafValidityHours: z.number().int().min(1).max(87600).default(8760),
+            rsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(2048).describe("RSA key size when algorithm is RSA"),
+            caValidityHours: z.number().int().min(24).max(876000).default(87600).describe("CA certificate validity (10 years)"),
+            leafValidityHours: z.number().int().min(1).max(87600).default(8760).describe("leaf certificate validity (1 year)"),
         })
         .prefault({}),
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe("extra tags on every AWS resource"),

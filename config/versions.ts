@@ -32,3 +32,70 @@ export const DEFAULT_KUBERNETES_MINOR: KubernetesMinor = "1.35";
  * Kubernetes release was tested with.
  */
 export const ETCD_VERSION = "3.6.16";
+
+// ---------------------------------------------------------------------------------------------
+// Addons (addons/): Helm charts and images. Every chart has an exact version; images whose
+// release must follow the Kubernetes minor are pinned per minor. Sources, as of 2026-11:
+
+/** A Helm chart pinned to one exact version in one repository. */
+export interface ChartPin {
+    readonly chart: string;
+    readonly version: string;
+    readonly repository: string;
+}
+
+export const ADDON_CHARTS = {
+    /** Calico v3.33.1 (GitHub release 2026-11-16 ships tigera-operator-v3.33.1.tgz); the chart installs the operator and its CRDs. */
+    calico: { chart: "tigera-operator", version: "v3.33.1", repository: "https://docs.tigera.io/calico/charts" },
+    /** kubernetes-sigs/external-dns chart 1.21.1 (Artifact Hub, 2026-04-30). */
+    externalDns: { chart: "external-dns", version: "1.21.1", repository: "https://kubernetes-sigs.github.io/external-dns/" },
+    /** kubernetes/cloud-provider-aws chart 0.0.10; its image is overridden per minor (AWS_CLOUD_CONTROLLER_MANAGER_TAGS). */
+    awsCloudController: { chart: "aws-cloud-controller-manager", version: "0.0.10", repository: "https://kubernetes.github.io/cloud-provider-aws" },
+    /** kubernetes-sigs/aws-ebs-csi-driver release helm-chart-aws-ebs-csi-driver-2.62.0. */
+    ebsCsi: { chart: "aws-ebs-csi-driver", version: "2.62.0", repository: "https://kubernetes-sigs.github.io/aws-ebs-csi-driver" },
+    /** kubernetes/autoscaler chart 9.59.0; its image is overridden per minor (CLUSTER_AUTOSCALER_TAGS). */
+    clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.59.0", repository: "https://kubernetes.github.io/autoscaler" },
+    /** kubernetes-sigs/metrics-server chart 3.13.0. */
+    metricsServer: { chart: "metrics-server", version: "3.13.0", repository: "https://kubernetes-sigs.github.io/metrics-server/" },
+    /** postfinance/kubelet-csr-approver chart 1.2.14 (chart and app are versioned together; image v1.2.14). */
+    kubeletCsrApprover: { chart: "kubelet-csr-approver", version: "1.2.14", repository: "https://postfinance.github.io/kubelet-csr-approver" },
+} as const satisfies Record<string, ChartPin>;
+
+export type AddonChart = keyof typeof ADDON_CHARTS;
+
+/** kube2iam (typed manifests, no chart): 0.11.2 is the latest GitHub release (2024-05); it has --use-regional-sts-endpoint and --namespace-restrictions. */
+export const KUBE2IAM_IMAGE = "docker.io/jtblin/kube2iam:0.11.2";
+
+export const AWS_CLOUD_CONTROLLER_MANAGER_IMAGE = "registry.k8s.io/provider-aws/cloud-controller-manager";
+/**
+ * cloud-controller-manager per minor. v1.35.1's build failed and was never promoted, and v1.36.1 is
+ * the only usable 1.36 image (kubernetes/k8s.io#9796, 2026-07-30). No 1.37 image was published as of
+ * 2026-11: 1.37 runs v1.36.1, one minor behind the API server, which the version-skew policy allows
+ * for cloud-controller-manager (https://kubernetes.io/releases/version-skew-policy/).
+ */
+export const AWS_CLOUD_CONTROLLER_MANAGER_TAGS: Record<KubernetesMinor, string> = {
+    "1.35": "v1.35.0",
+    "1.36": "v1.36.1",
+    "1.37": "v1.36.1",
+};
+
+export const CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler";
+/** cluster-autoscaler must match the minor (kubernetes/autoscaler releases cluster-autoscaler-1.35.2, -1.36.1, -1.37.0). */
+export const CLUSTER_AUTOSCALER_TAGS: Record<KubernetesMinor, string> = {
+    "1.35": "v1.35.2",
+    "1.36": "v1.36.1",
+    "1.37": "v1.37.0",
+};
+
+// ---------------------------------------------------------------------------------------------
+// The machine image and the node runtime (components/bootstrap/).
+
+/** Ubuntu Server LTS release the AMI comes from (Canonical's SSM parameters). */
+export const UBUNTU_RELEASE = "24.04";
+
+/**
+ * The Debian package revision of kubelet/kubeadm/kubectl in the community
+ * repository pkgs.k8s.io (`core:/stable:/v<minor>/deb/`): versions read
+ * `<patch version>-1.1` there (https://kubernetes.io/docs/setup/production-environment/tools/kubeadm/install-kubeadm/).
+ */
+export const KUBERNETES_DEB_REVISION = "1.1";

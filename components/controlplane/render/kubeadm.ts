@@ -8,7 +8,6 @@
  * secret objects onto tmpfs (paths.KUBEADM_INIT_CONFIG / KUBEADM_JOIN_CONFIG),
  * never in user data.
  */
-import { X509Certificate, createHash } from "crypto";
 import { stringify } from "yaml";
 import { kubeletConfigurationDoc, kubeProxyConfigurationDoc, KubeProxyMode } from "./kubelet";
 import {
@@ -86,11 +85,8 @@ const TOKEN_RE = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
 const yamlDocs = (docs: ReadonlyArray<Record<string, unknown> | undefined>): string =>
     docs.filter((d): d is Record<string, unknown> => d !== undefined).map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
 
-/** "sha256:<hex>" of a CA certificate's SubjectPublicKeyInfo, as `kubeadm join --discovery-token-ca-cert-hash` wants it. */
-export function caCertHash(caPem: string): string {
-    const spki = new X509Certificate(caPem).publicKey.export({ type: "spki", format: "der" });
-    return `sha256:${createHash("sha256").update(spki).digest("hex")}`;
-}
+/** "sha256:<hex>" of a CA certificate's SubjectPublicKeyInfo: one implementation, with the PKI. */
+export { caCertHash } from "../../pki/join";
 
 /**
  * The apiserver certificate's extra SANs: the stable API name, the load

@@ -1,0 +1,3 @@
+export { Firewall } from "./firewall";
+export type { FirewallArgs } from "./firewall";
+export * from "./rules";

@@ -1,0 +1,92 @@
+/**
+ * The cluster's port matrix, as data: which security group may reach which
+ * port on which other group or from which CIDR. The Firewall component turns
+ * each rule into one ingress rule resource; tests and policies read the same
+ * table. Nothing is open to the world except what the admin CIDRs allow.
+ */
+
+/** The security groups the cluster creates. `lb` exists with a load-balancer endpoint; `etcd` with external etcd. */
+export type GroupRole = "lb" | "controlPlane" | "etcd" | "nodes";
+
+export interface PortRange {
+    readonly protocol: "tcp" | "udp";
+    readonly from: number;
+    readonly to: number;
+}
+
+export type Source = { readonly group: GroupRole } | { readonly cidr: string };
+
+export interface IngressRule {
+    /** A stable, unique name for the rule (part of its resource name). */
+    readonly name: string;
+    readonly target: GroupRole;
+    readonly ports: PortRange;
+    readonly source: Source;
+    readonly description: string;
+}
+
+export interface FirewallInput {
+    readonly adminCidrs: readonly string[];
+    /** The API is reached through a load balancer (else through an Elastic IP on the single slot). */
+    readonly loadBalancer: boolean;
+    readonly externalEtcd: boolean;
+    /** Pod-network ports opened between all cluster instances (from the CNI addon, e.g. VXLAN 4789/udp). */
+    readonly podNetworkPorts: readonly PortRange[];
+    /** Extra sources allowed to the API load balancer (e.g. NAT gateway addresses when nodes reach a public LB). */
+    readonly extraApiSources?: readonly string[];
+}
+
+export const API_PORT = 6443;
+export const KUBELET_PORT = 10250;
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+
+const tcp = (from: number, to = from): PortRange => ({ protocol: "tcp", from, to });
+
+const slug = (cidr: string) => cidr.replace(/[./]/g, "-");
+
+export function firewallRules(input: FirewallInput): IngressRule[] {
+    const rules: IngressRule[] = [];
+    const add = (name: string, target: GroupRole, ports: PortRange, source: Source, description: string) =>
+        rules.push({ name, target, ports, source, description });
+    const machines: GroupRole[] = ["controlPlane", "nodes"];
+
+    // The API: admins through the load balancer (or directly on the single slot's Elastic IP).
+    const apiFront: GroupRole = input.loadBalancer ? "lb" : "controlPlane";
+    for (const cidr of [...input.adminCidrs, ...(input.extraApiSources ?? [])]) {
+        add(`api-from-${slug(cidr)}`, apiFront, tcp(API_PORT), { cidr }, `Kubernetes API from ${cidr}`);
+    }
+    if (input.loadBalancer) add("api-from-lb", "controlPlane", tcp(API_PORT), { group: "lb" }, "Kubernetes API from the load balancer (traffic and health checks)");
+    add("api-from-nodes", "controlPlane", tcp(API_PORT), { group: "nodes" }, "Kubernetes API from nodes");
+    add("api-from-control-plane", "controlPlane", tcp(API_PORT), { group: "controlPlane" }, "Kubernetes API between control-plane members");
+
+    // etcd: only between members and from the API servers.
+    if (input.externalEtcd) {
+        add("etcd-client-from-control-plane", "etcd", tcp(ETCD_CLIENT_PORT), { group: "controlPlane" }, "etcd clients (kube-apiserver)");
+        add("etcd-client-from-etcd", "etcd", tcp(ETCD_CLIENT_PORT), { group: "etcd" }, "etcd clients between members (health, backups)");
+        add("etcd-peer-from-etcd", "etcd", tcp(ETCD_PEER_PORT), { group: "etcd" }, "etcd peers");
+    } else {
+        add("etcd-from-control-plane", "controlPlane", tcp(ETCD_CLIENT_PORT, ETCD_PEER_PORT), { group: "controlPlane" }, "stacked etcd clients and peers");
+    }
+
+    // kubelet: the API server (logs, exec, port-forward) and metrics-server, which runs on nodes.
+    for (const target of machines) {
+        add(`kubelet-from-control-plane-to-${target}`, target, tcp(KUBELET_PORT), { group: "controlPlane" }, "kubelet API from the control plane");
+        add(`kubelet-from-nodes-to-${target}`, target, tcp(KUBELET_PORT), { group: "nodes" }, "kubelet API from metrics-server on nodes");
+    }
+
+    // The pod network between every pair of machine groups.
+    for (const target of machines) {
+        for (const source of machines) {
+            for (const ports of input.podNetworkPorts) {
+                add(`pod-network-${ports.protocol}-${ports.from}-from-${source}-to-${target}`, target, ports, { group: source }, `pod network ${ports.protocol}/${ports.from}`);
+            }
+        }
+    }
+    return rules;
+}
+
+/** Which groups exist for a cluster. */
+export function groupRoles(input: Pick<FirewallInput, "loadBalancer" | "externalEtcd">): GroupRole[] {
+    return [...(input.loadBalancer ? (["lb"] as const) : []), "controlPlane", ...(input.externalEtcd ? (["etcd"] as const) : []), "nodes"];
+}
