@@ -1,15 +1,26 @@
 /**
- * The whole cluster: the top-level component that wires the network, PKI and
- * secrets delivery, control plane, node pools and addons together. It only
+ * The whole cluster: the top-level component that wires the network, the
+ * firewall, the API endpoint, PKI and secrets delivery, the control plane
+ * (with external etcd and backups), node pools and addons together. It only
  * wires; every concern lives in its own component.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import { ClusterConfig } from "../config";
+import { calicoNodePorts } from "../addons/calico";
+import { Addons, addonVersions } from "../addons";
 import { Network } from "./network";
 import { Pki, apiServerUrl } from "./pki";
 import { SecretsBucket, SecretsLocation } from "./secrets";
 import { InstanceRoles } from "./iam";
-import { SlotPlan, apiDnsName, planSlots } from "./controlplane/slots";
+import { Firewall, PortRange } from "./firewall";
+import { SlotPlan, planSlots } from "./controlplane/slots";
+import { backupLifecycleRules } from "./controlplane/render";
+import {
+    ApiEndpoint, ControlPlane, ControlPlaneSecrets, EtcdCluster, EtcdSnapshots, SlotEnvironment, controlPlaneBucketAccess, kubeadmSettings, maxClusterNodes, planEndpoint,
+} from "./controlplane";
+import { NodePool } from "./nodepools";
+import { nodePoolComponentName } from "./naming";
 
 export interface ClusterArgs {
     readonly config: ClusterConfig;
@@ -17,25 +28,48 @@ export interface ClusterArgs {
     readonly instanceSubnetCidrs: readonly string[];
 }
 
+/** What a node needs to join (kubeadm JoinConfiguration discovery); the token is a secret. */
+export interface JoinMaterial {
+    /** `api.internal.<cluster>.<zone>:6443`: never through a load balancer or NAT. */
+    readonly apiServerEndpoint: string;
+    readonly token: pulumi.Output<string>;
+    readonly caCertHash: pulumi.Output<string>;
+}
+
+/** The pod network's ports between all machines: Calico's when the addon is on (addons/calico.ts), else none we know of. */
+function podNetworkPorts(config: ClusterConfig): PortRange[] {
+    return config.addons.calico ? calicoNodePorts().map(({ protocol, from, to }) => ({ protocol, from, to })) : [];
+}
+
 export class Cluster extends pulumi.ComponentResource {
     readonly config: ClusterConfig;
     readonly network: Network;
     readonly slots: { readonly controlPlane: SlotPlan[]; readonly etcd: SlotPlan[] };
-    /** The stable API host users and nodes reach (without scheme or port). */
-    readonly apiHost: string;
+    readonly firewall: Firewall;
+    /** Security group ids by role (lb, controlPlane, etcd, nodes); node pools put their instances in `nodes`. */
+    readonly securityGroupIds: Firewall["groupIds"];
+    readonly apiEndpoint: ApiEndpoint;
+    /** The API host users reach (without scheme or port): api.<cluster>.<zone>, else the load balancer's DNS name or the Elastic IP. */
+    readonly apiHost: pulumi.Output<string>;
+    readonly join: JoinMaterial;
     readonly pki: Pki;
     readonly roles: InstanceRoles;
     readonly secrets: SecretsBucket;
+    readonly controlPlane: ControlPlane;
+    /** With external etcd only. */
+    readonly etcd?: EtcdCluster;
+    readonly snapshots: EtcdSnapshots;
+    readonly nodePools: NodePool[];
+    readonly addons: Addons;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("k8s-aws:index:Cluster", name, {}, opts);
         const config = (this.config = args.config);
-        const external = config.etcd.topology === "external";
-        this.network = new Network(
-            `${name}-network`,
-            { clusterName: config.name, zones: config.zones, network: config.network, tags: config.tags },
-            { parent: this },
-        );
+        const child = { parent: this };
+        const topology = config.etcd.topology;
+        const external = topology === "external";
+        const tags = config.tags;
+        this.network = new Network(`${name}-network`, { clusterName: config.name, zones: config.zones, network: config.network, tags }, child);
         this.slots = planSlots({
             region: config.region,
             zones: config.zones,
@@ -43,48 +77,176 @@ export class Cluster extends pulumi.ComponentResource {
             controlPlaneCount: config.controlPlane.count,
             etcdMembers: external ? config.etcd.members : 0,
         });
-        // With a DNS zone the API has a stable name. Without one, the first slot's fixed IP is the
-        // stable address inside the VPC; the control-plane component adds the load balancer's name.
-        this.apiHost = config.dns ? apiDnsName(config.name, config.dns.zoneName) : this.slots.controlPlane[0].ip;
+        const plan = planEndpoint(config);
+        this.firewall = new Firewall(
+            `${name}-firewall`,
+            { clusterName: config.name, vpcId: this.network.vpcId, tags, adminCidrs: config.adminCidrs, loadBalancer: plan.kind !== "elasticIp", externalEtcd: external, podNetworkPorts: podNetworkPorts(config) },
+            child,
+        );
+        this.securityGroupIds = this.firewall.groupIds;
+        this.apiEndpoint = new ApiEndpoint(
+            `${name}-api`,
+            {
+                clusterName: config.name,
+                tags,
+                plan,
+                vpcId: this.network.vpcId,
+                publicSubnetIds: this.network.publicSubnetIds,
+                privateSubnetIds: this.network.privateSubnetIds,
+                securityGroupId: this.firewall.groupIds.lb,
+                slotIps: this.slots.controlPlane.map((s) => s.ip),
+            },
+            child,
+        );
+        this.apiHost = this.apiEndpoint.publicHost;
         const etcdMembers = this.slots.etcd.map((s) => ({ name: s.name, dnsName: s.dnsName, ip: s.ip }));
-
         this.pki = new Pki(
             `${name}-pki`,
-            { clusterName: config.name, settings: config.pki, etcdTopology: config.etcd.topology, etcdMembers, apiEndpoint: this.apiHost },
-            { parent: this },
+            { clusterName: config.name, settings: config.pki, etcdTopology: topology, etcdMembers, apiEndpoint: this.apiHost },
+            child,
+        );
+        this.join = { apiServerEndpoint: this.apiEndpoint.nodeEndpoint, token: this.pki.bootstrapToken, caCertHash: this.pki.caCertHash };
+        const cpSecrets = new ControlPlaneSecrets(
+            `${name}-control-plane-secrets`,
+            {
+                kubeadm: kubeadmSettings(config, this.apiEndpoint.nodeEndpoint, etcdMembers.map((m) => m.dnsName)),
+                certSans: this.apiEndpoint.certSans,
+                token: this.pki.bootstrapToken,
+                caCertHash: this.pki.caCertHash,
+                slots: this.slots.controlPlane,
+            },
+            child,
         );
         // The roles' read policies name the bucket and the bucket's policy names the roles: the
         // bucket's location reaches the roles through a deferred output to break the cycle.
         const [secretsLocation, resolveSecretsLocation] = pulumi.deferredOutput<SecretsLocation>();
         this.roles = new InstanceRoles(
             `${name}-iam`,
-            { clusterName: config.name, tags: config.tags, etcdMembers: etcdMembers.map((m) => m.name), secrets: secretsLocation },
-            { parent: this },
+            { clusterName: config.name, tags, etcdMembers: etcdMembers.map((m) => m.name), secrets: secretsLocation },
+            child,
         );
         this.secrets = new SecretsBucket(
             `${name}-secrets`,
-            { clusterName: config.name, tags: config.tags, etcdTopology: config.etcd.topology, readers: this.roles.readers, contents: this.pki.contents },
-            { parent: this },
+            {
+                clusterName: config.name,
+                tags,
+                etcdTopology: topology,
+                readers: this.roles.readers,
+                contents: this.pki.contents,
+                extraObjects: cpSecrets.objects,
+                extraLifecycleRules: backupLifecycleRules(config.name),
+                access: controlPlaneBucketAccess(config.name, topology),
+            },
+            child,
         );
         resolveSecretsLocation(this.secrets.location);
+
+        const env: SlotEnvironment = {
+            clusterName: config.name,
+            region: config.region,
+            tags,
+            kubernetes: config.kubernetes,
+            etcdTopology: topology,
+            instanceSubnetIds: this.network.instanceSubnetIds,
+            instancesNeedPublicIp: this.network.instancesNeedPublicIp,
+            secrets: { bucketName: this.secrets.bucketName, bucketArn: this.secrets.bucketArn, kmsKeyArn: this.secrets.kmsKeyArn },
+            partition: aws.getPartitionOutput({}, child).partition,
+            bootDependsOn: [this.secrets],
+        };
+        if (external) {
+            this.etcd = new EtcdCluster(
+                `${name}-etcd`,
+                { ...env, members: this.slots.etcd, instanceType: config.etcd.instanceType, volumeSizeGiB: config.etcd.volumeSizeGiB, securityGroupId: this.firewall.groupIds.etcd!, roles: this.roles.etcd },
+                child,
+            );
+        }
+        this.controlPlane = new ControlPlane(
+            `${name}-control-plane`,
+            {
+                ...env,
+                slots: this.slots.controlPlane,
+                instanceType: config.controlPlane.instanceType,
+                volumeSizeGiB: config.controlPlane.volumeSizeGiB,
+                securityGroupId: this.firewall.groupIds.controlPlane!,
+                role: this.roles.controlPlane,
+                endpoint: this.apiEndpoint,
+                maxNodes: maxClusterNodes(config.nodePools, config.controlPlane.count),
+            },
+            child,
+        );
+        this.snapshots = new EtcdSnapshots(`${name}-etcd-snapshots`, { clusterName: config.name, tags, partition: env.partition }, child);
+
+        this.nodePools = config.nodePools.map(
+            (pool) =>
+                new NodePool(
+                    nodePoolComponentName(name, pool.name),
+                    {
+                        clusterName: config.name,
+                        region: config.region,
+                        pool,
+                        kubernetes: config.kubernetes,
+                        subnetIds: this.network.instanceSubnetIds,
+                        associatePublicIp: this.network.instancesNeedPublicIp,
+                        securityGroupId: this.firewall.groupIds.nodes!,
+                        instanceProfileArn: this.roles.node.instanceProfile.arn,
+                        secretsBucketName: this.secrets.bucketName,
+                        apiEndpoint: this.join.apiServerEndpoint,
+                        caCertHash: this.join.caCertHash,
+                        tags,
+                    },
+                    // Nodes boot into a bucket that already holds their join material.
+                    { parent: this, dependsOn: [this.secrets] },
+                ),
+        );
+
+        // Addons are applied through the generated kubeconfig once the API answers (during `pulumi up`).
+        this.addons = new Addons(
+            `${name}-addons`,
+            {
+                clusterName: config.name,
+                region: config.region,
+                partition: "aws",
+                accountId: aws.getCallerIdentityOutput({}, child).accountId,
+                kubeconfig: this.pki.adminKubeconfig,
+                apiUrl: this.apiHost.apply((h) => apiServerUrl(h)),
+                clusterCaPem: this.pki.clusterCa.certPem,
+                podCidr: config.podCidr,
+                serviceCidr: config.serviceCidr,
+                vpcCidr: config.network.vpcCidr,
+                dns: config.dns,
+                toggles: config.addons,
+                versions: addonVersions(config.kubernetes.minor),
+                nodeRole: { name: this.roles.node.role.name, arn: this.roles.node.role.arn },
+                controlPlaneRole: { name: this.roles.controlPlane.role.name, arn: this.roles.controlPlane.role.arn },
+                apiReadyAfter: this.controlPlane.slots.map((s) => s.group.id),
+            },
+            child,
+        );
         this.registerOutputs(this.stackOutputs());
     }
 
     /** What a user needs from `pulumi stack output`. */
     stackOutputs(): Record<string, unknown> {
+        const endpoint = this.apiEndpoint;
         return {
             clusterName: this.config.name,
             region: this.config.region,
             kubernetesVersion: this.config.kubernetes.version,
             availabilityZones: this.config.zones,
-            apiEndpoint: apiServerUrl(this.apiHost),
+            apiEndpoint: this.apiHost.apply((h) => apiServerUrl(h)),
+            nodeApiEndpoint: apiServerUrl(endpoint.nodeEndpoint),
             kubeconfig: this.pki.adminKubeconfig,
+            ...(endpoint.loadBalancerDnsName ? { loadBalancerDnsName: endpoint.loadBalancerDnsName } : {}),
+            ...(endpoint.elasticIp ? { elasticIp: endpoint.elasticIp } : {}),
             vpcId: this.network.vpcId,
             publicSubnetIds: this.network.publicSubnetIds,
             privateSubnetIds: this.network.privateSubnetIds,
+            securityGroupIds: this.securityGroupIds,
             secretsBucket: this.secrets.bucketName,
             controlPlaneSlots: this.slots.controlPlane.map((s) => ({ name: s.name, zone: s.zone, ip: s.ip })),
             etcdMembers: this.slots.etcd.map((s) => ({ name: s.name, zone: s.zone, ip: s.ip, dnsName: s.dnsName })),
+            nodePoolGroups: Object.fromEntries(this.nodePools.map((p, i) => [this.config.nodePools[i].name, p.groupName])),
+            kubectlHint: `pulumi stack output kubeconfig --show-secrets > kubeconfig && KUBECONFIG=$PWD/kubeconfig kubectl get nodes -o wide`,
         };
     }
 }

@@ -108,3 +108,104 @@ export function secretsBucketPrefix(cluster: string): string {
 export function secretsKmsAlias(cluster: string): string {
     return `alias/k8s-aws/${cluster}/secrets`;
 }
+
+/**
+ * The IAM path of the roles pods assume through kube2iam: `/k8s-aws/<cluster>/pods/`. The node
+ * roles may assume only roles under it, so a pod can never obtain an instance role or another
+ * cluster's role.
+ */
+export function podRolePath(cluster: string): string {
+    return `${iamPath(cluster)}pods/`;
+}
+
+/** The Name tag of a pod role: `<cluster>-pod-<addon>`, e.g. `prod-pod-external-dns`. */
+export function podRoleName(cluster: string, addon: string): string {
+    return `${cluster}-pod-${addon}`;
+}
+
+/** The logical (Pulumi) name of an addon's component: `<Addons component>-<addon>`, e.g. `prod-addons-calico`; the render's manifests are grouped by it. */
+export function addonName(parent: string, addon: string): string {
+    return `${parent}-${addon}`;
+}
+
+/**
+ * The label every node of a pool carries, `k8s-aws.io/pool=<pool>`: set by the kubelet itself
+ * (--node-labels), so it lives outside the kubernetes.io and k8s.io namespaces, which the
+ * NodeRestriction admission plugin keeps from kubelets.
+ */
+export const POOL_LABEL = "k8s-aws.io/pool";
+
+/** The Name tag of a node pool's autoscaling group, launch template and instances: `<cluster>-<pool>`, e.g. `prod-general`. */
+export function nodePoolName(cluster: string, pool: string): string {
+    return `${cluster}-${pool}`;
+}
+
+/** The logical (Pulumi) name of a node pool's component: `<parent>-pool-<pool>`. */
+export function nodePoolComponentName(parent: string, pool: string): string {
+    return `${parent}-pool-${pool}`;
+}
+
+/** Where cluster-autoscaler reads a group's node template from its tags (scale from zero). */
+export const AUTOSCALER_NODE_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template";
+
+/**
+ * cluster-autoscaler's node-template tags, so it can scale a group up from zero nodes
+ * (cluster-autoscaler/cloudprovider/aws/README.md, "Auto-Discovery Setup"):
+ * `.../label/<key>` = value, `.../taint/<key>` = `<value>:<effect>`, `.../resources/<name>` = quantity.
+ */
+export function autoscalerNodeTemplateTags(t: {
+    readonly labels: Readonly<Record<string, string>>;
+    readonly taints: ReadonlyArray<{ readonly key: string; readonly value?: string; readonly effect: string }>;
+    readonly resources?: Readonly<Record<string, string>>;
+}): Tags {
+    return {
+        ...Object.fromEntries(Object.entries(t.labels).map(([k, v]) => [`${AUTOSCALER_NODE_TEMPLATE_PREFIX}/label/${k}`, v])),
+        ...Object.fromEntries(t.taints.map((x) => [`${AUTOSCALER_NODE_TEMPLATE_PREFIX}/taint/${x.key}`, `${x.value ?? ""}:${x.effect}`])),
+        ...Object.fromEntries(Object.entries(t.resources ?? {}).map(([k, v]) => [`${AUTOSCALER_NODE_TEMPLATE_PREFIX}/resources/${k}`, v])),
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control plane (components/controlplane/): slots, the API endpoint, backups.
+
+/** The Name tag of a slot's resources (interface, volume, launch template, group, instance): `<cluster>-<slot>`, e.g. `prod-control-plane-a`. */
+export function slotResourceName(cluster: string, slot: string): string {
+    return `${cluster}-${slot}`;
+}
+
+/**
+ * Tags of everything that belongs to a slot: the cluster's tags, its Name, the role tag
+ * (`k8s.io/role/control-plane` or `k8s.io/role/etcd` = `1`) and `k8s.io/slot` = the slot's name.
+ * The slot bootstrap finds its interface and volume by exactly these, and IAM scopes attachment by them.
+ */
+export function slotTags(cluster: string, extra: Tags, role: "control-plane" | "etcd", slot: string, more: Tags = {}): Tags {
+    return namedTags(cluster, extra, slotResourceName(cluster, slot), {
+        [role === "control-plane" ? CONTROL_PLANE_ROLE_TAG : ETCD_ROLE_TAG]: "1",
+        [SLOT_TAG]: slot,
+        ...more,
+    });
+}
+
+/**
+ * The name nodes and control-plane members reach the API through (kubeadm's
+ * controlPlaneEndpoint): `api.internal.<cluster>.<zone>`, an A record of the slots'
+ * fixed private IPs, as kops does. It never leaves the VPC, so no NAT or load balancer sits in the path.
+ */
+export function apiInternalDnsName(cluster: string, zoneName: string): string {
+    return `api.internal.${cluster}.${zoneName}`;
+}
+
+/** Without a configured DNS zone, the cluster's own private hosted zone (VPC only) for the internal API name: `<cluster>.k8s-aws.internal`. */
+export function privateApiZoneName(cluster: string): string {
+    return `${cluster}.k8s-aws.internal`;
+}
+
+/** The Name tag of the API load balancer (or Elastic IP): `<cluster>-api`. */
+export function apiEndpointName(cluster: string): string {
+    return `${cluster}-api`;
+}
+
+/** The Name tag of the etcd snapshot policy and its role: `<cluster>-etcd-snapshots`. */
+export function etcdSnapshotsName(cluster: string): string {
+    return `${cluster}-etcd-snapshots`;
+}

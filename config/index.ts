@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { clusterConfigSchema, ClusterConfigInput } from "./schema";
+import { clusterConfigSchema, ClusterConfigInput, nodePoolSchema } from "./schema";
 import { crossFieldProblems } from "./rules";
 import { ConfigError, ConfigProblem, CONFIG_KEY, keyOf } from "./errors";
 import { KUBERNETES_RELEASES, KubernetesMinor } from "./versions";
@@ -102,6 +102,11 @@ function lenientCrossFieldProblems(rawCluster: unknown, region: string, fieldPro
     if (!isPlainObject(rawCluster)) return [];
     const defaults = clusterConfigSchema.parse({ name: "defaults", adminCidrs: ["192.0.2.0/24"], addons: { externalDns: false } });
     const merged = deepMerge(defaults, rawCluster) as ClusterConfigInput;
+    // Lists replace their defaults whole, so each pool gets the pool defaults (labels, taints, ...) itself.
+    if (Array.isArray(merged.nodePools)) {
+        const poolDefaults = nodePoolSchema.parse({ name: "defaults", instanceTypes: ["m7i.large"], min: 0, desired: 0, max: 1 });
+        merged.nodePools = merged.nodePools.map((pool) => deepMerge(poolDefaults, pool) as typeof pool);
+    }
     const taken = fieldProblems.map((p) => p.key);
     return crossFieldProblems(merged, region, { tolerant: true }).filter(
         (p) => !taken.some((k) => p.key === k || p.key.startsWith(`${k}.`) || p.key.startsWith(`${k}[`) || k.startsWith(`${p.key}.`) || k.startsWith(`${p.key}[`)),

@@ -7,6 +7,8 @@ import { ConfigProblem, keyOf } from "./errors";
 import { Cidr, formatCidr, overlaps, parseCidr } from "../lib/cidr";
 import { KNOWN_REGIONS, zonesOf } from "./regions";
 import { MAX_ZONES, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from "../lib/subnetLayout";
+// Label and taint rules are the node pools' own (what a kubelet may set, cluster-autoscaler's tag limits).
+import { nodePoolsLabelProblems } from "../components/nodepools/labels";
 
 type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];
 
@@ -138,6 +140,7 @@ const checkNodePools: Check = (c) => {
         const archs = new Set(pool.instanceTypes.map(architectureOf));
         if (archs.size > 1) out.push(problem(["nodePools", i, "instanceTypes"], pool.instanceTypes, "instance types of one CPU architecture (one AMI per pool)"));
     });
+    out.push(...nodePoolsLabelProblems(c.nodePools));
     return out;
 };
 
@@ -154,7 +157,26 @@ const checkDns: Check = (c) => {
     return [];
 };
 
-const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkExistingVpc, checkControlPlane, checkNodePools, checkDns];
+/** Addons whose AWS access is a kube2iam pod role. */
+export const POD_ROLE_ADDONS = ["externalDns", "ebsCsi", "clusterAutoscaler"] as const;
+
+/** Addons that need other addons: pod roles need kube2iam, which intercepts pods on Calico's interfaces. */
+export function addonDependencyProblems(addons: ClusterConfigInput["addons"]): ConfigProblem[] {
+    const out: ConfigProblem[] = [];
+    for (const addon of POD_ROLE_ADDONS) {
+        if (addons[addon] && !addons.kube2iam) {
+            out.push(problem(["addons", addon], true, "false, or addons.kube2iam: true (its AWS access is a kube2iam pod role)"));
+        }
+    }
+    if (addons.kube2iam && !addons.calico) {
+        out.push(problem(["addons", "kube2iam"], true, "false, or addons.calico: true (kube2iam intercepts pods' metadata calls on Calico's cali+ interfaces)"));
+    }
+    return out;
+}
+
+const checkAddons: Check = (c) => addonDependencyProblems(c.addons);
+
+const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkExistingVpc, checkControlPlane, checkNodePools, checkDns, checkAddons];
 
 /**
  * Runs every rule. `tolerant` is for a configuration with malformed fields

@@ -63,8 +63,14 @@ export const ADDON_CHARTS = {
 
 export type AddonChart = keyof typeof ADDON_CHARTS;
 
-/** kube2iam (typed manifests, no chart): 0.11.2 is the latest GitHub release (2024-05); it has --use-regional-sts-endpoint and --namespace-restrictions. */
-export const KUBE2IAM_IMAGE = "docker.io/jtblin/kube2iam:0.11.2";
+/**
+ * kube2iam (typed manifests, no chart). 0.13.0 (Docker Hub, 2025-05) is the
+ * first image with IMDSv2 support (PR #344); 0.11.2 crash-loops when the
+ * instance requires IMDSv2 tokens, as every launch template here does
+ * (jtblin/kube2iam#376, #282). It also wants the region in the environment
+ * (AWS_REGION / AWS_DEFAULT_REGION, #376).
+ */
+export const KUBE2IAM_IMAGE = "docker.io/jtblin/kube2iam:0.13.0";
 
 export const AWS_CLOUD_CONTROLLER_MANAGER_IMAGE = "registry.k8s.io/provider-aws/cloud-controller-manager";
 /**

@@ -60,6 +60,9 @@ describe("cluster configuration", () => {
         { name: "Elastic IP endpoint with three slots", overrides: { controlPlane: { count: 3, endpoint: "elasticIp" } }, key: "k8s-aws:cluster.controlPlane.endpoint", mentions: /loadBalancer/ },
         { name: "nothing can run workloads", overrides: { nodePools: [], controlPlane: { count: 3, schedulable: false } }, key: "k8s-aws:cluster.nodePools", mentions: /at least one node pool/ },
         { name: "existing VPC without subnets for a zone", overrides: { availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], network: { mode: "existing", vpcId: "vpc-0c5e1b7d2a9f34e61", vpcCidr: "10.40.0.0/16", subnets: { "eu-west-1a": { public: "subnet-04a8f2c6e1d3b5a79", private: "subnet-0e1f3a5c7b9d2e4f6" } } } }, key: "k8s-aws:cluster.network.subnets.eu-west-1b", mentions: /every zone/ },
+        { name: "a pod-role addon without kube2iam", overrides: { addons: { kube2iam: false } }, key: "k8s-aws:cluster.addons.ebsCsi", mentions: /addons\.kube2iam: true/ },
+        { name: "kube2iam without Calico", overrides: { addons: { calico: false } }, key: "k8s-aws:cluster.addons.kube2iam", mentions: /addons\.calico: true/ },
+        { name: "a node label a kubelet may not set", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 1, labels: { "node-role.kubernetes.io/worker": "" } }] }, key: "k8s-aws:cluster.nodePools[0].labels.node-role.kubernetes.io/worker", mentions: /NodeRestriction/ },
         { name: "unknown network mode", overrides: { network: { mode: "borrowed" } }, key: "k8s-aws:cluster.network.mode", mentions: /"new", "existing"/ },
     ];
     for (const c of cases) {

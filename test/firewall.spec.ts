@@ -9,7 +9,9 @@ import { Firewall, FirewallInput, firewallRules, IngressRule } from "../componen
 import { runComponents } from "./harness";
 
 const VXLAN = { protocol: "udp" as const, from: 4789, to: 4789 };
-const base: FirewallInput = { adminCidrs: ["198.51.100.0/24", "203.0.113.0/24"], loadBalancer: true, externalEtcd: false, podNetworkPorts: [VXLAN] };
+/** What Calico's VXLANCrossSubnet asks for between machines: every port, since same-subnet pod traffic is not encapsulated. */
+const ALL_TCP = { protocol: "tcp" as const, from: 1, to: 65535 };
+const base: FirewallInput = { adminCidrs: ["198.51.100.0/24", "203.0.113.0/24"], loadBalancer: true, externalEtcd: false, podNetworkPorts: [VXLAN, ALL_TCP] };
 
 const covers = (r: IngressRule, port: number) => r.ports.from <= port && port <= r.ports.to;
 const sourceOf = (r: IngressRule) => ("group" in r.source ? `sg:${r.source.group}` : r.source.cidr);
@@ -38,15 +40,20 @@ describe("firewall rules", () => {
             });
 
             it("keeps etcd between members and the control plane", () => {
-                const etcd = rules.filter((r) => covers(r, 2379) || covers(r, 2380));
+                const etcdGroup = c.input.externalEtcd ? "etcd" : "controlPlane";
+                const etcd = rules.filter((r) => r.target === etcdGroup && r.ports.protocol === "tcp" && (covers(r, 2379) || covers(r, 2380)));
                 assert.ok(etcd.length > 0);
-                for (const r of etcd) {
-                    assert.ok(["sg:controlPlane", "sg:etcd"].includes(sourceOf(r)), `${r.name} from ${sourceOf(r)}`);
-                    assert.strictEqual(r.target, c.input.externalEtcd ? "etcd" : "controlPlane");
-                }
+                for (const r of etcd) assert.ok(["sg:controlPlane", "sg:etcd"].includes(sourceOf(r)), `${r.name} from ${sourceOf(r)}`);
                 if (c.input.externalEtcd) {
                     const peer = etcd.filter((r) => covers(r, 2380));
                     assert.deepStrictEqual(peer.map(sourceOf), ["sg:etcd"], "peers only from members");
+                }
+            });
+
+            it("keeps etcd's ports closed to nodes even with the pod network's wide ranges", () => {
+                for (const r of rules.filter((x) => "group" in x.source && x.source.group === "nodes" && x.ports.protocol === "tcp")) {
+                    if (r.target === "controlPlane" && !c.input.externalEtcd) assert.ok(!covers(r, 2379) && !covers(r, 2380), `${r.name} opens etcd to nodes`);
+                    assert.notStrictEqual(r.target, "etcd", `${r.name} opens the etcd group to nodes`);
                 }
             });
 

@@ -79,11 +79,12 @@ describe("pki (pure)", () => {
         assert.deepStrictEqual([...CA_USES].sort(), ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"]);
     });
 
-    it("builds etcd member SANs from the member's stable DNS name and fixed IP", () => {
+    it("builds etcd member SANs from the member's stable DNS name and fixed IP, plus loopback", () => {
         const { server, peer } = etcdMemberCerts(MEMBERS[0]);
-        assert.deepStrictEqual(peer.dnsNames, ["etcd-a.demo.k8s.example.com"]);
-        assert.deepStrictEqual(peer.ipAddresses, ["10.0.0.10"]);
-        assert.ok(server.dnsNames!.includes("etcd-a.demo.k8s.example.com") && server.ipAddresses!.includes("10.0.0.10"));
+        for (const spec of [server, peer]) {
+            assert.deepStrictEqual(spec.dnsNames, ["etcd-a.demo.k8s.example.com", "localhost"]);
+            assert.deepStrictEqual(spec.ipAddresses, ["10.0.0.10", "127.0.0.1", "::1"]);
+        }
         for (const spec of [server, peer]) assert.ok(spec.uses.includes("server_auth") && spec.uses.includes("client_auth"));
     });
 
@@ -224,7 +225,7 @@ describe("Pki (mocked run: ECDSA, external etcd)", () => {
         assert.doesNotMatch(ext(m.etcdClient, "extendedKeyUsage"), /Server/);
     });
 
-    it("issues each etcd member server and peer certificates from the etcd CA with its DNS name and IP as SANs", () => {
+    it("issues each etcd member server and peer certificates from the etcd CA with its DNS name, IP and loopback as SANs", () => {
         assert.deepStrictEqual(Object.keys(m.members).sort(), MEMBERS.map((x) => x.name));
         for (const member of MEMBERS) {
             const c = m.members[member.name];
@@ -240,6 +241,8 @@ describe("Pki (mocked run: ECDSA, external etcd)", () => {
                 // openssl's own host and IP checks, as a TLS client would do them
                 assert.strictEqual(opensslOk(["x509", "-noout", "-checkhost", member.dnsName, "-in", file(pem)]).stdout.includes("does match"), true);
                 assert.strictEqual(opensslOk(["x509", "-noout", "-checkip", member.ip, "-in", file(pem)]).stdout.includes("does match"), true);
+                // loopback, for the member's own tooling (and members on 127.0.0.1 in test/realchecks/etcd.spec.ts)
+                assert.strictEqual(opensslOk(["x509", "-noout", "-checkip", "127.0.0.1", "-in", file(pem)]).stdout.includes("does match"), true, `${member.name} ${kind}: ${san}`);
             }
         }
     });

@@ -11,7 +11,7 @@ import { Pki, EtcdMemberIdentity } from "../components/pki";
 import { InstanceRoles, renderPolicy, policyDocument, sortedJson } from "../components/iam";
 import {
     SecretsBucket, SecretsLocation, SecretsReaders, Audience, allObjects, audienceObjects, fetchedObjects, objectKey, pairContents,
-    readablePrefixes, secretsBucketPolicy, secretsReadPolicy, secretsDirs,
+    readablePrefixes, secretsBucketPolicy, secretsReadPolicy, secretsDirs, checkExtraObjects, controlPlaneExtraObjects, controlPlaneSlotObjects,
 } from "../components/secrets";
 import { secretsDeliveryCloudConfig } from "../components/bootstrap/secretsDelivery";
 import { clusterTagKey } from "../components/naming";
@@ -445,5 +445,77 @@ describe("SecretsBucket (argument checks)", () => {
             runComponents(() => new SecretsBucket("demo-secrets", { clusterName: "demo", etcdTopology: "stacked", readers: READERS, contents })),
             /no content for control-plane\/ca\.key/,
         );
+    });
+});
+
+describe("SecretsBucket (the control plane's extra objects, lifecycle rules and access)", () => {
+    const folder = (a: Audience) => Object.fromEntries(audienceObjects(a, "stacked").map((o) => [o.name, `content of ${objectKey(o)}`]));
+    const contents = { controlPlane: folder({ kind: "control-plane" }), nodes: folder({ kind: "node" }), etcd: {} };
+    const extras = controlPlaneExtraObjects(["control-plane-a", "control-plane-b"]);
+    const extraObjects = extras.map((object) => ({ object, content: `extra ${objectKey(object)}` }));
+    const backupRule = { id: "demo-etcd-hourly", status: "Enabled", filter: { prefix: "backups/etcd/demo/hourly/" }, expiration: { days: 7 } };
+
+    it("lays out per-slot kubeadm configurations and one encryption configuration under control-plane/, all secret", () => {
+        assert.deepStrictEqual(extras.map(objectKey), [
+            "control-plane/slots/control-plane-a/kubeadm-init.yaml",
+            "control-plane/slots/control-plane-a/kubeadm-join.yaml",
+            "control-plane/encryption-config.yaml",
+            "control-plane/slots/control-plane-b/kubeadm-init.yaml",
+            "control-plane/slots/control-plane-b/kubeadm-join.yaml",
+        ]);
+        assert.ok(extras.every((o) => o.secret && o.mode === "0600" && o.path.startsWith("/etc/kubernetes/pki/")));
+        assert.deepStrictEqual(controlPlaneSlotObjects("control-plane-b").map((o) => o.path), ["/etc/kubernetes/pki/kubeadm/init.yaml", "/etc/kubernetes/pki/kubeadm/join.yaml", "/etc/kubernetes/pki/encryption-config.yaml"]);
+        assert.throws(() => controlPlaneSlotObjects("../a"), /DNS label/);
+    });
+
+    it("accepts extra objects only in the control plane's folder, never replacing a PKI object, never twice", () => {
+        const layout = allObjects("stacked", []);
+        assert.doesNotThrow(() => checkExtraObjects(extras, layout));
+        assert.throws(() => checkExtraObjects([{ ...extras[0], prefix: "nodes" }], layout), /outside control-plane\//);
+        assert.throws(() => checkExtraObjects([{ ...extras[0], prefix: "control-plane", name: "ca.key" }], layout), /replace a PKI object/);
+        assert.throws(() => checkExtraObjects([extras[0], extras[0]], layout), /twice/);
+        assert.throws(() => checkExtraObjects([{ ...extras[0], mode: "0644" }], layout), /mode/);
+    });
+
+    it("stores the extra objects (as Pulumi secrets), merges the extra lifecycle rules and writes the bucket policy with the access given", async () => {
+        const access = { controlPlane: { write: ["control-plane/cluster-initialized"] } };
+        const run = await runComponents(
+            () => new SecretsBucket("demo-secrets", { clusterName: "demo", etcdTopology: "stacked", readers: READERS, contents, extraObjects, extraLifecycleRules: [backupRule], access }),
+        );
+        const objects = run.ofType(T.object);
+        assert.strictEqual(objects.length, allObjects("stacked", []).length + extras.length);
+        for (const e of extras) {
+            const o = objects.find((r) => run.inputs(r).key === objectKey(e))!;
+            assert.ok(o.inputs.content instanceof Secret, objectKey(e));
+            assert.strictEqual(run.inputs(o).content, `extra ${objectKey(e)}`);
+        }
+        assert.ok(extras.every((e) => run.result.objectKeys.includes(objectKey(e))));
+        const rules = run.inputs(run.ofType(T.lifecycle)[0]).rules;
+        assert.deepStrictEqual(rules.map((r: any) => r.id), ["expire-replaced-secrets", "demo-etcd-hourly"]);
+        const bucketArn = `arn:aws:s3:::${run.inputs(run.ofType(T.pab)[0]).bucket}`;
+        const policy = run.inputs(run.ofType(T.policy)[0]).policy as string;
+        assert.strictEqual(policy, secretsBucketPolicy(bucketArn, READERS, access));
+    });
+
+    it("fails the run on duplicate lifecycle rule ids or extra objects outside control-plane/", async () => {
+        await assert.rejects(
+            runComponents(() => new SecretsBucket("demo-secrets", { clusterName: "demo", etcdTopology: "stacked", readers: READERS, contents, extraLifecycleRules: [backupRule, backupRule] })),
+            /two lifecycle rules have the id demo-etcd-hourly/,
+        );
+        await assert.rejects(
+            runComponents(() => new SecretsBucket("demo-secrets", { clusterName: "demo", etcdTopology: "stacked", readers: READERS, contents, extraObjects: [{ object: { ...extras[0], prefix: "nodes" }, content: "x" }] })),
+            /outside control-plane\//,
+        );
+    });
+
+    it("without extra access, denies every instance role every write and every deletion", () => {
+        const policy = secretsBucketPolicy(BUCKET_ARN, READERS);
+        for (const principal of [READERS.controlPlane, READERS.node, READERS.etcd["etcd-a"]]) {
+            for (const key of EVERY_KEY) {
+                for (const action of ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]) {
+                    assert.strictEqual(decide(policy, { action, resource: objectArn(BUCKET_ARN, key), principal }), "explicit-deny", `${principal} ${action} ${key}`);
+                }
+            }
+        }
     });
 });

@@ -40,7 +40,7 @@ ROOT="\${K8S_AWS_ROOT:-}"
 K8S_MINOR=${i.kubernetesMinor}
 K8S_DEB_VERSION=${debVersion}
 ARCH=${i.arch}
-ETCD_VERSION=${i.etcdVersion ?? ""}
+PINNED_ETCD=${i.etcdVersion ?? ""}
 DONE="$ROOT/var/lib/k8s-aws/node-setup.${marker}.done"
 IMDS=http://169.254.169.254/latest
 
@@ -86,18 +86,18 @@ systemctl restart containerd
 # AWS CLI v2 (S3 conditional writes, IMDSv2): Canonical's snap.
 snap install aws-cli --classic
 
-if [ -n "$ETCD_VERSION" ]; then
-  log "installing etcd $ETCD_VERSION"
+if [ -n "$PINNED_ETCD" ]; then
+  log "installing etcd $PINNED_ETCD"
   tmp=$(mktemp -d)
-  base="https://github.com/etcd-io/etcd/releases/download/v$ETCD_VERSION"
-  tarball="etcd-v$ETCD_VERSION-linux-$ARCH.tar.gz"
+  base="https://github.com/etcd-io/etcd/releases/download/v$PINNED_ETCD"
+  tarball="etcd-v$PINNED_ETCD-linux-$ARCH.tar.gz"
   curl -fsSL -o "$tmp/$tarball" "$base/$tarball"
   curl -fsSL -o "$tmp/SHA256SUMS" "$base/SHA256SUMS"
   # The release's published checksums: refuse a tarball that does not match.
   (cd "$tmp" && grep " $tarball\\$" SHA256SUMS | sha256sum -c -)
   tar -xzf "$tmp/$tarball" -C "$tmp"
   for bin in etcd etcdctl etcdutl; do
-    install -m 0755 "$tmp/etcd-v$ETCD_VERSION-linux-$ARCH/$bin" "$ROOT/usr/local/bin/$bin"
+    install -m 0755 "$tmp/etcd-v$PINNED_ETCD-linux-$ARCH/$bin" "$ROOT/usr/local/bin/$bin"
   done
   rm -rf "$tmp"
 fi

@@ -75,15 +75,28 @@ export function firewallRules(input: FirewallInput): IngressRule[] {
         add(`kubelet-from-nodes-to-${target}`, target, tcp(KUBELET_PORT), { group: "nodes" }, "kubelet API from metrics-server on nodes");
     }
 
-    // The pod network between every pair of machine groups.
+    // The pod network between every pair of machine groups. With Calico's VXLANCrossSubnet, pod
+    // traffic inside a subnet is not encapsulated and arrives on the pods' own ports, so the CNI asks
+    // for wide ranges; toward the control plane with stacked etcd, etcd's ports are carved out so that
+    // only the control plane reaches them (kops does the same: nodes reach masters on 1-2379, 2382-...).
     for (const target of machines) {
         for (const source of machines) {
-            for (const ports of input.podNetworkPorts) {
-                add(`pod-network-${ports.protocol}-${ports.from}-from-${source}-to-${target}`, target, ports, { group: source }, `pod network ${ports.protocol}/${ports.from}`);
+            const carve = target === "controlPlane" && source === "nodes" && !input.externalEtcd;
+            for (const ports of input.podNetworkPorts.flatMap((p) => (carve ? without(p, ETCD_CLIENT_PORT, ETCD_PEER_PORT) : [p]))) {
+                add(`pod-network-${ports.protocol}-${ports.from}-from-${source}-to-${target}`, target, ports, { group: source }, `pod network ${ports.protocol}/${ports.from}-${ports.to}`);
             }
         }
     }
     return rules;
+}
+
+/** A TCP range minus [from, to] (UDP ranges are kept: etcd listens on TCP only). */
+export function without(range: PortRange, from: number, to: number): PortRange[] {
+    if (range.protocol !== "tcp" || range.to < from || range.from > to) return [range];
+    const out: PortRange[] = [];
+    if (range.from < from) out.push({ ...range, to: from - 1 });
+    if (range.to > to) out.push({ ...range, from: to + 1 });
+    return out;
 }
 
 /** Which groups exist for a cluster. */

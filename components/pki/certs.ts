@@ -56,14 +56,24 @@ export interface EtcdMemberIdentity {
     readonly ip: string;
 }
 
+/** Loopback names a member's own tooling dials it by: etcdctl on the member, and members run on 127.0.0.1 in tests. */
+const LOOPBACK_DNS = ["localhost"];
+const LOOPBACK_IPS = ["127.0.0.1", "::1"];
+
 /**
  * A member's server certificate (clients connect by its DNS name or IP, and
  * etcdctl on the member itself over loopback) and peer certificate (other
- * members connect by its DNS name or IP).
+ * members connect by its DNS name or IP). Both also carry loopback: a peer
+ * URL on 127.0.0.1 is verified against the peer certificate's SANs (the
+ * dialing member checks the name, the listening member checks the dialer's
+ * certificate against its remote address), which is how
+ * test/realchecks/etcd.spec.ts runs the generated certificates for real.
+ * Loopback names no other host, so this grants nothing across the network.
  */
 export function etcdMemberCerts(m: EtcdMemberIdentity): { server: LeafSpec; peer: LeafSpec } {
+    const sans = { dnsNames: [m.dnsName, ...LOOPBACK_DNS], ipAddresses: [m.ip, ...LOOPBACK_IPS] };
     return {
-        server: { commonName: m.name, dnsNames: [m.dnsName, "localhost"], ipAddresses: [m.ip, "127.0.0.1", "::1"], uses: SERVER_PEER_USES },
-        peer: { commonName: m.name, dnsNames: [m.dnsName], ipAddresses: [m.ip], uses: SERVER_PEER_USES },
+        server: { commonName: m.name, ...sans, uses: SERVER_PEER_USES },
+        peer: { commonName: m.name, dnsNames: [...sans.dnsNames], ipAddresses: [...sans.ipAddresses], uses: SERVER_PEER_USES },
     };
 }

@@ -8,6 +8,10 @@
  *   control-plane/      cluster, front-proxy and etcd CAs, service-account key pair, apiserver-etcd-client
  *   nodes/              the cluster CA certificate and the join material (bootstrap token, CA hash): no CA key
  *   etcd/<member>/      one external etcd member's server and peer certificates and the etcd CA certificate
+ *
+ * The control plane adds objects of its own to its folder (controlPlaneExtraObjects):
+ *   control-plane/encryption-config.yaml              the apiserver's EncryptionConfiguration (holds the key)
+ *   control-plane/slots/<slot>/kubeadm-{init,join}.yaml  per slot (fixed IP), with the bootstrap token
  */
 
 export type EtcdTopology = "stacked" | "external";
@@ -177,4 +181,61 @@ export function pairContents<T>(contents: SecretContents<T>, topology: EtcdTopol
         );
     }
     return objects.map((object) => ({ object, content: folderOf(contents, object.prefix)![object.name] }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The control plane's own objects: not PKI material, but secrets the control-plane component
+// renders (kubeadm configurations with the bootstrap token, the encryption key). Same folder,
+// same readers; they differ per slot, so each slot fetches its own with a slot-specific unit
+// (components/controlplane/slotSecrets.ts) after the role's fetch unit has mounted the tmpfs.
+
+/** Per-slot objects live under `control-plane/slots/<slot>/`. */
+export const SLOTS_PREFIX = `${CONTROL_PLANE_PREFIX}/slots`;
+export const KUBEADM_INIT_FILE = "kubeadm-init.yaml";
+export const KUBEADM_JOIN_FILE = "kubeadm-join.yaml";
+export const ENCRYPTION_CONFIG_FILE = "encryption-config.yaml";
+
+/** A control-plane slot's folder: `control-plane/slots/<slot>`. */
+export function slotPrefix(slot: string): string {
+    if (!ETCD_MEMBER_RE.test(slot)) throw new Error(`slot name ${JSON.stringify(slot)} is not a DNS label`);
+    return `${SLOTS_PREFIX}/${slot}`;
+}
+
+const secretAt = (prefix: string, name: string, path: string): SecretObject => ({ prefix, name, secret: true, path, mode: SECRET_MODE });
+
+/**
+ * What one control-plane slot fetches besides its role's objects: its kubeadm init and join
+ * configurations (to the fixed paths its bootstrap unit reads) and the cluster's encryption
+ * configuration (in the pki directory, which kubeadm already mounts into kube-apiserver).
+ */
+export function controlPlaneSlotObjects(slot: string): SecretObject[] {
+    return [
+        secretAt(slotPrefix(slot), KUBEADM_INIT_FILE, `${KUBERNETES_PKI_DIR}/kubeadm/init.yaml`),
+        secretAt(slotPrefix(slot), KUBEADM_JOIN_FILE, `${KUBERNETES_PKI_DIR}/kubeadm/join.yaml`),
+        secretAt(CONTROL_PLANE_PREFIX, ENCRYPTION_CONFIG_FILE, `${KUBERNETES_PKI_DIR}/encryption-config.yaml`),
+    ];
+}
+
+/** Every control-plane extra object of a cluster with these slots (the encryption configuration once). */
+export function controlPlaneExtraObjects(slots: readonly string[]): SecretObject[] {
+    const all = slots.flatMap(controlPlaneSlotObjects);
+    const seen = new Set<string>();
+    return all.filter((o) => (seen.has(objectKey(o)) ? false : (seen.add(objectKey(o)), true)));
+}
+
+/**
+ * Checks objects a caller adds to the bucket next to the layout's: each in the control plane's
+ * folder (so exactly the control-plane role may read it), none replacing a layout object, none twice.
+ */
+export function checkExtraObjects(extra: readonly SecretObject[], layout: readonly SecretObject[]): void {
+    const taken = new Set(layout.map(objectKey));
+    const seen = new Set<string>();
+    for (const o of extra) {
+        const key = objectKey(o);
+        if (o.prefix !== CONTROL_PLANE_PREFIX && !o.prefix.startsWith(`${CONTROL_PLANE_PREFIX}/`)) throw new Error(`extra object ${key} is outside ${CONTROL_PLANE_PREFIX}/`);
+        if (taken.has(key)) throw new Error(`extra object ${key} would replace a PKI object`);
+        if (seen.has(key)) throw new Error(`extra object ${key} is given twice`);
+        if (o.mode !== (o.secret ? SECRET_MODE : PUBLIC_MODE)) throw new Error(`extra object ${key} has mode ${o.mode}`);
+        seen.add(key);
+    }
 }

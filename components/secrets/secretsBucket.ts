@@ -9,8 +9,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Tags, namedTags, secretsName, secretsBucketPrefix, secretsKmsAlias } from "../naming";
-import { EtcdTopology, SecretContents, SecretObject, objectKey, pairContents } from "./layout";
-import { SecretsLocation, SecretsReaders, secretsBucketPolicy } from "./policies";
+import { EtcdTopology, SecretContents, SecretObject, checkExtraObjects, objectKey, pairContents } from "./layout";
+import { BucketAccess, SecretsLocation, SecretsReaders, secretsBucketPolicy } from "./policies";
+
+/** An object stored next to the PKI's, in the control plane's folder (layout.ts checkExtraObjects). */
+export interface ExtraSecretObject {
+    readonly object: SecretObject;
+    readonly content: pulumi.Input<string>;
+}
+
+/** A lifecycle rule to merge into the bucket's one lifecycle configuration (S3 allows only one per bucket). */
+export type ExtraLifecycleRule = aws.types.input.s3.BucketLifecycleConfigurationRule;
+
+const BASE_LIFECYCLE_RULE_ID = "expire-replaced-secrets";
 
 export interface SecretsBucketArgs {
     readonly clusterName: string;
@@ -25,6 +36,12 @@ export interface SecretsBucketArgs {
     readonly kmsDeletionWindowInDays?: number;
     /** Days a replaced object version is kept before S3 expires it. Default 30. */
     readonly noncurrentVersionDays?: number;
+    /** Objects the control plane adds to its folder (kubeadm configurations, the encryption configuration). */
+    readonly extraObjects?: readonly ExtraSecretObject[];
+    /** Rules merged into the lifecycle configuration, e.g. etcd backup retention; ids must be unique. */
+    readonly extraLifecycleRules?: readonly ExtraLifecycleRule[];
+    /** What roles read or write beyond their folders (init marker, backups); the bucket policy allows exactly that. */
+    readonly access?: BucketAccess;
 }
 
 /** The logical name of an object's resource: its key with `/` and `.` as `-`. */
@@ -47,7 +64,16 @@ export class SecretsBucket extends pulumi.ComponentResource {
         super("k8s-aws:secrets:SecretsBucket", name, {}, opts);
         const cluster = args.clusterName;
         const tags = namedTags(cluster, args.tags ?? {}, secretsName(cluster));
-        const paired = pairContents(args.contents, args.etcdTopology);
+        const layout = pairContents(args.contents, args.etcdTopology);
+        const extra = args.extraObjects ?? [];
+        checkExtraObjects(
+            extra.map((e) => e.object),
+            layout.map((p) => p.object),
+        );
+        const paired = [...layout, ...extra];
+        const ruleIds = [BASE_LIFECYCLE_RULE_ID, ...(args.extraLifecycleRules ?? []).map((r) => r.id)];
+        const dupRule = ruleIds.find((id, i) => ruleIds.indexOf(id) !== i);
+        if (dupRule) throw new Error(`two lifecycle rules have the id ${dupRule}`);
         const names = paired.map(({ object }) => objectResourceName(name, object));
         const dup = names.find((n, i) => names.indexOf(n) !== i);
         if (dup) throw new Error(`two secret objects map to the resource name ${dup}`);
@@ -98,20 +124,22 @@ export class SecretsBucket extends pulumi.ComponentResource {
                 bucket,
                 rules: [
                     {
-                        id: "expire-replaced-secrets",
+                        id: BASE_LIFECYCLE_RULE_ID,
                         status: "Enabled",
                         filter: {},
                         noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 30 },
                         expiration: { expiredObjectDeleteMarker: true },
                         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
                     },
+                    // Overlapping filters are allowed; where two rules expire the same object S3 applies the shorter period.
+                    ...(args.extraLifecycleRules ?? []),
                 ],
             },
             { parent: this, dependsOn: [versioning] },
         );
         new aws.s3.BucketPolicy(
             `${name}-policy`,
-            { bucket, policy: pulumi.all([this.bucket.arn, args.readers]).apply(([arn, readers]) => secretsBucketPolicy(arn, readers)) },
+            { bucket, policy: pulumi.all([this.bucket.arn, args.readers]).apply(([arn, readers]) => secretsBucketPolicy(arn, readers, args.access)) },
             // A bucket policy is accepted only once the public access block is in place.
             { parent: this, dependsOn: [publicAccess] },
         );

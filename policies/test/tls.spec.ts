@@ -65,6 +65,11 @@ describe("etcd-tls-client-auth", () => {
         const ud = f.cloudConfig([{ path: "/etc/default/etcd", content: env }, { path: f.FETCH, content: f.fetchScript() }], [[f.FETCH], "systemctl start etcd"]);
         expectViolation(check(f.launchTemplate(f.b64(ud), "k8s.io/role/etcd")), /listen-client-urls has the plain-text URL http:/);
     });
+    it("does not read a script's own ETCD_* variables as etcd's environment", () => {
+        const setup = "#!/bin/sh\nETCD_VERSION=\necho setting up\n";
+        const ud = f.cloudConfig([{ path: "/usr/local/sbin/setup", content: setup }, { path: f.FETCH, content: f.fetchScript() }], [["/usr/local/sbin/setup"], [f.FETCH]]);
+        expectNone(check(f.launchTemplate(f.b64(ud))));
+    });
     it("rejects a --config-file the user data does not write", () => expectViolation(check(member(f.ETCD_CONFIG, unit("--config-file /etc/etcd/other.yaml"))), /reads --config-file \/etc\/etcd\/other\.yaml/));
     it("rejects an etcd member whose etcd configuration it cannot find", () => {
         const ud = f.cloudConfig([{ path: f.FETCH, content: f.fetchScript() }], [[f.FETCH]]);

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { parse } from "yaml";
-import { renderEtcdConfig, renderEtcdUnit, EtcdMember, ETCD_TUNING } from "../../components/controlplane/render";
+import { renderEtcdConfig, renderEtcdUnit, EtcdMember, ETCD_TUNING, etcdTuningFor } from "../../components/controlplane/render";
 import { ETCD_VERSION } from "../../config/versions";
 import {
     etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil, which,
@@ -59,6 +59,13 @@ describe("controlplane/etcd: config file", () => {
         assert.strictEqual(cfg["election-timeout"], ETCD_TUNING.electionTimeoutMs);
         assert.ok(cfg["election-timeout"] >= 10 * cfg["heartbeat-interval"]);
         assert.strictEqual(cfg["quota-backend-bytes"], 8 * 1024 ** 3);
+    });
+
+    it("sizes the backend quota to the data volume (dev: 10 GiB -> 4 GiB; default 20 GiB and up -> 8 GiB)", () => {
+        const gib = 1024 ** 3;
+        const table: Array<[number, number]> = [[5, 2 * gib], [10, 4 * gib], [20, 8 * gib], [50, 8 * gib]];
+        for (const [volume, quota] of table) assert.strictEqual(etcdTuningFor(volume).quotaBackendBytes, quota, `${volume} GiB`);
+        assert.strictEqual(parse(renderEtcdConfig(MEMBERS[0], MEMBERS, { ...OPTS, tuning: etcdTuningFor(10) }))["quota-backend-bytes"], 4 * gib);
     });
 
     it("leaves out keys the target release does not have (tls-min-version is 3.5+)", () => {

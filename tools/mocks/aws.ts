@@ -201,6 +201,13 @@ const COMPUTED: Record<string, Computed> = {
         const id = ec2Id(ctx, req, "policy");
         return { id, outputs: { arn: arn(ctx, "dlm", `policy/${id}`) } };
     },
+    "aws:ec2/eipAssociation:EipAssociation": (req, ctx) => ({ id: ec2Id(ctx, req, "eipassoc") }),
+    // Hosted zone ids: "Z" + 20 upper-case alphanumerics; private zones have no name servers of their own to show.
+    "aws:route53/zone:Zone": (req, ctx) => {
+        const zoneId = `Z${hex(ctx, `${req.type}::${req.name}`, 20).toUpperCase()}`;
+        const priv = Array.isArray(req.inputs.vpcs) && req.inputs.vpcs.length > 0;
+        return { id: zoneId, outputs: { zoneId, arn: `arn:${ctx.partition}:route53:::hostedzone/${zoneId}`, nameServers: priv ? [] : ["ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk"], primaryNameServer: priv ? undefined : "ns-1.awsdns-01.org" } };
+    },
 };
 
 /** Sub-resources of a bucket are identified by the bucket's name. */

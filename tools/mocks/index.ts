@@ -6,10 +6,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { apiWaiter, WaitForApi } from "../../addons/provider";
 import { MockContext, ProviderMock } from "./types";
 import { awsMock } from "./aws";
 import { tlsMock } from "./tls";
 import { randomMock } from "./random";
+import { kubernetesMock } from "./kubernetes";
 
 export { MockContext } from "./types";
 
@@ -55,7 +57,10 @@ export function settle(): Promise<void> {
     return settings.waitForRPCs();
 }
 
-const PROVIDERS: ProviderMock[] = [awsMock, tlsMock, randomMock];
+/** The mocked cluster's API answers /readyz at once (the program's only call outside Pulumi). */
+const mockApiReady: WaitForApi = async () => undefined;
+
+const PROVIDERS: ProviderMock[] = [awsMock, tlsMock, randomMock, kubernetesMock];
 
 const isRpcSecret = (v: unknown): v is { value: unknown } =>
     typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
@@ -121,6 +126,7 @@ export async function installMocks(opts: MockOptions): Promise<MockRun> {
             return mock(unwrapSecrets(args.inputs), opts.ctx);
         },
     };
+    apiWaiter.current = mockApiReady;
     pulumi.runtime.setAllConfig(opts.config);
     await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, opts.preview);
     recordRegistrations(run);

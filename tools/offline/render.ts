@@ -9,6 +9,8 @@ import { readStackFile, readStackFileAt, PROJECT_ROOT } from "./stackFile";
 import { runStack, RunOptions } from "./run";
 import { buildPlan, userDataFiles, manifestFiles, policyDocumentFiles, Plan } from "./plan";
 import { runPolicies, PolicyReport } from "../../policies/offline";
+import { CostEstimate, estimateStackCost, rememberCost } from "../cost";
+import { architectureFiles } from "./architecture";
 
 export interface RenderOptions extends RunOptions {
     readonly stack: string;
@@ -25,6 +27,22 @@ export interface RenderResult {
     readonly plan: Plan;
     readonly report: PolicyReport;
     readonly files: string[];
+    /** The monthly cost estimate written to cost.json (null when the region has no prices). An addition to the contract. */
+    readonly cost: CostEstimate | null;
+}
+
+/** cost.json: the estimate, or why there is none. Never fails the render. */
+function costOf(plan: Plan, config: Record<string, string>, project: string): { cost: CostEstimate | null; doc: unknown } {
+    const region = config["aws:region"];
+    try {
+        const { estimate, reason } = estimateStackCost(plan, { region, clusterConfig: config[`${project}:cluster`] });
+        rememberCost(plan, estimate, reason);
+        return { cost: estimate, doc: estimate ?? { schema: "k8s-aws/cost/v1", stack: plan.stack, region: region ?? null, monthlyTotal: null, reason } };
+    } catch (e) {
+        const reason = `cost estimate failed: ${(e as Error).message}`;
+        rememberCost(plan, null, reason);
+        return { cost: null, doc: { schema: "k8s-aws/cost/v1", stack: plan.stack, region: region ?? null, monthlyTotal: null, reason } };
+    }
 }
 
 export function defaultPolicyConfigFile(stack: string): string | undefined {
@@ -39,6 +57,7 @@ export async function render(opts: RenderOptions): Promise<RenderResult> {
     const configFile = opts.policyConfigFile ?? defaultPolicyConfigFile(opts.stack);
     const policyConfig = configFile ? JSON.parse(fs.readFileSync(configFile, "utf8")) : undefined;
     const report = runPolicies(plan, policyConfig);
+    const { cost, doc: costDoc } = costOf(plan, stackFile.config, stackFile.project);
 
     const outDir = path.resolve(opts.outDir ?? path.join(PROJECT_ROOT, "out", opts.stack));
     fs.rmSync(outDir, { recursive: true, force: true });
@@ -51,11 +70,15 @@ export async function render(opts: RenderOptions): Promise<RenderResult> {
     };
     write("plan.json", `${JSON.stringify(plan, null, 2)}\n`);
     write("policy-report.json", `${JSON.stringify(report, null, 2)}\n`);
+    // Not in the contract's list (which allows additions): the monthly cost estimate (tools/cost).
+    write("cost.json", `${JSON.stringify(costDoc, null, 2)}\n`);
     fs.mkdirSync(path.join(outDir, "userdata"), { recursive: true });
     fs.mkdirSync(path.join(outDir, "manifests"), { recursive: true });
     for (const [name, text] of userDataFiles(run.resources)) write(path.join("userdata", `${name}.yaml`), text);
     for (const [name, text] of manifestFiles(run.resources)) write(path.join("manifests", `${name}.yaml`), text);
     // Not in the contract's list (which allows additions): policy documents as files, for review.
     for (const [name, text] of policyDocumentFiles(run.resources)) write(path.join("iam", `${name}.json`), text);
-    return { outDir, plan, report, files };
+    // Not in the contract's list (which allows additions): the architecture picture drawn from the plan (architecture.ts).
+    for (const [rel, text] of await architectureFiles(plan)) write(rel, text);
+    return { outDir, plan, report, files, cost };
 }

@@ -3,6 +3,8 @@
  * availability zone, and the policy results.
  */
 import { Plan, PlanResource } from "./plan";
+import { estimateStackCost, formatCost, recallCost } from "../cost";
+import { ArchitectureModel, architectureModel } from "./architecture";
 
 export interface PolicySummary {
     readonly violations: { policy: string; enforcementLevel: string; urn: string | null; message: string }[];
@@ -52,15 +54,71 @@ export function formatSummary(plan: Plan, report: PolicySummary): string {
     lines.push(`${plan.project}/${plan.stack}: ${custom} resources in ${plan.resources.length - custom} components`);
     lines.push("Resources by type:");
     for (const [type, n] of resourcesByType(plan)) lines.push(`  ${String(n).padStart(4)}  ${type}`);
+    const model = architectureModel(plan);
     const layout = layoutPerZone(plan);
-    if (layout.size > 0) {
+    if (model.zones.length > 0) lines.push(...clusterLines(model));
+    else if (layout.size > 0) {
         lines.push("Layout per availability zone:");
         for (const [zone, row] of layout) {
             lines.push(`  ${zone}: ${[...row.entries()].map(([what, n]) => `${n} ${what}`).join(", ")}`);
         }
     }
     const s = report.summary;
-    lines.push(`Policies: ${s.policies} checked over ${s.resources} resources: ${s.mandatory} mandatory, ${s.advisory} advisory violation(s)`);
+    const failing = new Set(report.violations.map((v) => v.policy)).size;
+    const verdict = failing === 0 ? "all passed" : `${s.policies - failing} passed, ${failing} with violations`;
+    lines.push(`Policies: ${s.policies} checked over ${s.resources} resources: ${verdict} (${s.mandatory} mandatory, ${s.advisory} advisory violation(s))`);
     for (const v of report.violations) lines.push(`  [${v.enforcementLevel}] ${v.policy}: ${v.message}${v.urn ? ` (${v.urn})` : ""}`);
+    lines.push(...costSummary(plan));
     return lines.join("\n");
+}
+
+const count = <T>(items: readonly T[], what: (x: T) => string) => {
+    const n = new Map<string, number>();
+    for (const x of items) n.set(what(x), (n.get(what(x)) ?? 0) + 1);
+    return [...n.entries()].map(([k, v]) => `${v} x ${k}`).join(", ");
+};
+
+/** The cluster at a glance, from the same model as the architecture picture: endpoint, counts, each zone's subnets and slots, pools, secrets. */
+export function clusterLines(m: ArchitectureModel): string[] {
+    const slots = m.zones.flatMap((z) => z.slots);
+    const cps = slots.filter((x) => x.role === "control-plane");
+    const etcd = slots.filter((x) => x.role === "etcd");
+    const kind = { network: "Network Load Balancer", classic: "classic ELB", elasticIp: "Elastic IP" };
+    const api = m.api ? `${kind[m.api.kind]}${m.api.kind === "elasticIp" ? "" : m.api.internal ? " (internal)" : " (internet-facing)"}` : "no endpoint";
+    const pools = m.pools.map((p) => `${p.name} ${p.min}..${p.max} (desired ${p.desired})`).join(", ") || "none";
+    const out = [
+        `Cluster ${m.cluster}${m.kubernetesVersion ? `, Kubernetes ${m.kubernetesVersion}` : ""}${m.region ? ` in ${m.region}` : ""}, ${m.vpc.managed ? `new VPC ${m.vpc.cidr}` : `existing VPC ${m.vpc.id}`}`,
+        `  API: ${api}${m.publicName ? ` at ${m.publicName}` : ""} -> ${cps.length} control-plane slot(s), from ${m.adminCidrs.join(", ") || "nowhere"}; nodes dial ${m.internalName ?? "(no internal name)"}`,
+        `  Instances: ${cps.length} control-plane (${count(cps, (x) => x.instanceType ?? "?")})${etcd.length > 0 ? `, ${etcd.length} etcd (${count(etcd, (x) => x.instanceType ?? "?")})` : ", etcd stacked on the control plane"}; node pools: ${pools}`,
+        "Layout per availability zone:",
+    ];
+    const width = Math.max(...m.zones.map((z) => z.zone.length));
+    for (const z of m.zones) {
+        z.subnets.forEach((s, i) => {
+            const here = z.slots.filter((x) => x.subnetId === s.id).map((x) => `${x.name} ${x.ip}`);
+            if (s.tier === "public" && z.nat) here.unshift(`NAT gateway (for ${z.nat.serves.join(", ")})`);
+            const egress = s.tier === "private" ? ` [egress: ${z.egress}]` : "";
+            out.push(`  ${(i === 0 ? z.zone : "").padEnd(width)}  ${s.tier.padEnd(7)} ${(s.cidr ?? "(existing)").padEnd(15)} ${here.join(", ") || "-"}${egress}`);
+        });
+    }
+    for (const p of m.pools) out.push(`  ${"pool".padEnd(width)}  ${p.name}: min ${p.min} / desired ${p.desired} / max ${p.max}, ${p.instanceTypes.join(", ")}, over ${p.zones.join(", ")}${p.spotPercent > 0 ? `, spot ${p.spotPercent}%` : ""}`);
+    if (m.bucket) {
+        const via = m.s3Endpoint ? "through the S3 gateway endpoint" : "through the VPC's own routing (no S3 endpoint)";
+        out.push(`Secrets: bucket ${m.bucket.name} (KMS ${m.bucket.kmsAlias ?? "?"}), fetched onto tmpfs at boot ${via}${m.bucket.backupPrefix ? `; etcd backups under ${m.bucket.backupPrefix}` : ""}${m.snapshots ? `; ${m.snapshots.replace(/\n/g, ", ")}` : ""}`);
+    }
+    return out;
+}
+
+/** The cost estimate the render wrote to cost.json; for a plan from elsewhere, estimated here (region inferred from the plan). */
+export function costSummary(plan: Plan): string[] {
+    let cost = recallCost(plan);
+    if (cost === undefined) {
+        try {
+            const { estimate, reason } = estimateStackCost(plan);
+            cost = estimate ?? reason;
+        } catch (e) {
+            cost = `cost estimate failed: ${(e as Error).message}`;
+        }
+    }
+    return typeof cost === "string" ? [`Monthly cost estimate: none (${cost})`] : formatCost(cost!);
 }

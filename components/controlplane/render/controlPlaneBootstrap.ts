@@ -123,7 +123,7 @@ wait_for_api() {
   done
 }
 
-has_etcd_member() { [ "$ETCD_TOPOLOGY" = stacked ] && [ -d "$ROOT$ETCD_DATA_DIR/member" ]; }
+has_etcd_member() { [ "$TOPOLOGY" = stacked ] && [ -d "$ROOT$MEMBER_DATA_DIR/member" ]; }
 
 join_cluster() {
   if has_etcd_member; then
@@ -135,7 +135,7 @@ join_cluster() {
 }
 
 recover_single() {
-  if [ "$ETCD_TOPOLOGY" = external ]; then
+  if [ "$TOPOLOGY" = external ]; then
     log "single control-plane slot replaced: restarting the control plane on the external etcd"
     kubeadm init --config "$ROOT$INIT_CONFIG"
   elif has_etcd_member; then
@@ -182,12 +182,14 @@ export function renderControlPlaneBootstrapScript(o: ControlPlaneBootstrapOption
         ["MARKER_KEY", INIT_MARKER_KEY],
         ["KMS_KEY_ID", o.kmsKeyId === undefined ? "" : check("kmsKey", "kmsKeyId", o.kmsKeyId)],
         ["API_ENDPOINT", o.apiEndpoint],
-        ["ETCD_TOPOLOGY", o.etcdTopology],
+        // No ETCD_* names: etcd reads ETCD_<FLAG> from its environment, and the policy pack
+        // (policies/rules/lib/etcd.ts) takes such assignments in user data for etcd's own settings.
+        ["TOPOLOGY", o.etcdTopology],
         ["CONTROL_PLANE_COUNT", String(o.controlPlaneCount)],
         ["PKI_DIR", KUBERNETES_PKI_DIR],
         ["INIT_CONFIG", check("absPath", "initConfigPath", o.initConfigPath ?? KUBEADM_INIT_CONFIG)],
         ["JOIN_CONFIG", check("absPath", "joinConfigPath", o.joinConfigPath ?? KUBEADM_JOIN_CONFIG)],
-        ["ETCD_DATA_DIR", dataDir],
+        ["MEMBER_DATA_DIR", dataDir],
         ["DATA_DIR_CHECK", dirAvailableCheck(dataDir)],
         ["ATTEMPTS", String(checkPositiveInt("attempts", o.attempts ?? 20))],
         ["API_ATTEMPTS", String(checkPositiveInt("apiWaitAttempts", o.apiWaitAttempts ?? 60))],

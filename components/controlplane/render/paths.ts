@@ -76,3 +76,15 @@ export const ETCD_TUNING = {
     quotaBackendBytes: 8 * 1024 * 1024 * 1024,
 } as const;
 export type EtcdTuning = { readonly [K in keyof typeof ETCD_TUNING]: number };
+
+/**
+ * ETCD_TUNING with the backend quota sized to the slot's data volume: at most
+ * 40% of it (the rest holds the WAL, snapshots, a defrag copy and the backup
+ * staging file), never above 8 GiB, never below etcd's 2 GiB default.
+ */
+export function etcdTuningFor(volumeSizeGiB: number): EtcdTuning {
+    if (!Number.isInteger(volumeSizeGiB) || volumeSizeGiB < 5) throw new Error(`volumeSizeGiB ${volumeSizeGiB} is too small for etcd`);
+    const gib = 1024 * 1024 * 1024;
+    const quota = Math.max(2 * gib, Math.min(ETCD_TUNING.quotaBackendBytes, Math.floor(volumeSizeGiB * 0.4) * gib));
+    return { ...ETCD_TUNING, quotaBackendBytes: quota };
+}

@@ -100,7 +100,8 @@ export function findEtcd(boot: Boot): EtcdFindings {
     const heredocs = boot.steps.flatMap((s) => (s.kind === "run" ? s.pipeline.filter((c) => c.heredoc !== undefined).map((c) => ({ path: c.redirects[0]?.target ?? "heredoc", content: c.heredoc! })) : []));
     const commands: { origin: string; args: string[] }[] = [];
     for (const f of [...boot.files, ...heredocs]) {
-        for (const [k, v] of envSettings(f.content)) env.set(k, v);
+        // A script's own variables are not etcd's environment: only env files and units count.
+        if (!f.content.startsWith("#!")) for (const [k, v] of envSettings(f.content)) env.set(k, v);
         for (const doc of yamlDocs(f.content)) {
             if (CONFIG_KEYS.some((k) => k in doc)) configFiles.set(f.path, configFileSettings(doc));
             if (doc.kind === "ClusterConfiguration" && /^kubeadm\.k8s\.io\//.test(text(doc.apiVersion))) {

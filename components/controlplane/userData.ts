@@ -1,0 +1,194 @@
+/**
+ * A slot's user data: one #cloud-config document assembled from the parts
+ * each concern renders, in boot order:
+ *
+ *   1. node setup: hostname, kernel settings, pinned packages (first, as it installs the tools);
+ *   2. the slot bootstrap: claim the slot's interface and data volume, mount it, configure the fixed IP;
+ *   3. the role's secrets delivery: mount the tmpfs, fetch the role's keys;
+ *   4. role-specific: for a control-plane slot its own secrets (kubeadm
+ *      configurations, encryption configuration) onto the same tmpfs, the
+ *      apiserver's files, the kubelet's sysctls, kubeadm init or join, and the
+ *      etcd backup timer with stacked etcd; for an etcd member its
+ *      configuration, unit and backup timer.
+ *
+ * Only names reach user data (bucket, key ARN, endpoints, IPs): every key,
+ * token and kubeconfig comes from the secrets bucket onto tmpfs. The text is
+ * gzip-compressed before base64 (encodeUserData): the scripts alone are about
+ * 35 KB and EC2 takes at most 16 KB; cloud-init decompresses gzip user data.
+ */
+import { gzipSync } from "zlib";
+import { CloudConfigPart, renderCloudConfig } from "../bootstrap/cloudConfig";
+import { nodeSetupCloudConfig } from "../bootstrap/nodeSetup";
+import { secretsDeliveryCloudConfig } from "../bootstrap/secretsDelivery";
+import { controlPlaneSlotObjects } from "../secrets/layout";
+import { ETCD_VERSION } from "../../config/versions";
+import { SlotPlan } from "./slots";
+import { slotSecretsCloudConfig } from "./slotSecrets";
+import {
+    AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, EtcdClientTls, EtcdRestoreOptions,
+    SLOT_UNIT, etcdClientTls, etcdTuningFor, renderAuditPolicy, renderAuthenticationConfig, renderControlPlaneBootstrapScript,
+    renderControlPlaneBootstrapUnit, renderEtcdBackupScript, renderEtcdBackupUnits, renderEtcdConfig, renderEtcdRestoreScript, renderEtcdUnit,
+    renderKubeletSysctls, renderSlotBootstrapScript, renderSlotBootstrapUnit,
+} from "./render";
+
+/** EC2's limit on user data, in bytes, before base64 (RunInstances / RequestLaunchTemplateData UserData). */
+export const USER_DATA_LIMIT_BYTES = 16384;
+export const RESTORE_SCRIPT = "/usr/local/sbin/k8s-aws-etcd-restore";
+const SBIN = "/usr/local/sbin";
+const UNITS = "/etc/systemd/system";
+
+export interface SlotUserDataInput {
+    readonly cluster: string;
+    readonly region: string;
+    readonly slot: SlotPlan;
+    readonly kubernetes: { readonly minor: string; readonly version: string };
+    readonly arch: "amd64" | "arm64";
+    /** The secrets bucket's name and its KMS key (backups and the init marker are encrypted with it). */
+    readonly bucket: string;
+    readonly kmsKeyArn: string;
+    readonly etcdTopology: "stacked" | "external";
+}
+
+export interface ControlPlaneUserDataInput extends SlotUserDataInput {
+    readonly controlPlaneCount: 1 | 3 | 5;
+    /** `<nodeName>:6443` (endpoint.ts): where a joining slot waits for the API. */
+    readonly controlPlaneEndpoint: string;
+}
+
+export interface EtcdUserDataInput extends SlotUserDataInput {
+    /** Every external member (this one included), for etcd's initial cluster. */
+    readonly members: readonly SlotPlan[];
+    readonly volumeSizeGiB: number;
+}
+
+const file = (path: string, content: string, permissions = "0644") => ({ path, owner: "root:root", permissions, content });
+const enableNow = (unit: string) => ["systemctl", "enable", "--now", unit];
+
+function slotPart(i: SlotUserDataInput): CloudConfigPart {
+    return {
+        writeFiles: [
+            file(`${SBIN}/k8s-aws-slot`, renderSlotBootstrapScript({ cluster: i.cluster, slot: i.slot.name, region: i.region, role: i.slot.role }), "0755"),
+            file(`${UNITS}/${SLOT_UNIT}`, renderSlotBootstrapUnit()),
+        ],
+        runcmd: [["systemctl", "daemon-reload"], enableNow(SLOT_UNIT)],
+    };
+}
+
+function secretsPart(i: SlotUserDataInput): CloudConfigPart {
+    const audience = i.slot.role === "etcd" ? { kind: "etcd" as const, member: i.slot.name } : { kind: "control-plane" as const };
+    return secretsDeliveryCloudConfig({ bucket: i.bucket, region: i.region, audience, etcdTopology: i.etcdTopology });
+}
+
+/** The restore tool's settings: a new token, so restored members never talk to members of the old cluster. */
+export function restoreOptions(i: SlotUserDataInput, members: readonly SlotPlan[], owner: string): EtcdRestoreOptions {
+    const peer = (m: SlotPlan) => `https://${i.etcdTopology === "external" ? m.dnsName : m.ip}:${ETCD_PEER_PORT}`;
+    return {
+        cluster: i.cluster,
+        region: i.region,
+        bucket: i.bucket,
+        memberName: i.slot.name,
+        peerUrl: peer(i.slot),
+        initialCluster: members.map((m) => `${m.name}=${peer(m)}`).join(","),
+        initialClusterToken: `${i.cluster}-etcd-restored`,
+        owner,
+    };
+}
+
+function backupPart(i: SlotUserDataInput, tls: EtcdClientTls, restore: EtcdRestoreOptions): CloudConfigPart {
+    const units = renderEtcdBackupUnits();
+    return {
+        writeFiles: [
+            file(`${SBIN}/${BACKUP_UNIT}`, renderEtcdBackupScript({ cluster: i.cluster, region: i.region, bucket: i.bucket, kmsKeyId: i.kmsKeyArn, tls }), "0755"),
+            file(`${UNITS}/${BACKUP_UNIT}.service`, units.service),
+            file(`${UNITS}/${BACKUP_UNIT}.timer`, units.timer),
+            file(RESTORE_SCRIPT, renderEtcdRestoreScript(restore), "0755"),
+        ],
+        runcmd: [["systemctl", "daemon-reload"], enableNow(`${BACKUP_UNIT}.timer`)],
+    };
+}
+
+function controlPlanePart(i: ControlPlaneUserDataInput): CloudConfigPart {
+    const script = renderControlPlaneBootstrapScript({
+        slot: i.slot.name,
+        region: i.region,
+        bucket: i.bucket,
+        kmsKeyId: i.kmsKeyArn,
+        apiEndpoint: i.controlPlaneEndpoint,
+        etcdTopology: i.etcdTopology,
+        controlPlaneCount: i.controlPlaneCount,
+    });
+    return {
+        writeFiles: [
+            file(AUTHENTICATION_CONFIG, renderAuthenticationConfig()),
+            file(AUDIT_POLICY, renderAuditPolicy()),
+            // protectKernelDefaults: the kubelet refuses to start unless these are set (node setup reapplies sysctl.d on every boot).
+            file("/etc/sysctl.d/90-kubelet.conf", renderKubeletSysctls()),
+            file(`${SBIN}/k8s-aws-control-plane`, script, "0755"),
+            file(`${UNITS}/${CONTROL_PLANE_UNIT}`, renderControlPlaneBootstrapUnit()),
+        ],
+        // kubeadm init/join may wait long for the API: start it without holding cloud-init.
+        runcmd: [["sysctl", "-p", "/etc/sysctl.d/90-kubelet.conf"], ["systemctl", "daemon-reload"], ["systemctl", "enable", CONTROL_PLANE_UNIT], ["systemctl", "start", "--no-block", CONTROL_PLANE_UNIT]],
+    };
+}
+
+/** The cloud-config text of a control-plane slot. */
+export function controlPlaneUserData(i: ControlPlaneUserDataInput): string {
+    if (i.slot.role !== "control-plane") throw new Error(`${i.slot.name} is not a control-plane slot`);
+    const stacked = i.etcdTopology === "stacked";
+    return renderCloudConfig([
+        // Stacked members need etcdctl/etcdutl for backups and restores.
+        nodeSetupCloudConfig({ kubernetesMinor: i.kubernetes.minor, kubernetesVersion: i.kubernetes.version, arch: i.arch, etcdVersion: stacked ? ETCD_VERSION : undefined }),
+        slotPart(i),
+        secretsPart(i),
+        slotSecretsCloudConfig({ slot: i.slot.name, bucket: i.bucket, region: i.region, objects: controlPlaneSlotObjects(i.slot.name) }),
+        controlPlanePart(i),
+        // Stacked: restore into this slot alone, the others rejoin (docs/runbooks/restore-etcd.md).
+        ...(stacked ? [backupPart(i, etcdClientTls("stacked"), restoreOptions(i, [i.slot], ""))] : []),
+    ]);
+}
+
+/** The etcd member's own configuration and unit; its keys (root 0600 on tmpfs) are handed to the etcd user on each start. */
+function etcdPart(i: EtcdUserDataInput): CloudConfigPart {
+    const member = (m: SlotPlan) => ({ name: m.name, host: m.dnsName });
+    const config = renderEtcdConfig(member(i.slot), i.members.map(member), {
+        clusterToken: `${i.cluster}-etcd`,
+        initialClusterState: "new",
+        listenIp: i.slot.ip,
+        tuning: etcdTuningFor(i.volumeSizeGiB),
+    });
+    const dropIn = ["[Service]", `ExecStartPre=+/bin/chown -R etcd:etcd ${ETCD_PKI_DIR}`, ""].join("\n");
+    return {
+        writeFiles: [
+            file("/etc/etcd/etcd.yaml", config),
+            file(`${UNITS}/etcd.service`, renderEtcdUnit({ memberName: i.slot.name })),
+            file(`${UNITS}/etcd.service.d/10-k8s-aws-pki-owner.conf`, dropIn),
+        ],
+        runcmd: [
+            ["sh", "-c", "id -u etcd >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin etcd"],
+            ["systemctl", "daemon-reload"],
+            ["systemctl", "enable", "etcd.service"],
+            // A new member waits for quorum before it reports ready: do not hold cloud-init meanwhile.
+            ["systemctl", "start", "--no-block", "etcd.service"],
+        ],
+    };
+}
+
+/** The cloud-config text of an external etcd member. */
+export function etcdMemberUserData(i: EtcdUserDataInput): string {
+    if (i.slot.role !== "etcd") throw new Error(`${i.slot.name} is not an etcd slot`);
+    if (!i.members.some((m) => m.name === i.slot.name)) throw new Error(`${i.slot.name} is not among the etcd members`);
+    return renderCloudConfig([
+        nodeSetupCloudConfig({ kubernetesMinor: i.kubernetes.minor, kubernetesVersion: i.kubernetes.version, arch: i.arch, etcdVersion: ETCD_VERSION }),
+        slotPart(i),
+        secretsPart(i),
+        etcdPart(i),
+        backupPart(i, etcdClientTls("external"), restoreOptions(i, i.members, "etcd")),
+    ]);
+}
+
+/** base64(gzip(text)) for a launch template, refusing what EC2 would reject. gzip's header has no timestamp here, so equal text encodes equally. */
+export function encodeUserData(cloudConfig: string): string {
+    const gz = gzipSync(Buffer.from(cloudConfig, "utf8"), { level: 9 });
+    if (gz.length > USER_DATA_LIMIT_BYTES) throw new Error(`user data is ${gz.length} bytes compressed; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
+    return gz.toString("base64");
+}
