@@ -18,7 +18,7 @@ import {
     etcdMemberCerts, privateKeyArgs, renderKubeconfig,
 } from "../components/pki";
 import { BOOTSTRAP_TOKEN_FILE, CA_HASH_FILE } from "../components/secrets";
-import { runComponents, Secret, Recorded, PINNED_NOW } from "./harness";
+import { runComponents, runStackFixture, Secret, Recorded, PINNED_NOW } from "./harness";
 import { clusterConfig } from "./fixtures";
 
 const T = {
@@ -322,5 +322,16 @@ describe("Pki (mocked run: RSA, stacked etcd)", () => {
 describe("Pki (argument checks)", () => {
     it("needs member identities for external etcd", async () => {
         await assert.rejects(buildPki({ etcd: { topology: "external" } }, []), /etcdMembers/);
+    });
+});
+
+describe("certificate renewal", function () {
+    this.timeout(60_000);
+    it("re-issues leaf certificates in the last twelfth of their validity, never the CAs", async () => {
+        const run = await runStackFixture("staging");
+        const leaves = run.ofType("tls:index/locallySignedCert:LocallySignedCert");
+        assert.ok(leaves.length > 0);
+        for (const r of leaves) assert.strictEqual(run.inputs(r).earlyRenewalHours, 730, r.name);
+        for (const r of run.ofType("tls:index/selfSignedCert:SelfSignedCert")) assert.ok(!run.inputs(r).earlyRenewalHours, r.name);
     });
 });

@@ -39,6 +39,20 @@ describe("the program", function () {
         });
     }
 
+    it("records URNs as the engine forms them: every parent component's type, in order", async () => {
+        const run = await runStackFixture("prod");
+        const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+        for (const r of run.resources) {
+            const chain: string[] = [r.type];
+            for (let p = r.parent; p; p = byUrn.get(p)?.parent ?? null) {
+                assert.ok(byUrn.has(p), `${r.urn}: parent ${p} was not recorded`);
+                chain.unshift(byUrn.get(p)!.type);
+            }
+            assert.strictEqual(r.urn, `urn:pulumi:prod::k8s-aws::${chain.join("$")}::${r.name}`);
+        }
+        assert.ok(run.resources.some((r) => r.urn.includes("k8s-aws:index:Cluster$k8s-aws:pki:Pki$tls:index/privateKey:PrivateKey::")));
+    });
+
     it("fails `pulumi up` on a broken stack before registering any resource, naming every problem", async () => {
         const stackFile = readStackFileAt(BROKEN);
         const run = await installMocks({ project: stackFile.project, stack: stackFile.stack, preview: false, config: stackFile.config, ctx: mockContext(stackFile, { now: PINNED_NOW }) });

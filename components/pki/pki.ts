@@ -103,6 +103,9 @@ export class Pki extends pulumi.ComponentResource {
                     caPrivateKeyPem: issuer.privateKeyPem,
                     allowedUses: [...spec.uses],
                     validityPeriodHours: s.leafValidityHours,
+                    // A `pulumi up` within the last twelfth of the validity (a month of a year) re-issues the
+                    // certificate before it expires. CAs are left alone: a new CA is a cluster-wide rotation.
+                    earlyRenewalHours: Math.floor(s.leafValidityHours / 12),
                     setSubjectKeyId: true,
                 },
                 { parent: this },

@@ -339,8 +339,8 @@ async function variant(overrides: Record<string, unknown>, region = "eu-west-1")
     return Object.assign(run, { subnetZone: (id: string) => subnets.find((s) => s.id === id)?.inputs.availabilityZone as string | undefined, stackOutputs: secretOutputs });
 }
 
-describeCluster("dev (one slot, Elastic IP)", { cluster: "dev", controlPlane: 1, etcd: 0, endpoint: "elasticIp", dnsZone: "dev.k8s.example.net", adminCidrs: ["198.51.100.0/24"] }, () => stack("dev"));
-describeCluster("staging (3 slots, stacked etcd, NLB)", { cluster: "staging", controlPlane: 3, etcd: 0, endpoint: "network", dnsZone: "staging.k8s.example.net", adminCidrs: ["198.51.100.0/24", "203.0.113.0/24"] }, () => stack("staging"));
+describeCluster("dev (one slot, Elastic IP)", { cluster: "dev", controlPlane: 1, etcd: 0, endpoint: "elasticIp", dnsZone: "k8s.example.net", adminCidrs: ["198.51.100.0/24"] }, () => stack("dev"));
+describeCluster("staging (3 slots, stacked etcd, NLB)", { cluster: "staging", controlPlane: 3, etcd: 0, endpoint: "network", dnsZone: "k8s.example.net", adminCidrs: ["198.51.100.0/24", "203.0.113.0/24"] }, () => stack("staging"));
 describeCluster("prod (3 slots, 3 external etcd members, NLB)", { cluster: "prod", controlPlane: 3, etcd: 3, endpoint: "network", dnsZone: "k8s.example.net", adminCidrs: ["198.51.100.0/24"] }, () => stack("prod"));
 describeCluster("existing-vpc (someone else's subnets)", { cluster: "platform", controlPlane: 3, etcd: 0, endpoint: "network", dnsZone: "platform.example.com", adminCidrs: ["203.0.113.0/24"] }, () => stack("existing-vpc"));
 describeCluster("a classic ELB", { cluster: "demo", controlPlane: 3, etcd: 0, endpoint: "classic", dnsZone: "k8s.example.com", adminCidrs: ["203.0.113.0/24"] }, () => variant({ controlPlane: { loadBalancerType: "classic" } }));

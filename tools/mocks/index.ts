@@ -133,16 +133,28 @@ export async function installMocks(opts: MockOptions): Promise<MockRun> {
     return run;
 }
 
-/** Wraps the mock monitor to capture each registration's parent, URN and inputs, and reject duplicate URNs. */
+/**
+ * Wraps the mock monitor to capture each registration's parent, URN and
+ * inputs, and reject duplicate URNs. The mock runtime's own URNs keep only the
+ * nearest parent's type; the engine's carry the whole chain of parent
+ * component types (`urn:pulumi:<stack>::<project>::A$B$type::name`, the root
+ * stack left out), and that is what users pass to `pulumi up --replace`, so
+ * that is what is recorded and checked for duplicates.
+ */
 function recordRegistrations(run: MockRun): void {
     const monitor = pulumi.runtime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
     const seen = new Set<string>();
+    /** mock URN -> the engine's URN and qualified type chain. */
+    const known = new Map<string, { urn: string; chain: string }>();
+    const prefix = `urn:pulumi:${pulumi.runtime.getStack()}::${pulumi.runtime.getProject()}::`;
     monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
         const type: string = req.getType();
         const name: string = req.getName();
-        const parent: string = req.getParent();
-        const urn = monitor.newUrn(parent, type, name) as string;
+        const mockParent: string = req.getParent();
+        const parent = mockParent ? known.get(mockParent) : undefined;
+        const chain = parent ? `${parent.chain}$${type}` : type;
+        const urn = `${prefix}${chain}::${name}`;
         if (seen.has(urn)) {
             const err = new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`);
             run.errors.push(err);
@@ -150,12 +162,13 @@ function recordRegistrations(run: MockRun): void {
             return;
         }
         seen.add(urn);
+        known.set(monitor.newUrn(mockParent, type, name) as string, { urn, chain });
         const inputs = markSecrets(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>;
         register(req, (err: any, resp: any) => {
             if (err) {
                 run.errors.push(err instanceof Error ? err : new Error(String(err)));
             } else {
-                run.resources.push({ urn, type, name, parent: parent || null, custom: req.getCustom(), id: resp.getId() || null, inputs });
+                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs });
             }
             callback(err, resp);
         });
