@@ -16,28 +16,12 @@ import {
     assertShellcheckClean, etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil,
     writeExecutable,
 } from "./helpers";
-import { runScript, StubWorld } from "./stubs";
+import { AWS_S3_STUB, runScript, StubWorld } from "./stubs";
 
 const TLS = { caFile: "/pki/ca.crt", certFile: "/pki/client.crt", keyFile: "/pki/client.key" };
 const BACKUP = { cluster: "prod", region: "eu-west-1", bucket: "prod-secrets", kmsKeyId: "alias/prod-secrets", tls: TLS };
 const RESTORE = { cluster: "prod", region: "eu-west-1", bucket: "prod-secrets", memberName: "etcd-a", peerUrl: "https://10.30.1.10:2380", initialCluster: "etcd-a=https://10.30.1.10:2380", initialClusterToken: "prod-restore" };
 
-/** An aws stub that keeps S3 objects as files under $STUB_S3/<bucket>/<key>. */
-const AWS_S3_STUB = `#!/bin/sh
-printf '%s\\n' "aws $*" >>"$STUB_LOG"
-while [ "$1" = --region ]; do shift 2; done
-case "$1 $2" in
-  "s3 cp")
-    case "$3" in
-      s3://*) src="$STUB_S3/\${3#s3://}"; [ -f "$src" ] || exit 1; cp "$src" "$4" ;;
-      *) dst="$STUB_S3/\${4#s3://}"; mkdir -p "$(dirname "$dst")"; cp "$3" "$dst" ;;
-    esac ;;
-  "s3api head-object") [ -f "$STUB_S3/$4/$6" ] || { echo "An error occurred (404) when calling the HeadObject operation: Not Found" >&2; exit 254; } ;;
-  "s3api list-objects-v2")
-    ( cd "$STUB_S3/$4" 2>/dev/null && find "$6" -type f 2>/dev/null | sort | tr '\\n' '\\t' ) ;;
-  *) echo "unexpected aws call: $*" >&2; exit 99 ;;
-esac
-`;
 
 function s3World(base: string, s3: string, root = "/"): StubWorld {
     const bin = path.join(base, "bin");

@@ -39,7 +39,7 @@ import { SecretObject, audienceObjects, objectKey } from "../../components/secre
 import { ETCD_VERSION } from "../../config/versions";
 import { runStackFixture, unwrapSecrets } from "../harness";
 import { etcdVersion, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil, which, writeExecutable } from "../controlplane/helpers";
-import { runScript, StubWorld } from "../controlplane/stubs";
+import { AWS_S3_STUB, runScript, StubWorld } from "../controlplane/stubs";
 
 const STACK = "prod";
 const BUCKET_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
@@ -123,22 +123,6 @@ async function putMany(endpoint: string, tls: Tls, prefix: string, count: number
     }
 }
 
-/** An aws stub that keeps S3 objects as files under $STUB_S3/<bucket>/<key> and logs every call. */
-const AWS_S3_STUB = `#!/bin/sh
-printf '%s\\n' "aws $*" >>"$STUB_LOG"
-while [ "$1" = --region ]; do shift 2; done
-case "$1 $2" in
-  "s3 cp")
-    case "$3" in
-      s3://*) src="$STUB_S3/\${3#s3://}"; [ -f "$src" ] || exit 1; cp "$src" "$4" ;;
-      *) dst="$STUB_S3/\${4#s3://}"; mkdir -p "$(dirname "$dst")"; cp "$3" "$dst" ;;
-    esac ;;
-  "s3api head-object") [ -f "$STUB_S3/$4/$6" ] || { echo "An error occurred (404) when calling the HeadObject operation: Not Found" >&2; exit 254; } ;;
-  "s3api list-objects-v2")
-    ( cd "$STUB_S3/$4" 2>/dev/null && find "$6" -type f 2>/dev/null | sort | tr '\\n' '\\t' ) ;;
-  *) echo "unexpected aws call: $*" >&2; exit 99 ;;
-esac
-`;
 
 /** A machine for runScript: the instance's files under root (K8S_AWS_ROOT), aws stubbed, everything else real. */
 function machine(base: string, root: string, s3: string): StubWorld {
