@@ -238,6 +238,13 @@ export class Cluster extends pulumi.ComponentResource {
             kubeconfig: this.pki.adminKubeconfig,
             ...(endpoint.loadBalancerDnsName ? { loadBalancerDnsName: endpoint.loadBalancerDnsName } : {}),
             ...(endpoint.elasticIp ? { elasticIp: endpoint.elasticIp } : {}),
+            ...(endpoint.targetGroupArn ? { apiTargetGroupArn: endpoint.targetGroupArn } : {}),
+            ...(endpoint.classicLoadBalancerName ? { classicLoadBalancerName: endpoint.classicLoadBalancerName } : {}),
+            instanceRoles: {
+                controlPlane: this.roles.controlPlane.role.name,
+                node: this.roles.node.role.name,
+                ...(Object.keys(this.roles.etcd).length > 0 ? { etcd: Object.fromEntries(Object.entries(this.roles.etcd).map(([m, r]) => [m, r.role.name])) } : {}),
+            },
             vpcId: this.network.vpcId,
             publicSubnetIds: this.network.publicSubnetIds,
             privateSubnetIds: this.network.privateSubnetIds,

@@ -12,7 +12,7 @@ import { installMocks, settle } from "../tools/mocks";
 import { readStackFileAt, listStacks } from "../tools/offline/stackFile";
 import { mockContext } from "../tools/offline/run";
 import { ConfigError } from "../config";
-import { runStackFixture, PINNED_NOW } from "./harness";
+import { runStackFixture, PINNED_NOW, Secret } from "./harness";
 
 const BROKEN = path.join(__dirname, "fixtures", "stacks", "Pulumi.broken.yaml");
 const ROOT = path.join(__dirname, "..");
@@ -32,10 +32,12 @@ describe("the program", function () {
         it(`builds the ${stack} stack and exports what users need`, async () => {
             const run = await runStackFixture(stack);
             const outputs = run.run.outputs;
-            for (const key of ["clusterName", "region", "vpcId", "publicSubnetIds", "privateSubnetIds"]) {
+            for (const key of ["clusterName", "region", "apiEndpoint", "kubeconfig", "vpcId", "publicSubnetIds", "privateSubnetIds", "secretsBucket", "nodePoolGroups", "instanceRoles", "kubectlHint"]) {
                 assert.ok(outputs[key] !== undefined, `output ${key} missing`);
             }
             assert.strictEqual(run.ofType("k8s-aws:index:Cluster").length, 1);
+            assert.ok(outputs.kubeconfig instanceof Secret, "the kubeconfig is a secret output");
+            assert.ok(!(outputs.apiEndpoint instanceof Secret), "the API endpoint is a plain output");
         });
     }
 

@@ -4,6 +4,7 @@
  * advertise address. Both files carry the bootstrap token, so they are
  * secrets (stored in the secrets bucket, fetched onto tmpfs, never in user data).
  */
+import { bootstrapTokenDescription } from "./render/tokenSync";
 import { ETCD_CLIENT_PORT, etcdTuningFor } from "./render/paths";
 import { KubeadmClusterInputs, renderKubeadmInit, renderKubeadmJoinControlPlane } from "./render/kubeadm";
 
@@ -47,7 +48,7 @@ export function kubeadmClusterInputs(i: ControlPlaneKubeadmInput): KubeadmCluste
 export function slotKubeadmConfigs(i: ControlPlaneKubeadmInput, slotIp: string): { init: string; join: string } {
     const node = { advertiseAddress: slotIp, schedulable: i.schedulable };
     return {
-        init: renderKubeadmInit(kubeadmClusterInputs(i), node, [{ token: i.token, ttl: "0s", description: `k8s-aws ${i.clusterName}: control-plane and node joins` }]),
+        init: renderKubeadmInit(kubeadmClusterInputs(i), node, [{ token: i.token, ttl: "0s", description: bootstrapTokenDescription(i.clusterName) }]),
         join: renderKubeadmJoinControlPlane({ apiServerEndpoint: i.controlPlaneEndpoint, token: i.token, caCertHashes: [i.caCertHash] }, node),
     };
 }

@@ -9,7 +9,9 @@
  *      configurations, encryption configuration) onto the same tmpfs, the
  *      apiserver's files, the kubelet's sysctls, kubeadm init or join, and the
  *      etcd backup timer with stacked etcd; for an etcd member its
- *      configuration, unit and backup timer.
+ *      configuration, unit and backup timer;
+ *   5. on a control-plane slot, the bootstrap token sync timer: it registers the
+ *      bucket's token in the cluster after a rotation (render/tokenSync.ts).
  *
  * Only names reach user data (bucket, key ARN, endpoints, IPs): every key,
  * token and kubeconfig comes from the secrets bucket onto tmpfs. The text is
@@ -30,6 +32,7 @@ import {
     renderControlPlaneBootstrapUnit, renderEtcdBackupScript, renderEtcdBackupUnits, renderEtcdConfig, renderEtcdRestoreScript, renderEtcdUnit,
     renderKubeletSysctls, renderSlotBootstrapScript, renderSlotBootstrapUnit,
 } from "./render";
+import { TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, renderTokenSyncScript, renderTokenSyncUnits } from "./render/tokenSync";
 
 /** EC2's limit on user data, in bytes, before base64 (RunInstances / RequestLaunchTemplateData UserData). */
 export const USER_DATA_LIMIT_BYTES = 16384;
@@ -131,6 +134,23 @@ function controlPlanePart(i: ControlPlaneUserDataInput): CloudConfigPart {
     };
 }
 
+/**
+ * The bootstrap token sync: its timer starts the service 5 min after boot and then every 10 min; the
+ * service runs only once the control-plane unit has succeeded. The script holds names only: the token
+ * comes from the bucket onto the tmpfs at each run.
+ */
+function tokenSyncPart(i: ControlPlaneUserDataInput): CloudConfigPart {
+    const units = renderTokenSyncUnits();
+    return {
+        writeFiles: [
+            file(TOKEN_SYNC_SCRIPT, renderTokenSyncScript({ cluster: i.cluster }), "0755"),
+            file(`${UNITS}/${TOKEN_SYNC_SERVICE}`, units.service),
+            file(`${UNITS}/${TOKEN_SYNC_TIMER}`, units.timer),
+        ],
+        runcmd: [["systemctl", "daemon-reload"], enableNow(TOKEN_SYNC_TIMER)],
+    };
+}
+
 /** The cloud-config text of a control-plane slot. */
 export function controlPlaneUserData(i: ControlPlaneUserDataInput): string {
     if (i.slot.role !== "control-plane") throw new Error(`${i.slot.name} is not a control-plane slot`);
@@ -142,6 +162,7 @@ export function controlPlaneUserData(i: ControlPlaneUserDataInput): string {
         secretsPart(i),
         slotSecretsCloudConfig({ slot: i.slot.name, bucket: i.bucket, region: i.region, objects: controlPlaneSlotObjects(i.slot.name) }),
         controlPlanePart(i),
+        tokenSyncPart(i),
         // Stacked: restore into this slot alone, the others rejoin (docs/runbooks/restore-etcd.md).
         ...(stacked ? [backupPart(i, etcdClientTls("stacked"), restoreOptions(i, [i.slot], ""))] : []),
     ]);

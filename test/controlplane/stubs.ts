@@ -48,11 +48,37 @@ if has put-object; then
   echo "An error occurred (PreconditionFailed) when calling the PutObject operation: At least one of the pre-conditions you specified did not hold" >&2
   exit 254
 fi
+# s3 cp s3://<bucket>/<key> <file>: objects are files under $STUB_S3/<bucket>/<key>; errors as the CLI words them.
+if has s3 && has cp; then
+  src=""; for a in $ARGS; do case $a in s3://*) src=$a ;; esac; dst=$a; done
+  if [ -f "$STUB_STATE/s3-forbidden" ]; then echo "fatal error: An error occurred (403) when calling the HeadObject operation: Forbidden" >&2; exit 1; fi
+  if [ -f "$STUB_STATE/s3-down" ]; then echo "fatal error: Could not connect to the endpoint URL" >&2; exit 1; fi
+  obj="$STUB_S3/\${src#s3://}"
+  if [ ! -f "$obj" ]; then echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key \\"\${src#s3://*/}\\" does not exist" >&2; exit 1; fi
+  cp "$obj" "$dst"; exit 0
+fi
 echo "aws stub: unexpected call: $*" >&2; exit 99`,
+    // Bootstrap tokens are files $STUB_STATE/tokens/<id> holding "<id>.<secret>\t<description>": what
+    // `token list -o jsonpath={.token}{"\t"}{.description}{"\n"}` prints. `token create --config` keeps a
+    // copy of the file and its mode in $STUB_STATE/create-config{,-mode} and, like kubeadm, prints the token.
     kubeadm: `${RECORD}
+T="$STUB_STATE/tokens"
+mkdir -p "$T"
 case "$*" in
   "init phase certs all"*) touch "$K8S_AWS_ROOT/etc/kubernetes/pki/apiserver.crt" ;;
   init*|join*) [ -f "$STUB_STATE/kubeadm-fails" ] && exit 1; touch "$K8S_AWS_ROOT/etc/kubernetes/kubelet.conf" ;;
+  "version -o short") echo v1.35.9 ;;
+  "token list"*)
+    if [ -f "$STUB_STATE/api-down" ]; then echo "failed to list bootstrap tokens: connection refused" >&2; exit 1; fi
+    for f in "$T"/*; do [ -f "$f" ] && cat "$f"; done; exit 0 ;;
+  "token create --config "*)
+    stat -c %a "$4" >"$STUB_STATE/create-config-mode"; cp "$4" "$STUB_STATE/create-config"
+    tok=$(sed -n 's/^- token: "\\(.*\\)"$/\\1/p' "$4"); desc=$(sed -n 's/^  description: "\\(.*\\)"$/\\1/p' "$4"); id=\${tok%%.*}
+    if [ -f "$STUB_STATE/create-races" ] || [ -f "$T/$id" ]; then echo "a token with id \\"$id\\" already exists" >&2; exit 1; fi
+    printf '%s\\t%s\\n' "$tok" "$desc" >"$T/$id"; echo "$tok" ;;
+  "token delete "*)
+    if [ -f "$T/$3" ]; then rm -f "$T/$3"; echo "bootstrap token \\"$3\\" deleted"
+    else echo "failed to delete bootstrap token \\"$3\\": secrets \\"bootstrap-token-$3\\" not found" >&2; exit 1; fi ;;
 esac`,
     blkid: `${RECORD}
 [ -f "$STUB_STATE/blkid-error" ] && exit 4
@@ -72,6 +98,7 @@ exit 0`,
     hostname: `${RECORD}\n[ $# -eq 0 ] && cat "$STUB_STATE/hostname"; [ $# -eq 1 ] && echo "$1" >"$STUB_STATE/hostname"; exit 0`,
     hostnamectl: `${RECORD}\necho "$2" >"$STUB_STATE/hostname"`,
     systemctl: RECORD,
+    logger: RECORD,
     sysctl: RECORD,
     sleep: RECORD,
 };

@@ -8,3 +8,4 @@ export * from "./slotBootstrap";
 export { INIT_MARKER_KEY, dirAvailableCheck } from "./controlPlaneBootstrap";
 export * from "./backup";
 export { shq } from "./shell";
+export * from "./tokenSync";
