@@ -17,6 +17,7 @@ import { secretsDeliveryCloudConfig } from "../components/bootstrap/secretsDeliv
 import { clusterTagKey } from "../components/naming";
 import { runComponents, Recorded, Secret, RecordedResource, unwrapSecrets } from "./harness";
 import { clusterConfig } from "./fixtures";
+import { anyMatch, decide, list, Request } from "./iamEval";
 
 const T = {
     bucket: "aws:s3/bucket:Bucket",
@@ -44,49 +45,6 @@ const MEMBERS: EtcdMemberIdentity[] = [
     { name: "etcd-c", dnsName: "etcd-c.demo.k8s.example.com", ip: "10.0.64.10" },
 ];
 const EXTRA_TAGS = { team: "platform" };
-
-// ---------------------------------------------------------------------------------------------
-// A small IAM evaluator: wildcard patterns in actions and resources, NotResource, principals,
-// the one condition the documents use; explicit deny beats allow, nothing matched is denied.
-
-interface Request {
-    readonly action: string;
-    readonly resource: string;
-    /** For a resource (bucket) policy: the calling role's ARN. */
-    readonly principal?: string;
-    readonly secureTransport?: boolean;
-}
-type Decision = "allow" | "explicit-deny" | "implicit-deny";
-
-const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v as string]);
-const glob = (pattern: string, flags = "") =>
-    new RegExp(`^${pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("")}$`, flags);
-const anyMatch = (patterns: string[], value: string, flags = "") => patterns.some((p) => glob(p, flags).test(value));
-
-function statementMatches(st: any, req: Request): boolean {
-    if (st.Principal !== undefined) {
-        if (req.principal === undefined) return false;
-        if (st.Principal !== "*" && !anyMatch(list(st.Principal.AWS) ?? [], req.principal)) return false;
-    }
-    const actions = list(st.Action);
-    if (actions ? !anyMatch(actions, req.action, "i") : anyMatch(list(st.NotAction)!, req.action, "i")) return false;
-    const resources = list(st.Resource);
-    if (resources ? !anyMatch(resources, req.resource) : anyMatch(list(st.NotResource)!, req.resource)) return false;
-    for (const [op, kv] of Object.entries<Record<string, string>>(st.Condition ?? {})) {
-        for (const [k, v] of Object.entries(kv)) {
-            if (op !== "Bool" || k !== "aws:SecureTransport") throw new Error(`evaluator does not know condition ${op} ${k}`);
-            if (String(req.secureTransport ?? true) !== v) return false;
-        }
-    }
-    return true;
-}
-
-function decide(policyJson: string, req: Request): Decision {
-    const statements: any[] = JSON.parse(policyJson).Statement;
-    const matching = statements.filter((st) => statementMatches(st, req));
-    if (matching.some((st) => st.Effect === "Deny")) return "explicit-deny";
-    return matching.some((st) => st.Effect === "Allow") ? "allow" : "implicit-deny";
-}
 
 const objectArn = (bucketArn: string, key: string) => `${bucketArn}/${key}`;
 const get = (bucketArn: string, key: string, principal?: string): Request => ({ action: "s3:GetObject", resource: objectArn(bucketArn, key), principal });
@@ -201,8 +159,8 @@ describe("secrets IAM policies (pure, evaluated)", () => {
                 Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`], Sid: "DenyInsecureTransport",
             });
             for (const principal of [READERS.controlPlane, "arn:aws:iam::123456789012:role/admin"]) {
-                assert.strictEqual(decide(policy, { ...get(BUCKET_ARN, "nodes/ca.crt", principal), secureTransport: false }), "explicit-deny");
-                assert.strictEqual(decide(policy, { action: "s3:ListBucket", resource: BUCKET_ARN, principal, secureTransport: false }), "explicit-deny");
+                assert.strictEqual(decide(policy, { ...get(BUCKET_ARN, "nodes/ca.crt", principal), context: { "aws:SecureTransport": "false" } }), "explicit-deny");
+                assert.strictEqual(decide(policy, { action: "s3:ListBucket", resource: BUCKET_ARN, principal, context: { "aws:SecureTransport": "false" } }), "explicit-deny");
             }
         });
 
@@ -353,7 +311,7 @@ for (const scenario of [
             const policy = one(T.policy).policy as string;
             assert.strictEqual(policy, secretsBucketPolicy(bucketArn, readers));
             assert.strictEqual(decide(policy, get(bucketArn, "control-plane/ca.key", readers.node)), "explicit-deny");
-            assert.strictEqual(decide(policy, { ...get(bucketArn, "nodes/ca.crt", readers.node), secureTransport: false }), "explicit-deny");
+            assert.strictEqual(decide(policy, { ...get(bucketArn, "nodes/ca.crt", readers.node), context: { "aws:SecureTransport": "false" } }), "explicit-deny");
             assert.strictEqual(decide(policy, get(bucketArn, "nodes/bootstrap-token", readers.node)), "allow");
         });
 

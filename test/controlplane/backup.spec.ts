@@ -16,27 +16,13 @@ import {
     assertShellcheckClean, etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil,
     writeExecutable,
 } from "./helpers";
-import { AWS_S3_STUB, runScript, StubWorld } from "./stubs";
+import { runScript, s3StubWorld as s3World } from "./stubs";
 
 const TLS = { caFile: "/pki/ca.crt", certFile: "/pki/client.crt", keyFile: "/pki/client.key" };
 const BACKUP = { cluster: "prod", region: "eu-west-1", bucket: "prod-secrets", kmsKeyId: "alias/prod-secrets", tls: TLS };
 const RESTORE = { cluster: "prod", region: "eu-west-1", bucket: "prod-secrets", memberName: "etcd-a", peerUrl: "https://10.30.1.10:2380", initialCluster: "etcd-a=https://10.30.1.10:2380", initialClusterToken: "prod-restore" };
 
 
-function s3World(base: string, s3: string, root = "/"): StubWorld {
-    const bin = path.join(base, "bin");
-    writeExecutable(path.join(bin, "aws"), AWS_S3_STUB);
-    const log = path.join(base, "calls.log");
-    fs.writeFileSync(log, "");
-    fs.mkdirSync(path.join(base, "state"), { recursive: true });
-    return {
-        root,
-        state: path.join(base, "state"),
-        log,
-        env: { PATH: `${bin}:${process.env.PATH}`, K8S_AWS_ROOT: root === "/" ? "" : root, STUB_S3: s3, STUB_LOG: log, HOME: base, TMPDIR: base },
-        calls: () => fs.readFileSync(log, "utf8").split("\n").filter((l) => l !== ""),
-    };
-}
 
 describe("controlplane/backup: scripts, units and retention data", () => {
     after(removeTempDirs);

@@ -22,7 +22,7 @@ import { runPolicies } from "../../policies/offline";
 import { keyMaterialIn } from "../../policies/rules/lib/keymaterial";
 import { Recorded, RecordedResource, Secret, runComponents, runStackFixture } from "../harness";
 import { clusterConfig } from "../fixtures";
-import { decideAll, tagContext } from "./iamEval";
+import { decideAll, tagContext } from "../iamEval";
 
 const T = {
     eni: "aws:ec2/networkInterface:NetworkInterface",

@@ -176,3 +176,18 @@ case "$1 $2" in
 esac
 `;
 
+/** A machine for runScript: the instance's files under root (K8S_AWS_ROOT), only `aws` stubbed (S3 as files under s3), everything else real. */
+export function s3StubWorld(base: string, s3: string, root = "/"): StubWorld {
+    const bin = path.join(base, "bin");
+    writeExecutable(path.join(bin, "aws"), AWS_S3_STUB);
+    const log = path.join(base, "calls.log");
+    fs.writeFileSync(log, "");
+    fs.mkdirSync(path.join(base, "state"), { recursive: true });
+    return {
+        root,
+        state: path.join(base, "state"),
+        log,
+        env: { PATH: `${bin}:${process.env.PATH}`, K8S_AWS_ROOT: root === "/" ? "" : root, STUB_S3: s3, STUB_LOG: log, HOME: base, TMPDIR: base },
+        calls: () => fs.readFileSync(log, "utf8").split("\n").filter((l) => l !== ""),
+    };
+}

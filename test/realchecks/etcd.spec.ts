@@ -39,7 +39,7 @@ import { SecretObject, audienceObjects, objectKey } from "../../components/secre
 import { ETCD_VERSION } from "../../config/versions";
 import { runStackFixture, unwrapSecrets } from "../harness";
 import { etcdVersion, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil, which, writeExecutable } from "../controlplane/helpers";
-import { AWS_S3_STUB, runScript, StubWorld } from "../controlplane/stubs";
+import { runScript, s3StubWorld } from "../controlplane/stubs";
 
 const STACK = "prod";
 const BUCKET_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
@@ -124,21 +124,6 @@ async function putMany(endpoint: string, tls: Tls, prefix: string, count: number
 }
 
 
-/** A machine for runScript: the instance's files under root (K8S_AWS_ROOT), aws stubbed, everything else real. */
-function machine(base: string, root: string, s3: string): StubWorld {
-    const bin = path.join(base, "bin");
-    writeExecutable(path.join(bin, "aws"), AWS_S3_STUB);
-    const log = path.join(base, "calls.log");
-    fs.writeFileSync(log, "");
-    fs.mkdirSync(path.join(base, "state"), { recursive: true });
-    return {
-        root,
-        state: path.join(base, "state"),
-        log,
-        env: { PATH: `${bin}:${process.env.PATH}`, K8S_AWS_ROOT: root, STUB_S3: s3, STUB_LOG: log, HOME: base, TMPDIR: base },
-        calls: () => fs.readFileSync(log, "utf8").split("\n").filter((l) => l !== ""),
-    };
-}
 
 /** What the program ships to one external etcd member in its user data. */
 interface Shipped {
@@ -586,7 +571,7 @@ describe("realchecks/etcd: the prod render's etcd members, certificates and back
         // Every member runs the timer; only the leader uploads.
         const runs = [];
         for (const l of local) {
-            const w = machine(path.join(dir, `backup-${l.name}`), l.root, s3);
+            const w = s3StubWorld(path.join(dir, `backup-${l.name}`), s3, l.root);
             const r = await runScript(l.backup.script, w, 30_000);
             assert.strictEqual(r.code, 0, `${l.name} backup: ${r.stderr}`);
             runs.push({ l, r, uploads: w.calls().filter((c) => / s3 cp /.test(c)) });
@@ -616,13 +601,13 @@ describe("realchecks/etcd: the prod render's etcd members, certificates and back
             await exited(p);
         }
         const dataDir = (l: LocalMember) => l.expectedConfig["data-dir"] as string;
-        const refused = await runScript(local[0].restore.script, machine(path.join(dir, "restore-refused"), local[0].root, s3), 30_000);
+        const refused = await runScript(local[0].restore.script, s3StubWorld(path.join(dir, "restore-refused"), s3, local[0].root), 30_000);
         assert.notStrictEqual(refused.code, 0, "restore must never overwrite a data dir");
         assert.match(refused.stderr, /is not empty/);
         const restoreMs: number[] = [];
         for (const l of local) {
             fs.renameSync(dataDir(l), `${dataDir(l)}.pre-restore`);
-            const w = machine(path.join(dir, `restore-${l.name}`), l.root, s3);
+            const w = s3StubWorld(path.join(dir, `restore-${l.name}`), s3, l.root);
             const r = await runScript(l.restore.script, w, 30_000);
             assert.strictEqual(r.code, 0, `${l.name} restore: ${r.stderr}`);
             assert.ok(w.calls().some((c) => c.includes(`s3 cp s3://${program.bucket}/${BACKUP_PREFIX}/${program.cluster}/hourly/${hourly}`)), w.calls().join("\n"));

@@ -16,10 +16,11 @@ export interface Request {
 }
 export type Decision = "allow" | "explicit-deny" | "implicit-deny";
 
-const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v as string]);
+export const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v as string]);
 const glob = (pattern: string, flags = "") =>
     new RegExp(`^${pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("")}$`, flags);
-const anyMatch = (patterns: string[], value: string, flags = "") => patterns.some((p) => glob(p, flags).test(value));
+/** Whether any IAM pattern (with * and ?) matches the value. */
+export const anyMatch = (patterns: string[], value: string, flags = "") => patterns.some((p) => glob(p, flags).test(value));
 
 function conditionHolds(op: string, key: string, wanted: string[], context: Readonly<Record<string, string>>): boolean {
     const actual = context[key];
