@@ -83,8 +83,9 @@ function dirSizeMiB(dir: string): number {
     return Math.round(Number(r.stdout.split(/\s/)[0]) / 1024);
 }
 
-function versionOutput(bin: string, args: string[]): string {
-    const r = run(bin, args, { timeout: 60_000 });
+function versionOf(bin: string, how: string[] | ((bin: string) => string)): string {
+    if (typeof how === "function") return how(bin);
+    const r = run(bin, how, { timeout: 60_000 });
     return (r.stdout + r.stderr).trim();
 }
 
@@ -111,8 +112,8 @@ interface GroupSpec {
     note?: string;
     /** Builds into dir; returns one measurement per tool. */
     build: (dir: string) => Measured[];
-    /** The command that prints each tool's version. */
-    versionArgs: Record<string, string[]>;
+    /** The arguments that make each tool print its version, or a function that asks another way. */
+    versionArgs: Record<string, string[] | ((bin: string) => string)>;
 }
 
 function ensureGroup(spec: GroupSpec): void {
@@ -136,7 +137,7 @@ function ensureGroup(spec: GroupSpec): void {
         const tools: GroupRecord["tools"] = {};
         for (const m of measures) {
             const bin = m.tool === "aws" || m.tool === "moto_server" ? path.join(dir, "venv", "bin", m.tool) : path.join(dir, m.tool);
-            tools[m.tool] = { path: bin, seconds: m.seconds, peakMiB: m.peakMiB, version: versionOutput(bin, spec.versionArgs[m.tool] ?? ["version"]) };
+            tools[m.tool] = { path: bin, seconds: m.seconds, peakMiB: m.peakMiB, version: versionOf(bin, spec.versionArgs[m.tool] ?? ["version"]) };
             log(`built  ${m.tool.padEnd(24)} ${bin} (${m.seconds.toFixed(0)} s, peak ${m.peakMiB} MiB)`);
         }
         const record: GroupRecord = {
@@ -252,7 +253,11 @@ function groups(): GroupSpec[] {
             const peakMiB = Math.max(create.peakMiB, install.peakMiB);
             return [{ tool: "aws", seconds, peakMiB }, { tool: "moto_server", seconds: 0, peakMiB: 0 }];
         },
-        versionArgs: { aws: ["--version"], moto_server: ["--version"] },
+        versionArgs: {
+            aws: ["--version"],
+            // moto_server has no --version; the package in the same venv says it.
+            moto_server: (bin) => `moto ${run(path.join(path.dirname(bin), "python"), ["-c", "import moto; print(moto.__version__)"]).stdout.trim()}`,
+        },
     });
     return specs.filter((s): s is GroupSpec => s !== undefined);
 }
