@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "fs";
 import { parsePlan, runPolicies, PlanError, ConfigError } from "./offline";
-import { reconcileConfig } from "./packconfig";
+import { loadPolicyConfig, PolicyConfigFileError } from "./packconfig";
 import { allPolicies } from "./rules";
 
 export interface Io {
@@ -62,18 +62,18 @@ export function main(argv: string[], io: Io = processIo): number {
             io.out(`${USAGE}\n`);
             return 0;
         }
+        const config = args.config === undefined ? {} : loadPolicyConfig(args.config, allPolicies);
         const plan = parsePlan(readJson(args.plan, "plan"));
-        const config = args.config === undefined ? {} : readJson(args.config, "policy config");
-        const { warnings } = reconcileConfig(allPolicies, config);
-        warnings.forEach((w) => io.err(`warning: ${w}\n`));
-        const report = runPolicies(plan, config as object);
+        const report = runPolicies(plan, config);
         io.out(`${JSON.stringify(report, null, 2)}\n`);
         if (report.summary.mandatory > 0) io.err(`${report.summary.mandatory} mandatory and ${report.summary.advisory} advisory policy violation(s)\n`);
         return report.summary.mandatory > 0 ? 1 : 0;
     } catch (e) {
         const lines =
-            e instanceof UsageError || e instanceof PlanError || e instanceof ConfigError
-                ? (e as UsageError).lines ?? (e as PlanError).problems
+            e instanceof UsageError || e instanceof PolicyConfigFileError
+                ? e.lines
+                : e instanceof PlanError || e instanceof ConfigError
+                ? e.problems
                 : [`policy check failed: ${String((e as Error)?.message ?? e).split("\n")[0]}`];
         lines.forEach((l) => io.err(`${l}\n`));
         return 2;

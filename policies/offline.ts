@@ -67,6 +67,14 @@ export function parsePlan(doc: unknown): Plan {
         if (r.inputs !== undefined && !isObject(r.inputs)) problems.push(`${at}.inputs must be an object`);
         if (r.parent !== undefined && r.parent !== null && typeof r.parent !== "string") problems.push(`${at}.parent must be a URN or null`);
     });
+    // The engine refuses a second resource with the same URN; two would make every per-URN finding ambiguous.
+    const firstAt = new Map<string, number>();
+    (Array.isArray(doc.resources) ? doc.resources : []).forEach((r: unknown, i: number) => {
+        const urn = isObject(r) && typeof r.urn === "string" ? r.urn : undefined;
+        if (urn === undefined) return;
+        if (firstAt.has(urn)) problems.push(`plan.resources[${i}].urn ${JSON.stringify(urn)} repeats plan.resources[${firstAt.get(urn)}]; a URN names one resource`);
+        else firstAt.set(urn, i);
+    });
     if (problems.length > 0) throw new PlanError(problems);
     const resources = (doc.resources as Record<string, unknown>[]).map((r) => ({
         urn: r.urn as string,

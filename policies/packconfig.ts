@@ -4,9 +4,20 @@
  * each policy's own level and properties, then validation against each
  * policy's configSchema. The offline runner uses this so a config file means
  * the same thing offline and in `pulumi preview`.
+ *
+ * Stricter than the CLI on purpose: a policy name or setting the pack does not
+ * know is an error, not ignored. The CLI applies any name it is given and
+ * validates only the pack's own policies against a schema built from
+ * `properties` and `required` alone (pulumi/pulumi pkg/resource/analyzer/config.go:
+ * applyConfig, validatePolicyPackConfig, convertSchema), and @pulumi/policy 1.21.0
+ * sends it nothing else (protoutil.js: setProperties, setRequiredList), so a
+ * typo such as "allowedApiCidr" would silently drop an allow-list. `strictConfig`
+ * carries the same check into the live analyzer.
  */
-import type { Policies, EnforcementLevel } from "@pulumi/policy";
+import { readFileSync } from "fs";
+import type { Policies, Policy, EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema, PolicyConfigJSONSchemaDefinition } from "@pulumi/policy/schema";
+import { didYouMean } from "./closest";
 
 export type PolicyConfigValue = EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>);
 export type PolicyPackConfig = Record<string, PolicyConfigValue>;
@@ -77,14 +88,22 @@ function level(key: string, v: unknown, problems: string[]): EnforcementLevel | 
     return undefined;
 }
 
+/** Settings a policy's config names that its schema does not declare, each with a did-you-mean. */
+export function unknownSettings(policy: Policy, properties: Record<string, unknown>): string[] {
+    const known = Object.keys(policy.configSchema?.properties ?? {});
+    const allowed = known.length > 0 ? `its settings are ${known.join(", ")}` : "it has no settings";
+    return Object.keys(properties)
+        .filter((k) => !known.includes(k))
+        .map((k) => `"${policy.name}.${k}" is not a setting of policy ${policy.name}${didYouMean(k, known)}; ${allowed}`);
+}
+
 /**
  * Each policy's enforcement level and properties under a pack config.
- * Throws ConfigError for unusable config; `warnings` lists names the pack does not know
- * (the Pulumi CLI ignores them too, but a typo there silently changes nothing).
+ * Throws ConfigError listing every problem: bad levels, values the schemas refuse,
+ * and names of policies or settings the pack does not know (with a did-you-mean).
  */
-export function reconcileConfig(policies: Policies, config: unknown = {}, packLevel: EnforcementLevel = "advisory"): { resolved: Map<string, ResolvedPolicyConfig>; warnings: string[] } {
+export function reconcileConfig(policies: Policies, config: unknown = {}, packLevel: EnforcementLevel = "advisory"): { resolved: Map<string, ResolvedPolicyConfig> } {
     const problems: string[] = [];
-    const warnings: string[] = [];
     if (!isObject(config)) throw new ConfigError([`policy config ${show(config)} is not allowed; expected a JSON object keyed by policy name (or "all")`]);
     const resolved = new Map<string, ResolvedPolicyConfig>();
     for (const p of policies) {
@@ -99,13 +118,16 @@ export function reconcileConfig(policies: Policies, config: unknown = {}, packLe
             given.set(name, { level: level(`${name}.enforcementLevel`, enforcementLevel, problems), properties });
         } else problems.push(`"${name}": ${show(v)} is not allowed; expected an enforcement level or an object`);
     }
+    for (const k of Object.keys(given.get("all")?.properties ?? {})) problems.push(`"all.${k}" is not allowed; "all" sets only the enforcement level of every policy`);
     const all = given.get("all")?.level;
     if (all) for (const [name, r] of resolved) resolved.set(name, { ...r, enforcementLevel: all });
     for (const [name, g] of given) {
         if (name === "all") continue;
         const r = resolved.get(name);
         if (!r) {
-            warnings.push(`policy config names "${name}", which is not a policy of this pack`);
+            const names = policies.map((p) => p.name);
+            const hint = didYouMean(name, [...names, "all"]);
+            problems.push(hint ? `"${name}" is not a policy of this pack${hint}` : `"${name}" is not a policy of this pack; its policies are ${names.join(", ")}, and "all" sets every policy's level`);
             continue;
         }
         resolved.set(name, { enforcementLevel: g.level ?? r.enforcementLevel, properties: { ...r.properties, ...g.properties } });
@@ -113,12 +135,72 @@ export function reconcileConfig(policies: Policies, config: unknown = {}, packLe
     for (const p of policies) {
         const props = resolved.get(p.name)!.properties;
         const schema = p.configSchema?.properties ?? {};
-        for (const [k, v] of Object.entries(props)) {
-            if (schema[k] === undefined) warnings.push(`policy config "${p.name}.${k}" is not a setting of ${p.name}`);
-            else problems.push(...schemaProblems(`${p.name}.${k}`, v, schema[k]));
-        }
+        problems.push(...unknownSettings(p, props));
+        for (const [k, v] of Object.entries(props)) if (schema[k] !== undefined) problems.push(...schemaProblems(`${p.name}.${k}`, v, schema[k]));
         for (const k of p.configSchema?.required ?? []) if (props[k] === undefined) problems.push(`"${p.name}.${k}" is required`);
     }
     if (problems.length > 0) throw new ConfigError(problems);
-    return { resolved, warnings };
+    return { resolved };
+}
+
+/** A policy config file that cannot be used: its lines name the file and each problem; the tools exit 2 on it. */
+export class PolicyConfigFileError extends Error {
+    constructor(readonly lines: string[]) {
+        super(lines.join("\n"));
+        this.name = "PolicyConfigFileError";
+    }
+}
+
+/**
+ * Reads and checks a `--policy-pack-config` file against a pack, as the render and
+ * `npm run policy` take it. Empty content means no config, as the CLI reads it
+ * (pulumi/pulumi pkg/resource/analyzer/config.go parsePolicyPackConfig: "Gracefully allow empty content").
+ */
+export function loadPolicyConfig(file: string, policies: Policies): PolicyPackConfig {
+    let text: string;
+    try {
+        text = readFileSync(file, "utf8");
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : code ?? (e as Error).message;
+        throw new PolicyConfigFileError([`policy config ${file}: cannot read it (${why}); allowed: a JSON file as \`pulumi preview --policy-pack-config\` takes`]);
+    }
+    if (text.trim() === "") return {};
+    let doc: unknown;
+    try {
+        doc = JSON.parse(text);
+    } catch (e) {
+        throw new PolicyConfigFileError([`policy config ${file}: not valid JSON (${(e as Error).message})`]);
+    }
+    try {
+        reconcileConfig(policies, doc);
+    } catch (e) {
+        if (e instanceof ConfigError) throw new PolicyConfigFileError(e.problems.map((p) => `policy config ${file}: ${p}`));
+        throw e;
+    }
+    return doc as PolicyPackConfig;
+}
+
+/**
+ * The policy with a guard in front of each validation that refuses settings its
+ * schema does not declare. The live analyzer hands a policy every property the
+ * config gives it (server.js makeGetConfigFun) and the CLI's schema check does not
+ * refuse extra ones, so without this a misspelt setting is silently ignored under
+ * `pulumi preview --policy-pack-config`. Throwing makes @pulumi/policy answer the
+ * CLI with an error ("Error validating resource with policy ..."), which fails the
+ * preview with our message. Offline, reconcileConfig refuses the same config first.
+ */
+export function strictConfig<P extends ResourceValidationPolicy | StackValidationPolicy>(policy: P): P {
+    const check = (given: object) => {
+        const unknown = unknownSettings(policy, given as Record<string, unknown>);
+        if (unknown.length > 0) throw new ConfigError(unknown);
+    };
+    if ("validateStack" in policy) {
+        const inner = policy.validateStack;
+        return { ...policy, validateStack: (args, report) => (check(args.getConfig()), inner(args, report)) };
+    }
+    const r = policy as ResourceValidationPolicy;
+    if (r.validateResource === undefined) return policy;
+    const validations = Array.isArray(r.validateResource) ? r.validateResource : [r.validateResource];
+    return { ...policy, validateResource: validations.map((v) => (args: Parameters<typeof v>[0], report: Parameters<typeof v>[1]) => (check(args.getConfig()), v(args, report))) };
 }

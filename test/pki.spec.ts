@@ -27,6 +27,7 @@ const T = {
     selfSigned: "tls:index/selfSignedCert:SelfSignedCert",
     csr: "tls:index/certRequest:CertRequest",
     signed: "tls:index/locallySignedCert:LocallySignedCert",
+    randomPassword: "random:index/randomPassword:RandomPassword",
     randomString: "random:index/randomString:RandomString",
 };
 
@@ -252,9 +253,13 @@ describe("Pki (mocked run: ECDSA, external etcd)", () => {
         assert.strictEqual(m.hash, opensslCaHash(m.ca));
     });
 
-    it("makes a bootstrap token in kubeadm's format from lowercase-and-digit random strings", () => {
+    it("makes a bootstrap token in kubeadm's format from lowercase-and-digit random passwords whose ids carry nothing", () => {
         assert.match(m.token, BOOTSTRAP_TOKEN_RE);
-        const parts = run.ofType(T.randomString).map((r) => run.inputs(r));
+        // A RandomString's id is its value (plain text in state); a RandomPassword's is "none".
+        assert.deepStrictEqual(run.ofType(T.randomString), []);
+        const passwords = run.ofType(T.randomPassword).filter((r) => /-token-(id|secret)$/.test(r.name));
+        assert.deepStrictEqual(passwords.map((r) => r.id), ["none", "none"]);
+        const parts = passwords.map((r) => run.inputs(r));
         assert.deepStrictEqual(parts.map((p) => p.length).sort((a, b) => a - b), [6, 16]);
         for (const p of parts) assert.deepStrictEqual([p.lower, p.upper, p.numeric, p.special], [true, false, true, false]);
     });

@@ -8,6 +8,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { spawnSync } from "child_process";
 import { render, defaultPolicyConfigFile } from "../tools/offline/render";
 import { listStacks, readStackFile } from "../tools/offline/stackFile";
 import { PINNED_NOW, PINNED_SEED } from "./harness";
@@ -34,4 +35,38 @@ describe("per-stack policy configuration", function () {
         assert.ok(hits.length > 0, JSON.stringify(result.report.violations));
         assert.ok(hits.some((v) => v.message.includes("198.51.100.0/24")), hits.map((v) => v.message).join("\n"));
     });
+});
+
+describe("npm run render --policy-config: unusable config is exit 2, one line, before anything runs", function () {
+    this.timeout(120_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-policy-config-"));
+    const file = (name: string, text: string) => {
+        const p = path.join(dir, name);
+        fs.writeFileSync(p, text);
+        return p;
+    };
+    const cases: { title: string; config: () => string; expected: RegExp }[] = [
+        { title: "a missing file", config: () => path.join(dir, "missing.json"), expected: /^policy config .*missing\.json: cannot read it \(no such file\)/ },
+        { title: "invalid JSON", config: () => file("broken.json", "{\"all\": "), expected: /^policy config .*broken\.json: not valid JSON/ },
+        { title: "a bad enforcement level", config: () => file("level.json", JSON.stringify({ "tls-leaf-validity": "strict" })), expected: /"tls-leaf-validity": "strict" is not an enforcement level; expected one of advisory, mandatory, remediate, disabled/ },
+        {
+            title: "a misspelt setting that would drop the API allow-list",
+            config: () => file("typo.json", JSON.stringify({ "cluster-ports-not-world-open": { allowedApiCidr: ["198.51.100.0/24"] } })),
+            expected: /"cluster-ports-not-world-open\.allowedApiCidr" is not a setting .*did you mean "allowedApiCidrs"/,
+        },
+    ];
+    for (const c of cases) {
+        it(`refuses ${c.title}`, () => {
+            const out = path.join(dir, "out");
+            const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", "tools/render.ts", "--stack", "dev", "--out", out, "--policy-config", c.config()], {
+                cwd: path.join(__dirname, ".."),
+                encoding: "utf8",
+            });
+            assert.strictEqual(r.status, 2, r.stderr);
+            assert.match(r.stderr, c.expected);
+            assert.strictEqual(r.stderr.trim().split("\n").length, 1, r.stderr);
+            assert.doesNotMatch(r.stderr, /\n\s+at /);
+            assert.strictEqual(fs.existsSync(out), false, "nothing is written");
+        });
+    }
 });

@@ -132,9 +132,16 @@ export class Pki extends pulumi.ComponentResource {
             }),
         );
 
-        // The provider keeps `result` in plain text in the state unless it is declared a secret output.
+        // Both halves are RandomPasswords, never RandomStrings: a RandomString's resource id IS its value
+        // (hashicorp/terraform-provider-random@f8d869dc98d9:internal/provider/resource_string.go:78,
+        // `plan.ID = types.StringValue(string(result))`), and ids sit in plain text in the state and in
+        // every preview. A RandomPassword's id is the constant "none" (resource_password.go:86) and its
+        // `result` is a secret output (pulumi/pulumi-random provider/cmd/pulumi-resource-random/schema.json,
+        // randomPassword.result "secret": true); that commit is the one pulumi-random v4.21.x pins in
+        // provider/shim/go.mod. The token id is public by kubeadm's design, but nothing is gained by
+        // printing it, and it is the name of the token Secret an attacker would look for.
         const tokenPart = (part: string, length: number) =>
-            new random.RandomString(
+            new random.RandomPassword(
                 `${name}-token-${part}`,
                 { length, lower: true, upper: false, numeric: true, special: false },
                 { parent: this, additionalSecretOutputs: ["result"] },

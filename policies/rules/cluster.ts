@@ -8,50 +8,82 @@ import { T, TAG, str, num, bool, get, records, tagsOf, Props } from "./lib/resou
 import { Topology, roleOf, slotOf } from "./lib/topology";
 import { withDefaults } from "./lib/config";
 
+/** A machine resource that runs members of a role: an autoscaling group (maxSize of them) or an instance (one). */
+interface Member {
+    readonly r: PolicyResource;
+    readonly label: string;
+    readonly count: number;
+}
+
+function membersOf(topo: Topology, role: "control-plane" | "etcd"): Member[] {
+    const machines = [...topo.asgs(role), ...topo.ofType(T.instance).filter((i) => roleOf(i.props) === role)];
+    return machines.map((r) => ({
+        r,
+        label: slotOf(r.props) ?? r.name,
+        count: r.type === T.asg ? (num(r.props.maxSize) ?? num(r.props.desiredCapacity) ?? 1) : 1,
+    }));
+}
+
+/**
+ * Quorum and zone spread of one role's members, counted from the resources
+ * themselves: every group and instance carrying the role tag, whoever made it,
+ * so a slot declared twice or a stray instance counts as the members it runs.
+ */
+function layoutProblems(topo: Topology, role: "control-plane" | "etcd", quorum: boolean): { message: string; urn?: string }[] {
+    const members = membersOf(topo, role);
+    if (members.length === 0) return [];
+    const out: { message: string; urn?: string }[] = [];
+    const count = members.reduce((n, m) => n + m.count, 0);
+    const bySlot = new Map<string, Member[]>();
+    for (const m of members.filter((m) => slotOf(m.r.props) !== undefined)) bySlot.set(m.label, [...(bySlot.get(m.label) ?? []), m]);
+    for (const [slot, claim] of bySlot) {
+        if (claim.length > 1) out.push({ message: `${role} slot ${slot} is declared by ${claim.length} resources (${claim.map((m) => m.r.name).join(", ")}); each runs its own member`, urn: claim[1].r.urn });
+    }
+    for (const m of members.filter((m) => m.r.type === T.asg)) {
+        const min = num(m.r.props.minSize);
+        const max = num(m.r.props.maxSize);
+        if (min !== undefined && max !== undefined && min !== max) out.push({ message: `${role} group ${m.r.name} scales between ${min} and ${max} members; etcd membership must not change with load`, urn: m.r.urn });
+    }
+    if (quorum && count % 2 === 0) out.push({ message: `${count} ${role} members: etcd needs an odd count (1, 3 or 5) to keep quorum` });
+    const slotVolumes = topo.resources.filter((r) => (r.type === T.volume || r.type === T.networkInterface) && roleOf(r.props) === role);
+    const perZone = new Map<string, Member[]>();
+    for (const m of members) {
+        const slot = slotOf(m.r.props);
+        const zone = topo.zoneOf(m.r) ?? (slot === undefined ? undefined : slotVolumes.filter((v) => slotOf(v.props) === slot).map((v) => topo.zoneOf(v)).find((z) => z));
+        if (zone) perZone.set(zone, [...(perZone.get(zone) ?? []), m]);
+    }
+    const zones = Math.max(topo.allZones().size, perZone.size);
+    if (zones === 0) {
+        if (count > 1) out.push({ message: `cannot tell the zones of the ${role} members (no subnet zones, volumes or availabilityZones)` });
+        return out;
+    }
+    const limit = Math.ceil(count / zones);
+    for (const [zone, inZone] of perZone) {
+        const n = inZone.reduce((k, m) => k + (topo.asgZones(m.r.props).zones.size > 1 ? 0 : m.count), 0);
+        if (n > limit) out.push({ message: `${role} slots ${inZone.map((m) => m.label).join(", ")} share ${zone} while ${zones} zones are available: one zone outage takes out more than its share of etcd members` });
+    }
+    for (const m of members.filter((m) => m.r.type === T.asg && slotOf(m.r.props) === undefined)) {
+        const spread = topo.asgZones(m.r.props).zones.size;
+        const wanted = Math.min(m.count, zones);
+        if (spread > 0 && spread < wanted) out.push({ message: `${role} group ${m.r.name} spans ${spread} zone(s) for ${m.count} members while ${zones} are available`, urn: m.r.urn });
+    }
+    return out;
+}
+
 export const controlPlaneOddAndSpread: StackValidationPolicy = {
     name: "control-plane-odd-spread",
     description:
-        "The control plane (autoscaling groups tagged k8s.io/role/control-plane, one instance per k8s.io/slot) has an odd " +
-        "number of members, spread over distinct availability zones (as evenly as the stack's zones allow).",
-    remediationSteps: "Run 1, 3 or 5 control-plane slots, each slot's group in one subnet of a different zone (round-robin over the zones).",
+        "etcd members, counted from the resources (autoscaling groups and instances tagged k8s.io/role/etcd, or with stacked etcd " +
+        "those tagged k8s.io/role/control-plane), are an odd number with a fixed size, one resource per k8s.io/slot; control-plane " +
+        "and etcd members spread over distinct availability zones (as evenly as the stack's zones allow).",
+    remediationSteps: "Run 1, 3 or 5 slots, each slot's group (min = max) in one subnet of a different zone (round-robin over the zones); declare each slot once.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const topo = new Topology(args.resources);
-        const groups = topo.asgs("control-plane");
-        if (groups.length === 0) return;
-        const slots = new Map<string, PolicyResource[]>();
-        let count = 0;
-        for (const g of groups) {
-            // kops-style: one group per slot; a group without a slot tag counts as maxSize members.
-            const slot = slotOf(g.props) ?? g.urn;
-            if (!slots.has(slot)) {
-                slots.set(slot, []);
-                count += slotOf(g.props) === undefined ? (num(g.props.maxSize) ?? 1) : 1;
-            }
-            slots.get(slot)!.push(g);
-        }
-        if (count % 2 === 0) report(`${count} control-plane members: etcd needs an odd count (1, 3 or 5) to keep quorum`);
-        const perZone = new Map<string, string[]>();
-        const slotVolumes = topo.resources.filter((r) => r.type === T.volume || r.type === T.networkInterface);
-        for (const [slot, members] of slots) {
-            const zone = members.map((m) => topo.zoneOf(m)).find((z) => z) ??
-                slotVolumes.filter((v) => slotOf(v.props) === slot && roleOf(v.props) !== "etcd").map((v) => topo.zoneOf(v)).find((z) => z);
-            if (zone) perZone.set(zone, [...(perZone.get(zone) ?? []), slot]);
-        }
-        const zones = Math.max(topo.allZones().size, perZone.size);
-        if (zones === 0) {
-            if (count > 1) report("cannot tell the zones of the control-plane slots (no subnet zones, volumes or availabilityZones)");
-            return;
-        }
-        const limit = Math.ceil(count / zones);
-        for (const [zone, inZone] of perZone) {
-            if (inZone.length > limit) report(`control-plane slots ${inZone.join(", ")} share ${zone} while ${zones} zones are available: one zone outage takes out more than its share of etcd members`);
-        }
-        for (const g of groups.filter((g) => slotOf(g.props) === undefined)) {
-            const spread = topo.asgZones(g.props).zones.size;
-            const wanted = Math.min(num(g.props.maxSize) ?? 1, zones);
-            if (spread > 0 && spread < wanted) report(`control-plane group ${g.name} spans ${spread} zone(s) for ${num(g.props.maxSize)} members while ${zones} are available`, g.urn);
-        }
+        // With external etcd the control plane holds no etcd data: its count is free, the etcd members' is not.
+        const external = membersOf(topo, "etcd").length > 0;
+        const problems = [...layoutProblems(topo, "control-plane", !external), ...layoutProblems(topo, "etcd", true)];
+        for (const p of problems) report(p.message, p.urn);
     },
 };
 

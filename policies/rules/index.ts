@@ -9,6 +9,7 @@ import { networkPolicies } from "./network";
 import { secretsPolicies } from "./secrets";
 import { bucketPolicies } from "./buckets";
 import { clusterPolicies } from "./cluster";
+import { strictConfig } from "../packconfig";
 
 export * from "./tls";
 export * from "./network";
@@ -16,4 +17,5 @@ export * from "./secrets";
 export * from "./buckets";
 export * from "./cluster";
 
-export const allPolicies: Policies = [...tlsPolicies, ...networkPolicies, ...secretsPolicies, ...bucketPolicies, ...clusterPolicies];
+/** Each policy refuses config settings it does not declare, in `pulumi preview` as offline (packconfig.ts strictConfig). */
+export const allPolicies: Policies = [...tlsPolicies, ...networkPolicies, ...secretsPolicies, ...bucketPolicies, ...clusterPolicies].map(strictConfig);

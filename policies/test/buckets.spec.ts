@@ -70,3 +70,38 @@ describe("secrets-bucket-no-public-policy", () => {
     });
     it("reads a policy given as an object", () => expectViolation(checkStack(bucketNoPublicPolicy, f.secretsBucket({ policy: { bucket: B, policy: { Statement: { ...f.ROLE_READ, Principal: "*" } } } })), /Allows principal/));
 });
+
+// A user's own resources beside ours: each is judged on its merits, whoever made it and whatever it is called.
+describe("buckets a user adds beside ours", () => {
+    const POLICY = "aws:s3/bucketPolicy:BucketPolicy";
+    const PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
+    const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
+    const site = (props: Record<string, unknown> = {}) => ({ type: "aws:s3/bucket:Bucket", name: "website", props: { bucket: "acme-website", ...props } });
+    const locked = (bucket: string) => [
+        { type: "aws:s3/bucketOwnershipControls:BucketOwnershipControls", name: `${bucket}-own`, props: { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } } },
+        { type: PAB, name: `${bucket}-pab`, props: { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true } },
+    ];
+    const everyone = JSON.stringify({ Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::x/*" }] });
+    const cases: { title: string; policy: Parameters<typeof checkStack>[0]; resources: Parameters<typeof checkStack>[1]; expected: RegExp | null }[] = [
+        { title: "a public bucket policy on a bucket from another stack", policy: bucketNoPublicPolicy, resources: [...f.secretsBucket(), { type: POLICY, name: "their-policy", props: { bucket: "bucket-from-elsewhere", policy: everyone } }], expected: /bucket policy their-policy on bucket-from-elsewhere Allows principal "\*"/ },
+        { title: "a public bucket policy on a bucket not named like a secret", policy: bucketNoPublicPolicy, resources: [site(), ...locked("acme-website"), { type: POLICY, name: "site-policy", props: { bucket: "acme-website", policy: everyone } }], expected: /bucket policy site-policy on acme-website Allows principal/ },
+        { title: "a bucket's own public policy", policy: bucketNoPublicPolicy, resources: [site({ policy: everyone })], expected: /bucket acme-website: its policy Allows principal/ },
+        { title: "a bucket policy that is not JSON", policy: bucketNoPublicPolicy, resources: [{ type: POLICY, name: "broken", props: { bucket: "b", policy: "{" } }], expected: /bucket policy broken on b is not a valid policy document/ },
+        { title: "a user's bucket without a public access block", policy: bucketPublicAccessBlocked, resources: [...f.secretsBucket(), site()], expected: /bucket acme-website: no BucketPublicAccessBlock/ },
+        { title: "a public access block turned off on a bucket from elsewhere", policy: bucketPublicAccessBlocked, resources: [{ type: PAB, name: "open", props: { bucket: "elsewhere", blockPublicAcls: false, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true } }], expected: /public access block open on elsewhere leaves blockPublicAcls off/ },
+        { title: "a user's bucket with ACLs enabled", policy: bucketOwnershipEnforced, resources: [site()], expected: /bucket acme-website: no BucketOwnershipControls/ },
+        { title: "a public-read ACL on a bucket from elsewhere", policy: bucketOwnershipEnforced, resources: [{ type: ACL, name: "their-acl", props: { bucket: "elsewhere", acl: "public-read" } }], expected: /bucket ACL their-acl on elsewhere grants the canned ACL "public-read"/ },
+        { title: "a grant to AuthenticatedUsers on a bucket from elsewhere", policy: bucketOwnershipEnforced, resources: [{ type: ACL, name: "grant", props: { bucket: "elsewhere", accessControlPolicy: { grants: [{ grantee: { type: "Group", uri: "http://acs.amazonaws.com/groups/global/AuthenticatedUsers" }, permission: "WRITE" }] } } }], expected: /grants WRITE to AuthenticatedUsers/ },
+        { title: "a kubeconfig written to a bucket named like anything", policy: bucketSseKms, resources: [site(), ...locked("acme-website"), { type: OBJECT, name: "admin", props: { bucket: "acme-website", key: "admin.conf", content: "[secret]" } }], expected: /bucket acme-website: no BucketServerSideEncryptionConfiguration/ },
+        { title: "a key file written to a user's bucket", policy: bucketVersioned, resources: [site(), { type: OBJECT, name: "key", props: { bucket: "acme-website", key: "tls/private.key", content: "x" } }], expected: /bucket acme-website: no BucketVersioning/ },
+        { title: "a locked-down user bucket with public content only", policy: bucketSseKms, resources: [site(), ...locked("acme-website"), { type: OBJECT, name: "index", props: { bucket: "acme-website", key: "index.html", content: "<html></html>" } }], expected: null },
+        { title: "a locked-down user bucket (exposure policies)", policy: bucketPublicAccessBlocked, resources: [site(), ...locked("acme-website")], expected: null },
+    ];
+    for (const c of cases) {
+        it(`${c.expected ? "catches" : "accepts"} ${c.title}`, () => {
+            const vs = checkStack(c.policy, c.resources);
+            if (c.expected) expectViolation(vs, c.expected);
+            else expectNone(vs);
+        });
+    }
+});

@@ -68,3 +68,34 @@ describe("ebs-volumes-encrypted", () => {
     it("rejects a launch template without block device mappings", () => expectViolation(checkResource(ebsVolumesEncrypted, LT, { ...f.launchTemplate(), blockDeviceMappings: undefined }), /declares no block device mappings/));
     it("rejects an instance with an unencrypted root", () => expectViolation(checkResource(ebsVolumesEncrypted, "aws:ec2/instance:Instance", { rootBlockDevice: { volumeSize: 20 } }), /root block device is not encrypted/));
 });
+
+// Members counted from the resources themselves, including ones a user adds beside ours.
+describe("control-plane-odd-spread: members counted from the resources", () => {
+    const asgTags = (tags: Record<string, string>) => Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true }));
+    const group = (name: string, zone: string, tags: Record<string, string>, size = 1): Res => ({ type: "aws:autoscaling/group:Group", name, props: { minSize: size, maxSize: size, vpcZoneIdentifiers: [f.subnetId(zone)], tags: asgTags(tags) } });
+    const cp = (slot: string) => ({ "k8s.io/role/control-plane": "1", "k8s.io/slot": slot });
+    const etcd = (slot: string) => ({ "k8s.io/role/etcd": "1", "k8s.io/slot": slot });
+    const instance = (name: string, zone: string, tags: Record<string, string>): Res => ({ type: "aws:ec2/instance:Instance", name, props: { subnetId: f.subnetId(zone), tags } });
+    const externalEtcd = (n: number) => f.ZONES.slice(0, n).map((z, i) => group(`prod-etcd-${i}`, z, etcd(`etcd-${i}`)));
+    const cases: { title: string; resources: Res[]; expected: RegExp[] }[] = [
+        { title: "a slot declared twice (a copied group): 4 members, not 3", resources: [...f.clusterStack(), group("copy-of-cp-0", "eu-west-1b", cp("cp-0"))], expected: [/control-plane slot cp-0 is declared by 2 resources \(prod-cp-0, copy-of-cp-0\)/, /^4 control-plane members: etcd needs an odd count/] },
+        { title: "a hand-made instance tagged control-plane beside three slots", resources: [...f.clusterStack(), instance("manual-cp", "eu-west-1c", { "k8s.io/role/control-plane": "1" })], expected: [/^4 control-plane members/] },
+        { title: "a slot group that runs two members", resources: f.changed(f.clusterStack(), "prod-cp-2", (p) => ({ ...p, minSize: 2, maxSize: 2 })), expected: [/^4 control-plane members/] },
+        { title: "a slot group that autoscales", resources: f.changed(f.clusterStack(), "prod-cp-2", (p) => ({ ...p, minSize: 1, maxSize: 3 })), expected: [/control-plane group prod-cp-2 scales between 1 and 3 members/, /control-plane slots cp-2 share eu-west-1c while 3 zones are available/] },
+        { title: "an even external etcd (two members)", resources: [...f.clusterStack(), ...externalEtcd(2)], expected: [/^2 etcd members: etcd needs an odd count/] },
+        { title: "external etcd members sharing a zone", resources: [...f.clusterStack(), ...externalEtcd(2), group("prod-etcd-2", "eu-west-1a", etcd("etcd-2"))], expected: [/etcd slots etcd-0, etcd-2 share eu-west-1a/] },
+        { title: "an etcd slot declared twice", resources: [...f.clusterStack(), ...externalEtcd(3), group("prod-etcd-dup", "eu-west-1b", etcd("etcd-1"))], expected: [/etcd slot etcd-1 is declared by 2 resources/, /^4 etcd members/] },
+    ];
+    for (const c of cases) {
+        it(`catches ${c.title}`, () => {
+            const vs = checkStack(controlPlaneOddAndSpread, c.resources);
+            c.expected.forEach((re) => expectViolation(vs, re));
+        });
+    }
+    it("accepts three external etcd members in three zones beside an even control plane (it holds no etcd data)", () => {
+        expectNone(checkStack(controlPlaneOddAndSpread, [...f.without(f.clusterStack(), "prod-cp-2"), ...externalEtcd(3)]));
+    });
+    it("ignores groups and instances with no role tag", () => {
+        expectNone(checkStack(controlPlaneOddAndSpread, [...f.clusterStack(), group("app", "eu-west-1a", { team: "web" }, 4), instance("bastion", "eu-west-1a", { Name: "bastion" })]));
+    });
+});

@@ -67,7 +67,8 @@ describe("enforcement levels and config", () => {
     it("rejects an unknown enforcement level", () => assert.throws(() => report([imdsv2Required], [], { "imdsv2-required": "strict" } as never), (e: ConfigError) => /"imdsv2-required": "strict" is not an enforcement level; expected one of advisory, mandatory, remediate, disabled/.test(e.problems[0])));
     it("rejects a property of the wrong type, naming key, value and what is allowed", () => assert.throws(() => report([tlsLeafValidity], [], { "tls-leaf-validity": { maxLeafValidityHours: "long" } }), (e: ConfigError) => e.problems[0] === '"tls-leaf-validity.maxLeafValidityHours": "long" is not allowed; expected integer'));
     it("rejects a value outside the schema's range", () => assert.throws(() => report([tlsKeyStrength], [], { "tls-key-strength": { allowedEcdsaCurves: ["P224"] } }), (e: ConfigError) => /allowedEcdsaCurves\[0\]": "P224" is not allowed; expected one of "P256", "P384", "P521"/.test(e.problems[0])));
-    it("warns about names the pack does not know", () => assert.deepStrictEqual(reconcileConfig([tlsLeafValidity], { "tls-leaf-validty": "advisory", "tls-leaf-validity": { maxHours: 1 } }).warnings, ['policy config names "tls-leaf-validty", which is not a policy of this pack', 'policy config "tls-leaf-validity.maxHours" is not a setting of tls-leaf-validity']));
+    // Was a warning; a misspelt name silently dropped its settings (issue 15). Now refused: see packconfig.spec.ts.
+    it("refuses names the pack does not know", () => assert.throws(() => reconcileConfig([tlsLeafValidity], { "tls-leaf-validty": "advisory", "tls-leaf-validity": { maxHours: 1 } }), (e: ConfigError) => e.problems.length === 2 && /tls-leaf-validty/.test(e.problems[0]) && /maxHours/.test(e.problems[1])));
 });
 
 describe("plan parsing", () => {
@@ -107,7 +108,7 @@ describe("npm run policy (cli main)", () => {
         ["a missing plan file", ["--plan", join(dir, "nope.json")], /^cannot read plan .*nope\.json: ENOENT\n$/],
         ["a plan that is not JSON", ["--plan", file("broken.json", "{")], /^plan .*broken\.json is not valid JSON: /],
         ["a plan of the wrong shape", ["--plan", file("shape.json", { project: "p", stack: "s" })], /^plan\.resources must be an array\n$/],
-        ["an invalid config", ["--plan", good, "--config", file("cfg.json", { all: "loud" })], /^"all": "loud" is not an enforcement level/],
+        ["an invalid config", ["--plan", good, "--config", file("cfg.json", { all: "loud" })], /^policy config .*cfg\.json: "all": "loud" is not an enforcement level/],
         ["no --plan", [], /^--plan is required; usage: /],
         ["an unknown argument", ["--plan", good, "--verbose"], /^unknown argument "--verbose"/],
     ];

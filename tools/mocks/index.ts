@@ -32,6 +32,11 @@ export interface RecordedResource {
     readonly id: string | null;
     /** Inputs with Outputs resolved; secret values are `Secret` instances. */
     readonly inputs: Record<string, unknown>;
+    /**
+     * The state the (mocked) provider returned, as the engine would store it: secret
+     * outputs as `Secret` instances (the engine encrypts those and nothing else).
+     */
+    readonly outputs: Record<string, unknown>;
 }
 
 export interface MockRun {
@@ -106,7 +111,8 @@ export async function installMocks(opts: MockOptions): Promise<MockRun> {
         newResource: async (args) => {
             const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
             if (!args.custom) return { id: undefined, state: {} };
-            if (args.type.startsWith("pulumi:providers:")) return { id: `${args.name}_id`, state: inputs };
+            // A provider's state is its inputs, secrets kept secret (as the engine stores them).
+            if (args.type.startsWith("pulumi:providers:")) return { id: `${args.name}_id`, state: args.inputs };
             const mock = lookup<ProviderMock["resources"][string]>("resources", args.type);
             if (!mock) throw new Error(`no mock for resource type ${args.type} (${args.name}); add one under tools/mocks/`);
             const result = await mock({ type: args.type, name: args.name, inputs }, opts.ctx);
@@ -168,7 +174,13 @@ function recordRegistrations(run: MockRun): void {
             if (err) {
                 run.errors.push(err instanceof Error ? err : new Error(String(err)));
             } else {
-                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs });
+                const state = resp.getObject() ? rpc.deserializeProperties(resp.getObject()) : {};
+                const outputs = markSecrets(state) as Record<string, unknown>;
+                // The engine also encrypts the outputs a registration names in additionalSecretOutputs.
+                for (const k of req.getAdditionalsecretoutputsList() as string[]) {
+                    if (outputs[k] !== undefined && !(outputs[k] instanceof Secret)) outputs[k] = new Secret(outputs[k]);
+                }
+                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs });
             }
             callback(err, resp);
         });

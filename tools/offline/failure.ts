@@ -5,10 +5,15 @@
  */
 import { ConfigError, formatProblem } from "../../config";
 import { StackFileError } from "./stackFile";
+import { PolicyConfigFileError } from "../../policies/packconfig";
 
 export function reportFailure(e: unknown): number {
     if (ConfigError.is(e)) {
         for (const p of e.problems) process.stderr.write(`${formatProblem(p)}\n`);
+        return 2;
+    }
+    if (e instanceof PolicyConfigFileError) {
+        for (const line of e.lines) process.stderr.write(`${line}\n`);
         return 2;
     }
     if (e instanceof StackFileError) {

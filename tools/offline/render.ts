@@ -9,6 +9,8 @@ import { readStackFile, readStackFileAt, PROJECT_ROOT } from "./stackFile";
 import { runStack, RunOptions } from "./run";
 import { buildPlan, userDataFiles, manifestFiles, policyDocumentFiles, Plan } from "./plan";
 import { runPolicies, PolicyReport } from "../../policies/offline";
+import { loadPolicyConfig } from "../../policies/packconfig";
+import { allPolicies } from "../../policies/rules";
 import { CostEstimate, estimateStackCost, rememberCost } from "../cost";
 import { architectureFiles } from "./architecture";
 
@@ -52,10 +54,11 @@ export function defaultPolicyConfigFile(stack: string): string | undefined {
 
 export async function render(opts: RenderOptions): Promise<RenderResult> {
     const stackFile = opts.stackFile ? readStackFileAt(opts.stackFile) : readStackFile(opts.stack);
+    // Checked before the program runs: an unusable policy config is a usage mistake (exit 2), not a crash after the work.
+    const configFile = opts.policyConfigFile ?? defaultPolicyConfigFile(opts.stack);
+    const policyConfig = configFile ? loadPolicyConfig(configFile, allPolicies) : undefined;
     const run = await runStack(stackFile, { seed: opts.seed ?? `${stackFile.project}/${stackFile.stack}`, now: opts.now, preview: opts.preview });
     const plan = buildPlan(run);
-    const configFile = opts.policyConfigFile ?? defaultPolicyConfigFile(opts.stack);
-    const policyConfig = configFile ? JSON.parse(fs.readFileSync(configFile, "utf8")) : undefined;
     const report = runPolicies(plan, policyConfig);
     const { cost, doc: costDoc } = costOf(plan, stackFile.config, stackFile.project);
 
