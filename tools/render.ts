@@ -6,41 +6,68 @@
  */
 import { parseArgs } from "util";
 import * as path from "path";
-import { render } from "./offline/render";
-import { formatSummary } from "./offline/summary";
-import { reportFailure } from "./offline/failure";
+import { stackNameProblem } from "./offline/stackFile";
+import { usageProblems } from "./offline/outDir";
+import { formatUsageProblem } from "./offline/usage";
 
 const USAGE = "usage: npm run render -- --stack <stack> | --stack-file <Pulumi.<stack>.yaml> [--out <dir>] [--policy-config <file>] [--seed <text>]";
 
-async function main(argv: string[]): Promise<number> {
+/** Where the CLI writes; a test passes its own to read the lines without a child process. */
+export interface Io {
+    readonly out: (text: string) => void;
+    readonly err: (text: string) => void;
+}
+
+const PROCESS_IO: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number> {
     let args;
     try {
         args = parseArgs({ args: argv, options: { stack: { type: "string" }, "stack-file": { type: "string" }, out: { type: "string" }, "policy-config": { type: "string" }, seed: { type: "string" } } }).values;
     } catch (e) {
-        process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+        io.err(`${(e as Error).message}\n${USAGE}\n`);
         return 2;
     }
     const stackFile = args["stack-file"];
-    const stack = args.stack ?? (stackFile ? /^Pulumi\.(.+)\.yaml$/.exec(path.basename(stackFile))?.[1] : undefined);
-    if (!stack) {
-        process.stderr.write(`--stack: missing; allowed: the name of a stacks/Pulumi.<stack>.yaml file\n${USAGE}\n`);
+    const fromFile = stackFile !== undefined ? /^Pulumi\.(.+)\.yaml$/.exec(path.basename(stackFile))?.[1] : undefined;
+    const stack = args.stack ?? fromFile;
+    if (stack === undefined) {
+        io.err(
+            stackFile !== undefined
+                ? `--stack-file: ${JSON.stringify(stackFile)} is not valid; allowed: a file named Pulumi.<stack>.yaml\n`
+                : `--stack: missing; allowed: the name of a stacks/Pulumi.<stack>.yaml file\n${USAGE}\n`,
+        );
         return 2;
     }
+    const nameProblem = args.stack === undefined ? stackNameProblem(stack) : undefined;
+    if (nameProblem) {
+        io.err(`--stack-file: ${JSON.stringify(stackFile)} is not valid; allowed: a file named Pulumi.<stack>.yaml, <stack> ${nameProblem}\n`);
+        return 2;
+    }
+    // The program and its providers load only after the options were checked: a mistake is answered at once.
+    const usage = usageProblems(stack, args.out);
+    if (usage.length > 0) {
+        for (const p of usage) io.err(`${formatUsageProblem(p)}\n`);
+        return 2;
+    }
+    const { render } = await import("./offline/render");
+    const { formatSummary } = await import("./offline/summary");
+    const { reportFailure } = await import("./offline/failure");
     try {
         const result = await render({ stack, stackFile, outDir: args.out, policyConfigFile: args["policy-config"], seed: args.seed });
-        process.stdout.write(`${formatSummary(result.plan, result.report)}\n`);
-        process.stdout.write(`Wrote ${result.files.length} files to ${path.relative(process.cwd(), result.outDir) || "."}\n`);
+        io.out(`${formatSummary(result.plan, result.report)}\n`);
+        io.out(`Wrote ${result.files.length} files to ${path.relative(process.cwd(), result.outDir) || "."}\n`);
         if (result.report.summary.mandatory > 0) {
-            process.stderr.write(`${result.report.summary.mandatory} mandatory policy violation(s):\n`);
+            io.err(`${result.report.summary.mandatory} mandatory policy violation(s):\n`);
             for (const v of result.report.violations.filter((x: { enforcementLevel: string }) => x.enforcementLevel === "mandatory")) {
-                process.stderr.write(`  ${v.policy}: ${v.message}\n`);
+                io.err(`  ${v.policy}: ${v.message}\n`);
             }
             return 1;
         }
         return 0;
     } catch (e) {
-        return reportFailure(e);
+        return reportFailure(e, io.err);
     }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+if (require.main === module) main(process.argv.slice(2)).then((code) => process.exit(code));

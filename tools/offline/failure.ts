@@ -6,20 +6,21 @@
 import { ConfigError, formatProblem } from "../../config";
 import { StackFileError } from "./stackFile";
 import { PolicyConfigFileError } from "../../policies/packconfig";
+import { UsageError } from "./usage";
 
-export function reportFailure(e: unknown): number {
+export function reportFailure(e: unknown, write: (text: string) => void = (t) => process.stderr.write(t)): number {
     if (ConfigError.is(e)) {
-        for (const p of e.problems) process.stderr.write(`${formatProblem(p)}\n`);
+        for (const p of e.problems) write(`${formatProblem(p)}\n`);
         return 2;
     }
     if (e instanceof PolicyConfigFileError) {
-        for (const line of e.lines) process.stderr.write(`${line}\n`);
+        for (const line of e.lines) write(`${line}\n`);
         return 2;
     }
-    if (e instanceof StackFileError) {
-        process.stderr.write(`${e.message}\n`);
+    if (e instanceof StackFileError || e instanceof UsageError) {
+        write(`${e.message}\n`);
         return 2;
     }
-    process.stderr.write(`internal error (please report): ${e instanceof Error ? e.stack : String(e)}\n`);
+    write(`internal error (please report): ${e instanceof Error ? e.stack : String(e)}\n`);
     return 3;
 }

@@ -5,7 +5,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { readStackFile, readStackFileAt, PROJECT_ROOT } from "./stackFile";
+import { readStackFile, readStackFileAt, PROJECT_ROOT, StackFile } from "./stackFile";
+import { defaultOutDir, prepareOutDir, usageProblems } from "./outDir";
+import { UsageError } from "./usage";
+import { ConfigError, ConfigProblem } from "../../config";
 import { runStack, RunOptions } from "./run";
 import { buildPlan, userDataFiles, manifestFiles, policyDocumentFiles, Plan } from "./plan";
 import { runPolicies, PolicyReport } from "../../policies/offline";
@@ -18,7 +21,10 @@ export interface RenderOptions extends RunOptions {
     readonly stack: string;
     /** Read the stack file from this path instead of stacks/Pulumi.<stack>.yaml. */
     readonly stackFile?: string;
-    /** Output folder; replaced on each run. Default out/<stack>. */
+    /**
+     * Output folder; replaced on each run, but only when new, empty or written
+     * by an earlier render (outDir.ts). Default out/<stack>.
+     */
     readonly outDir?: string;
     /** Policy pack config (the JSON `pulumi preview --policy-pack-config` takes). Default: policies/config/<stack>.json when present. */
     readonly policyConfigFile?: string;
@@ -52,18 +58,35 @@ export function defaultPolicyConfigFile(stack: string): string | undefined {
     return fs.existsSync(file) ? file : undefined;
 }
 
+/** Runs the stack's program; a stack file's own problems and the program's are reported together. */
+async function runChecked(stackFile: StackFile, opts: RenderOptions) {
+    const stackProblems = stackFile.problems;
+    const merge = (more: readonly ConfigProblem[]) => [...stackProblems, ...more.filter((p) => !stackProblems.some((s) => s.key === p.key))];
+    let run;
+    try {
+        run = await runStack(stackFile, { seed: opts.seed ?? `${stackFile.project}/${stackFile.stack}`, now: opts.now, preview: opts.preview });
+    } catch (e) {
+        if (ConfigError.is(e) && stackProblems.length > 0) throw new ConfigError(merge(e.problems));
+        throw e;
+    }
+    if (stackProblems.length > 0) throw new ConfigError(merge([]));
+    return run;
+}
+
 export async function render(opts: RenderOptions): Promise<RenderResult> {
+    const usage = usageProblems(opts.stack, opts.outDir);
+    if (usage.length > 0) throw new UsageError(usage);
+    const outDir = path.resolve(opts.outDir ?? defaultOutDir(opts.stack));
     const stackFile = opts.stackFile ? readStackFileAt(opts.stackFile) : readStackFile(opts.stack);
     // Checked before the program runs: an unusable policy config is a usage mistake (exit 2), not a crash after the work.
     const configFile = opts.policyConfigFile ?? defaultPolicyConfigFile(opts.stack);
     const policyConfig = configFile ? loadPolicyConfig(configFile, allPolicies) : undefined;
-    const run = await runStack(stackFile, { seed: opts.seed ?? `${stackFile.project}/${stackFile.stack}`, now: opts.now, preview: opts.preview });
+    const run = await runChecked(stackFile, opts);
     const plan = buildPlan(run);
     const report = runPolicies(plan, policyConfig);
     const { cost, doc: costDoc } = costOf(plan, stackFile.config, stackFile.project);
 
-    const outDir = path.resolve(opts.outDir ?? path.join(PROJECT_ROOT, "out", opts.stack));
-    fs.rmSync(outDir, { recursive: true, force: true });
+    prepareOutDir(outDir, PROJECT_ROOT);
     const files: string[] = [];
     const write = (rel: string, text: string) => {
         const file = path.join(outDir, rel);
