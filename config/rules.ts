@@ -9,6 +9,7 @@ import { KNOWN_REGIONS, zonesOf } from "./regions";
 import { MAX_ZONES, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from "../lib/subnetLayout";
 // Label and taint rules are the node pools' own (what a kubelet may set, cluster-autoscaler's tag limits).
 import { nodePoolsLabelProblems } from "../components/nodepools/labels";
+import { architectureOf, closestInstanceTypes, INSTANCE_TYPE_SOURCE, isKnownInstanceType, needsDedicatedHost } from "../lib/instanceTypes";
 
 type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];
 
@@ -144,11 +145,26 @@ const checkNodePools: Check = (c) => {
     return out;
 };
 
-/** Graviton families carry a `g` after the generation digit (t4g, m7g, c7gn, r8gd). */
-export function architectureOf(instanceType: string): "arm64" | "x86_64" {
-    const family = instanceType.split(".")[0];
-    return /^[a-z]+\d+g[a-z]*$/.test(family) ? "arm64" : "x86_64";
-}
+/** Instance-type facts live in lib/instanceTypes.ts; re-exported for the components that pick an image by architecture. */
+export { architectureOf };
+
+/** Every configured instance type (control plane, etcd, every pool's on-demand and spot mix) is one EC2 knows and this program can run. */
+const checkInstanceTypes: Check = (c) => {
+    const configured: [PropertyKey[], string][] = [
+        [["controlPlane", "instanceType"], c.controlPlane.instanceType],
+        [["etcd", "instanceType"], c.etcd.instanceType],
+        ...c.nodePools.flatMap((pool, i) => pool.instanceTypes.map((t, j): [PropertyKey[], string] => [["nodePools", i, "instanceTypes", j], t])),
+    ];
+    return configured.flatMap(([path, type]) => {
+        if (!isKnownInstanceType(type)) {
+            return [problem(path, type, `an instance type EC2 offers (${INSTANCE_TYPE_SOURCE}); closest: ${closestInstanceTypes(type).join(", ")}`)];
+        }
+        if (needsDedicatedHost(type)) {
+            return [problem(path, type, "an instance type that runs Linux on shared tenancy (Mac instances need a Dedicated Host and macOS)")];
+        }
+        return [];
+    });
+};
 
 const checkDns: Check = (c) => {
     if (c.addons.externalDns && !c.dns) {
@@ -176,7 +192,7 @@ export function addonDependencyProblems(addons: ClusterConfigInput["addons"]): C
 
 const checkAddons: Check = (c) => addonDependencyProblems(c.addons);
 
-const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkExistingVpc, checkControlPlane, checkNodePools, checkDns, checkAddons];
+const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkExistingVpc, checkControlPlane, checkInstanceTypes, checkNodePools, checkDns, checkAddons];
 
 /**
  * Runs every rule. `tolerant` is for a configuration with malformed fields

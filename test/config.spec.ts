@@ -46,6 +46,10 @@ describe("cluster configuration", () => {
         { name: "pool min above max", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 5, desired: 5, max: 3 }] }, key: "k8s-aws:cluster.nodePools[0].min", mentions: /at most max \(3\)/ },
         { name: "pool desired outside min..max", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 9, max: 3 }] }, key: "k8s-aws:cluster.nodePools[0].desired", mentions: /between min \(1\) and max \(3\)/ },
         { name: "duplicate pool names", overrides: { nodePools: [1, 2].map(() => ({ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 1 })) }, key: "k8s-aws:cluster.nodePools[1].name", mentions: /no other pool/ },
+        { name: "made-up instance type in a pool's spot mix", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 1 }, { name: "q", instanceTypes: ["m7i.large", "m7i.huge"], spotPercentage: 50, min: 1, desired: 1, max: 1 }] }, key: "k8s-aws:cluster.nodePools[1].instanceTypes[1]", mentions: /"m7i\.huge" .*instance type EC2 offers .*@aws-sdk\/client-ec2 \d.*closest: m7i\.large, m7i\.xlarge, m7i\.2xlarge/ },
+        { name: "made-up control-plane instance family", overrides: { controlPlane: { instanceType: "m7z.large" } }, key: "k8s-aws:cluster.controlPlane.instanceType", mentions: /closest: m7a\.large, m7g\.large, m7i\.large/ },
+        { name: "made-up etcd instance size", overrides: { etcd: { topology: "external", instanceType: "c7i.huge" } }, key: "k8s-aws:cluster.etcd.instanceType", mentions: /closest: c7i\.large/ },
+        { name: "a Mac instance type", overrides: { nodePools: [{ name: "p", instanceTypes: ["mac2.metal"], min: 1, desired: 1, max: 1 }] }, key: "k8s-aws:cluster.nodePools[0].instanceTypes[0]", mentions: /Dedicated Host/ },
         { name: "mixed CPU architectures in one pool", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large", "m7g.large"], min: 1, desired: 1, max: 1 }] }, key: "k8s-aws:cluster.nodePools[0].instanceTypes", mentions: /one CPU architecture/ },
         { name: "invalid VPC CIDR", overrides: { network: { mode: "new", vpcCidr: "10.0.0.1/16" } }, key: "k8s-aws:cluster.network.vpcCidr", mentions: /no host bits/ },
         { name: "VPC too small for the zones' subnets", overrides: { network: { mode: "new", vpcCidr: "10.0.0.0/24" } }, key: "k8s-aws:cluster.network.vpcCidr", mentions: /\/16 to \/22/ },
@@ -107,7 +111,8 @@ describe("cluster configuration", () => {
     });
 
     it("tells Graviton instance families apart", () => {
-        const table: [string, string][] = [["m7g.large", "arm64"], ["c7gn.xlarge", "arm64"], ["t4g.small", "arm64"], ["m7i.large", "x86_64"], ["g4dn.xlarge", "x86_64"], ["t3.medium", "x86_64"]];
+        const table: [string, string][] = [["m7g.large", "arm64"], ["c7gn.xlarge", "arm64"], ["t4g.small", "arm64"], ["m7i.large", "x86_64"], ["g4dn.xlarge", "x86_64"], ["t3.medium", "x86_64"],
+            ["a1.large", "arm64"], ["im4gn.large", "arm64"], ["is4gen.medium", "arm64"], ["g5g.xlarge", "arm64"], ["mac2.metal", "arm64"], ["mac1.metal", "x86_64"], ["g4ad.xlarge", "x86_64"], ["u-6tb1.metal", "x86_64"]];
         for (const [type, arch] of table) assert.strictEqual(architectureOf(type), arch, type);
     });
 });

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { clusterConfigSchema } from "../config/schema";
+import { isKnownInstanceType } from "../lib/instanceTypes";
 import {
     CostPlan,
     CostPlanResource,
@@ -256,6 +257,18 @@ describe("cost: reading the plan", () => {
         assert.strictEqual(c.byCategory.compute, 0);
         assert.ok(c.warnings.some((w) => /x9.huge: no price in the table/.test(w)), c.warnings.join("\n"));
         assert.ok(c.warnings.some((w) => /h: launch template lt-gone is not in the plan/.test(w)), c.warnings.join("\n"));
+        // The $0 is a lower bound, said so in cost.json and in the printed headline, never a price.
+        assert.strictEqual(c.complete, false);
+        assert.deepStrictEqual(c.unpriced, [{ name: "g", instanceType: "x9.huge", instances: 1, maxInstances: 1 }, { name: "h", instanceType: null, instances: 1, maxInstances: 1 }]);
+        const printed = formatCost(c);
+        assert.match(printed[0], /: INCOMPLETE, at least \$0\.00$/);
+        assert.ok(printed.some((l) => /not priced: g \(x9\.huge, 1 instance\(s\), up to 1\): no x9\.huge price for eu-west-1/.test(l)), printed.join("\n"));
+    });
+
+    it("calls an estimate complete only when every instance group is priced", () => {
+        const c = estimateCost(haPlan(), TABLE, { region: "eu-west-1" });
+        assert.deepStrictEqual([c.complete, c.unpriced], [true, []]);
+        assert.doesNotMatch(formatCost(c)[0], /INCOMPLETE/);
     });
 
     it("treats an internal load balancer as holding no public address, and classic ELBs at their own rate", () => {
@@ -302,6 +315,11 @@ describe("cost: the price table in data/prices", () => {
             assert.strictEqual(r.services.kmsKeyMonth.price, 1);
             assert.strictEqual(r.services.eksClusterHour.price, 0.1);
         }
+    });
+
+    it("prices only instance types EC2 has (the list in @aws-sdk/client-ec2)", () => {
+        const unknown = Object.entries(loadPriceTable(file).regions).flatMap(([region, r]) => Object.keys(r.instances).filter((t) => !isKnownInstanceType(t)).map((t) => `${region}: ${t}`));
+        assert.deepStrictEqual(unknown, []);
     });
 
     it("has a price for every instance type every stack in stacks/ uses, in the stack's region", () => {

@@ -62,7 +62,7 @@ describe("the program", function () {
         await assert.rejects(main(), (e: unknown) => {
             assert.ok(ConfigError.is(e));
             const keys = e.problems.map((p) => p.key);
-            for (const k of ["name", "podCidr", "adminCidrs[0]", "controlPlane.count", "nodePools[0].min", "nodePools[0].desired"]) {
+            for (const k of ["name", "podCidr", "adminCidrs[0]", "controlPlane.count", "nodePools[0].min", "nodePools[0].desired", "nodePools[1].instanceTypes[1]"]) {
                 assert.ok(keys.includes(`k8s-aws:cluster.${k}`), `missing ${k} in ${keys.join(", ")}`);
             }
             return true;
@@ -82,6 +82,8 @@ describe("npm run render (CLI contract)", function () {
         assert.ok(lines.length >= 6, out.stderr);
         for (const line of lines) assert.match(line, /^(k8s-aws:cluster|aws:region)\S*: .* is not valid; allowed: /);
         assert.doesNotMatch(out.stderr, /\bat .*\.ts:\d+/);
+        // A made-up instance type: the key, the value and the closest names EC2 has.
+        assert.match(out.stderr, /^k8s-aws:cluster\.nodePools\[1\]\.instanceTypes\[1\]: "m7i\.huge" is not valid; allowed: .*closest: m7i\.large, m7i\.xlarge, m7i\.2xlarge$/m);
     });
 
     it("exits 2 for an unknown stack, naming the stacks that exist", () => {

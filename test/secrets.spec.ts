@@ -125,24 +125,26 @@ describe("secrets IAM policies (pure, evaluated)", () => {
         ["etcd member etcd-a", { kind: "etcd", member: "etcd-a" }],
     ];
     for (const [label, role] of roles) {
-        it(`lets the ${label} role read exactly its folders and decrypt with the bucket key only`, () => {
+        it(`lets the ${label} role read exactly its folders and decrypt with the bucket key only`, async () => {
             const doc = secretsReadPolicy(role, BUCKET_ARN, KEY_ARN);
             for (const key of EVERY_KEY) {
-                assert.strictEqual(decide(doc, get(BUCKET_ARN, key)), readable(role)(key) ? "allow" : "implicit-deny", key);
+                assert.strictEqual(await decide(doc, get(BUCKET_ARN, key)), readable(role)(key) ? "allow" : "implicit-deny", key);
             }
-            for (const action of ["s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetObjectVersion"]) {
-                assert.strictEqual(decide(doc, { action, resource: objectArn(BUCKET_ARN, `${readablePrefixes(role)[0]}/ca.crt`) }), "implicit-deny", action);
+            for (const action of ["s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion"]) {
+                assert.strictEqual(await decide(doc, { action, resource: objectArn(BUCKET_ARN, `${readablePrefixes(role)[0]}/ca.crt`) }), "implicit-deny", action);
             }
-            assert.strictEqual(decide(doc, { action: "kms:Decrypt", resource: KEY_ARN }), "allow");
-            assert.strictEqual(decide(doc, { action: "kms:Decrypt", resource: KEY_ARN.replace(/.$/, "6") }), "implicit-deny");
-            assert.strictEqual(decide(doc, { action: "kms:Encrypt", resource: KEY_ARN }), "implicit-deny");
+            // Listing acts on the bucket, not on an object (the only resource type of s3:ListBucket).
+            assert.strictEqual(await decide(doc, { action: "s3:ListBucket", resource: BUCKET_ARN, context: { "s3:prefix": `${readablePrefixes(role)[0]}/` } }), "implicit-deny");
+            assert.strictEqual(await decide(doc, { action: "kms:Decrypt", resource: KEY_ARN }), "allow");
+            assert.strictEqual(await decide(doc, { action: "kms:Decrypt", resource: KEY_ARN.replace(/.$/, "6") }), "implicit-deny");
+            assert.strictEqual(await decide(doc, { action: "kms:Encrypt", resource: KEY_ARN }), "implicit-deny");
         });
     }
 
-    it("never lets the node role read control-plane/* or etcd/*", () => {
+    it("never lets the node role read control-plane/* or etcd/*", async () => {
         const doc = secretsReadPolicy({ kind: "node" }, BUCKET_ARN, KEY_ARN);
         for (const key of ["control-plane/ca.key", "control-plane/sa.key", "control-plane/anything", "etcd/etcd-a/server.key"]) {
-            assert.notStrictEqual(decide(doc, get(BUCKET_ARN, key)), "allow", key);
+            assert.notStrictEqual(await decide(doc, get(BUCKET_ARN, key)), "allow", key);
         }
         // The resource patterns themselves: none may match a control-plane object.
         const patterns: string[] = JSON.parse(doc).Statement.flatMap((s: any) => list(s.Resource) ?? []);
@@ -152,19 +154,19 @@ describe("secrets IAM policies (pure, evaluated)", () => {
     describe("the bucket policy", () => {
         const policy = secretsBucketPolicy(BUCKET_ARN, READERS);
 
-        it("denies every request without TLS, on the bucket and its objects, to everyone", () => {
+        it("denies every request without TLS, on the bucket and its objects, to everyone", async () => {
             const deny = JSON.parse(policy).Statement.find((s: any) => s.Sid === "DenyInsecureTransport");
             assert.deepStrictEqual(deny, {
                 Action: ["s3:*"], Condition: { Bool: { "aws:SecureTransport": "false" } }, Effect: "Deny", Principal: "*",
                 Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`], Sid: "DenyInsecureTransport",
             });
             for (const principal of [READERS.controlPlane, "arn:aws:iam::123456789012:role/admin"]) {
-                assert.strictEqual(decide(policy, { ...get(BUCKET_ARN, "nodes/ca.crt", principal), context: { "aws:SecureTransport": "false" } }), "explicit-deny");
-                assert.strictEqual(decide(policy, { action: "s3:ListBucket", resource: BUCKET_ARN, principal, context: { "aws:SecureTransport": "false" } }), "explicit-deny");
+                assert.strictEqual(await decide(policy, { ...get(BUCKET_ARN, "nodes/ca.crt", principal), context: { "aws:SecureTransport": "false" } }), "explicit-deny");
+                assert.strictEqual(await decide(policy, { action: "s3:ListBucket", resource: BUCKET_ARN, principal, context: { "aws:SecureTransport": "false" } }), "explicit-deny");
             }
         });
 
-        it("allows each folder to the roles that need it and denies it to every other instance role", () => {
+        it("allows each folder to the roles that need it and denies it to every other instance role", async () => {
             const principals: [string, Audience][] = [
                 [READERS.controlPlane, { kind: "control-plane" }],
                 [READERS.node, { kind: "node" }],
@@ -173,18 +175,18 @@ describe("secrets IAM policies (pure, evaluated)", () => {
             ];
             for (const [principal, role] of principals) {
                 for (const key of EVERY_KEY) {
-                    const d = decide(policy, get(BUCKET_ARN, key, principal));
+                    const d = await decide(policy, get(BUCKET_ARN, key, principal));
                     if (readable(role)(key)) assert.notStrictEqual(d, "explicit-deny", `${principal} ${key}`);
                     else assert.strictEqual(d, "explicit-deny", `${principal} must not read ${key}`);
                 }
             }
-            assert.strictEqual(decide(policy, get(BUCKET_ARN, "nodes/bootstrap-token", READERS.node)), "allow");
-            assert.strictEqual(decide(policy, get(BUCKET_ARN, "control-plane/ca.key", READERS.controlPlane)), "allow");
-            assert.strictEqual(decide(policy, get(BUCKET_ARN, "etcd/etcd-b/peer.key", READERS.etcd["etcd-b"])), "allow");
+            assert.strictEqual(await decide(policy, get(BUCKET_ARN, "nodes/bootstrap-token", READERS.node)), "allow");
+            assert.strictEqual(await decide(policy, get(BUCKET_ARN, "control-plane/ca.key", READERS.controlPlane)), "allow");
+            assert.strictEqual(await decide(policy, get(BUCKET_ARN, "etcd/etcd-b/peer.key", READERS.etcd["etcd-b"])), "allow");
         });
 
-        it("grants nothing to anyone else", () => {
-            for (const key of EVERY_KEY) assert.notStrictEqual(decide(policy, get(BUCKET_ARN, key, "arn:aws:iam::999999999999:root")), "allow", key);
+        it("grants nothing to anyone else", async () => {
+            for (const key of EVERY_KEY) assert.notStrictEqual(await decide(policy, get(BUCKET_ARN, key, "arn:aws:iam::999999999999:root")), "allow", key);
         });
     });
 });
@@ -307,12 +309,12 @@ for (const scenario of [
             }
         });
 
-        it("has a bucket policy that denies plain HTTP and confines every instance role to its folders", () => {
+        it("has a bucket policy that denies plain HTTP and confines every instance role to its folders", async () => {
             const policy = one(T.policy).policy as string;
             assert.strictEqual(policy, secretsBucketPolicy(bucketArn, readers));
-            assert.strictEqual(decide(policy, get(bucketArn, "control-plane/ca.key", readers.node)), "explicit-deny");
-            assert.strictEqual(decide(policy, { ...get(bucketArn, "nodes/ca.crt", readers.node), context: { "aws:SecureTransport": "false" } }), "explicit-deny");
-            assert.strictEqual(decide(policy, get(bucketArn, "nodes/bootstrap-token", readers.node)), "allow");
+            assert.strictEqual(await decide(policy, get(bucketArn, "control-plane/ca.key", readers.node)), "explicit-deny");
+            assert.strictEqual(await decide(policy, { ...get(bucketArn, "nodes/ca.crt", readers.node), context: { "aws:SecureTransport": "false" } }), "explicit-deny");
+            assert.strictEqual(await decide(policy, get(bucketArn, "nodes/bootstrap-token", readers.node)), "allow");
         });
 
         it("creates EC2 instance roles under /k8s-aws/<cluster>/ with profiles, one per etcd member", () => {
@@ -329,7 +331,7 @@ for (const scenario of [
             assert.deepStrictEqual(Object.keys(readers.etcd).sort(), scenario.members.map((m) => m.name));
         });
 
-        it("attaches read policies that keep the node role out of control-plane/* and etcd/*", () => {
+        it("attaches read policies that keep the node role out of control-plane/* and etcd/*", async () => {
             const policyOf = (roleName: string) => {
                 const rp = run.ofType(T.rolePolicy).find((p) => p.name === `${roleName}-secrets-read`)!;
                 assert.ok(rp, roleName);
@@ -338,17 +340,17 @@ for (const scenario of [
             const node = policyOf("demo-iam-node");
             const keys = [...EVERY_KEY, ...run.ofType(T.object).map((o) => run.inputs(o).key as string)];
             for (const key of keys) {
-                const allowed = decide(node, get(bucketArn, key)) === "allow";
+                const allowed = await decide(node, get(bucketArn, key)) === "allow";
                 assert.strictEqual(allowed, key.startsWith("nodes/"), `node role and ${key}`);
             }
-            assert.strictEqual(decide(node, { action: "kms:Decrypt", resource: keyArn }), "allow");
+            assert.strictEqual(await decide(node, { action: "kms:Decrypt", resource: keyArn }), "allow");
             const cp = policyOf("demo-iam-control-plane");
-            assert.strictEqual(decide(cp, get(bucketArn, "control-plane/ca.key")), "allow");
-            assert.strictEqual(decide(cp, get(bucketArn, "nodes/bootstrap-token")), "allow");
-            assert.notStrictEqual(decide(cp, get(bucketArn, "etcd/etcd-a/server.key")), "allow");
+            assert.strictEqual(await decide(cp, get(bucketArn, "control-plane/ca.key")), "allow");
+            assert.strictEqual(await decide(cp, get(bucketArn, "nodes/bootstrap-token")), "allow");
+            assert.notStrictEqual(await decide(cp, get(bucketArn, "etcd/etcd-a/server.key")), "allow");
             for (const m of scenario.members) {
                 const etcd = policyOf(`demo-iam-etcd-${m.name}`);
-                for (const key of keys) assert.strictEqual(decide(etcd, get(bucketArn, key)) === "allow", key.startsWith(`etcd/${m.name}/`), `${m.name} and ${key}`);
+                for (const key of keys) assert.strictEqual(await decide(etcd, get(bucketArn, key)) === "allow", key.startsWith(`etcd/${m.name}/`), `${m.name} and ${key}`);
             }
         });
 
@@ -466,12 +468,12 @@ describe("SecretsBucket (the control plane's extra objects, lifecycle rules and 
         );
     });
 
-    it("without extra access, denies every instance role every write and every deletion", () => {
+    it("without extra access, denies every instance role every write and every deletion", async () => {
         const policy = secretsBucketPolicy(BUCKET_ARN, READERS);
         for (const principal of [READERS.controlPlane, READERS.node, READERS.etcd["etcd-a"]]) {
             for (const key of EVERY_KEY) {
                 for (const action of ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]) {
-                    assert.strictEqual(decide(policy, { action, resource: objectArn(BUCKET_ARN, key), principal }), "explicit-deny", `${principal} ${action} ${key}`);
+                    assert.strictEqual(await decide(policy, { action, resource: objectArn(BUCKET_ARN, key), principal }), "explicit-deny", `${principal} ${action} ${key}`);
                 }
             }
         }

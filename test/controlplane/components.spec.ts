@@ -257,7 +257,7 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
             assert.ok(api.every((r) => r.fromPort === 6443 && r.toPort === 6443));
         });
 
-        it("lets each role attach only its own slots' interfaces and volumes, by tag", () => {
+        it("lets each role attach only its own slots' interfaces and volumes, by tag", async () => {
             const policyOf = (name: string) => run.inputs(run.named(T.rolePolicy, name)).policy as string;
             for (const s of slots) {
                 const policy = policyOf(s.role === "etcd" ? `${e.cluster}-${s.slotName}-slot` : `${e.cluster}-control-plane-slots`);
@@ -267,9 +267,9 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
                         { action, resource: `arn:aws:ec2:${run.inputs(s.volume).availabilityZone.slice(0, -1)}:123456789012:instance/i-0abc`, context: tagContext(instanceTags) },
                         { action, resource: `arn:aws:ec2:${run.inputs(s.volume).availabilityZone.slice(0, -1)}:123456789012:${arn}/${res.id}`, context: tagContext(tags) },
                     ];
-                    assert.strictEqual(decideAll(policy, req(tagsOf(run, res))), "allow", `${s.slotName} ${action}`);
+                    assert.strictEqual(await decideAll(policy, req(tagsOf(run, res))), "allow", `${s.slotName} ${action}`);
                     for (const other of slots.filter((o) => o.role !== s.role || (s.role === "etcd" && o.slotName !== s.slotName))) {
-                        assert.strictEqual(decideAll(policy, req(tagsOf(run, other.role === s.role ? other.volume : other.eni))), "implicit-deny", `${s.slotName} -> ${other.slotName}`);
+                        assert.strictEqual(await decideAll(policy, req(tagsOf(run, other.role === s.role ? other.volume : other.eni))), "implicit-deny", `${s.slotName} -> ${other.slotName}`);
                     }
                 }
             }

@@ -10,7 +10,7 @@ import {
 } from "../../components/controlplane";
 import { slotTags } from "../../components/naming";
 import { SecretsReaders, secretsBucketPolicy } from "../../components/secrets";
-import { Request, decide, decideAll, tagContext } from "../iamEval";
+import { Request, decide, decideAll, resourcesOfAction, tagContext } from "../iamEval";
 
 const BUCKET = "arn:aws:s3:::prod-secrets-0123";
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555";
@@ -46,15 +46,19 @@ describe("controlplane/iam: slot attachment", () => {
         { name: "etcd-a: a control-plane volume", policy: etcdAPolicy, kind: "volume", resource: cp("control-plane-a"), instance: etcd("etcd-a"), allowed: false },
     ];
     for (const c of cases) {
-        it(`${c.allowed ? "allows" : "denies"} ${c.name}`, () => {
-            assert.strictEqual(decideAll(c.policy, attach(c.kind, c.resource, c.instance)), c.allowed ? "allow" : "implicit-deny");
+        it(`${c.allowed ? "allows" : "denies"} ${c.name}`, async () => {
+            assert.strictEqual(await decideAll(c.policy, attach(c.kind, c.resource, c.instance)), c.allowed ? "allow" : "implicit-deny");
         });
     }
 
-    it("lets the slot script describe (EC2 has no resource-level permissions there) but never detach, create or delete", () => {
-        for (const action of ["ec2:DescribeNetworkInterfaces", "ec2:DescribeVolumes"]) assert.strictEqual(decide(cpPolicy, { action, resource: "*" }), "allow");
+    it("lets the slot script describe (EC2 has no resource-level permissions there) but never detach, create or delete", async () => {
+        for (const action of ["ec2:DescribeNetworkInterfaces", "ec2:DescribeVolumes"]) assert.strictEqual(await decide(cpPolicy, { action, resource: "*" }), "allow");
         for (const action of ["ec2:DetachVolume", "ec2:DeleteVolume", "ec2:CreateVolume", "ec2:DetachNetworkInterface", "ec2:ModifyInstanceAttribute"]) {
-            assert.strictEqual(decideAll(cpPolicy, attach("volume", cp("control-plane-a"), cp("control-plane-a")).map((r) => ({ ...r, action }))), "implicit-deny", action);
+            // Each call names only the resource types the action has (iam-data): DeleteVolume a volume, ModifyInstanceAttribute an instance.
+            const kind = action.includes("NetworkInterface") ? "eni" : "volume";
+            const requests = (await resourcesOfAction(action, attach(kind, cp("control-plane-a"), cp("control-plane-a")))).map((r) => ({ ...r, action }));
+            assert.ok(requests.length > 0, action);
+            assert.strictEqual(await decideAll(cpPolicy, requests), "implicit-deny", action);
         }
     });
 
@@ -71,22 +75,22 @@ describe("controlplane/iam: init marker and backups", () => {
     const backups = renderStatements(backupStatements("prod", BUCKET, KEY));
     const obj = (key: string) => `${BUCKET}/${key}`;
 
-    it("claims and reads the init marker only", () => {
-        for (const action of ["s3:PutObject", "s3:GetObject"]) assert.strictEqual(decide(marker, { action, resource: obj("control-plane/cluster-initialized") }), "allow");
-        for (const key of ["control-plane/ca.key", "control-plane/cluster-initialized-x", "nodes/bootstrap-token"]) assert.strictEqual(decide(marker, { action: "s3:PutObject", resource: obj(key) }), "implicit-deny", key);
-        assert.strictEqual(decide(marker, { action: "s3:DeleteObject", resource: obj("control-plane/cluster-initialized") }), "implicit-deny");
-        assert.strictEqual(decide(marker, { action: "kms:GenerateDataKey", resource: KEY }), "allow");
+    it("claims and reads the init marker only", async () => {
+        for (const action of ["s3:PutObject", "s3:GetObject"]) assert.strictEqual(await decide(marker, { action, resource: obj("control-plane/cluster-initialized") }), "allow");
+        for (const key of ["control-plane/ca.key", "control-plane/cluster-initialized-x", "nodes/bootstrap-token"]) assert.strictEqual(await decide(marker, { action: "s3:PutObject", resource: obj(key) }), "implicit-deny", key);
+        assert.strictEqual(await decide(marker, { action: "s3:DeleteObject", resource: obj("control-plane/cluster-initialized") }), "implicit-deny");
+        assert.strictEqual(await decide(marker, { action: "kms:GenerateDataKey", resource: KEY }), "allow");
     });
 
-    it("writes, reads and lists backups under backups/etcd/<cluster>/ only, and never deletes", () => {
-        for (const action of ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]) assert.strictEqual(decide(backups, { action, resource: obj("backups/etcd/prod/hourly/2026-01-01T00.db") }), "allow", action);
-        assert.strictEqual(decide(backups, { action: "s3:PutObject", resource: obj("backups/etcd/staging/hourly/x.db") }), "implicit-deny");
-        assert.strictEqual(decide(backups, { action: "s3:PutObject", resource: obj("control-plane/ca.key") }), "implicit-deny");
-        assert.strictEqual(decide(backups, { action: "s3:DeleteObject", resource: obj("backups/etcd/prod/daily/x.db") }), "implicit-deny");
-        assert.strictEqual(decide(backups, { action: "s3:ListBucket", resource: BUCKET, context: { "s3:prefix": "backups/etcd/prod/hourly/" } }), "allow");
-        assert.strictEqual(decide(backups, { action: "s3:ListBucket", resource: BUCKET, context: { "s3:prefix": "control-plane/" } }), "implicit-deny");
-        assert.strictEqual(decide(backups, { action: "s3:ListBucket", resource: BUCKET }), "implicit-deny");
-        for (const action of ["kms:GenerateDataKey", "kms:Decrypt"]) assert.strictEqual(decide(backups, { action, resource: KEY }), "allow");
+    it("writes, reads and lists backups under backups/etcd/<cluster>/ only, and never deletes", async () => {
+        for (const action of ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]) assert.strictEqual(await decide(backups, { action, resource: obj("backups/etcd/prod/hourly/2026-01-01T00.db") }), "allow", action);
+        assert.strictEqual(await decide(backups, { action: "s3:PutObject", resource: obj("backups/etcd/staging/hourly/x.db") }), "implicit-deny");
+        assert.strictEqual(await decide(backups, { action: "s3:PutObject", resource: obj("control-plane/ca.key") }), "implicit-deny");
+        assert.strictEqual(await decide(backups, { action: "s3:DeleteObject", resource: obj("backups/etcd/prod/daily/x.db") }), "implicit-deny");
+        assert.strictEqual(await decide(backups, { action: "s3:ListBucket", resource: BUCKET, context: { "s3:prefix": "backups/etcd/prod/hourly/" } }), "allow");
+        assert.strictEqual(await decide(backups, { action: "s3:ListBucket", resource: BUCKET, context: { "s3:prefix": "control-plane/" } }), "implicit-deny");
+        assert.strictEqual(await decide(backups, { action: "s3:ListBucket", resource: BUCKET }), "implicit-deny");
+        for (const action of ["kms:GenerateDataKey", "kms:Decrypt"]) assert.strictEqual(await decide(backups, { action, resource: KEY }), "allow");
     });
 });
 
@@ -102,36 +106,36 @@ describe("controlplane/iam: the bucket policy confines every role's reads and wr
             const policy = secretsBucketPolicy(BUCKET, readers, controlPlaneBucketAccess("prod", topology));
             const runsEtcd = (who: string) => (topology === "stacked" ? who === readers.controlPlane : who === readers.etcd["etcd-a"] || who === readers.etcd["etcd-b"]);
 
-            it("lets only the control plane write the init marker", () => {
-                assert.notStrictEqual(decide(policy, put("control-plane/cluster-initialized", readers.controlPlane)), "explicit-deny");
-                for (const p of [readers.node, readers.etcd["etcd-a"]]) assert.strictEqual(decide(policy, put("control-plane/cluster-initialized", p)), "explicit-deny");
+            it("lets only the control plane write the init marker", async () => {
+                assert.notStrictEqual(await decide(policy, put("control-plane/cluster-initialized", readers.controlPlane)), "explicit-deny");
+                for (const p of [readers.node, readers.etcd["etcd-a"]]) assert.strictEqual(await decide(policy, put("control-plane/cluster-initialized", p)), "explicit-deny");
             });
 
-            it("lets exactly the members that run etcd write and read backups", () => {
+            it("lets exactly the members that run etcd write and read backups", async () => {
                 for (const p of [readers.controlPlane, readers.node, readers.etcd["etcd-a"], readers.etcd["etcd-b"]]) {
                     const want = runsEtcd(p) ? "not-denied" : "explicit-deny";
                     for (const req of [put(backup, p), get(backup, p)]) {
-                        const d = decide(policy, req);
+                        const d = await decide(policy, req);
                         assert.strictEqual(d === "explicit-deny" ? "explicit-deny" : "not-denied", want, `${p} ${req.action}`);
                     }
                 }
             });
 
-            it("denies every instance role any other write, and every deletion", () => {
+            it("denies every instance role any other write, and every deletion", async () => {
                 for (const p of [readers.controlPlane, readers.node, readers.etcd["etcd-a"]]) {
                     for (const key of ["control-plane/ca.key", "nodes/bootstrap-token", "etcd/etcd-a/server.key", "control-plane/slots/control-plane-a/kubeadm-init.yaml"]) {
-                        assert.strictEqual(decide(policy, put(key, p)), "explicit-deny", `${p} ${key}`);
+                        assert.strictEqual(await decide(policy, put(key, p)), "explicit-deny", `${p} ${key}`);
                     }
                     for (const key of [backup, "control-plane/cluster-initialized"]) {
-                        assert.strictEqual(decide(policy, { action: "s3:DeleteObject", resource: `${BUCKET}/${key}`, principal: p }), "explicit-deny");
+                        assert.strictEqual(await decide(policy, { action: "s3:DeleteObject", resource: `${BUCKET}/${key}`, principal: p }), "explicit-deny");
                     }
                 }
             });
 
-            it("keeps the slot secrets (kubeadm configurations, encryption key) readable by the control plane only", () => {
+            it("keeps the slot secrets (kubeadm configurations, encryption key) readable by the control plane only", async () => {
                 for (const key of ["control-plane/slots/control-plane-a/kubeadm-join.yaml", "control-plane/encryption-config.yaml"]) {
-                    assert.strictEqual(decide(policy, get(key, readers.controlPlane)), "allow", key);
-                    for (const p of [readers.node, readers.etcd["etcd-a"]]) assert.strictEqual(decide(policy, get(key, p)), "explicit-deny", `${p} ${key}`);
+                    assert.strictEqual(await decide(policy, get(key, readers.controlPlane)), "allow", key);
+                    for (const p of [readers.node, readers.etcd["etcd-a"]]) assert.strictEqual(await decide(policy, get(key, p)), "explicit-deny", `${p} ${key}`);
                 }
             });
         });

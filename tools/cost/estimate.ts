@@ -134,6 +134,23 @@ export interface CostEstimate {
     readonly assumptions: string[];
     readonly excluded: string[];
     readonly warnings: string[];
+    /**
+     * Instance groups the table has no price for (or whose type the plan does
+     * not say). When any is present the totals are a lower bound, not a
+     * cost: an unpriced instance is never counted as $0 without saying so.
+     */
+    readonly unpriced: UnpricedGroup[];
+    /** Every instance group is priced: monthlyTotal and range are the estimate, not a lower bound. */
+    readonly complete: boolean;
+}
+
+export interface UnpricedGroup {
+    readonly name: string;
+    /** null when the plan does not say which type the group runs. */
+    readonly instanceType: string | null;
+    /** Instances at the desired capacity, and at the maximum, that the totals leave out. */
+    readonly instances: number;
+    readonly maxInstances: number;
 }
 
 export const ASG = "aws:autoscaling/group:Group";
@@ -352,6 +369,9 @@ export function estimateCost(plan: CostPlan, table: PriceTable, opts: EstimateOp
     const lts = launchTemplateIndex(plan);
     const groups = [...of(ASG).map((r) => groupFromAsg(ctx, r, lts)), ...of(INSTANCE).map((r) => groupFromInstance(ctx, r))];
     const gp3 = service(ctx, "ebsGp3GbMonth", false);
+    const unpriced: UnpricedGroup[] = groups
+        .filter((g) => g.hourly === null)
+        .map((g) => ({ name: g.name, instanceType: g.instanceType, instances: g.count, maxInstances: g.max }));
     for (const g of groups) {
         if (g.count > 0 && g.hourly !== null) {
             line({
@@ -572,6 +592,8 @@ export function estimateCost(plan: CostPlan, table: PriceTable, opts: EstimateOp
         assumptions,
         excluded,
         warnings: [...ctx.warnings].sort(),
+        unpriced,
+        complete: unpriced.length === 0,
     };
 }
 

@@ -22,7 +22,13 @@ function computeDetail(groups: readonly InstanceGroup[]): string {
 
 export function formatCost(c: CostEstimate): string[] {
     const out: string[] = [];
-    out.push(`Monthly cost estimate (${c.region}, on-demand list prices compiled ${c.pricesCompiled}, ${c.hoursPerMonth} h): ${usd(c.monthlyTotal)}`);
+    out.push(`Monthly cost estimate (${c.region}, on-demand list prices compiled ${c.pricesCompiled}, ${c.hoursPerMonth} h): ${c.complete ? usd(c.monthlyTotal) : `INCOMPLETE, at least ${usd(c.monthlyTotal)}`}`);
+    for (const u of c.unpriced) {
+        out.push(
+            `  not priced: ${u.name} (${u.instanceType ?? "instance type unknown"}, ${u.instances} instance(s), up to ${u.maxInstances})` +
+                (u.instanceType ? `: no ${u.instanceType} price for ${c.region} in data/prices/aws-on-demand.json` : ""),
+        );
+    }
     const network = [
         `${c.counts.natGateways} NAT gateway(s)${c.counts.natGateways > 0 ? " (data processing excluded)" : ""}`,
         `${c.counts.loadBalancers} load balancer(s)`,

@@ -1,0 +1,74 @@
+/**
+ * Facts about EC2 instance types: which names exist, their family and CPU
+ * architecture, and the known names closest to a mistyped one.
+ *
+ * The list is EC2's own: the `_InstanceType` enumeration of the API model as
+ * shipped in @aws-sdk/client-ec2, pinned exactly in package.json
+ * (@aws-sdk/client-ec2@3.1178.0: dist-types/models/enums.d.ts, `export declare
+ * const _InstanceType`, 1,437 names). A new type reaches this program with an
+ * SDK upgrade, not by hand.
+ */
+import { _InstanceType } from "@aws-sdk/client-ec2";
+
+export const EC2_INSTANCE_TYPES: readonly string[] = Object.values(_InstanceType).sort();
+const KNOWN = new Set(EC2_INSTANCE_TYPES);
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const SDK_VERSION: string = require("@aws-sdk/client-ec2/package.json").version;
+/** Where the list comes from, for messages. */
+export const INSTANCE_TYPE_SOURCE = `the list in @aws-sdk/client-ec2 ${SDK_VERSION}`;
+
+export function isKnownInstanceType(instanceType: string): boolean {
+    return KNOWN.has(instanceType);
+}
+
+/** `m7i` of `m7i.large`, `mac2-m2` of `mac2-m2.metal`. */
+export function familyOf(instanceType: string): string {
+    return instanceType.split(".")[0];
+}
+
+/**
+ * Arm families outside the Graviton naming rule below: a1 (first Graviton),
+ * the Apple-silicon Macs (mac2, mac2-m2, mac-m4, ...; mac1 is Intel) and
+ * p6e-gb200 (NVIDIA Grace CPUs).
+ */
+const OTHER_ARM_FAMILIES = /^(a1|mac2(-.*)?|mac-m\d.*|p6e-gb\d+)$/;
+
+/**
+ * The CPU architecture, by EC2's naming convention: Graviton families carry
+ * a `g` right after the generation digit (t4g, m7g, c7gn, r8gd, im4gn, is4gen);
+ * https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html
+ * ("g: AWS Graviton processors").
+ */
+export function architectureOf(instanceType: string): "arm64" | "x86_64" {
+    const family = familyOf(instanceType);
+    return /^[a-z]+\d+g[a-z]*$/.test(family) || OTHER_ARM_FAMILIES.test(family) ? "arm64" : "x86_64";
+}
+
+/** Mac instances run macOS on Dedicated Hosts only; this program runs Ubuntu on shared tenancy. */
+export function needsDedicatedHost(instanceType: string): boolean {
+    return /^mac/.test(familyOf(instanceType));
+}
+
+/** Levenshtein distance, for suggestions. */
+export function editDistance(a: string, b: string): number {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = row;
+    }
+    return prev[b.length];
+}
+
+/**
+ * The known names closest to `instanceType`: sizes of the same family first
+ * (m7i.huge -> m7i.large, ...), then the fewest edits (m7z.large -> m7a.large).
+ */
+export function closestInstanceTypes(instanceType: string, count = 3): string[] {
+    const family = familyOf(instanceType);
+    return EC2_INSTANCE_TYPES.map((t) => ({ t, same: familyOf(t) === family ? 0 : 1, d: editDistance(instanceType, t) }))
+        .sort((x, y) => x.same - y.same || x.d - y.d || x.t.localeCompare(y.t))
+        .slice(0, count)
+        .map((x) => x.t);
+}
