@@ -35,10 +35,13 @@ export function familyOf(instanceType: string): string {
 const OTHER_ARM_FAMILIES = /^(a1|mac2(-.*)?|mac-m\d.*|p6e-gb\d+)$/;
 
 /**
- * The CPU architecture, by EC2's naming convention: Graviton families carry
- * a `g` right after the generation digit (t4g, m7g, c7gn, r8gd, im4gn, is4gen);
- * https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html
- * ("g: AWS Graviton processors").
+ * The CPU architecture, by EC2's naming convention: the letter after the
+ * generation digit is the processor family, `g` for AWS Graviton (t4g, m7g,
+ * c7gn, r8gd, im4gn, is4gen); see "Amazon EC2 instance type naming
+ * conventions" in the Amazon EC2 Instance Types guide (the page the EC2 API
+ * reference points to for `InstanceFamily`). The SDK's list carries no
+ * architecture, so test/instanceTypes.spec.ts holds this rule against AWS's
+ * published list of Graviton families.
  */
 export function architectureOf(instanceType: string): "arm64" | "x86_64" {
     const family = familyOf(instanceType);

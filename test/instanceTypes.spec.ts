@@ -33,8 +33,12 @@ describe("lib/instanceTypes", () => {
     });
 
     it("calls arm64 every Graviton family AWS lists, and x86_64 the Intel and AMD families", () => {
-        // aws/aws-graviton-getting-started README: "C6g[d], M6g[d], R6g[d], T4g, X2gd, C6gn, I4g, Im4gn, Is4gen, G5g, C7g[d][n], M7g[d], R7g[d], R8g"; a1 is the first Graviton.
-        const graviton = ["a1", "c6g", "c6gd", "m6g", "m6gd", "r6g", "r6gd", "t4g", "x2gd", "c6gn", "i4g", "im4gn", "is4gen", "g5g", "c7g", "c7gd", "c7gn", "m7g", "m7gd", "r7g", "r7gd", "r8g"];
+        // aws/aws-graviton-getting-started@83d74f4cd59be0db948a23fef62e34b8926546fa:README.md, the "Instances" row of
+        // Graviton2, 3, 4 and 5; a1 is the first Graviton.
+        const graviton = [
+            "m6g", "m6gd", "c6g", "c6gd", "c6gn", "r6g", "r6gd", "t4g", "x2gd", "g5g", "i4g", "im4gn", "is4gen",
+            "c7g", "c7gd", "c7gn", "m7g", "m7gd", "r7g", "r7gd", "hpc7g", "c8g", "m8g", "r8g", "x8g", "i8g", "m9g", "m9gd", "a1",
+        ];
         const families = new Set(EC2_INSTANCE_TYPES.map(familyOf));
         for (const f of graviton) {
             assert.ok(families.has(f), `${f} is in the SDK list`);
