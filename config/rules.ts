@@ -53,13 +53,13 @@ const CIDR_ALLOWED = "a valid IPv4 CIDR with no host bits set, such as 10.0.0.0/
 /** Parses the network CIDR fields (each on its own: one malformed field leaves the others' checks running); reports the unparseable ones. */
 function parsedCidrs(c: ClusterConfigInput): { problems: ConfigProblem[]; vpc?: Cidr; pod?: Cidr; service?: Cidr } {
     const problems: ConfigProblem[] = [];
-    const parse = (path: PropertyKey[], read: () => string) => {
-        const text = ifKnown(read);
-        if (text === undefined) return undefined;
-        const parsed = parseCidr(text);
-        if (!parsed) problems.push(problem(path, text, CIDR_ALLOWED));
-        return parsed;
-    };
+    const parse = (path: PropertyKey[], read: () => string) =>
+        ifKnown(() => {
+            const text = read();
+            const parsed = parseCidr(text);
+            if (!parsed) problems.push(problem(path, text, CIDR_ALLOWED));
+            return parsed;
+        });
     const vpc = parse(["network", "vpcCidr"], () => c.network.vpcCidr);
     const pod = parse(["podCidr"], () => c.podCidr);
     const service = parse(["serviceCidr"], () => c.serviceCidr);

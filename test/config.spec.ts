@@ -106,6 +106,30 @@ describe("cluster configuration", () => {
         }
     });
 
+    it("judges admin CIDRs by the internet addresses they cover together, up to one /8", () => {
+        const key = "k8s-aws:cluster.adminCidrs: ";
+        const refused = (cidrs: string[]) => problemsOf({ adminCidrs: cidrs }).some((p) => p.startsWith(key));
+        assert.ok(!refused(["17.0.0.0/8"]), "one /8 of public addresses is allowed");
+        assert.ok(!refused(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "17.0.0.0/8"]), "private and shared ranges are not internet exposure");
+        assert.ok(refused(["17.0.0.0/8", "203.0.113.0/24"]), "a /8 and one more address is too much");
+        assert.ok(refused(["0.0.0.0/1", "128.0.0.0/1"]), "the internet in halves");
+        assert.ok(refused(["0.0.0.0/0"]));
+    });
+
+    it("counts overlapping and adjacent CIDRs once", () => {
+        const { coveredAddresses, mustParseCidr } = require("../lib/cidr");
+        const count = (cidrs: string[], excluded: string[] = []) => coveredAddresses(cidrs.map(mustParseCidr), excluded.map(mustParseCidr));
+        assert.strictEqual(count(["0.0.0.0/1", "128.0.0.0/1"]), 2 ** 32);
+        assert.strictEqual(count(["10.0.0.0/8", "10.1.0.0/16"]), 2 ** 24);
+        assert.strictEqual(count(["10.0.0.0/24", "10.0.1.0/24"]), 512);
+        assert.strictEqual(count(["0.0.0.0/0"], ["10.0.0.0/8"]), 2 ** 32 - 2 ** 24);
+    });
+
+    it("requires the CA to be valid at least as long as the leaf certificates it signs", () => {
+        assert.ok(problemsOf({ pki: { caValidityHours: 8759, leafValidityHours: 8760 } }).some((p) => p.startsWith("k8s-aws:cluster.pki.caValidityHours: 8759 ")));
+        assert.deepStrictEqual(problemsOf({ pki: { caValidityHours: 8760, leafValidityHours: 8760 } }), []);
+    });
+
     it("tells Graviton instance families apart", () => {
         const table: [string, string][] = [["m7g.large", "arm64"], ["c7gn.xlarge", "arm64"], ["t4g.small", "arm64"], ["m7i.large", "x86_64"], ["g4dn.xlarge", "x86_64"], ["t3.medium", "x86_64"]];
         for (const [type, arch] of table) assert.strictEqual(architectureOf(type), arch, type);
