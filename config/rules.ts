@@ -127,23 +127,28 @@ const checkExistingVpc: Check = (c) => {
     if (c.network.mode !== "existing") return [];
     const out: ConfigProblem[] = [];
     const subnets = c.network.subnets;
-    if (Array.isArray(c.availabilityZones)) {
-        for (const zone of c.availabilityZones) {
-            if (!subnets[zone]) {
-                out.push(problem(["network", "subnets", zone], undefined, `public and private subnet ids for every zone in availabilityZones`));
+    const zones = c.availabilityZones;
+    if (Array.isArray(zones)) {
+        unlessUnknown(() => {
+            for (const zone of zones) {
+                if (!subnets[zone]) {
+                    out.push(problem(["network", "subnets", zone], undefined, `public and private subnet ids for every zone in availabilityZones`));
+                }
             }
-        }
-        for (const zone of Object.keys(subnets)) {
-            if (!c.availabilityZones.includes(zone)) {
-                out.push(problem(["network", "subnets", zone], subnets[zone], `only zones listed in availabilityZones (${c.availabilityZones.join(", ")})`));
+            for (const zone of Object.keys(subnets)) {
+                if (!zones.includes(zone)) {
+                    out.push(problem(["network", "subnets", zone], subnets[zone], `only zones listed in availabilityZones (${zones.join(", ")})`));
+                }
             }
-        }
+        });
     } else {
-        out.push(problem(["availabilityZones"], c.availabilityZones, "explicit zone names when network.mode is existing (the subnets are per zone)"));
+        out.push(problem(["availabilityZones"], zones, "explicit zone names when network.mode is existing (the subnets are per zone)"));
     }
-    const ids = Object.values(subnets).flatMap((s) => [s.public, s.private]);
-    const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
-    if (dupes.length > 0) out.push(problem(["network", "subnets"], dupes, "a distinct subnet id per zone and tier"));
+    unlessUnknown(() => {
+        const ids = Object.values(subnets).flatMap((s) => [s.public, s.private]);
+        const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+        if (dupes.length > 0) out.push(problem(["network", "subnets"], dupes, "a distinct subnet id per zone and tier"));
+    });
     return out;
 };
 

@@ -63,6 +63,7 @@ describe("cluster configuration", () => {
         { name: "a pod-role addon without kube2iam", overrides: { addons: { kube2iam: false } }, key: "k8s-aws:cluster.addons.ebsCsi", mentions: /addons\.kube2iam: true/ },
         { name: "kube2iam without Calico", overrides: { addons: { calico: false } }, key: "k8s-aws:cluster.addons.kube2iam", mentions: /addons\.calico: true/ },
         { name: "a node label a kubelet may not set", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 1, labels: { "node-role.kubernetes.io/worker": "" } }] }, key: "k8s-aws:cluster.nodePools[0].labels.node-role.kubernetes.io/worker", mentions: /NodeRestriction/ },
+        { name: "zone count for an existing VPC whose subnets are also missing", overrides: { network: { mode: "existing", vpcId: "vpc-0c5e1b7d2a9f34e61", vpcCidr: "10.40.0.0/16" } }, key: "k8s-aws:cluster.availabilityZones", mentions: /explicit zone names/ },
         { name: "unknown network mode", overrides: { network: { mode: "borrowed" } }, key: "k8s-aws:cluster.network.mode", mentions: /"new", "existing"/ },
     ];
     for (const c of cases) {
