@@ -15,9 +15,15 @@ export interface ConfigProblem {
     readonly allowed: string;
 }
 
+/** YAML's spelling of the numbers JSON cannot hold, so they show as the user wrote them. */
+function nonFiniteAsYaml(n: number): string {
+    return Number.isNaN(n) ? ".nan" : n > 0 ? ".inf" : "-.inf";
+}
+
 export function formatValue(value: unknown): string {
     if (value === undefined) return "(missing)";
-    const text = JSON.stringify(value);
+    if (typeof value === "number" && !Number.isFinite(value)) return nonFiniteAsYaml(value);
+    const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? nonFiniteAsYaml(v) : v));
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

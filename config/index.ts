@@ -4,9 +4,11 @@
  * `pulumi.Config`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
-import { clusterConfigSchema, ClusterConfigInput, nodePoolSchema } from "./schema";
+import { distance } from "fastest-levenshtein";
+import { clusterConfigSchema, ClusterConfigInput } from "./schema";
 import { crossFieldProblems } from "./rules";
+import { lenientConfig, withoutReportedKeys } from "./lenient";
+import { issueToProblems } from "./issues";
 import { ConfigError, ConfigProblem, CONFIG_KEY, keyOf } from "./errors";
 import { KUBERNETES_RELEASES, KubernetesMinor } from "./versions";
 
@@ -26,14 +28,42 @@ export interface ClusterConfig extends Omit<ClusterConfigInput, "availabilityZon
 export interface RawStackConfig {
     readonly cluster: unknown;
     readonly region: string | undefined;
+    /** Every other `k8s-aws:*` setting the stack holds, by key (none is read: each is a mistake). */
+    readonly otherSettings?: Readonly<Record<string, unknown>>;
 }
+
+const NAMESPACE = CONFIG_KEY.slice(0, CONFIG_KEY.indexOf(":"));
 
 /** Reads the raw values from the running stack's configuration. */
 export function readStackConfig(): RawStackConfig {
+    // Structured values arrive as JSON text; a plain `k8s-aws:cluster: text` arrives as the text itself.
+    const all = pulumi.runtime.allConfig();
+    const others = Object.entries(all).filter(([k]) => k.startsWith(`${NAMESPACE}:`) && k !== CONFIG_KEY);
     return {
-        cluster: new pulumi.Config("k8s-aws").getObject<unknown>("cluster"),
+        cluster: parseConfigText(new pulumi.Config(NAMESPACE).get("cluster")),
         region: new pulumi.Config("aws").get("region"),
+        otherSettings: Object.fromEntries(others.map(([k, v]) => [k, parseConfigText(v)])),
     };
+}
+
+/** Structured values arrive as JSON text; a plain `key: text` arrives as the text itself. */
+function parseConfigText(text: string | undefined): unknown {
+    if (text === undefined) return undefined;
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+const CLUSTER_SHAPE = "a mapping of settings under k8s-aws:cluster: (name:, adminCidrs:, nodePools:, ...; see README, Configuration)";
+
+/** Stack keys this project does not read, each with the nearest key it does read when that is likely meant. */
+function unknownKeyProblems(settings: Readonly<Record<string, unknown>>): ConfigProblem[] {
+    return Object.entries(settings).map(([key, value]) => {
+        const guess = distance(key, CONFIG_KEY) <= 3 ? `; did you mean ${CONFIG_KEY}?` : "";
+        return { key, value, allowed: `no such setting: this project reads ${CONFIG_KEY} only${guess}` };
+    });
 }
 
 /**
@@ -44,14 +74,20 @@ export function readStackConfig(): RawStackConfig {
 export function validateClusterConfig(raw: RawStackConfig): ClusterConfigInput & { region: string } {
     const problems: ConfigProblem[] = [];
     if (!raw.region) problems.push({ key: "aws:region", value: undefined, allowed: "an AWS region such as eu-west-1 (pulumi config set aws:region ...)" });
+    problems.push(...unknownKeyProblems(raw.otherSettings ?? {}));
     if (raw.cluster === undefined) {
-        problems.push({ key: CONFIG_KEY, value: undefined, allowed: "an object with at least name and adminCidrs (see README, Configuration)" });
+        problems.push({ key: CONFIG_KEY, value: undefined, allowed: `required: ${CLUSTER_SHAPE}` });
+        throw new ConfigError(problems);
+    }
+    if (!isPlainObject(raw.cluster)) {
+        problems.push({ key: CONFIG_KEY, value: raw.cluster, allowed: CLUSTER_SHAPE });
         throw new ConfigError(problems);
     }
     const parsed = clusterConfigSchema.safeParse(raw.cluster, { reportInput: true });
     if (!parsed.success) {
         const fieldProblems = parsed.error.issues.flatMap(issueToProblems);
-        problems.push(...fieldProblems, ...lenientCrossFieldProblems(raw.cluster, raw.region ?? "", fieldProblems));
+        const lenient = lenientConfig(raw.cluster, parsed.error.issues);
+        problems.push(...fieldProblems, ...withoutReportedKeys(crossFieldProblems(lenient, raw.region ?? "", { tolerant: true }), fieldProblems));
         throw new ConfigError(problems);
     }
     problems.push(...crossFieldProblems(parsed.data, raw.region ?? ""));
@@ -92,84 +128,8 @@ export function resolveZones(c: ClusterConfigInput & { region: string }, availab
     };
 }
 
-/**
- * When some fields are malformed, the rules that relate fields still run on
- * the rest (the stack file over the schema's defaults), so that one run
- * reports every problem. Rules that trip over a malformed value are skipped,
- * and nothing is reported twice for a key that already has a problem.
- */
-function lenientCrossFieldProblems(rawCluster: unknown, region: string, fieldProblems: readonly ConfigProblem[]): ConfigProblem[] {
-    if (!isPlainObject(rawCluster)) return [];
-    const defaults = clusterConfigSchema.parse({ name: "defaults", adminCidrs: ["192.0.2.0/24"], addons: { externalDns: false } });
-    const merged = deepMerge(defaults, rawCluster) as ClusterConfigInput;
-    // Lists replace their defaults whole, so each pool gets the pool defaults (labels, taints, ...) itself.
-    if (Array.isArray(merged.nodePools)) {
-        const poolDefaults = nodePoolSchema.parse({ name: "defaults", instanceTypes: ["m7i.large"], min: 0, desired: 0, max: 1 });
-        merged.nodePools = merged.nodePools.map((pool) => deepMerge(poolDefaults, pool) as typeof pool);
-    }
-    const taken = fieldProblems.map((p) => p.key);
-    return crossFieldProblems(merged, region, { tolerant: true }).filter(
-        (p) => !taken.some((k) => p.key === k || p.key.startsWith(`${k}.`) || p.key.startsWith(`${k}[`) || k.startsWith(`${p.key}.`) || k.startsWith(`${p.key}[`)),
-    );
-}
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** Objects merge key by key; anything else (arrays included) is replaced. */
-function deepMerge(base: unknown, over: unknown): unknown {
-    if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
-    const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
-    return out;
-}
-
-function issueToProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
-    const input = (issue as { input?: unknown }).input;
-    const key = keyOf(issue.path);
-    switch (issue.code) {
-        case "unrecognized_keys":
-            return issue.keys.map((k) => ({
-                key: keyOf([...issue.path, k]),
-                value: (input as Record<string, unknown> | undefined)?.[k],
-                allowed: "no such setting; check the spelling against the README's configuration reference",
-            }));
-        case "invalid_type":
-            return [{ key, value: input, allowed: input === undefined ? `required: ${article(issue.expected)}` : article(issue.expected) }];
-        case "invalid_value":
-            return [{ key, value: input, allowed: `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` }];
-        case "too_small":
-            return [{ key, value: input, allowed: bound(issue.origin, ">=", issue.minimum, issue.inclusive) }];
-        case "too_big":
-            return [{ key, value: input, allowed: bound(issue.origin, "<=", issue.maximum, issue.inclusive) }];
-        case "invalid_union":
-            if (issue.discriminator && "options" in issue) {
-                const d = issue.discriminator;
-                const options = (issue.options ?? []).map((o) => JSON.stringify(o)).join(", ");
-                const dKey = issue.path[issue.path.length - 1] === d ? key : `${key}.${d}`;
-                return [{ key: dKey, value: (input as Record<string, unknown> | undefined)?.[d], allowed: `one of ${options}` }];
-            }
-            return [{ key, value: input, allowed: issue.message === "Invalid input" ? describeUnion(issue) : issue.message }];
-        default:
-            return [{ key, value: input, allowed: issue.message }];
-    }
-}
-
-function article(expected: string): string {
-    return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
-}
-
-function bound(origin: string, op: string, n: number | bigint, inclusive: boolean | undefined): string {
-    const limit = inclusive === false ? (op === ">=" ? `> ${n}` : `< ${n}`) : `${op} ${n}`;
-    if (origin === "array") return `a list with length ${limit}`;
-    if (origin === "string") return `a string with length ${limit}`;
-    return `a ${origin === "int" ? "whole number" : "number"} ${limit}`;
-}
-
-function describeUnion(issue: { errors: z.core.$ZodIssue[][] }): string {
-    const expected = issue.errors.map((branch) => branch.map((e) => (e.code === "invalid_type" ? e.expected : e.message)).join(" and "));
-    return `one of: ${expected.join("; ")}`;
 }
 
 /** Validation and zone resolution in one call, for the entry program. */

@@ -4,19 +4,21 @@
  */
 import { ClusterConfigInput } from "./schema";
 import { ConfigProblem, keyOf } from "./errors";
-import { Cidr, formatCidr, overlaps, parseCidr } from "../lib/cidr";
+import { Cidr, coveredAddresses, formatCidr, mustParseCidr, overlaps, parseCidr } from "../lib/cidr";
+import { ifKnown, isUnknownValueError, unlessUnknown } from "./lenient";
 import { KNOWN_REGIONS, zonesOf } from "./regions";
 import { MAX_ZONES, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from "../lib/subnetLayout";
 // Label and taint rules are the node pools' own (what a kubelet may set, cluster-autoscaler's tag limits).
-import { nodePoolsLabelProblems } from "../components/nodepools/labels";
+import { nodePoolLabelProblems } from "../components/nodepools/labels";
 import { architectureOf, closestInstanceTypes, INSTANCE_TYPE_SOURCE, isKnownInstanceType, needsDedicatedHost } from "../lib/instanceTypes";
 
 type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];
 
 const problem = (path: PropertyKey[], value: unknown, allowed: string): ConfigProblem => ({ key: keyOf(path), value, allowed });
 
+// A missing region is reported where the stack is read (config/index.ts), once.
 const checkRegion = (_c: ClusterConfigInput, region: string): ConfigProblem[] =>
-    KNOWN_REGIONS.includes(region)
+    region === "" || KNOWN_REGIONS.includes(region)
         ? []
         : [{ key: "aws:region", value: region, allowed: `one of ${KNOWN_REGIONS.join(", ")}` }];
 
@@ -47,20 +49,55 @@ const checkZones: Check = (c, region) => {
     return out;
 };
 
-/** Parses every CIDR field; reports the unparseable ones. */
+const CIDR_ALLOWED = "a valid IPv4 CIDR with no host bits set, such as 10.0.0.0/16";
+
+/** Parses the network CIDR fields (each on its own: one malformed field leaves the others' checks running); reports the unparseable ones. */
 function parsedCidrs(c: ClusterConfigInput): { problems: ConfigProblem[]; vpc?: Cidr; pod?: Cidr; service?: Cidr } {
     const problems: ConfigProblem[] = [];
-    const parse = (path: PropertyKey[], text: string) => {
-        const parsed = parseCidr(text);
-        if (!parsed) problems.push(problem(path, text, "a valid IPv4 CIDR with no host bits set, such as 10.0.0.0/16"));
-        return parsed;
-    };
-    const vpc = parse(["network", "vpcCidr"], c.network.vpcCidr);
-    const pod = parse(["podCidr"], c.podCidr);
-    const service = parse(["serviceCidr"], c.serviceCidr);
-    c.adminCidrs.forEach((a, i) => parse(["adminCidrs", i], a));
+    const parse = (path: PropertyKey[], read: () => string) =>
+        ifKnown(() => {
+            const text = read();
+            const parsed = parseCidr(text);
+            if (!parsed) problems.push(problem(path, text, CIDR_ALLOWED));
+            return parsed;
+        });
+    const vpc = parse(["network", "vpcCidr"], () => c.network.vpcCidr);
+    const pod = parse(["podCidr"], () => c.podCidr);
+    const service = parse(["serviceCidr"], () => c.serviceCidr);
     return { problems, vpc, pod, service };
 }
+
+/** Private and shared address space (RFC 1918, RFC 6598): not internet sources, so not counted as exposure. */
+const NON_INTERNET = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map(mustParseCidr);
+/** The most public addresses the admin CIDRs may cover together: one /8, the largest block ever assigned to one organisation. */
+const MAX_ADMIN_ADDRESSES = 2 ** 24;
+
+/**
+ * The admin CIDRs are who may reach the API. Judged by the address space they
+ * cover together, not by their spelling: [0.0.0.0/1, 128.0.0.0/1] is the
+ * whole internet as surely as 0.0.0.0/0.
+ */
+const checkAdminCidrs: Check = (c) => {
+    const out: ConfigProblem[] = [];
+    const parsed: Cidr[] = [];
+    c.adminCidrs.forEach((text, i) => {
+        const cidr = parseCidr(text);
+        if (cidr) parsed.push(cidr);
+        else out.push(problem(["adminCidrs", i], text, CIDR_ALLOWED));
+    });
+    const exposed = coveredAddresses(parsed, NON_INTERNET);
+    if (exposed > MAX_ADMIN_ADDRESSES) {
+        const share = ((exposed / 2 ** 32) * 100).toFixed(1);
+        out.push(
+            problem(
+                ["adminCidrs"],
+                c.adminCidrs,
+                `the admins' own networks, together at most ${MAX_ADMIN_ADDRESSES} internet addresses (a /8); these cover ${exposed} (${share}% of all IPv4 addresses), which opens the API to the internet`,
+            ),
+        );
+    }
+    return out;
+};
 
 const checkCidrs: Check = (c) => {
     const { problems, vpc, pod, service } = parsedCidrs(c);
@@ -91,35 +128,41 @@ const checkExistingVpc: Check = (c) => {
     if (c.network.mode !== "existing") return [];
     const out: ConfigProblem[] = [];
     const subnets = c.network.subnets;
-    if (Array.isArray(c.availabilityZones)) {
-        for (const zone of c.availabilityZones) {
-            if (!subnets[zone]) {
-                out.push(problem(["network", "subnets", zone], undefined, `public and private subnet ids for every zone in availabilityZones`));
+    const zones = c.availabilityZones;
+    if (Array.isArray(zones)) {
+        unlessUnknown(() => {
+            for (const zone of zones) {
+                if (!subnets[zone]) {
+                    out.push(problem(["network", "subnets", zone], undefined, `public and private subnet ids for every zone in availabilityZones`));
+                }
             }
-        }
-        for (const zone of Object.keys(subnets)) {
-            if (!c.availabilityZones.includes(zone)) {
-                out.push(problem(["network", "subnets", zone], subnets[zone], `only zones listed in availabilityZones (${c.availabilityZones.join(", ")})`));
+            for (const zone of Object.keys(subnets)) {
+                if (!zones.includes(zone)) {
+                    out.push(problem(["network", "subnets", zone], subnets[zone], `only zones listed in availabilityZones (${zones.join(", ")})`));
+                }
             }
-        }
+        });
     } else {
-        out.push(problem(["availabilityZones"], c.availabilityZones, "explicit zone names when network.mode is existing (the subnets are per zone)"));
+        out.push(problem(["availabilityZones"], zones, "explicit zone names when network.mode is existing (the subnets are per zone)"));
     }
-    const ids = Object.values(subnets).flatMap((s) => [s.public, s.private]);
-    const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
-    if (dupes.length > 0) out.push(problem(["network", "subnets"], dupes, "a distinct subnet id per zone and tier"));
+    unlessUnknown(() => {
+        const ids = Object.values(subnets).flatMap((s) => [s.public, s.private]);
+        const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+        if (dupes.length > 0) out.push(problem(["network", "subnets"], dupes, "a distinct subnet id per zone and tier"));
+    });
     return out;
 };
 
 const checkControlPlane: Check = (c) => {
     const out: ConfigProblem[] = [];
-    if (c.controlPlane.endpoint === "elasticIp" && c.controlPlane.count !== 1) {
+    // Comparisons (not !==) so that a lenient run skips the rule when count is unknown (lenient.ts).
+    if (c.controlPlane.endpoint === "elasticIp" && c.controlPlane.count > 1) {
         out.push(problem(["controlPlane", "endpoint"], "elasticIp", "loadBalancer when controlPlane.count is more than 1"));
     }
     if (c.controlPlane.endpoint === "elasticIp" && c.controlPlane.apiAccess === "internal") {
         out.push(problem(["controlPlane", "apiAccess"], "internal", "public with an elasticIp endpoint (an Elastic IP is public)"));
     }
-    const schedulable = c.controlPlane.schedulable ?? c.controlPlane.count === 1;
+    const schedulable = c.controlPlane.schedulable ?? c.controlPlane.count < 2;
     if (!schedulable && c.nodePools.length === 0) {
         out.push(problem(["nodePools"], [], "at least one node pool, or controlPlane.schedulable: true (nothing could run workloads)"));
     }
@@ -128,8 +171,8 @@ const checkControlPlane: Check = (c) => {
 
 const checkNodePools: Check = (c) => {
     const out: ConfigProblem[] = [];
-    const names = c.nodePools.map((p) => p.name);
-    c.nodePools.forEach((pool, i) => {
+    const names = c.nodePools.map((p) => ifKnown(() => p.name));
+    c.nodePools.forEach((pool, i) => unlessUnknown(() => {
         if (names.indexOf(pool.name) !== i) out.push(problem(["nodePools", i, "name"], pool.name, "a name no other pool uses"));
         if (pool.min > pool.max) out.push(problem(["nodePools", i, "min"], pool.min, `at most max (${pool.max})`));
         if (pool.desired < pool.min || pool.desired > pool.max) {
@@ -140,8 +183,8 @@ const checkNodePools: Check = (c) => {
         }
         const archs = new Set(pool.instanceTypes.map(architectureOf));
         if (archs.size > 1) out.push(problem(["nodePools", i, "instanceTypes"], pool.instanceTypes, "instance types of one CPU architecture (one AMI per pool)"));
-    });
-    out.push(...nodePoolsLabelProblems(c.nodePools));
+    }));
+    c.nodePools.forEach((pool, i) => unlessUnknown(() => out.push(...nodePoolLabelProblems(pool, keyOf(["nodePools", i])))));
     return out;
 };
 
@@ -192,19 +235,27 @@ export function addonDependencyProblems(addons: ClusterConfigInput["addons"]): C
 
 const checkAddons: Check = (c) => addonDependencyProblems(c.addons);
 
-const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkExistingVpc, checkControlPlane, checkInstanceTypes, checkNodePools, checkDns, checkAddons];
+/** A certificate is trusted only while the CA that signed it is valid: the CA must last at least as long as the leaves it signs. */
+const checkPki: Check = (c) =>
+    c.pki.caValidityHours < c.pki.leafValidityHours
+        ? [problem(["pki", "caValidityHours"], c.pki.caValidityHours, `at least leafValidityHours (${c.pki.leafValidityHours}): a certificate stops being trusted when its CA expires`)]
+        : [];
+
+const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkAdminCidrs, checkExistingVpc, checkControlPlane, checkInstanceTypes, checkNodePools, checkDns, checkAddons, checkPki];
 
 /**
- * Runs every rule. `tolerant` is for a configuration with malformed fields
- * (already reported): a rule that throws on one is skipped.
+ * Runs every rule. `tolerant` is for a configuration with malformed or
+ * missing fields (already reported, and UNKNOWN here: lenient.ts): a rule
+ * that reads one is skipped; any other error is a bug and is thrown.
  */
 export function crossFieldProblems(c: ClusterConfigInput, region: string, opts: { tolerant?: boolean } = {}): ConfigProblem[] {
     return CHECKS.flatMap((check) => {
         if (!opts.tolerant) return check(c, region);
         try {
             return check(c, region);
-        } catch {
-            return [];
+        } catch (e) {
+            if (isUnknownValueError(e)) return [];
+            throw e;
         }
     });
 }

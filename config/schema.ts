@@ -45,7 +45,10 @@ export const nodePoolSchema = z.strictObject({
     desired: z.number().int().min(0).max(1000).describe("size at creation; afterwards cluster-autoscaler owns it"),
     max: z.number().int().min(1).max(1000).describe("largest size cluster-autoscaler may scale to"),
     labels: z
-        .record(z.string().regex(LABEL_KEY_RE, { message: "a Kubernetes label key" }), z.string().regex(LABEL_VALUE_RE))
+        .record(
+            z.string().regex(LABEL_KEY_RE, { message: "a Kubernetes label key (an optional DNS-subdomain prefix and /, then up to 63 letters, digits, -, _ or .)" }),
+            z.string().regex(LABEL_VALUE_RE, { message: "a Kubernetes label value: up to 63 letters, digits, -, _ or ., starting and ending with a letter or digit (may be empty)" }),
+        )
         .default({})
         .describe("node labels (also advertised to cluster-autoscaler for scale-from-zero)"),
     taints: z.array(taint).default([]).describe("node taints, registered at join"),

@@ -78,3 +78,24 @@ export function host(c: Cidr, n: number): number {
     if (n < 0 || n >= size(c)) throw new Error(`${formatCidr(c)} has no host number ${n}`);
     return (c.base + n) >>> 0;
 }
+
+/**
+ * How many distinct addresses the CIDRs cover together, leaving out those in
+ * `excluded` (which must not overlap one another): overlapping and adjacent
+ * ranges count once, so [0.0.0.0/1, 128.0.0.0/1] covers what 0.0.0.0/0 does.
+ */
+export function coveredAddresses(cidrs: readonly Cidr[], excluded: readonly Cidr[] = []): number {
+    const ranges = cidrs.map((c) => [c.base, c.base + size(c)] as const).sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const [start, end] of ranges) {
+        const last = merged[merged.length - 1];
+        if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+        else merged.push([start, end]);
+    }
+    let total = 0;
+    for (const [start, end] of merged) {
+        total += end - start;
+        for (const x of excluded) total -= Math.max(0, Math.min(end, x.base + size(x)) - Math.max(start, x.base));
+    }
+    return total;
+}

@@ -67,6 +67,7 @@ describe("cluster configuration", () => {
         { name: "a pod-role addon without kube2iam", overrides: { addons: { kube2iam: false } }, key: "k8s-aws:cluster.addons.ebsCsi", mentions: /addons\.kube2iam: true/ },
         { name: "kube2iam without Calico", overrides: { addons: { calico: false } }, key: "k8s-aws:cluster.addons.kube2iam", mentions: /addons\.calico: true/ },
         { name: "a node label a kubelet may not set", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 1, labels: { "node-role.kubernetes.io/worker": "" } }] }, key: "k8s-aws:cluster.nodePools[0].labels.node-role.kubernetes.io/worker", mentions: /NodeRestriction/ },
+        { name: "zone count for an existing VPC whose subnets are also missing", overrides: { network: { mode: "existing", vpcId: "vpc-0c5e1b7d2a9f34e61", vpcCidr: "10.40.0.0/16" } }, key: "k8s-aws:cluster.availabilityZones", mentions: /explicit zone names/ },
         { name: "unknown network mode", overrides: { network: { mode: "borrowed" } }, key: "k8s-aws:cluster.network.mode", mentions: /"new", "existing"/ },
     ];
     for (const c of cases) {
@@ -108,6 +109,30 @@ describe("cluster configuration", () => {
         } catch (e) {
             assert.ok(pulumi.RunError.isInstance(e));
         }
+    });
+
+    it("judges admin CIDRs by the internet addresses they cover together, up to one /8", () => {
+        const key = "k8s-aws:cluster.adminCidrs: ";
+        const refused = (cidrs: string[]) => problemsOf({ adminCidrs: cidrs }).some((p) => p.startsWith(key));
+        assert.ok(!refused(["17.0.0.0/8"]), "one /8 of public addresses is allowed");
+        assert.ok(!refused(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "17.0.0.0/8"]), "private and shared ranges are not internet exposure");
+        assert.ok(refused(["17.0.0.0/8", "203.0.113.0/24"]), "a /8 and one more address is too much");
+        assert.ok(refused(["0.0.0.0/1", "128.0.0.0/1"]), "the internet in halves");
+        assert.ok(refused(["0.0.0.0/0"]));
+    });
+
+    it("counts overlapping and adjacent CIDRs once", () => {
+        const { coveredAddresses, mustParseCidr } = require("../lib/cidr");
+        const count = (cidrs: string[], excluded: string[] = []) => coveredAddresses(cidrs.map(mustParseCidr), excluded.map(mustParseCidr));
+        assert.strictEqual(count(["0.0.0.0/1", "128.0.0.0/1"]), 2 ** 32);
+        assert.strictEqual(count(["10.0.0.0/8", "10.1.0.0/16"]), 2 ** 24);
+        assert.strictEqual(count(["10.0.0.0/24", "10.0.1.0/24"]), 512);
+        assert.strictEqual(count(["0.0.0.0/0"], ["10.0.0.0/8"]), 2 ** 32 - 2 ** 24);
+    });
+
+    it("requires the CA to be valid at least as long as the leaf certificates it signs", () => {
+        assert.ok(problemsOf({ pki: { caValidityHours: 8759, leafValidityHours: 8760 } }).some((p) => p.startsWith("k8s-aws:cluster.pki.caValidityHours: 8759 ")));
+        assert.deepStrictEqual(problemsOf({ pki: { caValidityHours: 8760, leafValidityHours: 8760 } }), []);
     });
 
     it("tells Graviton instance families apart", () => {

@@ -35,7 +35,7 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
         io.err(
             stackFile !== undefined
                 ? `--stack-file: ${JSON.stringify(stackFile)} is not valid; allowed: a file named Pulumi.<stack>.yaml\n`
-                : `--stack: missing; allowed: the name of a stacks/Pulumi.<stack>.yaml file\n${USAGE}\n`,
+                : `--stack: (missing) is not valid; allowed: the name of a stacks/Pulumi.<stack>.yaml file\n${USAGE}\n`,
         );
         return 2;
     }
