@@ -91,10 +91,13 @@ const MUTATIONS: Record<string, Mutation> = {
         b.doc.Statement.push({ Sid: "PublicRead", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `${b.doc.Statement[0].Resource[0] ?? b.doc.Statement[0].Resource}/nodes/*` });
         b.save();
     },
-    // An even count: slot c and everything of it removed, two slots left.
+    // An even count: etcd slot c and everything of it removed, two members left. (It removed control-plane slot c;
+    // prod runs external etcd, so an even control plane holds no etcd data and no quorum is at stake: a wrong belief.)
     "control-plane-odd-spread": (p) => {
-        const ofSlotC = (r: PlanResource) => JSON.stringify(inputs(r).tags ?? {}).includes('"control-plane-c"') || r.urn.includes("::prod-control-plane-c");
+        const ofSlotC = (r: PlanResource) => JSON.stringify(inputs(r).tags ?? {}).includes('"etcd-c"') || r.urn.includes("::prod-etcd-c");
+        const before = p.resources.length;
         p.resources.splice(0, p.resources.length, ...p.resources.filter((r) => !ofSlotC(r)));
+        assert.ok(p.resources.length < before, "the prod plan has no etcd slot c");
     },
     "slot-resources-same-az": (p) => {
         const volume = inputs(first(p, "aws:ebs/volume:Volume", tagged("k8s.io/role/control-plane")));
@@ -111,6 +114,55 @@ const MUTATIONS: Record<string, Mutation> = {
     },
     "ebs-volumes-encrypted": (p) => void (inputs(first(p, "aws:ebs/volume:Volume")).encrypted = false),
 };
+
+/** A resource a user adds beside ours, as the engine would record it in the prod stack. */
+const foreign = (type: string, name: string, inputs: Record<string, unknown>, id: string | null = null): PlanResource => ({
+    urn: `urn:pulumi:prod::k8s-aws::${type}::${name}`, type, name, parent: null, custom: true, id, inputs,
+});
+const everyone = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::acme-website/*" }] });
+
+/** Resources a user adds to the prod stack beside ours: each breaks one policy on its own merits, whoever made it. */
+const FOREIGN: { title: string; policy: string; add: Mutation }[] = [
+    { title: "a public bucket policy on a bucket made elsewhere", policy: "secrets-bucket-no-public-policy", add: (p) => void p.resources.push(foreign("aws:s3/bucketPolicy:BucketPolicy", "website-policy", { bucket: "acme-website", policy: everyone })) },
+    { title: "a public-read ACL on a bucket made elsewhere", policy: "secrets-bucket-ownership-enforced", add: (p) => void p.resources.push(foreign("aws:s3/bucketAclV2:BucketAclV2", "website-acl", { bucket: "acme-website", acl: "public-read" })) },
+    {
+        title: "a bucket with ACLs disabled but no public access block",
+        policy: "secrets-bucket-public-access-block",
+        add: (p) =>
+            void p.resources.push(
+                foreign("aws:s3/bucket:Bucket", "website", { bucket: "acme-website" }, "acme-website"),
+                foreign("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "website-ownership", { bucket: "acme-website", rule: { objectOwnership: "BucketOwnerEnforced" } }),
+            ),
+    },
+    {
+        title: "a second group claiming control-plane slot a",
+        policy: "control-plane-odd-spread",
+        add: (p) => {
+            const slot = first(p, "aws:autoscaling/group:Group", tagged("k8s.io/role/control-plane"));
+            p.resources.push({ ...JSON.parse(JSON.stringify(slot)), urn: `${slot.urn}-copy`, name: `${slot.name}-copy`, id: null });
+        },
+    },
+    {
+        title: "an extra etcd group without a slot, from our etcd launch template",
+        policy: "control-plane-odd-spread",
+        add: (p) => {
+            const member = JSON.parse(JSON.stringify(first(p, "aws:autoscaling/group:Group", tagged("k8s.io/role/etcd")))) as PlanResource;
+            const props = inputs(member);
+            props.tags = props.tags.filter((t: { key: string }) => t.key !== "k8s.io/slot");
+            p.resources.push({ ...member, urn: `${member.urn}-extra`, name: `${member.name}-extra`, id: null });
+        },
+    },
+    {
+        title: "etcd opened to the internet in two halves on our control-plane group",
+        policy: "cluster-ports-not-world-open",
+        add: (p) => {
+            const securityGroupId = inputs(first(p, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).securityGroupId;
+            for (const [i, cidrIpv4] of ["0.0.0.0/1", "128.0.0.0/1"].entries()) {
+                p.resources.push(foreign("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", `etcd-half-${i}`, { securityGroupId, ipProtocol: "tcp", fromPort: 2379, toPort: 2379, cidrIpv4 }));
+            }
+        },
+    },
+];
 
 describe("every policy catches a real plan that breaks its rule (npm run policy)", function () {
     this.timeout(180_000);
@@ -149,6 +201,17 @@ describe("every policy catches a real plan that breaks its rule (npm run policy)
             assert.strictEqual(r.code, 1, r.err);
             const violated = [...new Set(r.report.violations.filter((v: { enforcementLevel: string }) => v.enforcementLevel === "mandatory").map((v: { policy: string }) => v.policy))];
             assert.deepStrictEqual(violated, [policy], JSON.stringify(r.report.violations, null, 1));
+        });
+    }
+
+    for (const f of FOREIGN) {
+        it(`${f.policy}: catches ${f.title} beside ours, and nothing else`, () => {
+            const mutated = JSON.parse(JSON.stringify(plan)) as Plan;
+            f.add(mutated);
+            const r = runCli(mutated, `foreign-${f.title.replace(/\W+/g, "-")}`);
+            assert.strictEqual(r.code, 1, r.err);
+            const violated = [...new Set(r.report.violations.filter((v: { enforcementLevel: string }) => v.enforcementLevel === "mandatory").map((v: { policy: string }) => v.policy))];
+            assert.deepStrictEqual(violated, [f.policy], JSON.stringify(r.report.violations, null, 1));
         });
     }
 

@@ -79,8 +79,10 @@ export const bucketOwnershipEnforced = bucketPolicy(
         const out: string[] = [];
         const inline = str(b.props.acl);
         if (inline !== undefined && inline !== "private") out.push(`its acl is "${inline}"`);
+        // Every ownership resource for the bucket must enforce: two resources overwrite each other, and a
+        // user's ObjectWriter beside our BucketOwnerEnforced may be the one applied last.
         const ownership = b.subs.ownership.map((o) => str(get(o, "rule", "objectOwnership")));
-        if (ownership.includes("BucketOwnerEnforced")) return out;
+        if (ownership.length > 0 && ownership.every((o) => o === "BucketOwnerEnforced")) return out;
         const privateAcls = b.subs.acl.length > 0 && b.subs.acl.every(privateAcl);
         if (!privateAcls && inline !== "private") {
             out.push(ownership.length === 0 ? "no BucketOwnershipControls (BucketOwnerEnforced) and no private ACL" : `object ownership is ${ownership.join(", ")}, not BucketOwnerEnforced, and its ACL is not private`);
@@ -103,7 +105,8 @@ export const bucketPublicAccessBlocked = bucketPolicy(
     "every bucket",
     (b) => {
         if (b.subs.publicAccessBlock.length === 0) return ["no BucketPublicAccessBlock"];
-        const off = BLOCKS.filter((k) => !b.subs.publicAccessBlock.some((p) => bool(p[k]) === true));
+        // Each block resource must turn all four on: the bucket has one setting, and the one applied last wins.
+        const off = BLOCKS.filter((k) => !b.subs.publicAccessBlock.every((p) => bool(p[k]) === true));
         return off.length > 0 ? [`public access block leaves ${off.join(", ")} off`] : [];
     },
     // A block on a bucket from elsewhere that turns protection off is as much a finding.

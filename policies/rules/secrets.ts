@@ -12,6 +12,7 @@ import { tmpfsProblems } from "./lib/tmpfs";
 import { findEtcd } from "./lib/etcd";
 import { keyMaterialIn, keyMaterialInValue } from "./lib/keymaterial";
 import { withDefaults } from "./lib/config";
+import { roleOf } from "./lib/topology";
 
 /** kubeadm writes its PKI here unless ClusterConfiguration.certificatesDir says otherwise. */
 const KUBEADM_CERT_DIR = "/etc/kubernetes/pki";
@@ -37,8 +38,8 @@ interface TmpfsConfig {
 export const userDataSecretsOnTmpfs: ResourceValidationPolicy = {
     name: "user-data-secrets-on-tmpfs",
     description:
-        "Every launch template's user data mounts a private tmpfs (mode 0700) on the secrets directory (and on the etcd one " +
-        "for etcd members) before anything fetches or writes there, and puts key material nowhere else.",
+        "Every cluster launch template's (role-tagged) user data mounts a private tmpfs (mode 0700) on the secrets directory (and on " +
+        "the etcd one for etcd members) before anything fetches or writes there, and no launch template puts key material anywhere else.",
     remediationSteps:
         "In the fetch script, for each secrets directory run `mkdir -p <dir> && mount -t tmpfs -o size=16m,mode=0700 tmpfs <dir>` " +
         "before any `aws s3 cp` or kubeadm command; fetch secrets only into those directories; keep certificatesDir inside them.",
@@ -47,12 +48,15 @@ export const userDataSecretsOnTmpfs: ResourceValidationPolicy = {
     validateResource: (args, report) => {
         if (args.type !== T.launchTemplate) return;
         const cfg = withDefaults<TmpfsConfig>(tmpfsSchema, args.getConfig());
+        // A cluster machine (role-tagged) must mount the tmpfs; any other template is judged on what it does:
+        // it fails only if it fetches or writes secrets outside a tmpfs.
+        const clusterMachine = roleOf(args.props) !== "";
         const read = bootOf(args.props);
         if (read.kind === "secret") return args.notApplicable("user data is a redacted secret");
-        if (read.kind === "none") return report(`has no user data, so nothing mounts a tmpfs on ${cfg.secretsDir}`);
-        if (read.kind === "error") return report(read.message);
+        if (read.kind === "none") return clusterMachine ? report(`has no user data, so nothing mounts a tmpfs on ${cfg.secretsDir}`) : undefined;
+        if (read.kind === "error") return clusterMachine ? report(read.message) : undefined;
         const etcd = findEtcd(read.boot);
-        const required = [cfg.secretsDir];
+        const required = clusterMachine ? [cfg.secretsDir] : [];
         // External etcd members keep their PKI in the etcd directory; stacked etcd (kubeadm) keeps it under the Kubernetes one.
         const stacked = etcd.kubeadm.some((k) => k.localExtraArgs !== undefined);
         if ((isEtcdMember(args.props) && !stacked) || etcd.members.length > 0) required.push(cfg.etcdSecretsDir);

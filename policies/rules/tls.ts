@@ -94,8 +94,12 @@ export const secretsBucketDeniesInsecureTransport: StackValidationPolicy = {
         const { sensitiveBucketPattern } = withDefaults<{ sensitiveBucketPattern: string }>(sensitiveBucketSchema, args.getConfig());
         for (const b of sensitiveBuckets(args.resources, sensitiveBucketPattern)) {
             const docs = policyDocuments(b).map(statements);
+            // A bucket has one policy: with several policy resources the one applied last replaces the others, so each must deny.
             if (docs.some((d) => d === undefined)) report(`bucket ${b.name} has a bucket policy that is not a valid policy document`, b.urn);
-            else if (!docs.some((d) => d!.some(deniesInsecureTransport))) report(`bucket ${b.name} does not deny requests made without TLS (aws:SecureTransport)`, b.urn);
+            else if (docs.length === 0 || !docs.every((d) => d!.some(deniesInsecureTransport))) {
+                const which = docs.length > 1 ? ` in every one of its ${docs.length} bucket policies (the one applied last replaces the others)` : "";
+                report(`bucket ${b.name} does not deny requests made without TLS (aws:SecureTransport)${which}`, b.urn);
+            }
         }
     },
 };

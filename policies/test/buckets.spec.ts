@@ -105,3 +105,13 @@ describe("buckets a user adds beside ours", () => {
         });
     }
 });
+
+// A user's configuration resource for one of our buckets: the bucket holds one setting, and the resource applied last wins.
+describe("a user's resource that would undo one of ours", () => {
+    const cases: { title: string; policy: Parameters<typeof checkStack>[0]; extra: Parameters<typeof checkStack>[1][number]; expected: RegExp }[] = [
+        { title: "a second public access block turning one setting off", policy: bucketPublicAccessBlocked, extra: { type: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name: "user-pab", props: { ...f.BUCKET_PARTS.publicAccessBlock.props, blockPublicPolicy: false } }, expected: /public access block leaves blockPublicPolicy off/ },
+        { title: "a second ownership control re-enabling ACLs", policy: bucketOwnershipEnforced, extra: { type: "aws:s3/bucketOwnershipControls:BucketOwnershipControls", name: "user-own", props: { bucket: B, rule: { objectOwnership: "ObjectWriter" } } }, expected: /object ownership is BucketOwnerEnforced, ObjectWriter/ },
+        { title: "a second versioning resource suspending it", policy: bucketVersioned, extra: { type: "aws:s3/bucketVersioning:BucketVersioning", name: "user-ver", props: { bucket: B, versioningConfiguration: { status: "Suspended" } } }, expected: /versioning is Enabled, Suspended/ },
+    ];
+    for (const c of cases) it(`catches ${c.title}`, () => expectViolation(checkStack(c.policy, [...f.secretsBucket(), c.extra]), c.expected));
+});

@@ -126,7 +126,7 @@ describe("npm run policy: unusable config and plans exit 2 with one line per pro
 });
 
 describe("strictConfig: the guard the live analyzer runs", () => {
-    const resourcePolicy = allPolicies.find((p) => p.name === "cluster-ports-not-world-open") as ResourceValidationPolicy;
+    const resourcePolicy = allPolicies.find((p) => p.name === "tls-leaf-validity") as ResourceValidationPolicy;
     const stackPolicy = allPolicies.find((p) => p.name === "node-pools-multi-az") as StackValidationPolicy;
     const noop = () => undefined;
     const resourceArgs = (config: object) => ({ type: "aws:ec2/vpc:Vpc", props: {}, urn: "urn:x", name: "x", getConfig: () => config, notApplicable: noop }) as unknown as ResourceValidationArgs;
@@ -140,7 +140,7 @@ describe("strictConfig: the guard the live analyzer runs", () => {
         }
     });
     it("throws for a typo given to a resource policy, naming the setting it meant", () => {
-        assert.throws(() => validations[0]!(resourceArgs({ allowedApiCidr: [] }), noop), (e: Error) => /did you mean "allowedApiCidrs"/.test(e.message));
+        assert.throws(() => validations[0]!(resourceArgs({ maxLeafValidityHour: 100 }), noop), (e: Error) => /did you mean "maxLeafValidityHours"/.test(e.message));
     });
     it("throws for a typo given to a stack policy", () => {
         assert.throws(() => stackPolicy.validateStack(stackArgs({ allowSingleAzPool: true }), noop), /did you mean "allowSingleAzPools"/);

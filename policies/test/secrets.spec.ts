@@ -105,3 +105,17 @@ describe("imdsv2-required", () => {
     it("rejects missing metadataOptions", () => expectViolation(check({ ...f.launchTemplate(), metadataOptions: undefined }), /unset \(IMDSv1 allowed\)/));
     it("checks instances too", () => expectViolation(check({ ami: "ami-1", instanceType: "t3.micro" }, "aws:ec2/instance:Instance"), /set it to "required"/));
 });
+
+describe("user-data-secrets-on-tmpfs: launch templates a user adds beside ours", () => {
+    const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+    const untagged = (userData?: string) => ({ imageId: "ami-1", instanceType: "t3.micro", ...(userData === undefined ? {} : { userData }) });
+    it("accepts a bastion template with no user data and no role tag", () => expectNone(checkResource(userDataSecretsOnTmpfs, LT, untagged())));
+    it("accepts an app template that touches no secret", () => expectNone(checkResource(userDataSecretsOnTmpfs, LT, untagged(f.b64("#!/bin/sh\necho hello > /tmp/hello\n")))));
+    it("catches an app template that fetches a secret to disk", () => {
+        expectViolation(checkResource(userDataSecretsOnTmpfs, LT, untagged(f.b64("#!/bin/sh\naws s3 cp s3://acme-secrets/db.key /opt/app/db.key\n"))), /s3:\/\/acme-secrets\/db\.key.* is fetched to .*\/opt\/app\/db\.key/);
+    });
+    it("still requires the tmpfs of a role-tagged template with no user data", () => {
+        const { userData: _u, ...rest } = f.launchTemplate();
+        expectViolation(checkResource(userDataSecretsOnTmpfs, LT, rest), /has no user data, so nothing mounts a tmpfs/);
+    });
+});

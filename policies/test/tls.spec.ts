@@ -146,3 +146,10 @@ describe("tls-leaf-validity", () => {
     it("honours maxLeafValidityHours", () => expectViolation(checkResource(tlsLeafValidity, LOCAL, LEAF, { maxLeafValidityHours: 720 }), /at most 720h/));
     it("rejects a leaf with no validity", () => expectViolation(checkResource(tlsLeafValidity, LOCAL, { ...LEAF, validityPeriodHours: undefined }), /sets no validityPeriodHours/));
 });
+
+describe("secrets-bucket-deny-insecure-transport: a user's second bucket policy", () => {
+    it("catches a second policy for our bucket without the TLS deny (it replaces ours when applied last)", () => {
+        const theirs = { type: "aws:s3/bucketPolicy:BucketPolicy", name: "user-policy", props: { bucket: "prod-secrets-0a1b2c3", policy: JSON.stringify({ Statement: [f.ROLE_READ] }) } };
+        expectViolation(checkStack(secretsBucketDeniesInsecureTransport, [...f.secretsBucket(), theirs]), /does not deny requests made without TLS .* in every one of its 2 bucket policies/);
+    });
+});

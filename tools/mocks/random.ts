@@ -186,10 +186,14 @@ function pet(req: MockResourceRequest, ctx: MockContext): MockResourceResult {
 
 export const randomMock: ProviderMock = {
     resources: {
+        // The id IS the value: plain text in state whatever additionalSecretOutputs says
+        // (hashicorp/terraform-provider-random@f8d869dc98d9, the commit pulumi-random 4.21.x pins:
+        // internal/provider/resource_string.go:78 `plan.ID = types.StringValue(string(result))`).
         [TOKENS.string]: (req, ctx) => {
             const state = randomString(req, ctx);
             return { id: state.result, state };
         },
+        // resource_password.go:86 `plan.ID = types.StringValue("none")`; result and bcrypt_hash are secret outputs.
         [TOKENS.password]: (req, ctx) => ({ id: "none", state: randomString(req, ctx) }),
         [TOKENS.bytes]: (req, ctx) => {
             const bytes = stream(ctx, req, "result").bytes(int(req.inputs, "length", undefined, 1));

@@ -72,3 +72,35 @@ export function admitsTcpPort(protocol: unknown, fromPort: unknown, toPort: unkn
     if (!Number.isFinite(from) || !Number.isFinite(to)) return true;
     return from <= port && port <= to;
 }
+
+const range = (c: Cidr): [bigint, bigint] => {
+    const hostBits = BigInt((c.v6 ? 128 : 32) - c.prefix);
+    return [c.base, c.base + (1n << hostBits) - 1n];
+};
+
+/** IPv4 space no internet host sends from: "this" network, private, loopback, link-local, multicast and reserved (RFC 6890). */
+const V4_NOT_INTERNET = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/3"].map((c) => parseCidr(c)!);
+/** The IPv6 internet: global unicast (RFC 4291 2.4, IANA's allocations all lie in 2000::/3). */
+const V6_INTERNET = parseCidr("2000::/3")!;
+
+/**
+ * Whether source ranges together admit the whole internet of their family, however
+ * they are split (0.0.0.0/1 + 128.0.0.0/1, or every public block listed one by one):
+ * the address space covered is what is exposed, not the literal 0.0.0.0/0.
+ */
+export function coversInternet(cidrs: readonly Cidr[], v6: boolean): boolean {
+    const own = cidrs.filter((c) => c.v6 === v6);
+    if (own.length === 0) return false;
+    const target = range(v6 ? V6_INTERNET : parseCidr("0.0.0.0/0")!);
+    const intervals = [...own, ...(v6 ? [] : V4_NOT_INTERNET)].map(range).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let reach = target[0] - 1n;
+    for (const [start, end] of intervals) {
+        if (end < target[0] || start > reach + 1n) {
+            if (start > reach + 1n && start <= target[1]) return false;
+            continue;
+        }
+        if (end > reach) reach = end;
+        if (reach >= target[1]) return true;
+    }
+    return reach >= target[1];
+}
