@@ -52,8 +52,15 @@ export async function runStack(stack: StackFile, opts: RunOptions = {}): Promise
     });
     // Imported after the mocks are installed, as `pulumi up` loads it after connecting to the engine.
     const { main } = await import("../../program");
-    const outputs = (await resolveValue(await main())) as Record<string, unknown>;
-    await settle();
+    let outputs: Record<string, unknown>;
+    try {
+        outputs = (await resolveValue(await main())) as Record<string, unknown>;
+        await settle();
+    } catch (e) {
+        // A refused registration also fails the outputs that depend on it: report the refusals, the cause.
+        if (run.errors.length > 0) throw new RegistrationError(run.errors);
+        throw e;
+    }
     if (run.errors.length > 0) throw new RegistrationError(run.errors);
     return { project: stack.project, stack: stack.stack, resources: run.resources, outputs };
 }
