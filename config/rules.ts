@@ -9,6 +9,9 @@ import { KNOWN_REGIONS, zonesOf } from "./regions";
 import { MAX_ZONES, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from "../lib/subnetLayout";
 // Label and taint rules are the node pools' own (what a kubelet may set, cluster-autoscaler's tag limits).
 import { nodePoolsLabelProblems } from "../components/nodepools/labels";
+import { poolGroupTags } from "../components/nodepools/tags";
+import { apiInternalDnsName, slotTags, subnetTags } from "../components/naming";
+import { DNS_NAME_MAX, TAG_LIMITS } from "../lib/awsLimits";
 
 type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];
 
@@ -176,7 +179,45 @@ export function addonDependencyProblems(addons: ClusterConfigInput["addons"]): C
 
 const checkAddons: Check = (c) => addonDependencyProblems(c.addons);
 
-const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkExistingVpc, checkControlPlane, checkNodePools, checkDns, checkAddons];
+/**
+ * What no shortening can fix: the user's tags reach every AWS resource as they are, so a key AWS
+ * reserves (`aws:`) or too many tags in all (AWS: 50 per resource, the program's own included)
+ * would be refused at the first resource (lib/awsLimits.ts TAG_LIMITS). The count is taken on the
+ * resources that carry the most program tags: each pool's autoscaling group (its node-template
+ * tags grow with labels and taints), a slot's resources and a subnet.
+ */
+const checkTags: Check = (c) => {
+    const out: ConfigProblem[] = [];
+    for (const key of Object.keys(c.tags)) {
+        if (key.toLowerCase().startsWith(TAG_LIMITS.reservedPrefix)) {
+            out.push(problem(["tags", key], c.tags[key], `a key not beginning with '${TAG_LIMITS.reservedPrefix}' (AWS reserves that prefix: ${TAG_LIMITS.citation})`));
+        }
+    }
+    const userKeys = Object.keys(c.tags).length;
+    const counted = [
+        { path: ["tags"], n: Object.keys(slotTags(c.name, c.tags, "control-plane", "control-plane-a")).length, on: "a control-plane slot's resources" },
+        { path: ["tags"], n: Object.keys(subnetTags(c.name, c.tags, "private", "zone")).length, on: "each subnet" },
+        ...c.nodePools.map((pool, i) => ({ path: ["nodePools", i, "labels"], n: poolGroupTags({ clusterName: c.name, pool, tags: c.tags }).length, on: `node pool ${pool.name}'s autoscaling group (its labels and taints become cluster-autoscaler tags)` })),
+    ];
+    for (const { path, n, on } of counted) {
+        if (n > TAG_LIMITS.maxTags) {
+            const value = path[0] === "tags" ? c.tags : c.nodePools[path[1] as number].labels;
+            out.push(problem(path, value, `at most ${TAG_LIMITS.maxTags} tags per resource in all: ${on} would carry ${n} (${userKeys} from tags, the rest the program's own) (${TAG_LIMITS.citation})`));
+        }
+    }
+    return out;
+};
+
+/** DNS names the cluster registers: `api.internal.<cluster>.<zone>` is the longest (Route 53: 255 characters with the final dot). */
+const checkDnsNames: Check = (c) => {
+    if (!c.dns) return [];
+    const longest = apiInternalDnsName(c.name, c.dns.zoneName);
+    return longest.length > DNS_NAME_MAX
+        ? [problem(["dns", "zoneName"], c.dns.zoneName, `a zone name short enough that ${longest.length > 60 ? "api.internal.<cluster>.<zone>" : longest} stays within ${DNS_NAME_MAX} characters (it is ${longest.length}; at most ${DNS_NAME_MAX - (longest.length - c.dns.zoneName.length)} for the zone with this cluster name)`)]
+        : [];
+};
+
+const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkExistingVpc, checkControlPlane, checkNodePools, checkDns, checkAddons, checkTags, checkDnsNames];
 
 /**
  * Runs every rule. `tolerant` is for a configuration with malformed fields

@@ -20,10 +20,15 @@
  */
 
 /** How a resource gets its physical name when the program does not set one. */
-export type AutoNaming =
-    | { readonly kind: "suffix"; readonly providerMaxLength?: number; readonly transform?: "lowercase" }
-    | { readonly kind: "prefix"; readonly prefixProperty: string; readonly randomChars: number; readonly prefixMaxLength: number }
-    | { readonly kind: "none" };
+export interface AutoNaming {
+    /** Pulumi's auto-name, `<logical name>-<7 random hex>`, when neither the name nor a prefix is set; absent: the property is never auto-named. */
+    readonly suffix?: { readonly providerMaxLength?: number; readonly transform?: "lowercase" };
+    /** The provider's prefix input (e.g. `namePrefix`): the prefix plus 26 unique characters (Terraform's id.PrefixedUniqueId), the prefix at most `maxLength`. */
+    readonly prefix?: { readonly property: string; readonly maxLength: number };
+}
+/** Characters the provider appends to a name prefix (terraform-plugin-sdk id.UniqueIDSuffixLength). */
+export const PREFIX_UNIQUE_CHARS = 26;
+const NONE: AutoNaming = {};
 
 export interface LimitRow {
     /** The Pulumi type token of the resource. */
@@ -134,73 +139,79 @@ export const LIMITS: readonly LimitRow[] = [
         type: "aws:lb/loadBalancer:LoadBalancer", property: "name",
         limit: "1-32 characters: letters, digits and '-'; no '-' at either end; not beginning with 'internal-'",
         check: all(ELB_NAME, notPrefixed("internal-")), citation: CITE.elbv2CreateLoadBalancer,
-        autoNaming: { kind: "suffix", providerMaxLength: 32 }, max: 32, example: a, invalid: ["internal-api", "-api", "api-", "api_lb"],
+        autoNaming: { suffix: { providerMaxLength: 32 } }, max: 32, example: a, invalid: ["internal-api", "-api", "api-", "api_lb"],
     },
     {
         type: "aws:lb/targetGroup:TargetGroup", property: "name",
         limit: "1-32 characters: letters, digits and '-'; no '-' at either end",
         check: ELB_NAME, citation: CITE.elbv2CreateTargetGroup,
-        autoNaming: { kind: "suffix", providerMaxLength: 32 }, max: 32, example: a, invalid: ["-api", "api-", "api.targets"],
+        autoNaming: { suffix: { providerMaxLength: 32 } }, max: 32, example: a, invalid: ["-api", "api-", "api.targets"],
     },
     {
         type: "aws:elb/loadBalancer:LoadBalancer", property: "name",
         limit: "1-32 characters: letters, digits and '-'; no '-' at either end",
         check: ELB_NAME, citation: CITE.elbCreateLoadBalancer,
-        autoNaming: { kind: "suffix", providerMaxLength: 32 }, max: 32, example: a, invalid: ["-api", "api-", "api_elb"],
+        autoNaming: { suffix: { providerMaxLength: 32 } }, max: 32, example: a, invalid: ["-api", "api-", "api_elb"],
     },
     {
         type: "aws:iam/role:Role", property: "name",
         limit: "1-64 characters: letters, digits and + = , . @ _ -",
         check: all(lengthBetween(1, 64), IAM_NAME_CHARS), citation: CITE.iamQuotas,
-        autoNaming: { kind: "suffix", providerMaxLength: 64 }, max: 64, example: a, invalid: ["role/name", "role name"],
+        autoNaming: { suffix: { providerMaxLength: 64 }, prefix: { property: "namePrefix", maxLength: 38 } }, max: 64, example: a, invalid: ["role/name", "role name"],
+    },
+    {
+        type: "aws:iam/role:Role", property: "namePrefix",
+        limit: "1-38 characters: letters, digits and + = , . @ _ - (the provider appends 26 unique characters; names reach 64)",
+        check: all(lengthBetween(1, 38), IAM_NAME_CHARS), citation: CITE.iamQuotas,
+        autoNaming: NONE, max: 38, example: a, invalid: ["role prefix-"],
     },
     {
         type: "aws:iam/role:Role", property: "path",
         limit: "1-512 characters beginning and ending with '/'",
         check: all(lengthBetween(1, 512), (v) => (/^\/([\x21-\x7e]*\/)?$/.test(v) ? undefined : "does not begin and end with '/'")), citation: CITE.iamQuotas,
-        autoNaming: { kind: "none" }, max: 512, example: (n) => (n < 2 ? "/" : `/${a(n - 2)}/`), invalid: ["k8s-aws/"],
+        autoNaming: NONE, max: 512, example: (n) => (n < 2 ? "/" : `/${a(n - 2)}/`), invalid: ["k8s-aws/"],
     },
     {
         type: "aws:iam/instanceProfile:InstanceProfile", property: "name",
         limit: "1-128 characters: letters, digits and + = , . @ _ -",
         check: all(lengthBetween(1, 128), IAM_NAME_CHARS), citation: CITE.iamQuotas,
-        autoNaming: { kind: "suffix", providerMaxLength: 128 }, max: 128, example: a, invalid: ["profile name"],
+        autoNaming: { suffix: { providerMaxLength: 128 } }, max: 128, example: a, invalid: ["profile name"],
     },
     {
         type: "aws:iam/policy:Policy", property: "name",
         limit: "1-128 characters: letters, digits and + = , . @ _ -",
         check: all(lengthBetween(1, 128), IAM_NAME_CHARS), citation: CITE.iamQuotas,
-        autoNaming: { kind: "suffix", providerMaxLength: 128 }, max: 128, example: a, invalid: ["policy name"],
+        autoNaming: { suffix: { providerMaxLength: 128 } }, max: 128, example: a, invalid: ["policy name"],
     },
     {
         type: "aws:iam/rolePolicy:RolePolicy", property: "name",
         limit: "1-128 characters: letters, digits and + = , . @ _ -",
         check: all(lengthBetween(1, 128), IAM_NAME_CHARS), citation: CITE.iamQuotas,
-        autoNaming: { kind: "suffix", providerMaxLength: 128 }, max: 128, example: a, invalid: ["inline policy"],
+        autoNaming: { suffix: { providerMaxLength: 128 } }, max: 128, example: a, invalid: ["inline policy"],
     },
     {
         type: "aws:ec2/securityGroup:SecurityGroup", property: "name",
         limit: "1-255 characters: a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*; not beginning with 'sg-'",
         check: all(lengthBetween(1, 255), SG_CHARS, notPrefixed("sg-")), citation: CITE.ec2CreateSecurityGroup,
-        autoNaming: { kind: "suffix", providerMaxLength: 255 }, max: 255, example: a, invalid: ["sg-nodes", "nodes|api", "nodés"],
+        autoNaming: { suffix: { providerMaxLength: 255 } }, max: 255, example: a, invalid: ["sg-nodes", "nodes|api", "nodés"],
     },
     {
         type: "aws:ec2/securityGroup:SecurityGroup", property: "description",
         limit: "0-255 characters: a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*",
         check: all(lengthBetween(0, 255), SG_CHARS), citation: CITE.ec2CreateSecurityGroup,
-        autoNaming: { kind: "none" }, max: 255, example: a, invalid: ["nodes' group", "API <- admins", "nodes|api"],
+        autoNaming: NONE, max: 255, example: a, invalid: ["nodes' group", "API <- admins", "nodes|api"],
     },
     {
         type: "aws:ec2/launchTemplate:LaunchTemplate", property: "name",
         limit: "3-128 characters: letters, digits and ( ) . - / _",
         check: all(lengthBetween(3, 128), charset(/^[a-zA-Z0-9().\-/_]*$/, "letters, digits and ( ) . - / _")), citation: CITE.ec2CreateLaunchTemplate,
-        autoNaming: { kind: "suffix", providerMaxLength: 128 }, max: 128, example: a, invalid: ["pool general", "pool:general"],
+        autoNaming: { suffix: { providerMaxLength: 128 } }, max: 128, example: a, invalid: ["pool general", "pool:general"],
     },
     {
         type: "aws:ec2/launchTemplate:LaunchTemplate", property: "description",
         limit: "0-255 characters (VersionDescription)",
         check: lengthBetween(0, 255), citation: CITE.ec2CreateLaunchTemplate,
-        autoNaming: { kind: "none" }, max: 255, example: a,
+        autoNaming: NONE, max: 255, example: a,
     },
     {
         type: "aws:ec2/launchTemplate:LaunchTemplate", property: "userData",
@@ -210,52 +221,52 @@ export const LIMITS: readonly LimitRow[] = [
             return bytes > USER_DATA_LIMIT_BYTES ? `${bytes} bytes; allowed at most ${USER_DATA_LIMIT_BYTES}` : undefined;
         },
         citation: CITE.ec2UserData,
-        autoNaming: { kind: "none" }, max: USER_DATA_LIMIT_BYTES, example: (n) => Buffer.alloc(n, 0x61).toString("base64"),
+        autoNaming: NONE, max: USER_DATA_LIMIT_BYTES, example: (n) => Buffer.alloc(n, 0x61).toString("base64"),
     },
     {
         type: "aws:autoscaling/group:Group", property: "name",
         limit: "1-255 characters",
         check: lengthBetween(1, 255), citation: CITE.asgCreateGroup,
-        autoNaming: { kind: "suffix", providerMaxLength: 255 }, max: 255, example: a,
+        autoNaming: { suffix: { providerMaxLength: 255 } }, max: 255, example: a,
     },
     {
         type: "aws:s3/bucket:Bucket", property: "bucket",
         limit: "3-63 characters: lowercase letters, digits, '.' and '-', beginning and ending with a letter or digit; no '..', no IP address form, no reserved prefix (xn--, sthree-, amzn-s3-demo-) or suffix (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)",
         check: S3_BUCKET, citation: CITE.s3BucketNaming,
-        autoNaming: { kind: "suffix", providerMaxLength: 63, transform: "lowercase" }, max: 63, example: a,
+        autoNaming: { suffix: { providerMaxLength: 63, transform: "lowercase" }, prefix: { property: "bucketPrefix", maxLength: 37 } }, max: 63, example: a,
         invalid: ["Secrets", "secrets..bucket", "-secrets", "192.168.1.1", "xn--secrets", "secrets-s3alias"],
     },
     {
         type: "aws:s3/bucket:Bucket", property: "bucketPrefix",
-        limit: "at most 37 characters (the provider appends 26 unique characters)",
-        check: lengthBetween(1, 37), citation: CITE.s3BucketPrefix,
-        autoNaming: { kind: "prefix", prefixProperty: "bucketPrefix", randomChars: 26, prefixMaxLength: 37 }, max: 37, example: a,
+        limit: "1-37 characters: lowercase letters, digits, '.' and '-', beginning with a letter or digit (the provider appends 26 unique characters; names reach 63)",
+        check: all(lengthBetween(1, 37), charset(/^[a-z0-9][a-z0-9.-]*$/, "lowercase letters, digits, '.' and '-', beginning with a letter or digit")), citation: CITE.s3BucketPrefix,
+        autoNaming: NONE, max: 37, example: a, invalid: ["Secrets-", "-secrets-"],
     },
     {
         type: "aws:kms/alias:Alias", property: "name",
         limit: "1-256 characters: letters, digits and : / _ -; beginning with 'alias/' and not with 'alias/aws/'",
         check: all(lengthBetween(1, 256), charset(/^[a-zA-Z0-9:/_-]*$/, "letters, digits and : / _ -"), mustStart("alias/"), notPrefixed("alias/aws/")),
         citation: CITE.kmsCreateAlias,
-        autoNaming: { kind: "prefix", prefixProperty: "namePrefix", randomChars: 26, prefixMaxLength: 230 }, max: 256, example: (n) => `alias/${a(n - 6)}`,
+        autoNaming: NONE, max: 256, example: (n) => `alias/${a(n - 6)}`,
         invalid: ["k8s-aws/secrets", "alias/aws/secrets", "alias/k8s aws"],
     },
     {
         type: "aws:dlm/lifecyclePolicy:LifecyclePolicy", property: "description",
         limit: "1-500 characters: letters, digits, spaces, '_' and '-'",
         check: all(lengthBetween(1, 500), charset(/^[0-9A-Za-z _-]*$/, "letters, digits, spaces, '_' and '-'")), citation: CITE.dlmCreatePolicy,
-        autoNaming: { kind: "none" }, max: 500, example: a, invalid: ["prod: etcd volumes", "etcd (daily)"],
+        autoNaming: NONE, max: 500, example: a, invalid: ["prod: etcd volumes", "etcd (daily)"],
     },
     {
         type: "aws:route53/record:Record", property: "name",
         limit: `at most ${DNS_NAME_MAX} characters without the final dot, labels of 1-${DNS_LABEL_MAX}`,
         check: DNS_NAME, citation: CITE.route53Names,
-        autoNaming: { kind: "none" }, max: DNS_NAME_MAX, example: dnsExample, invalid: [`${a(64)}.example.com`, "api..example.com"],
+        autoNaming: NONE, max: DNS_NAME_MAX, example: dnsExample, invalid: [`${a(64)}.example.com`, "api..example.com"],
     },
     {
         type: "aws:route53/zone:Zone", property: "name",
         limit: `at most ${DNS_NAME_MAX} characters without the final dot, labels of 1-${DNS_LABEL_MAX}`,
         check: DNS_NAME, citation: CITE.route53Names,
-        autoNaming: { kind: "none" }, max: DNS_NAME_MAX, example: dnsExample, invalid: [`${a(64)}.k8s-aws.internal`],
+        autoNaming: NONE, max: DNS_NAME_MAX, example: dnsExample, invalid: [`${a(64)}.k8s-aws.internal`],
     },
 ];
 

@@ -24,6 +24,7 @@ import { secretsDeliveryCloudConfig } from "../bootstrap/secretsDelivery";
 import { controlPlaneSlotObjects } from "../secrets/layout";
 import { ETCD_VERSION } from "../../config/versions";
 import { SlotPlan } from "./slots";
+import { etcdClusterToken, etcdRestoredClusterToken } from "../naming";
 import { slotSecretsCloudConfig } from "./slotSecrets";
 import {
     AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, EtcdClientTls, EtcdRestoreOptions,
@@ -91,7 +92,7 @@ export function restoreOptions(i: SlotUserDataInput, members: readonly SlotPlan[
         memberName: i.slot.name,
         peerUrl: peer(i.slot),
         initialCluster: members.map((m) => `${m.name}=${peer(m)}`).join(","),
-        initialClusterToken: `${i.cluster}-etcd-restored`,
+        initialClusterToken: etcdRestoredClusterToken(i.cluster),
         owner,
     };
 }
@@ -171,7 +172,7 @@ export function controlPlaneUserData(i: ControlPlaneUserDataInput): string {
 function etcdPart(i: EtcdUserDataInput): CloudConfigPart {
     const member = (m: SlotPlan) => ({ name: m.name, host: m.dnsName });
     const config = renderEtcdConfig(member(i.slot), i.members.map(member), {
-        clusterToken: `${i.cluster}-etcd`,
+        clusterToken: etcdClusterToken(i.cluster),
         initialClusterState: "new",
         listenIp: i.slot.ip,
         tuning: etcdTuningFor(i.volumeSizeGiB),

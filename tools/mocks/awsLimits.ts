@@ -8,7 +8,7 @@
  */
 import { MockContext, MockResourceRequest } from "./types";
 import { seededBytes } from "./deterministic";
-import { LIMITS, POLICY_SIZE_LIMITS, TAG_LIMITS, limitsFor, policySize, tagProblems } from "../../lib/awsLimits";
+import { LIMITS, POLICY_SIZE_LIMITS, PREFIX_UNIQUE_CHARS, TAG_LIMITS, limitsFor, policySize, tagProblems } from "../../lib/awsLimits";
 
 const hex = (ctx: MockContext, label: string, n: number) => seededBytes(ctx, label, Math.ceil(n / 2)).toString("hex").slice(0, n);
 
@@ -28,22 +28,20 @@ export class AwsRefusal extends Error {
 export function withAutoNames(req: MockResourceRequest, ctx: MockContext): Record<string, any> {
     const inputs: Record<string, any> = { ...req.inputs };
     for (const row of limitsFor(req.type)) {
-        const naming = row.autoNaming;
-        if (inputs[row.property] !== undefined || naming.kind === "none") continue;
-        if (naming.kind === "prefix") {
-            // Only a prefix the program set; the "suffix" row of the same property covers a missing one.
-            if (typeof inputs[naming.prefixProperty] === "string" && naming.prefixProperty !== row.property) {
-                inputs[row.property] = `${inputs[naming.prefixProperty]}${hex(ctx, `${req.type}::${req.name}::name`, naming.randomChars)}`;
-            }
+        const { suffix, prefix } = row.autoNaming;
+        if (inputs[row.property] !== undefined) continue;
+        if (prefix && typeof inputs[prefix.property] === "string") {
+            inputs[row.property] = `${inputs[prefix.property]}${hex(ctx, `${req.type}::${req.name}::name`, PREFIX_UNIQUE_CHARS)}`;
             continue;
         }
-        const prefix = `${naming.transform === "lowercase" ? req.name.toLowerCase() : req.name}-`;
-        if (naming.providerMaxLength !== undefined && prefix.length + 7 > naming.providerMaxLength) {
+        if (!suffix) continue;
+        const start = `${suffix.transform === "lowercase" ? req.name.toLowerCase() : req.name}-`;
+        if (suffix.providerMaxLength !== undefined && start.length + 7 > suffix.providerMaxLength) {
             throw new AwsRefusal(req.type, req.name, [
-                `could not make instance of '${req.type}': name '${prefix}' plus 7 random chars is longer than maximum length ${naming.providerMaxLength}`,
+                `could not make instance of '${req.type}': name '${start}' plus 7 random chars is longer than maximum length ${suffix.providerMaxLength}`,
             ]);
         }
-        inputs[row.property] = `${prefix}${hex(ctx, `${req.type}::${req.name}::name`, 7)}`;
+        inputs[row.property] = `${start}${hex(ctx, `${req.type}::${req.name}::name`, 7)}`;
     }
     return inputs;
 }
@@ -113,7 +111,7 @@ export function enforceLimits(req: MockResourceRequest, inputs: Record<string, a
     }
     reasons.push(...policyProblems(req, inputs, ctx));
     if (reasons.length > 0) {
-        const physical = LIMITS.find((r) => r.type === req.type && r.autoNaming.kind === "suffix");
+        const physical = LIMITS.find((r) => r.type === req.type && r.autoNaming.suffix !== undefined);
         throw new AwsRefusal(req.type, physical && typeof inputs[physical.property] === "string" ? inputs[physical.property] : req.name, reasons);
     }
 }
