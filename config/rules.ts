@@ -12,6 +12,7 @@ import { nodePoolsLabelProblems } from "../components/nodepools/labels";
 import { poolGroupTags } from "../components/nodepools/tags";
 import { apiInternalDnsName, slotTags, subnetTags } from "../components/naming";
 import { DNS_NAME_MAX, TAG_LIMITS } from "../lib/awsLimits";
+import { DLM_TARGET_TAG } from "../components/controlplane/render/backupRetention";
 
 type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];
 
@@ -188,14 +189,22 @@ const checkAddons: Check = (c) => addonDependencyProblems(c.addons);
  */
 const checkTags: Check = (c) => {
     const out: ConfigProblem[] = [];
-    for (const key of Object.keys(c.tags)) {
+    for (const [key, value] of Object.entries(c.tags)) {
+        const keyLength = [...key].length;
+        if (keyLength === 0 || keyLength > TAG_LIMITS.keyMax) {
+            out.push(problem(["tags", key], value, `a tag key of 1-${TAG_LIMITS.keyMax} characters (this one has ${keyLength}; AWS tag limit: ${TAG_LIMITS.citation})`));
+        }
+        if ([...value].length > TAG_LIMITS.valueMax) {
+            out.push(problem(["tags", key], value, `a tag value of at most ${TAG_LIMITS.valueMax} characters (this one has ${[...value].length}; AWS tag limit: ${TAG_LIMITS.citation})`));
+        }
         if (key.toLowerCase().startsWith(TAG_LIMITS.reservedPrefix)) {
             out.push(problem(["tags", key], c.tags[key], `a key not beginning with '${TAG_LIMITS.reservedPrefix}' (AWS reserves that prefix: ${TAG_LIMITS.citation})`));
         }
     }
     const userKeys = Object.keys(c.tags).length;
     const counted = [
-        { path: ["tags"], n: Object.keys(slotTags(c.name, c.tags, "control-plane", "control-plane-a")).length, on: "a control-plane slot's resources" },
+        // A slot's data volume: the slot's tags and the DLM snapshot policy's target tag.
+        { path: ["tags"], n: Object.keys({ ...slotTags(c.name, c.tags, "control-plane", "control-plane-a"), [DLM_TARGET_TAG]: c.name }).length, on: "a control-plane slot's data volume" },
         { path: ["tags"], n: Object.keys(subnetTags(c.name, c.tags, "private", "zone")).length, on: "each subnet" },
         ...c.nodePools.map((pool, i) => ({ path: ["nodePools", i, "labels"], n: poolGroupTags({ clusterName: c.name, pool, tags: c.tags }).length, on: `node pool ${pool.name}'s autoscaling group (its labels and taints become cluster-autoscaler tags)` })),
     ];

@@ -173,11 +173,9 @@ export const clusterConfigSchema = z.strictObject({
             leafValidityHours: z.number().int().min(1).max(87600).default(8760).describe("leaf certificate validity (1 year)"),
         })
         .prefault({}),
+    // Key and value lengths, the reserved aws: prefix and the count are AWS's tag limits, checked in rules.ts (checkTags).
     tags: z
-        .record(
-            z.string().min(1, { message: "a tag key of 1-128 characters" }).max(128, { message: "a tag key of 1-128 characters (AWS tag limit)" }),
-            z.string().max(256, { message: "a tag value of at most 256 characters (AWS tag limit)" }),
-        )
+        .record(z.string(), z.string())
         .default({})
         .describe("extra tags on every AWS resource (AWS: at most 50 per resource, counting the program's own; keys not beginning with aws:)"),
 });
