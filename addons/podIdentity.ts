@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { PolicyDocument, policyDocument, renderPolicy } from "../components/iam";
-import { Tags, namedTags, podRoleName, podRolePath } from "../components/naming";
+import { Tags, iamRoleNamePrefix, namedTags, podRoleName, podRolePath } from "../components/naming";
 
 /** The pod annotation kube2iam reads (--iam-role-key default). */
 export const POD_ROLE_ANNOTATION = "iam.amazonaws.com/role";
@@ -66,6 +66,8 @@ export function podRole(name: string, args: PodRoleArgs, opts: pulumi.CustomReso
     const role = new aws.iam.Role(
         name,
         {
+            // The auto-name `<logical>-<7 random>` overflows IAM's 64 characters for long cluster names.
+            namePrefix: iamRoleNamePrefix(args.cluster, `pod-${args.addon}`),
             path: podRolePath(args.cluster),
             description: `${args.cluster} cluster: ${args.addon} pods (kube2iam)`,
             assumeRolePolicy: pulumi.all(trusted).apply((arns) => renderPolicy(podRoleTrustPolicy(arns))),

@@ -4,7 +4,66 @@
  * same keys. Components never invent names or tag keys themselves.
  */
 
+import { createHash } from "crypto";
+
 export type Tags = Record<string, string>;
+
+// ---------------------------------------------------------------------------------------------
+// AWS names within AWS's limits (lib/awsLimits.ts). Tags, labels and DNS names keep the full
+// cluster name; only physical names with short limits are shortened, and only when they must be.
+
+/** Hex characters of the hash a shortened name ends with (32 bits). */
+export const NAME_HASH_LENGTH = 8;
+
+/**
+ * `full` when it fits in `max` characters; otherwise its first characters, '-' and a hash of the
+ * whole, `max` characters at most. Deterministic (the same input always gives the same name) and
+ * collision-resistant (two different long names differ in the hash), as kops shortens names for
+ * long cluster names (kubernetes/kops@268927e pkg/truncate/truncate.go TruncateString: FNV-32a,
+ * base32; here SHA-256, hex, so the result keeps to letters, digits and '-' for every AWS name).
+ */
+export function fitName(full: string, max: number): string {
+    if (full.length <= max) return full;
+    const hash = createHash("sha256").update(full, "utf8").digest("hex").slice(0, NAME_HASH_LENGTH);
+    // No '-' before the separator: names stay free of '--' runs and never end in '-' before the hash.
+    const base = full.slice(0, max - NAME_HASH_LENGTH - 1).replace(/-+$/, "");
+    return `${base}-${hash}`;
+}
+
+/** ELBv2 and classic ELB names: at most 32 characters (CreateLoadBalancer). */
+export const LOAD_BALANCER_NAME_MAX = 32;
+/** Target group names: at most 32 characters (CreateTargetGroup). */
+export const TARGET_GROUP_NAME_MAX = 32;
+/** IAM role names: 64; the provider's `namePrefix` leaves 64 - 26 = 38 characters for the prefix. */
+export const IAM_ROLE_NAME_PREFIX_MAX = 38;
+/** S3 bucket names: 63; `bucketPrefix` leaves 63 - 26 = 37 characters for the prefix. */
+export const BUCKET_PREFIX_MAX = 37;
+
+/**
+ * The API load balancer's name: `<cluster>-<purpose>` (e.g. `prod-api`), shortened to 32 characters
+ * with a hash when the cluster name is long. ELBv2 refuses names beginning with `internal-`, so a
+ * cluster named `internal-...` gets `<purpose>-<cluster>` instead. An explicit name, not an
+ * auto-name: `<logical name>-<7 random>` overflows 32 characters for any cluster name over 12.
+ */
+export function loadBalancerName(cluster: string, purpose = "api"): string {
+    const full = cluster.startsWith("internal-") ? `${purpose}-${cluster}` : `${cluster}-${purpose}`;
+    return fitName(full, LOAD_BALANCER_NAME_MAX);
+}
+
+/** The API target group's name: `<cluster>-<purpose>`, at most 32 characters (shortened with a hash). */
+export function targetGroupName(cluster: string, purpose = "api"): string {
+    return fitName(`${cluster}-${purpose}`, TARGET_GROUP_NAME_MAX);
+}
+
+/**
+ * An IAM role's name prefix, `<cluster>-<role>-` within 38 characters: the provider appends 26
+ * unique characters (at most 64 in all). A prefix rather than a fixed name, so a replacement role
+ * can be created before the old one is deleted and two stacks of the same cluster name (IAM is
+ * global) never collide.
+ */
+export function iamRoleNamePrefix(cluster: string, role: string): string {
+    return `${fitName(`${cluster}-${role}`, IAM_ROLE_NAME_PREFIX_MAX - 1)}-`;
+}
 
 /** How the cluster relates to a resource: it created it (owned) or uses someone else's (shared). */
 export type Ownership = "owned" | "shared";
@@ -99,9 +158,9 @@ export function secretsName(cluster: string): string {
     return `${cluster}-secrets`;
 }
 
-/** The secrets bucket's name prefix (AWS appends a unique suffix): `<cluster>-secrets-`, at most 37 characters. */
+/** The secrets bucket's name prefix (the provider appends 26 unique characters): `<cluster>-secrets-`, shortened with a hash to 37 characters. */
 export function secretsBucketPrefix(cluster: string): string {
-    return `${cluster}-secrets-`;
+    return `${fitName(`${cluster}-secrets`, BUCKET_PREFIX_MAX - 1)}-`;
 }
 
 /** The alias of the secrets bucket's KMS key: `alias/k8s-aws/<cluster>/secrets`. */
@@ -203,6 +262,19 @@ export function privateApiZoneName(cluster: string): string {
 /** The Name tag of the API load balancer (or Elastic IP): `<cluster>-api`. */
 export function apiEndpointName(cluster: string): string {
     return `${cluster}-api`;
+}
+
+/** RFC 1123 label length: our scripts accept cluster-derived tokens only as labels (render/shell.ts). */
+const LABEL_MAX = 63;
+
+/** etcd's initial-cluster-token: `<cluster>-etcd`, shortened with a hash to a DNS label for long cluster names. */
+export function etcdClusterToken(cluster: string): string {
+    return fitName(`${cluster}-etcd`, LABEL_MAX);
+}
+
+/** The token of an etcd cluster restored from a snapshot: `<cluster>-etcd-restored` (shortened likewise), never the original's. */
+export function etcdRestoredClusterToken(cluster: string): string {
+    return fitName(`${cluster}-etcd-restored`, LABEL_MAX);
 }
 
 /** The Name tag of the etcd snapshot policy and its role: `<cluster>-etcd-snapshots`. */

@@ -11,6 +11,10 @@ import { MAX_ZONES, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from "../lib/subnetLayout";
 // Label and taint rules are the node pools' own (what a kubelet may set, cluster-autoscaler's tag limits).
 import { nodePoolLabelProblems } from "../components/nodepools/labels";
 import { architectureOf, closestInstanceTypes, INSTANCE_TYPE_SOURCE, isKnownInstanceType, needsDedicatedHost } from "../lib/instanceTypes";
+import { poolGroupTags } from "../components/nodepools/tags";
+import { apiInternalDnsName, slotTags, subnetTags } from "../components/naming";
+import { DNS_NAME_MAX, TAG_LIMITS } from "../lib/awsLimits";
+import { DLM_TARGET_TAG } from "../components/controlplane/render/backupRetention";
 
 type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];
 
@@ -241,7 +245,53 @@ const checkPki: Check = (c) =>
         ? [problem(["pki", "caValidityHours"], c.pki.caValidityHours, `at least leafValidityHours (${c.pki.leafValidityHours}): a certificate stops being trusted when its CA expires`)]
         : [];
 
-const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkAdminCidrs, checkExistingVpc, checkControlPlane, checkInstanceTypes, checkNodePools, checkDns, checkAddons, checkPki];
+/**
+ * What no shortening can fix: the user's tags reach every AWS resource as they are, so a key AWS
+ * reserves (`aws:`) or too many tags in all (AWS: 50 per resource, the program's own included)
+ * would be refused at the first resource (lib/awsLimits.ts TAG_LIMITS). The count is taken on the
+ * resources that carry the most program tags: each pool's autoscaling group (its node-template
+ * tags grow with labels and taints), a slot's resources and a subnet.
+ */
+const checkTags: Check = (c) => {
+    const out: ConfigProblem[] = [];
+    for (const [key, value] of Object.entries(c.tags)) {
+        const keyLength = [...key].length;
+        if (keyLength === 0 || keyLength > TAG_LIMITS.keyMax) {
+            out.push(problem(["tags", key], value, `a tag key of 1-${TAG_LIMITS.keyMax} characters (this one has ${keyLength}; AWS tag limit: ${TAG_LIMITS.citation})`));
+        }
+        if ([...value].length > TAG_LIMITS.valueMax) {
+            out.push(problem(["tags", key], value, `a tag value of at most ${TAG_LIMITS.valueMax} characters (this one has ${[...value].length}; AWS tag limit: ${TAG_LIMITS.citation})`));
+        }
+        if (key.toLowerCase().startsWith(TAG_LIMITS.reservedPrefix)) {
+            out.push(problem(["tags", key], c.tags[key], `a key not beginning with '${TAG_LIMITS.reservedPrefix}' (AWS reserves that prefix: ${TAG_LIMITS.citation})`));
+        }
+    }
+    const userKeys = Object.keys(c.tags).length;
+    const counted = [
+        // A slot's data volume: the slot's tags and the DLM snapshot policy's target tag.
+        { path: ["tags"], n: Object.keys({ ...slotTags(c.name, c.tags, "control-plane", "control-plane-a"), [DLM_TARGET_TAG]: c.name }).length, on: "a control-plane slot's data volume" },
+        { path: ["tags"], n: Object.keys(subnetTags(c.name, c.tags, "private", "zone")).length, on: "each subnet" },
+        ...c.nodePools.map((pool, i) => ({ path: ["nodePools", i, "labels"], n: poolGroupTags({ clusterName: c.name, pool, tags: c.tags }).length, on: `node pool ${pool.name}'s autoscaling group (its labels and taints become cluster-autoscaler tags)` })),
+    ];
+    for (const { path, n, on } of counted) {
+        if (n > TAG_LIMITS.maxTags) {
+            const value = path[0] === "tags" ? c.tags : c.nodePools[path[1] as number].labels;
+            out.push(problem(path, value, `at most ${TAG_LIMITS.maxTags} tags per resource in all: ${on} would carry ${n} (${userKeys} from tags, the rest the program's own) (${TAG_LIMITS.citation})`));
+        }
+    }
+    return out;
+};
+
+/** DNS names the cluster registers: `api.internal.<cluster>.<zone>` is the longest (Route 53: 255 characters with the final dot). */
+const checkDnsNames: Check = (c) => {
+    if (!c.dns) return [];
+    const longest = apiInternalDnsName(c.name, c.dns.zoneName);
+    return longest.length > DNS_NAME_MAX
+        ? [problem(["dns", "zoneName"], c.dns.zoneName, `a zone name short enough that ${longest.length > 60 ? "api.internal.<cluster>.<zone>" : longest} stays within ${DNS_NAME_MAX} characters (it is ${longest.length}; at most ${DNS_NAME_MAX - (longest.length - c.dns.zoneName.length)} for the zone with this cluster name)`)]
+        : [];
+};
+
+const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkAdminCidrs, checkExistingVpc, checkControlPlane, checkInstanceTypes, checkNodePools, checkDns, checkAddons, checkPki, checkTags, checkDnsNames];
 
 /**
  * Runs every rule. `tolerant` is for a configuration with malformed or

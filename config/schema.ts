@@ -8,8 +8,12 @@
 import { z } from "zod";
 import { SUPPORTED_KUBERNETES_MINORS, DEFAULT_KUBERNETES_MINOR } from "./versions";
 
-/** RFC 1123 label, short enough that `<name>-api` and other derived names stay within AWS limits (NLB names: 32). */
-export const CLUSTER_NAME_RE = /^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/;
+/**
+ * An RFC 1123 DNS label (it is part of `api.<name>.<zone>`), at most 63 characters. AWS names with
+ * shorter limits (load balancers: 32) are shortened with a hash by components/naming.ts; tags keep it whole.
+ */
+export const CLUSTER_NAME_MAX = 63;
+export const CLUSTER_NAME_RE = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const POOL_NAME_RE = /^[a-z]([a-z0-9-]{0,14}[a-z0-9])?$/;
 /** EC2 instance type, e.g. t3.medium, m7i.2xlarge, c7gn.16xlarge, u-6tb1.metal. */
 const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$/;
@@ -103,7 +107,7 @@ export const networkSchema = z.discriminatedUnion("mode", [newVpcSchema, existin
 export const clusterConfigSchema = z.strictObject({
     name: z
         .string()
-        .regex(CLUSTER_NAME_RE, { message: "a DNS label of 1-20 characters: lowercase letters, digits and '-', starting with a letter" })
+        .regex(CLUSTER_NAME_RE, { message: `a DNS label of 1-${CLUSTER_NAME_MAX} characters: lowercase letters, digits and '-', starting with a letter and not ending with '-'` })
         .describe("cluster name: part of every resource name and of the cluster tag kubernetes.io/cluster/<name>"),
     kubernetesVersion: z
         .enum(SUPPORTED_KUBERNETES_MINORS as [string, ...string[]])
@@ -172,7 +176,11 @@ export const clusterConfigSchema = z.strictObject({
             leafValidityHours: z.number().int().min(1).max(87600).default(8760).describe("leaf certificate validity (1 year)"),
         })
         .prefault({}),
-    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe("extra tags on every AWS resource"),
+    // Key and value lengths, the reserved aws: prefix and the count are AWS's tag limits, checked in rules.ts (checkTags).
+    tags: z
+        .record(z.string(), z.string())
+        .default({})
+        .describe("extra tags on every AWS resource (AWS: at most 50 per resource, counting the program's own; keys not beginning with aws:)"),
 });
 
 /** The validated configuration as written (defaults applied), before zones are resolved. */

@@ -34,7 +34,9 @@ describe("cluster configuration", () => {
 
     const cases: { name: string; overrides: Record<string, unknown>; region?: string; key: string; mentions: RegExp }[] = [
         { name: "cluster name that is not a DNS label", overrides: { name: "My_Cluster" }, key: "k8s-aws:cluster.name", mentions: /DNS label/ },
-        { name: "cluster name too long", overrides: { name: "a-very-long-cluster-name-x" }, key: "k8s-aws:cluster.name", mentions: /1-20 characters/ },
+        // The limit was 20 (the only way to keep auto-named load balancers within 32); names are now shortened with a hash, so a DNS label is the limit.
+        { name: "cluster name too long", overrides: { name: `a${"b".repeat(62)}c` }, key: "k8s-aws:cluster.name", mentions: /1-63 characters/ },
+        { name: "tag key AWS reserves", overrides: { tags: { "aws:owner": "me" } }, key: "k8s-aws:cluster.tags.aws:owner", mentions: /not beginning with 'aws:'/ },
         { name: "unknown region", overrides: {}, region: "eu-mars-1", key: "aws:region", mentions: /eu-west-1/ },
         { name: "zone outside the region", overrides: { availabilityZones: ["eu-west-1a", "us-east-1a", "eu-west-1c"] }, key: "k8s-aws:cluster.availabilityZones[1]", mentions: /a zone of eu-west-1/ },
         { name: "more zones than the region has", overrides: { availabilityZones: 5 }, key: "k8s-aws:cluster.availabilityZones", mentions: /at most 3/ },

@@ -1,7 +1,7 @@
 /**
  * Assembles a launch template's user data: one `#cloud-config` document from
  * parts (each concern renders its own write_files and runcmd entries), in the
- * order the parts are given. Pure; the launch templates base64 it.
+ * order the parts are given. Pure; the launch templates encode it (userData.ts).
  */
 import * as YAML from "yaml";
 import { CloudConfigFile } from "./secretsDelivery";
@@ -27,8 +27,4 @@ export function renderCloudConfig(parts: readonly CloudConfigPart[]): string {
         runcmd: parts.flatMap((p) => (p.runcmd ?? []).map((argv) => [...argv])),
     };
     return `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0, blockQuote: "literal" })}`;
-}
-
-export function toBase64(text: string): string {
-    return Buffer.from(text, "utf8").toString("base64");
 }

@@ -15,7 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { Tags, apiEndpointName, namedTags } from "../naming";
+import { Tags, apiEndpointName, loadBalancerName, namedTags, targetGroupName } from "../naming";
 import { EndpointPlan, endpointCertSans, hostPort } from "./endpoint";
 import { classicElbArgs, nlbListenerArgs, nlbTargetGroupArgs } from "./loadBalancer";
 
@@ -56,6 +56,8 @@ export class ApiEndpoint extends pulumi.ComponentResource {
         const plan = (this.plan = args.plan);
         const tags = namedTags(args.clusterName, args.tags, apiEndpointName(args.clusterName));
         const child = { parent: this };
+        // Explicitly named (an auto-name overflows ELB's 32 characters): a replacement cannot exist beside its predecessor.
+        const named = { parent: this, deleteBeforeReplace: true };
         const subnets = plan.internal ? args.privateSubnetIds : args.publicSubnetIds;
         let alias: { name: pulumi.Output<string>; zoneId: pulumi.Output<string> } | undefined;
 
@@ -63,6 +65,7 @@ export class ApiEndpoint extends pulumi.ComponentResource {
             const lb = new aws.lb.LoadBalancer(
                 `${name}-nlb`,
                 {
+                    name: loadBalancerName(args.clusterName),
                     loadBalancerType: "network",
                     internal: plan.internal,
                     subnets,
@@ -70,9 +73,9 @@ export class ApiEndpoint extends pulumi.ComponentResource {
                     enableCrossZoneLoadBalancing: true,
                     tags,
                 },
-                child,
+                named,
             );
-            const targets = new aws.lb.TargetGroup(`${name}-targets`, { ...nlbTargetGroupArgs(), vpcId: args.vpcId, tags }, child);
+            const targets = new aws.lb.TargetGroup(`${name}-targets`, { name: targetGroupName(args.clusterName), ...nlbTargetGroupArgs(), vpcId: args.vpcId, tags }, named);
             new aws.lb.Listener(`${name}-6443`, { loadBalancerArn: lb.arn, ...nlbListenerArgs(targets.arn), tags }, child);
             this.loadBalancerDnsName = lb.dnsName;
             this.targetGroupArn = targets.arn;
@@ -80,8 +83,8 @@ export class ApiEndpoint extends pulumi.ComponentResource {
         } else if (plan.kind === "classic") {
             const elb = new aws.elb.LoadBalancer(
                 `${name}-elb`,
-                { ...classicElbArgs(), internal: plan.internal, subnets, securityGroups: [required(args.securityGroupId)], tags },
-                child,
+                { name: loadBalancerName(args.clusterName), ...classicElbArgs(), internal: plan.internal, subnets, securityGroups: [required(args.securityGroupId)], tags },
+                named,
             );
             this.loadBalancerDnsName = elb.dnsName;
             this.classicLoadBalancerName = elb.name;

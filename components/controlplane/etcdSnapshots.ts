@@ -11,7 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { policyDocument, renderPolicy } from "../iam/policyDocument";
-import { Tags, etcdSnapshotsName, iamPath, namedTags } from "../naming";
+import { Tags, etcdSnapshotsName, iamPath, iamRoleNamePrefix, namedTags } from "../naming";
 import { dlmPolicy } from "./render";
 
 export interface EtcdSnapshotsArgs {
@@ -37,7 +37,7 @@ export class EtcdSnapshots extends pulumi.ComponentResource {
         const tags = namedTags(args.clusterName, args.tags, etcdSnapshotsName(args.clusterName));
         this.role = new aws.iam.Role(
             `${name}-role`,
-            { path: iamPath(args.clusterName), description: `${args.clusterName} cluster: DLM snapshots of the etcd data volumes`, assumeRolePolicy: dlmTrustPolicy(), tags },
+            { namePrefix: iamRoleNamePrefix(args.clusterName, "etcd-snapshots"), path: iamPath(args.clusterName), description: `${args.clusterName} cluster: DLM snapshots of the etcd data volumes`, assumeRolePolicy: dlmTrustPolicy(), tags },
             { parent: this },
         );
         const attachment = new aws.iam.RolePolicyAttachment(

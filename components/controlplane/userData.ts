@@ -15,16 +15,16 @@
  *
  * Only names reach user data (bucket, key ARN, endpoints, IPs): every key,
  * token and kubeconfig comes from the secrets bucket onto tmpfs. The text is
- * gzip-compressed before base64 (encodeUserData): the scripts alone are about
+ * gzip-compressed before base64 (bootstrap/userData.ts encodeUserData): the scripts alone are about
  * 35 KB and EC2 takes at most 16 KB; cloud-init decompresses gzip user data.
  */
-import { gzipSync } from "zlib";
 import { CloudConfigPart, renderCloudConfig } from "../bootstrap/cloudConfig";
 import { nodeSetupCloudConfig } from "../bootstrap/nodeSetup";
 import { secretsDeliveryCloudConfig } from "../bootstrap/secretsDelivery";
 import { controlPlaneSlotObjects } from "../secrets/layout";
 import { ETCD_VERSION } from "../../config/versions";
 import { SlotPlan } from "./slots";
+import { etcdClusterToken, etcdRestoredClusterToken } from "../naming";
 import { slotSecretsCloudConfig } from "./slotSecrets";
 import {
     AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, EtcdClientTls, EtcdRestoreOptions,
@@ -34,8 +34,8 @@ import {
 } from "./render";
 import { TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, renderTokenSyncScript, renderTokenSyncUnits } from "./render/tokenSync";
 
-/** EC2's limit on user data, in bytes, before base64 (RunInstances / RequestLaunchTemplateData UserData). */
-export const USER_DATA_LIMIT_BYTES = 16384;
+// The launch templates' one encoder (gzip + base64, EC2's 16 KB checked), re-exported for the slots.
+export { USER_DATA_LIMIT_BYTES, encodeUserData } from "../bootstrap/userData";
 export const RESTORE_SCRIPT = "/usr/local/sbin/k8s-aws-etcd-restore";
 const SBIN = "/usr/local/sbin";
 const UNITS = "/etc/systemd/system";
@@ -92,7 +92,7 @@ export function restoreOptions(i: SlotUserDataInput, members: readonly SlotPlan[
         memberName: i.slot.name,
         peerUrl: peer(i.slot),
         initialCluster: members.map((m) => `${m.name}=${peer(m)}`).join(","),
-        initialClusterToken: `${i.cluster}-etcd-restored`,
+        initialClusterToken: etcdRestoredClusterToken(i.cluster),
         owner,
     };
 }
@@ -172,7 +172,7 @@ export function controlPlaneUserData(i: ControlPlaneUserDataInput): string {
 function etcdPart(i: EtcdUserDataInput): CloudConfigPart {
     const member = (m: SlotPlan) => ({ name: m.name, host: m.dnsName });
     const config = renderEtcdConfig(member(i.slot), i.members.map(member), {
-        clusterToken: `${i.cluster}-etcd`,
+        clusterToken: etcdClusterToken(i.cluster),
         initialClusterState: "new",
         listenIp: i.slot.ip,
         tuning: etcdTuningFor(i.volumeSizeGiB),
@@ -205,11 +205,4 @@ export function etcdMemberUserData(i: EtcdUserDataInput): string {
         etcdPart(i),
         backupPart(i, etcdClientTls("external"), restoreOptions(i, i.members, "etcd")),
     ]);
-}
-
-/** base64(gzip(text)) for a launch template, refusing what EC2 would reject. gzip's header has no timestamp here, so equal text encodes equally. */
-export function encodeUserData(cloudConfig: string): string {
-    const gz = gzipSync(Buffer.from(cloudConfig, "utf8"), { level: 9 });
-    if (gz.length > USER_DATA_LIMIT_BYTES) throw new Error(`user data is ${gz.length} bytes compressed; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
-    return gz.toString("base64");
 }

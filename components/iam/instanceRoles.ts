@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { Tags, namedTags, iamPath, instanceRoleName, CONTROL_PLANE_ROLE_TAG, NODE_ROLE_TAG, ETCD_ROLE_TAG } from "../naming";
+import { Tags, namedTags, iamPath, iamRoleNamePrefix, instanceRoleName, CONTROL_PLANE_ROLE_TAG, NODE_ROLE_TAG, ETCD_ROLE_TAG } from "../naming";
 import { Audience, assertMemberName } from "../secrets/layout";
 import { SecretsLocation, SecretsReaders, secretsReadPolicy } from "../secrets/policies";
 import { ec2TrustPolicy } from "./policyDocument";
@@ -54,6 +54,8 @@ export class InstanceRoles extends pulumi.ComponentResource {
             const role = new aws.iam.Role(
                 `${name}-${slug}`,
                 {
+                    // The auto-name `<logical>-<7 random>` overflows IAM's 64 characters for long cluster names.
+                    namePrefix: iamRoleNamePrefix(args.clusterName, slug),
                     path: iamPath(args.clusterName),
                     description: `${args.clusterName} cluster: ${slug} instances`,
                     assumeRolePolicy: ec2TrustPolicy(),

@@ -11,7 +11,7 @@ import type { NodePoolConfig } from "../../config";
 import { ConfigError, keyOf } from "../../config/errors";
 import { architectureOf } from "../../config/rules";
 import { debianArch, lookupAmi } from "../bootstrap/ami";
-import { toBase64 } from "../bootstrap/cloudConfig";
+import { encodeUserData } from "../bootstrap/userData";
 import { Tags } from "../naming";
 import { renderNodeUserData } from "./bootstrap";
 import { groupCapacity, groupLaunchSpec, instanceRefresh } from "./capacity";
@@ -61,7 +61,10 @@ export class NodePool extends pulumi.ComponentResource {
         const userData = pulumi
             .all([args.secretsBucketName, args.apiEndpoint, args.caCertHash])
             .apply(([secretsBucket, apiEndpoint, caCertHash]) =>
-                toBase64(renderNodeUserData({ pool, region: args.region, kubernetes: args.kubernetes, arch, secretsBucket, apiEndpoint, caCertHash })),
+                encodeUserData(
+                    renderNodeUserData({ pool, region: args.region, kubernetes: args.kubernetes, arch, secretsBucket, apiEndpoint, caCertHash }),
+                    `node pool ${pool.name}'s user data`,
+                ),
             );
         this.launchTemplate = new aws.ec2.LaunchTemplate(
             `${name}-lt`,

@@ -3,6 +3,7 @@
  * changes in one place, the stacks' configurations, a run of the network
  * and the pools under the mocks, and readers for what a pool renders.
  */
+import { decodeUserData as decodeLaunchTemplateUserData } from "../../components/bootstrap/userData";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { parse } from "yaml";
@@ -108,10 +109,10 @@ export interface CloudConfig {
     readonly runcmd: string[][];
 }
 
-/** User data as the instance gets it: base64 -> text -> the parsed cloud-config document. */
+/** User data as the instance gets it: base64 -> gunzip (as cloud-init does) -> text -> the parsed cloud-config document. */
 export function decodeUserData(userData: unknown): { text: string; doc: CloudConfig } {
     if (typeof userData !== "string") throw new Error(`user data is not a plain string: ${JSON.stringify(userData)}`);
-    const text = Buffer.from(userData, "base64").toString("utf8");
+    const text = decodeLaunchTemplateUserData(userData);
     return { text, doc: parse(text) as CloudConfig };
 }
 

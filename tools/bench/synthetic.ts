@@ -9,7 +9,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 
 export interface SyntheticSpec {
-    /** Stack and cluster name (at most 20 characters). */
+    /** Stack and cluster name (a DNS label, at most 63 characters). */
     readonly name: string;
     readonly region: string;
     readonly zones: number;

@@ -1,13 +1,15 @@
 /**
  * The AWS provider, mocked: ids, ARNs and DNS names shaped like the real ones
  * (17-hex-digit EC2 ids, partition/region/account ARNs, NLB DNS names), Pulumi
- * auto-naming of physical names, and answers for the data sources the program
- * calls. Outputs the real provider computes are added to the inputs.
+ * auto-naming of physical names and AWS's limits (awsLimits.ts: an input over a
+ * limit fails the resource, never shortened), and answers for the data sources
+ * the program calls. Outputs the real provider computes are added to the inputs.
  */
 import { MockContext, MockResourceRequest, ProviderMock, ResourceMock, CallMock } from "./types";
 import { seededBytes } from "./deterministic";
 import { zonesOf } from "../../config/regions";
 import { existingVpcCalls } from "./world";
+import { enforceLimits, withAutoNames } from "./awsLimits";
 
 const hex = (ctx: MockContext, label: string, n: number) => seededBytes(ctx, label, Math.ceil(n / 2)).toString("hex").slice(0, n);
 
@@ -17,21 +19,6 @@ const ec2Id = (ctx: MockContext, req: MockResourceRequest, prefix: string) => `$
 function uuid(ctx: MockContext, label: string): string {
     const h = hex(ctx, label, 32);
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-/**
- * Pulumi's auto-naming: the logical name plus a dash and 7 random hex digits,
- * unless the program set the physical name itself.
- */
-function autoName(ctx: MockContext, req: MockResourceRequest, prop: string, lower = false, max = 255): string {
-    if (typeof req.inputs[prop] === "string") return req.inputs[prop];
-    if (typeof req.inputs[`${prop}Prefix`] === "string") {
-        return `${req.inputs[`${prop}Prefix`]}${hex(ctx, `${req.type}::${req.name}::name`, 26)}`;
-    }
-    const suffix = hex(ctx, `${req.type}::${req.name}::name`, 7);
-    const base = req.name.slice(0, Math.max(1, max - 8));
-    const name = `${base}-${suffix}`;
-    return lower ? name.toLowerCase() : name;
 }
 
 const arn = (ctx: MockContext, service: string, resource: string) => `arn:${ctx.partition}:${service}:${ctx.region}:${ctx.accountId}:${resource}`;
@@ -102,7 +89,7 @@ const COMPUTED: Record<string, Computed> = {
     },
     "aws:ec2/securityGroup:SecurityGroup": (req, ctx) => {
         const id = ec2Id(ctx, req, "sg");
-        return { id, outputs: { arn: arn(ctx, "ec2", `security-group/${id}`), ownerId: ctx.accountId, name: autoName(ctx, req, "name") } };
+        return { id, outputs: { arn: arn(ctx, "ec2", `security-group/${id}`), ownerId: ctx.accountId, name: String(req.inputs.name) } };
     },
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (req, ctx) => {
         const id = ec2Id(ctx, req, "sgr");
@@ -114,7 +101,7 @@ const COMPUTED: Record<string, Computed> = {
     },
     "aws:ec2/launchTemplate:LaunchTemplate": (req, ctx) => {
         const id = ec2Id(ctx, req, "lt");
-        return { id, outputs: { arn: arn(ctx, "ec2", `launch-template/${id}`), name: autoName(ctx, req, "name"), latestVersion: 1, defaultVersion: 1 } };
+        return { id, outputs: { arn: arn(ctx, "ec2", `launch-template/${id}`), name: String(req.inputs.name), latestVersion: 1, defaultVersion: 1 } };
     },
     "aws:ec2/networkInterface:NetworkInterface": (req, ctx) => {
         const id = ec2Id(ctx, req, "eni");
@@ -128,11 +115,11 @@ const COMPUTED: Record<string, Computed> = {
     },
     "aws:ec2/tag:Tag": (req) => ({ id: `${req.inputs.resourceId},${req.inputs.key}` }),
     "aws:autoscaling/group:Group": (req, ctx) => {
-        const name = autoName(ctx, req, "name");
+        const name = String(req.inputs.name);
         return { id: name, outputs: { name, arn: `arn:${ctx.partition}:autoscaling:${ctx.region}:${ctx.accountId}:autoScalingGroup:${uuid(ctx, `${req.type}::${req.name}`)}:autoScalingGroupName/${name}` } };
     },
     "aws:lb/loadBalancer:LoadBalancer": (req, ctx) => {
-        const name = autoName(ctx, req, "name", true, 32);
+        const name = String(req.inputs.name);
         const kind = req.inputs.loadBalancerType === "network" ? "net" : req.inputs.loadBalancerType === "gateway" ? "gwy" : "app";
         const h = hex(ctx, `${req.type}::${req.name}`, 16);
         const internal = req.inputs.internal === true ? "internal-" : "";
@@ -141,7 +128,7 @@ const COMPUTED: Record<string, Computed> = {
         return { id: lbArn, outputs: { arn: lbArn, arnSuffix: `${kind}/${name}/${h}`, name, dnsName, zoneId: NLB_ZONE_IDS[ctx.region] ?? "Z2IFOLAFXWLO4F", vpcId: "vpc-unknown" } };
     },
     "aws:lb/targetGroup:TargetGroup": (req, ctx) => {
-        const name = autoName(ctx, req, "name", true, 32);
+        const name = String(req.inputs.name);
         const h = hex(ctx, `${req.type}::${req.name}`, 16);
         const tgArn = arn(ctx, "elasticloadbalancing", `targetgroup/${name}/${h}`);
         return { id: tgArn, outputs: { arn: tgArn, arnSuffix: `targetgroup/${name}/${h}`, name } };
@@ -152,12 +139,12 @@ const COMPUTED: Record<string, Computed> = {
         return { id: listenerArn, outputs: { arn: listenerArn } };
     },
     "aws:elb/loadBalancer:LoadBalancer": (req, ctx) => {
-        const name = autoName(ctx, req, "name", true, 32);
+        const name = String(req.inputs.name);
         const n = parseInt(hex(ctx, `${req.type}::${req.name}`, 8), 16) % 2_000_000_000;
         return { id: name, outputs: { name, arn: arn(ctx, "elasticloadbalancing", `loadbalancer/${name}`), dnsName: `${req.inputs.internal ? "internal-" : ""}${name}-${n}.${ctx.region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2" } };
     },
     "aws:s3/bucket:Bucket": (req, ctx) => {
-        const bucket = autoName(ctx, req, "bucket", true, 63);
+        const bucket = String(req.inputs.bucket);
         return {
             id: bucket,
             outputs: {
@@ -176,23 +163,23 @@ const COMPUTED: Record<string, Computed> = {
     },
     "aws:kms/alias:Alias": (req, ctx) => ({ id: String(req.inputs.name), outputs: { arn: arn(ctx, "kms", String(req.inputs.name)), targetKeyArn: arn(ctx, "kms", `key/${req.inputs.targetKeyId}`) } }),
     "aws:iam/role:Role": (req, ctx) => {
-        const name = autoName(ctx, req, "name", false, 64);
+        const name = String(req.inputs.name);
         const path = req.inputs.path ?? "/";
         return { id: name, outputs: { name, path, arn: `arn:${ctx.partition}:iam::${ctx.accountId}:role${path}${name}`, uniqueId: `AROA${hex(ctx, `${req.type}::${req.name}`, 17).toUpperCase()}`, createDate: ctx.now.toISOString() } };
     },
     "aws:iam/instanceProfile:InstanceProfile": (req, ctx) => {
-        const name = autoName(ctx, req, "name", false, 128);
+        const name = String(req.inputs.name);
         const path = req.inputs.path ?? "/";
         return { id: name, outputs: { name, path, arn: `arn:${ctx.partition}:iam::${ctx.accountId}:instance-profile${path}${name}`, uniqueId: `AIPA${hex(ctx, `${req.type}::${req.name}`, 17).toUpperCase()}` } };
     },
     "aws:iam/policy:Policy": (req, ctx) => {
-        const name = autoName(ctx, req, "name", false, 128);
+        const name = String(req.inputs.name);
         const path = req.inputs.path ?? "/";
         const policyArn = `arn:${ctx.partition}:iam::${ctx.accountId}:policy${path}${name}`;
         return { id: policyArn, outputs: { name, path, arn: policyArn, policyId: `ANPA${hex(ctx, `${req.type}::${req.name}`, 17).toUpperCase()}` } };
     },
     "aws:iam/rolePolicy:RolePolicy": (req, ctx) => {
-        const name = autoName(ctx, req, "name", false, 128);
+        const name = String(req.inputs.name);
         return { id: `${req.inputs.role}:${name}`, outputs: { name } };
     },
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (req, ctx) => ({ id: `${req.inputs.role}-${ctx.now.toISOString().replace(/\D/g, "").slice(0, 14)}${hex(ctx, `${req.type}::${req.name}`, 12)}` }),
@@ -221,9 +208,12 @@ const BUCKET_CHILDREN = [
 ];
 for (const type of BUCKET_CHILDREN) COMPUTED[type] = (req) => ({ id: String(req.inputs.bucket) });
 
+/** Names filled in as Pulumi auto-names them, every limit checked (awsLimits.ts), then the computed outputs. */
 const resourceMock = (computed: Computed): ResourceMock => (req, ctx) => {
-    const { id, outputs } = computed(req, ctx);
-    const state: Record<string, unknown> = { ...req.inputs, ...(outputs ?? {}) };
+    const inputs = withAutoNames(req, ctx);
+    enforceLimits(req, inputs, ctx);
+    const { id, outputs } = computed({ ...req, inputs }, ctx);
+    const state: Record<string, unknown> = { ...inputs, ...(outputs ?? {}) };
     if (state.tags !== undefined && state.tagsAll === undefined) state.tagsAll = state.tags;
     return { id, state };
 };

@@ -43,6 +43,11 @@ export interface MockRun {
     readonly resources: RecordedResource[];
     /** Registration failures (a mock rejected a resource, a duplicate URN). */
     readonly errors: Error[];
+    /**
+     * Settles at the first registration failure. Outputs that depend on a refused resource never
+     * resolve under the mock runtime, so a caller awaiting the program races it against this.
+     */
+    readonly failed: Promise<void>;
 }
 
 export interface MockOptions {
@@ -106,7 +111,14 @@ function lookup<T>(kind: "resources" | "calls", token: string): T | undefined {
  * knows fail the run: an unmocked resource would otherwise pass unchecked.
  */
 export async function installMocks(opts: MockOptions): Promise<MockRun> {
-    const run: MockRun = { resources: [], errors: [] };
+    let signal = () => {};
+    const run: MockRun = { resources: [], errors: [], failed: new Promise<void>((resolve) => (signal = resolve)) };
+    const errors = run.errors;
+    errors.push = (...items: Error[]) => {
+        const n = Array.prototype.push.apply(errors, items);
+        signal();
+        return n;
+    };
     const mocks: pulumi.runtime.Mocks = {
         newResource: async (args) => {
             const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;

@@ -3,7 +3,7 @@
  * (../shared/contracts/render.md): plan.json, user data per launch template,
  * and Kubernetes manifests per addon. Pure functions over recorded resources.
  */
-import { gunzipSync } from "zlib";
+import { decodeUserData } from "../../components/bootstrap/userData";
 import * as YAML from "yaml";
 import { RecordedResource, Secret } from "../mocks";
 import { ProgramRun } from "./run";
@@ -64,11 +64,6 @@ export function userDataFiles(resources: readonly RecordedResource[]): Map<strin
     return files;
 }
 
-/** base64, then gunzip when compressed (cloud-init decompresses gzip user data; large launch templates need it under EC2's 16 KB). */
-function decodeUserData(base64: string): string {
-    const bytes = Buffer.from(base64, "base64");
-    return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString("utf8");
-}
 
 /** Resource inputs that hold an IAM or bucket policy document (JSON text). */
 const POLICY_DOCUMENTS: Record<string, string> = {

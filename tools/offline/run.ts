@@ -52,8 +52,30 @@ export async function runStack(stack: StackFile, opts: RunOptions = {}): Promise
     });
     // Imported after the mocks are installed, as `pulumi up` loads it after connecting to the engine.
     const { main } = await import("../../program");
-    const outputs = (await resolveValue(await main())) as Record<string, unknown>;
-    await settle();
+    // A refused registration rejects promises inside the SDK that nobody awaits; they are reported
+    // through run.errors, so they must not end the process (Node's default for unhandled rejections).
+    const swallow = () => {
+        if (run.errors.length === 0) return;
+    };
+    process.on("unhandledRejection", swallow);
+    let outputs: Record<string, unknown>;
+    try {
+        const program = (async () => {
+            const out = (await resolveValue(await main())) as Record<string, unknown>;
+            await settle();
+            return out;
+        })();
+        // Outputs of a refused resource never resolve: stop at the first refusal, after the registrations in flight.
+        const refused = run.failed.then(() => new Promise<never>((_, reject) => setTimeout(() => reject(new RegistrationError(run.errors)), 200)));
+        program.catch(() => undefined);
+        outputs = await Promise.race([program, refused]);
+    } catch (e) {
+        // A refused registration also fails the outputs that depend on it: report the refusals, the cause.
+        if (run.errors.length > 0) throw new RegistrationError(run.errors);
+        throw e;
+    } finally {
+        setTimeout(() => process.off("unhandledRejection", swallow), 1000).unref();
+    }
     if (run.errors.length > 0) throw new RegistrationError(run.errors);
     return { project: stack.project, stack: stack.stack, resources: run.resources, outputs };
 }

@@ -5,6 +5,29 @@
 import { Plan, PlanResource } from "./plan";
 import { estimateStackCost, formatCost, recallCost } from "../cost";
 import { ArchitectureModel, architectureModel } from "./architecture";
+import { USER_DATA_LIMIT_BYTES, userDataBytes } from "../../components/bootstrap/userData";
+
+const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
+
+/** Each launch template's user data size as EC2 counts it (raw bytes before base64), against EC2's 16 KB limit. */
+export function userDataSizes(plan: Plan): { name: string; bytes: number }[] {
+    return plan.resources
+        .filter((r) => r.type === LAUNCH_TEMPLATE && typeof (r.inputs as Record<string, unknown>).userData === "string")
+        .map((r) => {
+            const i = r.inputs as Record<string, unknown>;
+            return { name: typeof i.name === "string" ? i.name : r.name, bytes: userDataBytes(String(i.userData)) };
+        });
+}
+
+export function userDataLines(plan: Plan): string[] {
+    const sizes = userDataSizes(plan);
+    if (sizes.length === 0) return [];
+    const width = Math.max(...sizes.map((s) => s.name.length));
+    return [
+        `User data per launch template (gzip, bytes before base64; EC2 limit ${USER_DATA_LIMIT_BYTES}):`,
+        ...sizes.map((s) => `  ${s.name.padEnd(width)}  ${String(s.bytes).padStart(5)} / ${USER_DATA_LIMIT_BYTES} (${Math.round((100 * s.bytes) / USER_DATA_LIMIT_BYTES)}%)`),
+    ];
+}
 
 export interface PolicySummary {
     readonly violations: { policy: string; enforcementLevel: string; urn: string | null; message: string }[];
@@ -63,6 +86,7 @@ export function formatSummary(plan: Plan, report: PolicySummary): string {
             lines.push(`  ${zone}: ${[...row.entries()].map(([what, n]) => `${n} ${what}`).join(", ")}`);
         }
     }
+    lines.push(...userDataLines(plan));
     const s = report.summary;
     const failing = new Set(report.violations.map((v) => v.policy)).size;
     const verdict = failing === 0 ? "all passed" : `${s.policies - failing} passed, ${failing} with violations`;

@@ -71,7 +71,8 @@ export function dlmPolicy(cluster: string, opts = { everyHours: 12, retain: 14 }
     if (![1, 2, 3, 4, 6, 8, 12, 24].includes(opts.everyHours)) throw new Error(`DLM interval ${opts.everyHours} h is not one DLM accepts (1, 2, 3, 4, 6, 8, 12, 24)`);
     if (!Number.isInteger(opts.retain) || opts.retain < 1 || opts.retain > 1000) throw new Error("DLM retain count must be 1-1000");
     return {
-        description: `k8s-aws ${cluster}: etcd slot data volumes every ${opts.everyHours}h, keep ${opts.retain}`,
+        // DLM takes letters, digits, spaces, '_' and '-' only (CreateLifecyclePolicy Description, lib/awsLimits.ts).
+        description: `k8s-aws ${cluster} - etcd slot data volumes every ${opts.everyHours}h - keep ${opts.retain}`,
         state: "ENABLED",
         policyDetails: {
             policyType: "EBS_SNAPSHOT_MANAGEMENT",
