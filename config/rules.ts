@@ -9,6 +9,7 @@ import { KNOWN_REGIONS, zonesOf } from "./regions";
 import { MAX_ZONES, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from "../lib/subnetLayout";
 // Label and taint rules are the node pools' own (what a kubelet may set, cluster-autoscaler's tag limits).
 import { nodePoolsLabelProblems } from "../components/nodepools/labels";
+import { CLUSTER_AUTOSCALER_TAGS, KubernetesMinor, SUPPORTED_KUBERNETES_MINORS } from "./versions";
 
 type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];
 
@@ -176,7 +177,17 @@ export function addonDependencyProblems(addons: ClusterConfigInput["addons"]): C
 
 const checkAddons: Check = (c) => addonDependencyProblems(c.addons);
 
-const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkExistingVpc, checkControlPlane, checkNodePools, checkDns, checkAddons];
+/** An addon whose image must match the Kubernetes minor cannot run on a minor it has no release for (config/versions.ts). */
+const checkAddonReleases: Check = (c) => {
+    const minor = c.kubernetesVersion as KubernetesMinor;
+    if (!c.addons.clusterAutoscaler || CLUSTER_AUTOSCALER_TAGS[minor] !== undefined) return [];
+    const released = SUPPORTED_KUBERNETES_MINORS.filter((m) => CLUSTER_AUTOSCALER_TAGS[m] !== undefined);
+    return [
+        problem(["addons", "clusterAutoscaler"], true, `false with kubernetesVersion ${minor}: cluster-autoscaler has no ${minor} release yet (it has for ${released.join(", ")})`),
+    ];
+};
+
+const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkExistingVpc, checkControlPlane, checkNodePools, checkDns, checkAddons, checkAddonReleases];
 
 /**
  * Runs every rule. `tolerant` is for a configuration with malformed fields

@@ -32,6 +32,8 @@ export interface RecordedResource {
     readonly id: string | null;
     /** Inputs with Outputs resolved; secret values are `Secret` instances. */
     readonly inputs: Record<string, unknown>;
+    /** URNs the resource waits for (explicit dependsOn and input dependencies), as the engine would record them. */
+    readonly dependencies?: readonly string[];
 }
 
 export interface MockRun {
@@ -164,11 +166,12 @@ function recordRegistrations(run: MockRun): void {
         seen.add(urn);
         known.set(monitor.newUrn(mockParent, type, name) as string, { urn, chain });
         const inputs = markSecrets(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>;
+        const dependencies = (req.getDependenciesList() as string[]).map((d) => known.get(d)?.urn ?? d);
         register(req, (err: any, resp: any) => {
             if (err) {
                 run.errors.push(err instanceof Error ? err : new Error(String(err)));
             } else {
-                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs });
+                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, dependencies });
             }
             callback(err, resp);
         });
