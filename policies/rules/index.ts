@@ -9,11 +9,13 @@ import { networkPolicies } from "./network";
 import { secretsPolicies } from "./secrets";
 import { bucketPolicies } from "./buckets";
 import { clusterPolicies } from "./cluster";
+import { apiReachabilityPolicies } from "./apiReachability";
 
 export * from "./tls";
 export * from "./network";
 export * from "./secrets";
 export * from "./buckets";
 export * from "./cluster";
+export * from "./apiReachability";
 
-export const allPolicies: Policies = [...tlsPolicies, ...networkPolicies, ...secretsPolicies, ...bucketPolicies, ...clusterPolicies];
+export const allPolicies: Policies = [...tlsPolicies, ...networkPolicies, ...secretsPolicies, ...bucketPolicies, ...clusterPolicies, ...apiReachabilityPolicies];
