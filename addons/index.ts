@@ -35,7 +35,7 @@ export { AwsCloudController, cloudControllerArgs, cloudControllerPolicy, cloudCo
 export { EbsCsi, ebsCsiPolicy, ebsCsiValues, defaultStorageClass } from "./ebsCsi";
 export { ClusterAutoscaler, clusterAutoscalerPolicy, clusterAutoscalerValues } from "./clusterAutoscaler";
 export { MetricsServer, metricsServerArgs, metricsServerValues } from "./metricsServer";
-export { KubeletCsrApprover, kubeletCsrApproverValues, nodeNameRegex, ec2PrivateDnsDomain, ec2PublicDnsDomain } from "./kubeletCsrApprover";
+export { KubeletCsrApprover, kubeletCsrApproverValues, nodeNameRegex, ec2PrivateDnsDomain, ec2PublicDnsDomain, publicIpv4Prefixes } from "./kubeletCsrApprover";
 
 /** The per-stack switches (ClusterConfig.addons). */
 export interface AddonToggles {

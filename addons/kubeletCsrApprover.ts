@@ -29,9 +29,12 @@
  * Where instances have public addresses (dev, VPCs without NAT), their CSRs also carry the public DNS
  * name (a second name, not prefixed by the node name: allowedDnsNames 2, hostname check off, the
  * regex admits the region's `ec2-a-b-c-d` form) and the auto-assigned public IP, which is not known in
- * advance: the IP check then admits any IPv4 address. The names stay checked.
+ * advance: the IP check then admits the VPC and every public unicast IPv4 address (never another
+ * private, shared, loopback, link-local or multicast range, so not a peered network's addresses).
+ * The names stay checked by form.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { formatCidr, parseCidr } from "../lib/cidr";
 import { ChartPin, ADDON_CHARTS } from "../config/versions";
 import { AddonContext, CONTROL_PLANE_TOLERATION, pinnedRelease } from "./common";
 
@@ -64,6 +67,32 @@ export function nodeNameRegex(region: string, publicNames = false): string {
     return `^(${priv}|ec2-${DASHED_IPV4}\\.${escape(ec2PublicDnsDomain(region))})$`;
 }
 
+/**
+ * IPv4 space that is never an EC2 instance's public address: this network, RFC 1918, shared address space
+ * (RFC 6598), loopback, link-local, multicast and reserved (https://www.iana.org/assignments/iana-ipv4-special-registry/).
+ */
+const NON_PUBLIC_IPV4 = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/3"];
+
+/** The fewest prefixes covering all of IPv4 except NON_PUBLIC_IPV4: where an auto-assigned public address can lie. */
+export function publicIpv4Prefixes(): string[] {
+    const excluded = NON_PUBLIC_IPV4.map((c) => parseCidr(c)!);
+    const end = (c: { base: number; prefix: number }) => c.base + 2 ** (32 - c.prefix);
+    const out: string[] = [];
+    const cover = (base: number, prefix: number): void => {
+        const c = { base, prefix };
+        if (excluded.some((x) => x.base <= c.base && end(c) <= end(x))) return;
+        if (!excluded.some((x) => x.base < end(c) && c.base < end(x))) {
+            out.push(formatCidr(c));
+            return;
+        }
+        const half = 2 ** (32 - prefix - 1);
+        cover(base, prefix + 1);
+        cover(base + half, prefix + 1);
+    };
+    cover(0, 0);
+    return out;
+}
+
 export interface KubeletCsrApproverSettings {
     readonly region: string;
     readonly vpcCidr: string;
@@ -75,7 +104,7 @@ export interface KubeletCsrApproverSettings {
 export function kubeletCsrApproverValues(s: KubeletCsrApproverSettings): Record<string, unknown> {
     return {
         providerRegex: nodeNameRegex(s.region, s.nodesHavePublicIps),
-        providerIpPrefixes: s.nodesHavePublicIps ? ["0.0.0.0/0"] : [s.vpcCidr],
+        providerIpPrefixes: s.nodesHavePublicIps ? [s.vpcCidr, ...publicIpv4Prefixes()] : [s.vpcCidr],
         // The control planes' --node-ip is not what their name resolves to (see the file comment).
         bypassDnsResolution: true,
         // The public DNS name is not prefixed by the node name.

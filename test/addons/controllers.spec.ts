@@ -22,7 +22,8 @@ const CP = "node-role.kubernetes.io/control-plane";
 describe("addons/awsCloudController", () => {
     for (const minor of SUPPORTED_KUBERNETES_MINORS) {
         it(`runs the ${minor} controller on the control plane, without cloud routes (Kubernetes ${minor})`, async () => {
-            const run = await runAddons({ versions: addonVersions(minor) });
+            // No cluster-autoscaler exists for every minor (config/versions.ts); this test is about the controller.
+            const run = await runAddons({ versions: addonVersions(minor), toggles: { ...ALL_ON, clusterAutoscaler: CLUSTER_AUTOSCALER_TAGS[minor] !== undefined } });
             const r = run.inputs(run.named(RELEASE, "demo-addons-aws-cloud-controller-release"));
             assert.deepStrictEqual([r.chart, r.version, r.namespace], ["aws-cloud-controller-manager", ADDON_CHARTS.awsCloudController.version, "kube-system"]);
             assert.deepStrictEqual(r.values.image, { repository: "registry.k8s.io/provider-aws/cloud-controller-manager", tag: AWS_CLOUD_CONTROLLER_MANAGER_TAGS[minor] });

@@ -7,7 +7,7 @@
  * flag once after the chart's template has combined its lists.
  */
 import * as assert from "assert";
-import { kubeletCsrApproverValues, metricsServerArgs, metricsServerValues } from "../../addons";
+import { kubeletCsrApproverValues, metricsServerArgs, metricsServerValues, publicIpv4Prefixes } from "../../addons";
 import { ApproverConfig, Ec2Instance, NodeIpRule, approverConfig, judge, kubeletServingCsr } from "./servingCsr";
 import { runAddons } from "./fixtures";
 
@@ -83,9 +83,24 @@ describe("addons/kubelet-csr-approver: serving CSRs as kubelets submit them", ()
             ["a public name of another region", { ...pubBase, dnsNames: [pubBase.dnsNames[0], "ec2-54-170-1-2.us-west-2.compute.amazonaws.com"] }],
             ["a non-EC2 name", { ...pubBase, dnsNames: [pubBase.dnsNames[0], "api.example.com"] }],
             ["three names", { ...pubBase, dnsNames: [...pubBase.dnsNames, "ip-10-0-1-1.eu-west-1.compute.internal"] }],
+            ["a private address outside the VPC (a peered network's)", { ...pubBase, ips: [...pubBase.ips, "10.1.0.5"] }],
+            ["another private range", { ...pubBase, ips: [...pubBase.ips, "172.16.0.9"] }],
+            ["link-local (the metadata service)", { ...pubBase, ips: [...pubBase.ips, "169.254.169.254"] }],
         ] as const) {
             assert.strictEqual(judge(csr, pub, vpcResolver).approved, false, what);
         }
+    });
+
+    it("admits, where instances have public addresses, public unicast IPv4 and nothing non-public", () => {
+        const cfg = config(true);
+        const asks = (ip: string) => judge({ username: `system:node:${worker.privateDnsName}`, dnsNames: [worker.privateDnsName], ips: [ip] }, cfg, vpcResolver).approved;
+        for (const ip of ["1.0.0.1", "54.170.1.2", "99.255.255.255", "100.63.255.255", "100.128.0.0", "126.255.255.255", "128.0.0.0", "169.253.255.255", "172.15.255.255", "172.32.0.0", "192.167.255.255", "192.169.0.0", "223.255.255.255", "10.0.1.1"]) {
+            assert.ok(asks(ip), ip);
+        }
+        for (const ip of ["0.1.2.3", "10.1.0.5", "100.64.0.1", "100.127.255.255", "127.0.0.1", "169.254.169.254", "172.16.0.1", "172.31.255.255", "192.168.1.1", "224.0.0.1", "255.255.255.255"]) {
+            assert.ok(!asks(ip), ip);
+        }
+        assert.ok(publicIpv4Prefixes().length < 64, "a short list for the approver's environment");
     });
 
     it("configures the release with these settings, from the cluster's network", async () => {
