@@ -28,7 +28,9 @@
  *
  * Node address: control-plane instances have two interfaces (the slot's fixed-IP interface is the
  * second); Calico's default autodetection takes the first interface found. It is pinned to the
- * kubelet's InternalIP, which the kubelet's --node-ip sets to the slot's fixed IP.
+ * kubelet's InternalIP, which the kubelet's --node-ip sets to the slot's fixed IP. Felix turns the EC2
+ * source/destination check off on device index 0 only (projectcalico/calico@v3.32.1:felix/aws/ec2.go:236-250),
+ * so the slot's own interface is created with the check off (components/controlplane/slot.ts).
  *
  * Left off, deliberately (the chart turns them on by default, values.yaml:87-96):
  * - the Calico API server: an aggregated APIService for projectcalico.org/v3. Nothing here uses it, and

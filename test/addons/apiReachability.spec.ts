@@ -24,11 +24,28 @@ function inCidr(ip: string, cidr: string): boolean {
 }
 
 for (const stack of ["dev", "staging", "prod", "existing-vpc"]) {
-    describe(`in-cluster API endpoint: stack ${stack}`, function () {
+    describe(`in-cluster API endpoint and Calico node addresses: stack ${stack}`, function () {
         this.timeout(120_000);
+        let run: Awaited<ReturnType<typeof runStackFixture>>;
+        before(async () => {
+            run = await runStackFixture(stack);
+        });
+
+        it("lets pod traffic through the interface Calico uses as a control plane's address", () => {
+            // Calico's node address is the kubelet's InternalIP (addons/calico.ts), i.e. the slot's fixed IP on the
+            // control plane's second interface; Felix turns the source/destination check off on device index 0
+            // only (projectcalico/calico@v3.32.1:felix/aws/ec2.go:236-250), so the slot's interface must have it off itself.
+            const calico = run.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "tigera-operator");
+            if (!calico) return;
+            assert.deepStrictEqual((calico.inputs as any).values.installation.calicoNetwork.nodeAddressAutodetectionV4, { kubernetes: "NodeInternalIP" });
+            const outputs = run.run.outputs as Record<string, any>;
+            const slotIps: string[] = outputs.controlPlaneSlots.map((s: { ip: string }) => s.ip);
+            const enis = run.resources.filter((r) => r.type === "aws:ec2/networkInterface:NetworkInterface" && slotIps.includes((r.inputs as any).privateIps?.[0]));
+            assert.strictEqual(enis.length, slotIps.length, "one interface per control-plane slot");
+            for (const eni of enis) assert.strictEqual((eni.inputs as any).sourceDestCheck, false, eni.name);
+        });
 
         it("gives Calico the internal name, whose record holds only what every node reaches", async () => {
-            const run = await runStackFixture(stack);
             const config = JSON.parse(readStackFile(stack).config["k8s-aws:cluster"]);
             const outputs = run.run.outputs as Record<string, any>;
             const calico = run.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "tigera-operator");
