@@ -179,7 +179,8 @@ export class Calico extends pulumi.ComponentResource {
         const release = pinnedRelease(
             `${name}-release`,
             { pin: operatorPin, releaseName: "calico", namespace: ns.metadata.name, values: pulumi.output(args.settings).apply((s) => calicoValues(s as CalicoSettings)) },
-            { ...k, dependsOn: [crds] },
+            // The component and, explicitly, every object it applied (its `resources` output resolves once they exist).
+            { ...k, dependsOn: pulumi.output(crds.resources).apply((rs) => [crds, ...((rs ?? []) as pulumi.Resource[])]) },
         );
         const policy = pulumi.output(args.context.accountId).apply((account) => renderPolicy(calicoSrcDstCheckPolicy(partition, region, account)));
         for (const [slug, r] of [["node", args.nodeRole], ["control-plane", args.controlPlaneRole]] as const) {
