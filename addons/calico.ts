@@ -12,18 +12,51 @@
  * TCP 179 or IP protocol 4 to open, just UDP 4789 — an ordinary port that
  * security groups, NACLs and flow logs handle like any other.
  * (https://docs.tigera.io/calico/latest/networking/configuring/vxlan-ipip)
+ *
+ * CRDs: since v3.32 the operator chart ships none (projectcalico/calico@v3.32.1:charts/tigera-operator/README.md,
+ * "Custom Resource Definitions"), yet it renders an Installation and a FelixConfiguration, which a fresh
+ * cluster rejects without them. Upstream installs the `crd.projectcalico.org.v1` chart first with
+ * `helm template | kubectl apply --server-side`; a helm.v4.Chart through this provider is exactly that
+ * (rendered client-side, applied server-side: addons/provider.ts enables server-side apply), and the
+ * operator's release waits for it. The operator is told not to manage CRDs itself (manageCRDs: false),
+ * so one owner applies and upgrades them, before the operator on every upgrade, as the README orders.
+ *
+ * API endpoint: calico-node, Typha and the operator reach the API directly (the service VIP is not
+ * programmed before the pod network exists), through the address every node can reach: the internal
+ * name (api.internal.<cluster>.<zone>), never the public one, which on a load balancer admits only the
+ * admin CIDRs and in dev hairpins through the instance's own Elastic IP (policies/rules/apiReachability.ts).
+ *
+ * Node address: control-plane instances have two interfaces (the slot's fixed-IP interface is the
+ * second); Calico's default autodetection takes the first interface found. It is pinned to the
+ * kubelet's InternalIP, which the kubelet's --node-ip sets to the slot's fixed IP. Felix turns the EC2
+ * source/destination check off on device index 0 only (projectcalico/calico@v3.32.1:felix/aws/ec2.go:236-250),
+ * so the slot's own interface is created with the check off (components/controlplane/slot.ts).
+ *
+ * Left off, deliberately (the chart turns them on by default, values.yaml:87-96):
+ * - the Calico API server: an aggregated APIService for projectcalico.org/v3. Nothing here uses it, and
+ *   an aggregated API that is unavailable (e.g. while the pod network is down) breaks API discovery,
+ *   which stalls namespace deletion and garbage collection cluster-wide. Calico resources stay
+ *   manageable as crd.projectcalico.org/v1 objects or with calicoctl.
+ * - Goldmane (flow-log aggregation) and Whisker (its web UI): observability, not connectivity. Whisker
+ *   serves flow logs with no authentication of its own; both add pods to every cluster. Turn them on
+ *   knowingly, with access control, if flow visibility is wanted.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
 import { ChartPin, ADDON_CHARTS } from "../config/versions";
 import { PolicyDocument, policyDocument, renderPolicy } from "../components/iam";
-import { AddonContext, RoleRef, addonNamespace, pinnedRelease } from "./common";
+import { AddonContext, RoleRef, addonNamespace, pinnedChart, pinnedRelease } from "./common";
 
 export const CALICO_NAMESPACE = "tigera-operator";
 
 export interface CalicoSettings {
     readonly podCidr: string;
-    /** The API server's host and port: the operator and calico-node talk to it directly, not through the (not yet programmed) service VIP. */
+    /**
+     * The API server's host and port as every node reaches it (the internal endpoint, kubeadm's
+     * controlPlaneEndpoint): the operator and calico-node talk to it directly, not through the (not yet
+     * programmed) service VIP.
+     */
     readonly apiHost: string;
     readonly apiPort: number;
 }
@@ -57,15 +90,21 @@ export function calicoNodePorts(): NodePort[] {
     ];
 }
 
-/** The chart's values (tigera-operator values.yaml: installation, defaultFelixConfiguration, kubernetesServiceEndpoint). */
+/**
+ * The operator chart's values. Where projectcalico/calico@v3.32.1:charts/tigera-operator reads each
+ * key: docs/addons-facts.md.
+ */
 export function calicoValues(s: CalicoSettings): Record<string, unknown> {
     return {
+        // templates/crs/custom-resources.yaml:1-10: `installation` minus `enabled` is the Installation's spec, verbatim.
         installation: {
             enabled: true,
             kubernetesProvider: "",
             cni: { type: "Calico", ipam: { type: "Calico" } },
             calicoNetwork: {
                 bgp: "Disabled",
+                // The kubelet's InternalIP (its --node-ip), not the first interface found: control planes have two.
+                nodeAddressAutodetectionV4: { kubernetes: "NodeInternalIP" },
                 ipPools: [
                     {
                         name: "default-ipv4-ippool",
@@ -78,10 +117,24 @@ export function calicoValues(s: CalicoSettings): Record<string, unknown> {
                 ],
             },
         },
-        // The chart renders a FelixConfiguration "default" from these (templates/crs/...felixconfiguration...).
+        // custom-resources.yaml:14,26,38: each renders its custom resource when enabled (see the file comment).
+        apiServer: { enabled: false },
+        goldmane: { enabled: false },
+        whisker: { enabled: false },
+        // templates/crs/configmap-felixconfiguration-templates.yaml:1-12: a FelixConfiguration "default" with the rest as its spec.
         defaultFelixConfiguration: { enabled: true, awsSrcDstCheck: "Disable" },
+        // templates/tigera-operator/02-tigera-operator.yaml:64: the CRDs come from their own chart (calicoCrdChart).
+        manageCRDs: false,
+        // templates/tigera-operator/01-kubernetes-services-endpoint.yaml:49-57: the ConfigMap the operator and its components read.
         kubernetesServiceEndpoint: { host: s.apiHost, port: String(s.apiPort) },
     };
+}
+
+/** The host of `<host>:<port>` (IPv6 in brackets allowed) and its port. */
+export function splitHostPort(endpoint: string): { host: string; port: number } {
+    const m = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(endpoint);
+    if (!m) throw new Error(`an API endpoint must be <host>:<port>, not ${JSON.stringify(endpoint)}`);
+    return { host: m[1] ?? m[2], port: Number(m[3]) };
 }
 
 /**
@@ -107,6 +160,8 @@ export interface CalicoArgs {
     readonly nodeRole: RoleRef;
     readonly controlPlaneRole: RoleRef;
     readonly chart?: ChartPin;
+    /** The CRD chart of the same Calico release. */
+    readonly crdChart?: ChartPin;
 }
 
 export class Calico extends pulumi.ComponentResource {
@@ -117,10 +172,15 @@ export class Calico extends pulumi.ComponentResource {
         const { partition, region, provider } = args.context;
         const k = { parent: this, provider };
         const ns = addonNamespace(`${name}-namespace`, { name: CALICO_NAMESPACE, podSecurity: "privileged" }, k);
+        const operatorPin = args.chart ?? ADDON_CHARTS.calico;
+        const crdPin = args.crdChart ?? ADDON_CHARTS.calicoCrds;
+        if (crdPin.version !== operatorPin.version) throw new Error(`the Calico CRD chart (${crdPin.version}) must be the operator chart's release (${operatorPin.version})`);
+        const crds = pinnedChart(`${name}-crds`, { pin: crdPin, releaseName: "calico-crds", namespace: ns.metadata.name }, k);
         const release = pinnedRelease(
             `${name}-release`,
-            { pin: args.chart ?? ADDON_CHARTS.calico, releaseName: "calico", namespace: ns.metadata.name, values: pulumi.output(args.settings).apply((s) => calicoValues(s as CalicoSettings)) },
-            k,
+            { pin: operatorPin, releaseName: "calico", namespace: ns.metadata.name, values: pulumi.output(args.settings).apply((s) => calicoValues(s as CalicoSettings)) },
+            // The component and, explicitly, every object it applied (its `resources` output resolves once they exist).
+            { ...k, dependsOn: pulumi.output(crds.resources).apply((rs) => [crds, ...((rs ?? []) as pulumi.Resource[])]) },
         );
         const policy = pulumi.output(args.context.accountId).apply((account) => renderPolicy(calicoSrcDstCheckPolicy(partition, region, account)));
         for (const [slug, r] of [["node", args.nodeRole], ["control-plane", args.controlPlaneRole]] as const) {

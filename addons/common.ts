@@ -53,9 +53,13 @@ export interface PinnedReleaseArgs {
     readonly values: pulumi.Input<Record<string, unknown>>;
 }
 
+function requireExactVersion(pin: ChartPin): void {
+    if (!/^v?\d+\.\d+\.\d+$/.test(pin.version)) throw new Error(`chart ${pin.chart} must be pinned to an exact version, not ${pin.version}`);
+}
+
 /** A Helm release of one exact chart version from its upstream repository. */
 export function pinnedRelease(name: string, args: PinnedReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
-    if (!/^v?\d+\.\d+\.\d+$/.test(args.pin.version)) throw new Error(`chart ${args.pin.chart} must be pinned to an exact version, not ${args.pin.version}`);
+    requireExactVersion(args.pin);
     return new k8s.helm.v3.Release(
         name,
         {
@@ -68,6 +72,36 @@ export function pinnedRelease(name: string, args: PinnedReleaseArgs, opts: pulum
             atomic: true,
             cleanupOnFail: true,
             maxHistory: 10,
+        },
+        opts,
+    );
+}
+
+export interface PinnedChartArgs {
+    readonly pin: ChartPin;
+    /** Helm's release name while rendering (what `.Release.Name` expands to). */
+    readonly releaseName: string;
+    readonly namespace: pulumi.Input<string>;
+    readonly values?: pulumi.Input<Record<string, unknown>>;
+}
+
+/**
+ * A chart of one exact version rendered client-side and applied object by object through the
+ * provider (server-side apply): `helm template | kubectl apply --server-side`, with no Helm release
+ * record in the cluster. For charts whose objects are too large for a release record or for
+ * client-side apply (Calico's CRDs).
+ */
+export function pinnedChart(name: string, args: PinnedChartArgs, opts: pulumi.ComponentResourceOptions): k8s.helm.v4.Chart {
+    requireExactVersion(args.pin);
+    return new k8s.helm.v4.Chart(
+        name,
+        {
+            name: args.releaseName,
+            chart: args.pin.chart,
+            version: args.pin.version,
+            repositoryOpts: { repo: args.pin.repository },
+            namespace: args.namespace,
+            values: args.values ?? {},
         },
         opts,
     );

@@ -15,7 +15,7 @@ import {
 import { addonName } from "../components/naming";
 import { AddonContext, RoleRef } from "./common";
 import { WaitForApi, clusterProvider } from "./provider";
-import { Calico, NodePort, calicoNodePorts } from "./calico";
+import { Calico, NodePort, calicoNodePorts, splitHostPort } from "./calico";
 import { Kube2iam } from "./kube2iam";
 import { ExternalDns, ExternalDnsPolicy } from "./externalDns";
 import { AwsCloudController } from "./awsCloudController";
@@ -27,15 +27,15 @@ import { KubeletCsrApprover } from "./kubeletCsrApprover";
 export * from "./common";
 export * from "./provider";
 export * from "./podIdentity";
-export { Calico, calicoNodePorts, calicoValues, calicoSrcDstCheckPolicy } from "./calico";
+export { Calico, calicoNodePorts, calicoValues, calicoSrcDstCheckPolicy, splitHostPort } from "./calico";
 export type { NodePort, CalicoSettings } from "./calico";
 export { Kube2iam, kube2iamArgs, kube2iamClusterRoleRules, kube2iamDaemonSetSpec } from "./kube2iam";
 export { ExternalDns, externalDnsPolicy, externalDnsValues, hostedZoneArn } from "./externalDns";
 export { AwsCloudController, cloudControllerArgs, cloudControllerPolicy, cloudControllerValues } from "./awsCloudController";
 export { EbsCsi, ebsCsiPolicy, ebsCsiValues, defaultStorageClass } from "./ebsCsi";
 export { ClusterAutoscaler, clusterAutoscalerPolicy, clusterAutoscalerValues } from "./clusterAutoscaler";
-export { MetricsServer, metricsServerValues } from "./metricsServer";
-export { KubeletCsrApprover, kubeletCsrApproverValues, nodeNameRegex, ec2PrivateDnsDomain } from "./kubeletCsrApprover";
+export { MetricsServer, metricsServerArgs, metricsServerValues } from "./metricsServer";
+export { KubeletCsrApprover, kubeletCsrApproverValues, nodeNameRegex, ec2PrivateDnsDomain, ec2PublicDnsDomain, publicIpv4Prefixes } from "./kubeletCsrApprover";
 
 /** The per-stack switches (ClusterConfig.addons). */
 export interface AddonToggles {
@@ -53,7 +53,8 @@ export interface AddonVersions {
     readonly charts: Readonly<Record<AddonChart, ChartPin>>;
     readonly kube2iamImage: string;
     readonly cloudControllerManagerTag: string;
-    readonly clusterAutoscalerTag: string;
+    /** Absent for a minor cluster-autoscaler has no release for (config/versions.ts). */
+    readonly clusterAutoscalerTag?: string;
 }
 
 /** The pins of config/versions.ts for a Kubernetes minor. */
@@ -84,8 +85,16 @@ export interface AddonsArgs {
     readonly accountId: pulumi.Input<string>;
     /** The generated admin kubeconfig (secret). */
     readonly kubeconfig: pulumi.Input<string>;
-    /** The API server URL, e.g. apiServerUrl(cluster.apiHost). */
+    /** The API server URL Pulumi applies the addons through (what users dial), e.g. apiServerUrl(cluster.apiHost). */
     readonly apiUrl: pulumi.Input<string>;
+    /**
+     * `<host>:<port>` that every node reaches the API at: the internal endpoint (kubeadm's
+     * controlPlaneEndpoint, api.internal.<cluster>.<zone>:6443). In-cluster consumers that cannot use the
+     * service VIP (Calico) are given this, never apiUrl's public name.
+     */
+    readonly inClusterApiEndpoint: string;
+    /** Instances have public addresses (no NAT): their kubelets' serving certificates carry them too. */
+    readonly nodesHavePublicIps?: boolean;
     readonly clusterCaPem: pulumi.Input<string>;
     readonly podCidr: string;
     readonly serviceCidr: string;
@@ -116,6 +125,7 @@ export class Addons extends pulumi.ComponentResource {
     constructor(name: string, args: AddonsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("k8s-aws:addons:Addons", name, {}, opts);
         const problems = addonProblems(args.toggles);
+        if (args.toggles.clusterAutoscaler && !args.versions.clusterAutoscalerTag) problems.push("addons.clusterAutoscaler: no cluster-autoscaler release for this Kubernetes minor");
         if (problems.length > 0) throw new Error(`invalid addon selection:\n  ${problems.join("\n  ")}`);
         const t = args.toggles;
         const v = args.versions;
@@ -138,11 +148,9 @@ export class Addons extends pulumi.ComponentResource {
         // First the network and node initialisation: nothing else schedules (or gets ready) before both.
         const foundation: pulumi.Resource[] = [];
         if (t.calico) {
-            const settings = pulumi.output(args.apiUrl).apply((url) => {
-                const u = new URL(url);
-                return { podCidr: args.podCidr, apiHost: u.hostname.replace(/^\[|\]$/g, ""), apiPort: Number(u.port || 443) };
-            });
-            foundation.push(new Calico(child("calico"), { context, settings, ...roles, chart: v.charts.calico }, { parent: this }));
+            const api = splitHostPort(args.inClusterApiEndpoint);
+            const settings = { podCidr: args.podCidr, apiHost: api.host, apiPort: api.port };
+            foundation.push(new Calico(child("calico"), { context, settings, ...roles, chart: v.charts.calico, crdChart: v.charts.calicoCrds }, { parent: this }));
             this.enabled.push("calico");
         }
         if (t.awsCloudController) {
@@ -167,12 +175,12 @@ export class Addons extends pulumi.ComponentResource {
             this.enabled.push("ebsCsi");
         }
         if (t.clusterAutoscaler) {
-            const c = new ClusterAutoscaler(child("cluster-autoscaler"), { context, settings: { imageTag: v.clusterAutoscalerTag }, ...roles, chart: v.charts.clusterAutoscaler }, afterIdentity);
+            const c = new ClusterAutoscaler(child("cluster-autoscaler"), { context, settings: { imageTag: v.clusterAutoscalerTag! }, ...roles, chart: v.charts.clusterAutoscaler }, afterIdentity);
             this.podRoleArns.clusterAutoscaler = c.roleArn;
             this.enabled.push("clusterAutoscaler");
         }
         if (t.metricsServer) {
-            const approver = new KubeletCsrApprover(child("kubelet-csr-approver"), { context, vpcCidr: args.vpcCidr, chart: v.charts.kubeletCsrApprover }, afterFoundation);
+            const approver = new KubeletCsrApprover(child("kubelet-csr-approver"), { context, vpcCidr: args.vpcCidr, nodesHavePublicIps: args.nodesHavePublicIps ?? false, chart: v.charts.kubeletCsrApprover }, afterFoundation);
             new MetricsServer(child("metrics-server"), { context, chart: v.charts.metricsServer }, { parent: this, dependsOn: [...foundation, approver] });
             this.enabled.push("metricsServer");
         }

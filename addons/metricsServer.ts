@@ -14,11 +14,30 @@ export const METRICS_SERVER_NAMESPACE = "kube-system";
 /** Flags that would switch off verification of the kubelets; never passed. */
 export const INSECURE_KUBELET_FLAGS: readonly string[] = ["--kubelet-insecure-tls"];
 
-/** The chart's values (metrics-server values.yaml: args are added to the chart's defaultArgs). */
+/**
+ * The container's flags, replacing the chart's `defaultArgs` (kubernetes-sigs/metrics-server@metrics-server-helm-chart-3.13.1:
+ * charts/metrics-server/templates/deployment.yaml:66-80 renders `--secure-port`, then every `defaultArgs`
+ * entry, then every `args` entry; values.yaml:95-99 defaults `defaultArgs` to --cert-dir=/tmp,
+ * --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname, --kubelet-use-node-status-port and
+ * --metric-resolution=15s). Setting a flag in `args` that `defaultArgs` already has passes it twice, so
+ * the whole list is given here, each flag once.
+ */
+export function metricsServerArgs(): string[] {
+    return [
+        "--cert-dir=/tmp",
+        // The kubelet certificates carry the node's name and IPs; prefer the IP, which needs no cluster DNS.
+        // No ExternalIP: nodes reach each other on private addresses only.
+        "--kubelet-preferred-address-types=InternalIP,Hostname",
+        "--kubelet-use-node-status-port",
+        "--metric-resolution=15s",
+    ];
+}
+
+/** The chart's values (where each key is read: docs/addons-facts.md). */
 export function metricsServerValues(): Record<string, unknown> {
     return {
-        // The kubelet certificates carry the node's name and IPs; prefer the IP, which needs no cluster DNS.
-        args: ["--kubelet-preferred-address-types=InternalIP,Hostname"],
+        defaultArgs: metricsServerArgs(),
+        args: [],
         replicas: 2,
         podDisruptionBudget: { enabled: true, minAvailable: 1 },
     };

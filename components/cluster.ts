@@ -209,6 +209,9 @@ export class Cluster extends pulumi.ComponentResource {
                 accountId: aws.getCallerIdentityOutput({}, child).accountId,
                 kubeconfig: this.pki.adminKubeconfig,
                 apiUrl: this.apiHost.apply((h) => apiServerUrl(h)),
+                // In-cluster consumers use what every node dials, never the public name.
+                inClusterApiEndpoint: this.apiEndpoint.nodeEndpoint,
+                nodesHavePublicIps: this.network.instancesNeedPublicIp,
                 clusterCaPem: this.pki.clusterCa.certPem,
                 podCidr: config.podCidr,
                 serviceCidr: config.serviceCidr,

@@ -15,6 +15,7 @@ import { poolGroupTags } from "../components/nodepools/tags";
 import { apiInternalDnsName, slotTags, subnetTags } from "../components/naming";
 import { DNS_NAME_MAX, TAG_LIMITS } from "../lib/awsLimits";
 import { DLM_TARGET_TAG } from "../components/controlplane/render/backupRetention";
+import { CLUSTER_AUTOSCALER_TAGS, KubernetesMinor, SUPPORTED_KUBERNETES_MINORS } from "./versions";
 
 type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];
 
@@ -245,6 +246,17 @@ const checkPki: Check = (c) =>
         ? [problem(["pki", "caValidityHours"], c.pki.caValidityHours, `at least leafValidityHours (${c.pki.leafValidityHours}): a certificate stops being trusted when its CA expires`)]
         : [];
 
+/** An addon whose image must match the Kubernetes minor cannot run on a minor it has no release for (config/versions.ts). */
+const checkAddonReleases: Check = (c) => {
+    const minor = c.kubernetesVersion as KubernetesMinor;
+    if (!c.addons.clusterAutoscaler || CLUSTER_AUTOSCALER_TAGS[minor] !== undefined) return [];
+    const released = SUPPORTED_KUBERNETES_MINORS.filter((m) => CLUSTER_AUTOSCALER_TAGS[m] !== undefined);
+    return [
+        problem(["addons", "clusterAutoscaler"], true, `false with kubernetesVersion ${minor}: cluster-autoscaler has no ${minor} release yet (it has for ${released.join(", ")})`),
+    ];
+};
+
+
 /**
  * What no shortening can fix: the user's tags reach every AWS resource as they are, so a key AWS
  * reserves (`aws:`) or too many tags in all (AWS: 50 per resource, the program's own included)
@@ -291,7 +303,7 @@ const checkDnsNames: Check = (c) => {
         : [];
 };
 
-const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkAdminCidrs, checkExistingVpc, checkControlPlane, checkInstanceTypes, checkNodePools, checkDns, checkAddons, checkPki, checkTags, checkDnsNames];
+const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkAdminCidrs, checkExistingVpc, checkControlPlane, checkInstanceTypes, checkNodePools, checkDns, checkAddons, checkAddonReleases, checkPki, checkTags, checkDnsNames];
 
 /**
  * Runs every rule. `tolerant` is for a configuration with malformed or

@@ -35,7 +35,10 @@ export const ETCD_VERSION = "3.6.16";
 
 // ---------------------------------------------------------------------------------------------
 // Addons (addons/): Helm charts and images. Every chart has an exact version; images whose
-// release must follow the Kubernetes minor are pinned per minor. Sources, as of 2026-11:
+// release must follow the Kubernetes minor are pinned per minor. Each pin was checked against the
+// upstream repository's tags (snapshots taken 2026-08-22/23; nothing newer could be verified) and,
+// for registry.k8s.io images, against the promotion manifests of kubernetes/k8s.io. docs/addons-facts.md
+// lists every values key the program sets, where the pinned chart reads it.
 
 /** A Helm chart pinned to one exact version in one repository. */
 export interface ChartPin {
@@ -45,26 +48,42 @@ export interface ChartPin {
 }
 
 export const ADDON_CHARTS = {
-    /** Calico v3.33.1 (GitHub release 2026-11-16 ships tigera-operator-v3.33.1.tgz); the chart installs the operator and its CRDs. */
-    calico: { chart: "tigera-operator", version: "v3.33.1", repository: "https://docs.tigera.io/calico/charts" },
-    /** kubernetes-sigs/external-dns chart 1.21.1 (Artifact Hub, 2026-04-30). */
+    /**
+     * Calico's operator chart. v3.32.1 is the newest release tag in projectcalico/calico (2026-06-24; no
+     * v3.33.x tag exists there). Since v3.32 the chart ships NO CRDs: they come from the separate
+     * `crd.projectcalico.org.v1` chart below, installed first (projectcalico/calico@v3.32.1:charts/tigera-operator/README.md, "Installing").
+     */
+    calico: { chart: "tigera-operator", version: "v3.32.1", repository: "https://docs.tigera.io/calico/charts" },
+    /**
+     * The Calico and operator CRDs (crd.projectcalico.org and operator.tigera.io groups), the same release as the
+     * operator chart; upstream installs it with `helm template | kubectl apply --server-side`
+     * (projectcalico/calico@v3.32.1:charts/crd.projectcalico.org.v1/README.md).
+     */
+    calicoCrds: { chart: "crd.projectcalico.org.v1", version: "v3.32.1", repository: "https://docs.tigera.io/calico/charts" },
+    /** kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1 (2026-04-30; charts/external-dns/Chart.yaml version 1.21.1, appVersion 0.21.0). */
     externalDns: { chart: "external-dns", version: "1.21.1", repository: "https://kubernetes-sigs.github.io/external-dns/" },
-    /** kubernetes/cloud-provider-aws chart 0.0.10; its image is overridden per minor (AWS_CLOUD_CONTROLLER_MANAGER_TAGS). */
-    awsCloudController: { chart: "aws-cloud-controller-manager", version: "0.0.10", repository: "https://kubernetes.github.io/cloud-provider-aws" },
-    /** kubernetes-sigs/aws-ebs-csi-driver release helm-chart-aws-ebs-csi-driver-2.62.0. */
+    /**
+     * kubernetes/cloud-provider-aws tag helm-chart-aws-cloud-controller-manager-0.0.11 (2026-03-25, the newest chart tag);
+     * its image is overridden per minor (AWS_CLOUD_CONTROLLER_MANAGER_TAGS).
+     */
+    awsCloudController: { chart: "aws-cloud-controller-manager", version: "0.0.11", repository: "https://kubernetes.github.io/cloud-provider-aws" },
+    /** kubernetes-sigs/aws-ebs-csi-driver tag helm-chart-aws-ebs-csi-driver-2.62.0 (2026-06-16; no 2.62.x patch after it; image v1.62.0). */
     ebsCsi: { chart: "aws-ebs-csi-driver", version: "2.62.0", repository: "https://kubernetes-sigs.github.io/aws-ebs-csi-driver" },
-    /** kubernetes/autoscaler chart 9.59.0; its image is overridden per minor (CLUSTER_AUTOSCALER_TAGS). */
+    /** kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0 (2026-07-21, the newest chart tag); its image is overridden per minor (CLUSTER_AUTOSCALER_TAGS). */
     clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.59.0", repository: "https://kubernetes.github.io/autoscaler" },
-    /** kubernetes-sigs/metrics-server chart 3.13.0. */
-    metricsServer: { chart: "metrics-server", version: "3.13.0", repository: "https://kubernetes-sigs.github.io/metrics-server/" },
-    /** postfinance/kubelet-csr-approver chart 1.2.14 (chart and app are versioned together; image v1.2.14). */
+    /** kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.1 (2026-06-11; the newest 3.13 patch, appVersion 0.8.1). */
+    metricsServer: { chart: "metrics-server", version: "3.13.1", repository: "https://kubernetes-sigs.github.io/metrics-server/" },
+    /**
+     * postfinance/kubelet-csr-approver tag v1.2.14 (2026-04-09, the newest); chart and image are versioned
+     * together, the chart version being the tag without its `v` (.github/workflows/publish.yaml "Prepare version").
+     */
     kubeletCsrApprover: { chart: "kubelet-csr-approver", version: "1.2.14", repository: "https://postfinance.github.io/kubelet-csr-approver" },
 } as const satisfies Record<string, ChartPin>;
 
 export type AddonChart = keyof typeof ADDON_CHARTS;
 
 /**
- * kube2iam (typed manifests, no chart). 0.13.0 (Docker Hub, 2025-05) is the
+ * kube2iam (typed manifests, no chart). jtblin/kube2iam tag 0.13.0 (2025-05-26). 0.13.0 (Docker Hub, 2025-05) is the
  * first image with IMDSv2 support (PR #344); 0.11.2 crash-loops when the
  * instance requires IMDSv2 tokens, as every launch template here does
  * (jtblin/kube2iam#376, #282). It also wants the region in the environment
@@ -74,23 +93,30 @@ export const KUBE2IAM_IMAGE = "docker.io/jtblin/kube2iam:0.13.0";
 
 export const AWS_CLOUD_CONTROLLER_MANAGER_IMAGE = "registry.k8s.io/provider-aws/cloud-controller-manager";
 /**
- * cloud-controller-manager per minor. v1.35.1's build failed and was never promoted, and v1.36.1 is
- * the only usable 1.36 image (kubernetes/k8s.io#9796, 2026-07-30). No 1.37 image was published as of
- * 2026-11: 1.37 runs v1.36.1, one minor behind the API server, which the version-skew policy allows
- * for cloud-controller-manager (https://kubernetes.io/releases/version-skew-policy/).
+ * cloud-controller-manager per minor, the newest promoted patch of each line. v1.35.2 is tagged in
+ * kubernetes/cloud-provider-aws (2026-05-12) and promoted (kubernetes/k8s.io:registry.k8s.io/images/k8s-staging-provider-aws/images.yaml
+ * lists cloud-controller-manager v1.35.2); v1.35.1's build failed and was never promoted. v1.36.1 is the only
+ * usable 1.36 image (kubernetes/k8s.io#9796, merged 2026-07-30: v1.36.0's build failed). No 1.37 tag exists:
+ * 1.37 runs v1.36.1, one minor behind the API server, which the version-skew policy allows for
+ * cloud-controller-manager (https://kubernetes.io/releases/version-skew-policy/).
  */
 export const AWS_CLOUD_CONTROLLER_MANAGER_TAGS: Record<KubernetesMinor, string> = {
-    "1.35": "v1.35.0",
+    "1.35": "v1.35.2",
     "1.36": "v1.36.1",
     "1.37": "v1.36.1",
 };
 
 export const CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler";
-/** cluster-autoscaler must match the minor (kubernetes/autoscaler releases cluster-autoscaler-1.35.2, -1.36.1, -1.37.0). */
-export const CLUSTER_AUTOSCALER_TAGS: Record<KubernetesMinor, string> = {
+/**
+ * cluster-autoscaler must match the minor: upstream tests each release only with its own Kubernetes minor
+ * (kubernetes/autoscaler@cluster-autoscaler-1.36.1:cluster-autoscaler/README.md, "Releases"). Tags
+ * cluster-autoscaler-1.35.2 and cluster-autoscaler-1.36.1 (both 2026-07-22) are the newest of their lines.
+ * No cluster-autoscaler-1.37.x release exists (the v1.37.0 pinned before never did): 1.37 has no
+ * autoscaler, and a 1.37 stack that turns it on is refused by the configuration check (config/rules.ts).
+ */
+export const CLUSTER_AUTOSCALER_TAGS: Partial<Record<KubernetesMinor, string>> = {
     "1.35": "v1.35.2",
     "1.36": "v1.36.1",
-    "1.37": "v1.37.0",
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -36,6 +36,11 @@ export class Recorded {
         return unwrapSecrets(r.inputs);
     }
 
+    /** The URNs a resource waits for. */
+    dependsOn(r: RecordedResource): readonly string[] {
+        return r.dependencies ?? [];
+    }
+
     childrenOf(parentUrn: string): RecordedResource[] {
         return this.resources.filter((r) => r.parent === parentUrn);
     }

@@ -113,6 +113,12 @@ const MUTATIONS: Record<string, Mutation> = {
         pool.vpcZoneIdentifiers = pool.vpcZoneIdentifiers.slice(0, 1);
     },
     "ebs-volumes-encrypted": (p) => void (inputs(first(p, "aws:ebs/volume:Volume")).encrypted = false),
+    // Calico handed the public API name (the internet-facing balancer's alias), as it once was.
+    "in-cluster-api-endpoint-internal": (p) => {
+        const publicName = inputs(first(p, "aws:route53/record:Record", (r) => /^api\.(?!internal\.)/.test(String(inputs(r).name)))).name;
+        const calico = inputs(first(p, "kubernetes:helm.sh/v3:Release", (r) => inputs(r).chart === "tigera-operator"));
+        calico.values.kubernetesServiceEndpoint.host = publicName;
+    },
 };
 
 /** A resource a user adds beside ours, as the engine would record it in the prod stack. */

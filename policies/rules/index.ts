@@ -10,12 +10,14 @@ import { secretsPolicies } from "./secrets";
 import { bucketPolicies } from "./buckets";
 import { clusterPolicies } from "./cluster";
 import { strictConfig } from "../packconfig";
+import { apiReachabilityPolicies } from "./apiReachability";
 
 export * from "./tls";
 export * from "./network";
 export * from "./secrets";
 export * from "./buckets";
 export * from "./cluster";
+export * from "./apiReachability";
 
 /** Each policy refuses config settings it does not declare, in `pulumi preview` as offline (packconfig.ts strictConfig). */
-export const allPolicies: Policies = [...tlsPolicies, ...networkPolicies, ...secretsPolicies, ...bucketPolicies, ...clusterPolicies].map(strictConfig);
+export const allPolicies: Policies = [...tlsPolicies, ...networkPolicies, ...secretsPolicies, ...bucketPolicies, ...clusterPolicies, ...apiReachabilityPolicies].map(strictConfig);

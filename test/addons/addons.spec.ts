@@ -89,7 +89,10 @@ describe("addons: one manifests file per addon", () => {
             "demo-addons-external-dns", "demo-addons-kube2iam", "demo-addons-kubelet-csr-approver", "demo-addons-metrics-server",
         ]);
         const calico = files.get("demo-addons-calico")!;
-        assert.match(calico, /chart: tigera-operator\nversion: v3\.33\.1\nrepository: https:\/\/docs\.tigera\.io\/calico\/charts/);
+        assert.match(calico, /chart: tigera-operator\nversion: v3\.32\.1\nrepository: https:\/\/docs\.tigera\.io\/calico\/charts/);
+        // The CRD chart goes in the same file, ahead of the operator's release.
+        assert.match(calico, /helmChart: demo-addons-calico-crds\napplied: rendered client-side, applied server-side\nchart: crd\.projectcalico\.org\.v1\nversion: v3\.32\.1/);
+        assert.ok(calico.indexOf("crd.projectcalico.org.v1") < calico.indexOf("chart: tigera-operator"));
         assert.ok(!calico.includes("kube2iam"));
     });
 });

@@ -5,31 +5,52 @@
  */
 import * as assert from "assert";
 import { ADDON_CHARTS } from "../../config/versions";
-import { calicoNodePorts, calicoValues, calicoSrcDstCheckPolicy } from "../../addons";
+import { calicoNodePorts, calicoValues, calicoSrcDstCheckPolicy, splitHostPort } from "../../addons";
 import { renderPolicy } from "../../components/iam";
 import { PortRange } from "../../components/firewall/rules";
 import { ACCOUNT, CONTROL_PLANE_ROLE, NODE_ROLE, evaluate, runAddons } from "./fixtures";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
+const CHART_V4 = "kubernetes:helm.sh/v4:Chart";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 
 describe("addons/calico", () => {
     it("installs the pinned tigera-operator chart with one pool equal to the pod CIDR", async () => {
         const run = await runAddons({ podCidr: "100.70.0.0/16" });
         const r = run.inputs(run.named(RELEASE, "demo-addons-calico-release"));
-        assert.deepStrictEqual([r.chart, r.version, r.repositoryOpts.repo, r.namespace], [ADDON_CHARTS.calico.chart, "v3.33.1", "https://docs.tigera.io/calico/charts", "tigera-operator"]);
+        assert.deepStrictEqual([r.chart, r.version, r.repositoryOpts.repo, r.namespace], [ADDON_CHARTS.calico.chart, "v3.32.1", "https://docs.tigera.io/calico/charts", "tigera-operator"]);
         const net = r.values.installation.calicoNetwork;
         assert.deepStrictEqual(net.ipPools, [
             { name: "default-ipv4-ippool", cidr: "100.70.0.0/16", encapsulation: "VXLANCrossSubnet", natOutgoing: "Enabled", blockSize: 26, nodeSelector: "all()" },
         ]);
         assert.strictEqual(net.bgp, "Disabled", "VXLAN needs no BGP");
         assert.deepStrictEqual(r.values.defaultFelixConfiguration, { enabled: true, awsSrcDstCheck: "Disable" });
-        assert.deepStrictEqual(r.values.kubernetesServiceEndpoint, { host: "api.demo.k8s.example.com", port: "6443" });
+        // Was the public name (api.demo...): on a load balancer that admits only the admin CIDRs, nodes were refused.
+        assert.deepStrictEqual(r.values.kubernetesServiceEndpoint, { host: "api.internal.demo.k8s.example.com", port: "6443" });
     });
 
-    it("points the operator at an IP endpoint too (no DNS zone)", () => {
-        const v = calicoValues({ podCidr: "100.64.0.0/16", apiHost: "10.0.0.10", apiPort: 6443 });
-        assert.deepStrictEqual(v.kubernetesServiceEndpoint, { host: "10.0.0.10", port: "6443" });
+    it("installs the CRD chart of the same release first, and lets nobody else manage the CRDs", async () => {
+        const run = await runAddons();
+        const crds = run.named(CHART_V4, "demo-addons-calico-crds");
+        const c = run.inputs(crds);
+        assert.deepStrictEqual([c.chart, c.version, c.repositoryOpts.repo], ["crd.projectcalico.org.v1", "v3.32.1", "https://docs.tigera.io/calico/charts"]);
+        assert.strictEqual(c.version, ADDON_CHARTS.calico.version, "CRDs and operator of one release");
+        const release = run.named(RELEASE, "demo-addons-calico-release");
+        assert.ok(run.dependsOn(release).includes(crds.urn), "the operator's release waits for the CRDs");
+        assert.strictEqual(run.inputs(release).values.manageCRDs, false);
+    });
+
+    it("pins node addresses to the kubelet's InternalIP and leaves the API server, Goldmane and Whisker off", () => {
+        const v = calicoValues({ podCidr: "100.64.0.0/16", apiHost: "api.internal.demo.k8s.example.com", apiPort: 6443 }) as any;
+        assert.deepStrictEqual(v.installation.calicoNetwork.nodeAddressAutodetectionV4, { kubernetes: "NodeInternalIP" });
+        assert.deepStrictEqual([v.apiServer, v.goldmane, v.whisker], [{ enabled: false }, { enabled: false }, { enabled: false }]);
+    });
+
+    it("takes the in-cluster endpoint apart: names, IPv4 and IPv6 hosts", () => {
+        assert.deepStrictEqual(splitHostPort("api.internal.demo.k8s.example.com:6443"), { host: "api.internal.demo.k8s.example.com", port: 6443 });
+        assert.deepStrictEqual(splitHostPort("10.0.0.10:6443"), { host: "10.0.0.10", port: 6443 });
+        assert.deepStrictEqual(splitHostPort("[fd00::1]:6443"), { host: "fd00::1", port: 6443 });
+        assert.throws(() => splitHostPort("https://api.example.com"), /<host>:<port>/);
     });
 
     it("lists what nodes must open to each other: VXLAN, Typha and same-subnet pod traffic; no BGP, no IP-in-IP", () => {

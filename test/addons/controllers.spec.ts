@@ -13,7 +13,7 @@ import { autoscalerTags } from "../../components/naming";
 import { addonVersions, cloudControllerPolicy, ec2PrivateDnsDomain, nodeNameRegex } from "../../addons";
 import { CLOUD_CONTROLLER_ACTIONS } from "../../addons/awsCloudController";
 import { INSECURE_KUBELET_FLAGS } from "../../addons/metricsServer";
-import { ACCOUNT, CONTROL_PLANE_ROLE, evaluate, runAddons } from "./fixtures";
+import { ACCOUNT, ALL_ON, CONTROL_PLANE_ROLE, evaluate, runAddons } from "./fixtures";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
@@ -22,7 +22,8 @@ const CP = "node-role.kubernetes.io/control-plane";
 describe("addons/awsCloudController", () => {
     for (const minor of SUPPORTED_KUBERNETES_MINORS) {
         it(`runs the ${minor} controller on the control plane, without cloud routes (Kubernetes ${minor})`, async () => {
-            const run = await runAddons({ versions: addonVersions(minor) });
+            // No cluster-autoscaler exists for every minor (config/versions.ts); this test is about the controller.
+            const run = await runAddons({ versions: addonVersions(minor), toggles: { ...ALL_ON, clusterAutoscaler: CLUSTER_AUTOSCALER_TAGS[minor] !== undefined } });
             const r = run.inputs(run.named(RELEASE, "demo-addons-aws-cloud-controller-release"));
             assert.deepStrictEqual([r.chart, r.version, r.namespace], ["aws-cloud-controller-manager", ADDON_CHARTS.awsCloudController.version, "kube-system"]);
             assert.deepStrictEqual(r.values.image, { repository: "registry.k8s.io/provider-aws/cloud-controller-manager", tag: AWS_CLOUD_CONTROLLER_MANAGER_TAGS[minor] });
@@ -93,18 +94,25 @@ describe("addons/ebsCsi", () => {
 });
 
 describe("addons/clusterAutoscaler", () => {
-    for (const minor of SUPPORTED_KUBERNETES_MINORS) {
+    for (const minor of SUPPORTED_KUBERNETES_MINORS.filter((m) => CLUSTER_AUTOSCALER_TAGS[m] !== undefined)) {
         it(`runs the autoscaler of Kubernetes ${minor}, discovering this cluster's groups`, async () => {
             const run = await runAddons({ versions: addonVersions(minor) });
             const v = run.inputs(run.named(RELEASE, "demo-addons-cluster-autoscaler-release")).values;
             assert.deepStrictEqual(v.image, { repository: "registry.k8s.io/autoscaling/cluster-autoscaler", tag: CLUSTER_AUTOSCALER_TAGS[minor] });
-            assert.ok(CLUSTER_AUTOSCALER_TAGS[minor].startsWith(`v${minor}.`), "the autoscaler's minor is the cluster's");
+            assert.ok(CLUSTER_AUTOSCALER_TAGS[minor]!.startsWith(`v${minor}.`), "the autoscaler's minor is the cluster's");
             assert.deepStrictEqual(v.autoDiscovery, { clusterName: "demo", tags: Object.keys(autoscalerTags("demo")) });
             assert.deepStrictEqual([v.cloudProvider, v.awsRegion], ["aws", "eu-west-1"]);
             assert.deepStrictEqual(v.extraArgs, { expander: "least-waste", "balance-similar-node-groups": true, "skip-nodes-with-local-storage": false, "skip-nodes-with-system-pods": false });
             assert.deepStrictEqual(v.nodeSelector, { [CP]: "" });
         });
     }
+
+    it("has no autoscaler for 1.37 (no cluster-autoscaler 1.37 release exists) and refuses to deploy one", async () => {
+        assert.strictEqual(CLUSTER_AUTOSCALER_TAGS["1.37"], undefined);
+        await assert.rejects(runAddons({ versions: addonVersions("1.37") }), /clusterAutoscaler/);
+        const run = await runAddons({ versions: addonVersions("1.37"), toggles: { ...ALL_ON, clusterAutoscaler: false } });
+        assert.ok(!run.resources.some((r) => r.name === "demo-addons-cluster-autoscaler-release"));
+    });
 
     it("may resize and terminate only in groups tagged for this cluster", async () => {
         const run = await runAddons();
@@ -134,7 +142,8 @@ describe("addons/metricsServer and kubelet-csr-approver", () => {
         const run = await runAddons();
         const v = run.inputs(run.named(RELEASE, "demo-addons-kubelet-csr-approver-release")).values;
         assert.deepStrictEqual(v.providerIpPrefixes, ["10.0.0.0/16"]);
-        assert.strictEqual(v.bypassDnsResolution, false);
+        // Was false: DNS resolution refuses every control plane (its --node-ip is not what its name resolves to); servingCerts.spec.ts.
+        assert.strictEqual(v.bypassDnsResolution, true);
         const re = new RegExp(v.providerRegex);
         assert.ok(re.test("ip-10-0-32-10.eu-west-1.compute.internal"));
         for (const bad of ["ip-10-0-32-10.eu-west-2.compute.internal", "evil.eu-west-1.compute.internal", "ip-10-0-32-10.eu-west-1.compute.internal.evil.com", "i-0123456789abcdef0.eu-west-1.compute.internal"]) {

@@ -16,6 +16,8 @@ export const NODE_ROLE = { name: "demo-node-0a1b2c3", arn: `arn:aws:iam::${ACCOU
 export const CONTROL_PLANE_ROLE = { name: "demo-control-plane-4d5e6f7", arn: `arn:aws:iam::${ACCOUNT}:role/k8s-aws/demo/demo-control-plane-4d5e6f7` };
 export const ZONE = { zoneName: "k8s.example.com", zoneId: "Z0123456789ABCDEFGHIJ" };
 export const API_URL = "https://api.demo.k8s.example.com:6443";
+/** What nodes dial: the internal name (components/controlplane/endpoint.ts). */
+export const IN_CLUSTER_API = "api.internal.demo.k8s.example.com:6443";
 export const FAKE_CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
 export const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n";
 
@@ -40,6 +42,7 @@ export function addonsArgs(overrides: Partial<AddonsArgs> = {}, wait = new WaitR
         accountId: ACCOUNT,
         kubeconfig: pulumi.secret(KUBECONFIG),
         apiUrl: API_URL,
+        inClusterApiEndpoint: IN_CLUSTER_API,
         clusterCaPem: FAKE_CA,
         podCidr: "100.64.0.0/16",
         serviceCidr: "10.96.0.0/12",

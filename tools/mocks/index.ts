@@ -37,6 +37,8 @@ export interface RecordedResource {
      * outputs as `Secret` instances (the engine encrypts those and nothing else).
      */
     readonly outputs: Record<string, unknown>;
+    /** URNs the resource waits for (explicit dependsOn and input dependencies), as the engine would record them. */
+    readonly dependencies?: readonly string[];
 }
 
 export interface MockRun {
@@ -182,6 +184,7 @@ function recordRegistrations(run: MockRun): void {
         seen.add(urn);
         known.set(monitor.newUrn(mockParent, type, name) as string, { urn, chain });
         const inputs = markSecrets(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>;
+        const dependencies = (req.getDependenciesList() as string[]).map((d) => known.get(d)?.urn ?? d);
         register(req, (err: any, resp: any) => {
             if (err) {
                 run.errors.push(err instanceof Error ? err : new Error(String(err)));
@@ -192,7 +195,7 @@ function recordRegistrations(run: MockRun): void {
                 for (const k of req.getAdditionalsecretoutputsList() as string[]) {
                     if (outputs[k] !== undefined && !(outputs[k] instanceof Secret)) outputs[k] = new Secret(outputs[k]);
                 }
-                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs });
+                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs, dependencies });
             }
             callback(err, resp);
         });

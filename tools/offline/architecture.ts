@@ -150,7 +150,7 @@ export function architectureModel(plan: Plan): ArchitectureModel {
     const workloads = plan.resources.filter((r) => r.custom && /^kubernetes:apps\/v1:(DaemonSet|Deployment)$/.test(r.type));
     const addons = [
         ...new Set([
-            ...plan.resources.filter((r) => r.custom && r.type === "kubernetes:helm.sh/v3:Release").map((r) => `${inputs(r).chart} ${inputs(r).version ?? ""}`.trim()),
+            ...plan.resources.filter((r) => (r.custom && r.type === "kubernetes:helm.sh/v3:Release") || r.type === "kubernetes:helm.sh/v4:Chart").map((r) => `${inputs(r).chart} ${inputs(r).version ?? ""}`.trim()),
             ...workloads.map((r) => String(inputs(r).spec?.template?.spec?.containers?.[0]?.image ?? r.name).split("/").pop()!.replace(":", " ")),
         ]),
     ].sort();

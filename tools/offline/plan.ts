@@ -93,16 +93,18 @@ export function policyDocumentFiles(resources: readonly RecordedResource[]): Map
 }
 
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+/** A chart rendered client-side and applied object by object (a component the provider expands; its inputs are what we declare). */
+const HELM_CHART = "kubernetes:helm.sh/v4:Chart";
 
 /** Kubernetes objects as the API server would receive them, grouped by the component (addon) that declares them. */
 export function manifestFiles(resources: readonly RecordedResource[]): Map<string, string> {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const groups = new Map<string, unknown[]>();
     for (const r of resources) {
-        if (!r.custom || !r.type.startsWith("kubernetes:")) continue;
+        if (!(r.custom || r.type === HELM_CHART) || !r.type.startsWith("kubernetes:")) continue;
         const owner = r.parent ? byUrn.get(r.parent) : undefined;
         const group = owner && !owner.custom ? owner.name : r.name;
-        const doc = r.type === HELM_RELEASE ? helmReleaseDoc(r) : redact(r.inputs);
+        const doc = r.type === HELM_RELEASE ? helmReleaseDoc(r) : r.type === HELM_CHART ? helmChartDoc(r) : redact(r.inputs);
         groups.set(group, [...(groups.get(group) ?? []), doc]);
     }
     const files = new Map<string, string>();
@@ -110,6 +112,11 @@ export function manifestFiles(resources: readonly RecordedResource[]): Map<strin
         files.set(group, docs.map((d) => YAML.stringify(d, { sortMapEntries: false })).join("---\n"));
     }
     return files;
+}
+
+function helmChartDoc(r: RecordedResource): Record<string, unknown> {
+    const i = redact(r.inputs) as Record<string, unknown>;
+    return { helmChart: r.name, applied: "rendered client-side, applied server-side", chart: i.chart, version: i.version, repository: (i.repositoryOpts as { repo?: string } | undefined)?.repo, namespace: i.namespace, values: i.values ?? {} };
 }
 
 function helmReleaseDoc(r: RecordedResource): Record<string, unknown> {
