@@ -199,7 +199,7 @@ export function etcdMemberUserData(i: EtcdUserDataInput): string {
     if (i.slot.role !== "etcd") throw new Error(`${i.slot.name} is not an etcd slot`);
     if (!i.members.some((m) => m.name === i.slot.name)) throw new Error(`${i.slot.name} is not among the etcd members`);
     return renderCloudConfig([
-        nodeSetupCloudConfig({ kubernetesMinor: i.kubernetes.minor, kubernetesVersion: i.kubernetes.version, arch: i.arch, etcdVersion: ETCD_VERSION }),
+        nodeSetupCloudConfig({ kubernetesMinor: i.kubernetes.minor, kubernetesVersion: i.kubernetes.version, arch: i.arch, etcdVersion: ETCD_VERSION, role: "etcd" }),
         slotPart(i),
         secretsPart(i),
         etcdPart(i),

@@ -153,6 +153,19 @@ describe("controlplane/userData: what a slot boots with", () => {
         assert.ok(runcmds(etcdData()).includes("systemctl enable --now k8s-aws-etcd-backup.timer"));
     });
 
+    it("installs on an etcd member only what etcd needs: no runtime, no kubelet, nothing from pkgs.k8s.io", () => {
+        const doc = parse(etcdData().replace(/^#cloud-config\n/, "")) as { write_files: { path: string; content: string }[] };
+        const setup = doc.write_files.find((f) => f.path === "/usr/local/sbin/k8s-aws-node-setup")!.content;
+        assert.match(setup, /^ROLE=etcd$/m);
+        assert.doesNotMatch(setup, /pkgs\.k8s\.io|apt-get|containerd\.service|kubelet=/);
+        assert.match(setup, /^PINNED_ETCD=\d+\.\d+\.\d+$/m);
+        const unit = doc.write_files.find((f) => f.path === "/etc/systemd/system/k8s-aws-node-setup.service")!.content;
+        assert.match(unit, /^RequiredBy=etcd\.service$/m);
+        assert.ok(!doc.write_files.some((f) => /kubelet|containerd/.test(f.path)), doc.write_files.map((f) => f.path).join(" "));
+        // The control plane still gets the runtime and the Kubernetes packages.
+        assert.match(cpData("external"), /ROLE=kubernetes/);
+    });
+
     it("configures an etcd member with the member's fixed IP, every member's stable name, and hands it its keys", () => {
         const doc = parse(etcdData().replace(/^#cloud-config\n/, "")) as { write_files: { path: string; content: string }[] };
         const file = (p: string) => doc.write_files.find((f) => f.path === p)!.content;
