@@ -25,13 +25,15 @@ import { secretsDeliveryCloudConfig } from "../bootstrap/secretsDelivery";
 import { controlPlaneSlotObjects } from "../secrets/layout";
 import { ETCD_VERSION } from "../../config/versions";
 import { SlotPlan } from "./slots";
-import { slotSecretsCloudConfig } from "./slotSecrets";
+import { SLOT_SECRETS_UNIT, slotSecretsCloudConfig } from "./slotSecrets";
 import {
     AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, EtcdClientTls, EtcdRestoreOptions,
     SLOT_UNIT, etcdClientTls, etcdTuningFor, renderAuditPolicy, renderAuthenticationConfig, renderControlPlaneBootstrapScript,
     renderControlPlaneBootstrapUnit, renderEtcdBackupScript, renderEtcdBackupUnits, renderEtcdConfig, renderEtcdRestoreScript, renderEtcdUnit,
     renderKubeletSysctls, renderSlotBootstrapScript, renderSlotBootstrapUnit,
 } from "./render";
+import { LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, SECRETS_UNIT } from "./render/paths";
+import { renderLeafCertsScript, renderLeafCertsUnit } from "./render/leafCerts";
 import { TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, renderTokenSyncScript, renderTokenSyncUnits } from "./render/tokenSync";
 
 /** EC2's limit on user data, in bytes, before base64 (RunInstances / RequestLaunchTemplateData UserData). */
@@ -128,9 +130,18 @@ function controlPlanePart(i: ControlPlaneUserDataInput): CloudConfigPart {
             file("/etc/sysctl.d/90-kubelet.conf", renderKubeletSysctls()),
             file(`${SBIN}/k8s-aws-control-plane`, script, "0755"),
             file(`${UNITS}/${CONTROL_PLANE_UNIT}`, renderControlPlaneBootstrapUnit()),
+            file(LEAF_CERTS_SCRIPT, renderLeafCertsScript(), "0755"),
+            file(`${UNITS}/${LEAF_CERTS_UNIT}`, renderLeafCertsUnit([SECRETS_UNIT, SLOT_SECRETS_UNIT])),
         ],
         // kubeadm init/join may wait long for the API: start it without holding cloud-init.
-        runcmd: [["sysctl", "-p", "/etc/sysctl.d/90-kubelet.conf"], ["systemctl", "daemon-reload"], ["systemctl", "enable", CONTROL_PLANE_UNIT], ["systemctl", "start", "--no-block", CONTROL_PLANE_UNIT]],
+        runcmd: [
+            ["sysctl", "-p", "/etc/sysctl.d/90-kubelet.conf"],
+            ["systemctl", "daemon-reload"],
+            // Enabled for the next boots (RequiredBy=kubelet.service); on this one it finds no kubelet.conf and does nothing.
+            ["systemctl", "enable", "--now", LEAF_CERTS_UNIT],
+            ["systemctl", "enable", CONTROL_PLANE_UNIT],
+            ["systemctl", "start", "--no-block", CONTROL_PLANE_UNIT],
+        ],
     };
 }
 

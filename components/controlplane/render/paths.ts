@@ -11,6 +11,9 @@ export const SECRETS_UNIT = "k8s-aws-secrets.service";
 export const SLOT_UNIT = "k8s-aws-slot.service";
 /** The oneshot unit that runs kubeadm init or join (renderControlPlaneBootstrapUnit). */
 export const CONTROL_PLANE_UNIT = "k8s-aws-control-plane.service";
+/** The oneshot unit that recreates kubeadm-made leaf certificates on the tmpfs pki before the kubelet starts (renderLeafCertsUnit). */
+export const LEAF_CERTS_UNIT = "k8s-aws-leaf-certs.service";
+export const LEAF_CERTS_SCRIPT = "/usr/local/sbin/k8s-aws-leaf-certs";
 
 /** kubeadm's certificatesDir; tmpfs, filled by the secrets unit with the CAs and the SA key pair. */
 export const KUBERNETES_PKI_DIR = "/etc/kubernetes/pki";
