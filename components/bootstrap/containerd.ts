@@ -75,6 +75,11 @@ export function runtimePins(minor: string): RuntimePins {
  * never derived from `containerd config default` with sed: some 2.x releases
  * print no SystemdCgroup line there, so a substitution would silently do
  * nothing and leave runc on cgroupfs.
+ *
+ * Version 3 because one file serves both pinned lines: 2.2 reads it as its
+ * newest version, and 2.3 (whose newest is 4) migrates it in memory at each
+ * start and logs that it did (containerd/containerd@v2.3.4:RELEASES.md,
+ * "Daemon Configuration": version 3 needs v2.0.0+, version 4 v2.3.0+).
  */
 export function renderContainerdConfig(): string {
     return [

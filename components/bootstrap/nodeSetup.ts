@@ -95,7 +95,22 @@ install_role() {
   install_kubernetes_packages
 }
 
+# CIS 4.1.1 and 4.1.9 (docs/cis-audit.md): the kubelet's unit files and the
+# configuration kubeadm writes (with mode 0644, at every init, join and
+# upgrade) readable by root only. The drop-in tightens them each time the
+# kubelet starts, which is after kubeadm has written the file.
+harden_kubelet_files() {
+  mkdir -p "$ROOT/etc/systemd/system/kubelet.service.d"
+  cat > "$ROOT/etc/systemd/system/kubelet.service.d/20-k8s-aws-file-modes.conf" <<'EOF'
+[Service]
+ExecStartPre=-/bin/chmod 0600 /var/lib/kubelet/config.yaml /usr/lib/systemd/system/kubelet.service /usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf /etc/systemd/system/kubelet.service.d/20-k8s-aws-file-modes.conf
+EOF
+  chmod 0600 "$ROOT/etc/systemd/system/kubelet.service.d/20-k8s-aws-file-modes.conf"
+  systemctl daemon-reload
+}
+
 start_role() {
+  harden_kubelet_files
   check_cgroup_driver
   # This unit is ordered before containerd.service: queue its start, do not wait for it here.
   systemctl start --no-block containerd.service

@@ -118,6 +118,10 @@ describe("node setup script", () => {
         assert.ok(r.calls.some((c) => c.includes(`containerd/releases/download/v${PINS.containerd}/containerd-${PINS.containerd}-linux-amd64.tar.gz`)), r.calls.join("\n"));
         assert.ok(r.calls.some((c) => c.includes(`runc/releases/download/v${PINS.runc}/runc.amd64`)), r.calls.join("\n"));
         assert.match(r.stderr, /containerd uses the systemd cgroup driver/);
+        // CIS 4.1.1 / 4.1.9: the kubelet tightens its own files' modes each time it starts.
+        const dropIn = path.join(w.root, "etc/systemd/system/kubelet.service.d/20-k8s-aws-file-modes.conf");
+        assert.match(fs.readFileSync(dropIn, "utf8"), /^ExecStartPre=-\/bin\/chmod 0600 \/var\/lib\/kubelet\/config\.yaml \/usr\/lib\/systemd\/system\/kubelet\.service /m);
+        assert.strictEqual(fs.statSync(dropIn).mode & 0o777, 0o600);
         for (const b of ["etcd", "etcdctl", "etcdutl"]) assert.ok(fs.existsSync(path.join(w.root, "usr/local/bin", b)), b);
         assert.match(fs.readFileSync(path.join(w.root, "etc/sysctl.d/90-k8s-aws-net.conf"), "utf8"), /net\.ipv4\.ip_forward = 1/);
     });
