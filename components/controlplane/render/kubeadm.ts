@@ -80,6 +80,17 @@ export interface JoinDiscovery {
 }
 
 const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
+
+/**
+ * kubeadm's own API calls during init and control-plane join go to
+ * controlPlaneEndpoint, which with several slots is the internal NLB
+ * (endpoint.ts). A target registered moments ago is only routed to once it
+ * has passed the health check and the registration has propagated, which can
+ * take minutes on a new balancer; kubeadm's default per-call timeout (1 m,
+ * v1beta4 Timeouts.kubernetesAPICall, kubernetes/kubernetes#122529) would
+ * fail the init meanwhile (kubernetes/kubeadm#1168 is this very case on AWS).
+ */
+const KUBEADM_TIMEOUTS = { kubernetesAPICall: "5m0s" } as const;
 const TOKEN_RE = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
 
 const yamlDocs = (docs: ReadonlyArray<Record<string, unknown> | undefined>): string =>
@@ -256,6 +267,7 @@ export function renderKubeadmInit(cluster: KubeadmClusterInputs, node: ControlPl
         nodeRegistration: controlPlaneRegistration(node),
         localAPIEndpoint: { advertiseAddress: node.advertiseAddress, bindPort: API_SERVER_PORT },
         skipPhases: ["upload-certs"],
+        timeouts: { ...KUBEADM_TIMEOUTS },
     };
     return yamlDocs([
         init,
@@ -289,6 +301,7 @@ export function renderKubeadmJoinControlPlane(discovery: JoinDiscovery, node: Co
             discovery: discoverySection(discovery),
             nodeRegistration: controlPlaneRegistration(node),
             controlPlane: { localAPIEndpoint: { advertiseAddress: node.advertiseAddress, bindPort: API_SERVER_PORT } },
+            timeouts: { ...KUBEADM_TIMEOUTS },
         },
     ]);
 }
