@@ -93,6 +93,12 @@ export function renderContainerdConfig(): string {
         "  SystemdCgroup = true",
         `  BinaryName = '${RUNC_PATH}'`,
         "",
+        // Every pod sandbox needs a loopback interface; containerd sets it up itself instead of
+        // requiring the CNI loopback plugin in /opt/cni/bin (key present and false by default in
+        // `containerd config dump` of v2.2.7 and v2.3.4).
+        "[plugins.'io.containerd.cri.v1.runtime'.cni]",
+        "  use_internal_loopback = true",
+        "",
     ].join("\n");
 }
 

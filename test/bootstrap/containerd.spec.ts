@@ -78,6 +78,8 @@ describe("containerd configuration", () => {
             assert.strictEqual(r.status, 0, r.stderr);
             assert.strictEqual(systemdCgroupIn(r.stdout), "true", r.stdout);
             assert.match(r.stdout, /runtime_type = 'io\.containerd\.runc\.v2'/);
+            assert.match(r.stdout, /^\s*use_internal_loopback = true$/m);
+            assert.match(r.stdout, /^\s*BinaryName = '\/usr\/local\/sbin\/runc'$/m);
         });
 
         it("its dump of a file without the runc options does not show it, so node setup would stop", () => {
