@@ -58,13 +58,17 @@ function publish(files: string, name: string, sumsFile: string, tamper: boolean)
     fs.appendFileSync(path.join(files, sumsFile), tamper ? sum.replace(/^./, (c) => (c === "0" ? "1" : "0")) : sum);
 }
 
-function world(tamper: Tamper = undefined, input: NodeSetupInput = INPUT) {
+function world(tamper: Tamper = undefined, input: NodeSetupInput = INPUT, realContainerd?: string) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "node-setup-"));
     const bin = path.join(dir, "bin");
     const files = path.join(dir, "files");
     const root = path.join(dir, "root");
     for (const d of [bin, files, path.join(root, "usr/local/bin"), path.join(root, "etc/apt/sources.list.d")]) fs.mkdirSync(d, { recursive: true });
     for (const [name, body] of Object.entries(STUBS)) fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    if (realContainerd) {
+        fs.rmSync(path.join(bin, "containerd"));
+        fs.symlinkSync(realContainerd, path.join(bin, "containerd"));
+    }
     // Real release tarballs and checksum files, named and laid out as etcd, containerd and runc publish them.
     const rel = `etcd-v${INPUT.etcdVersion}-linux-amd64`;
     fs.mkdirSync(path.join(dir, rel));
@@ -164,6 +168,18 @@ describe("node setup script", () => {
         assert.ok(!again.calls.some((c) => c.startsWith("systemctl start")), again.calls.join("\n"));
         fs.writeFileSync(path.join(w.root, "etc/containerd/config.toml"), "version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = false\n");
         assert.match(w.run().stderr, /SystemdCgroup='false'/);
+    });
+
+    const real = process.env.CONTAINERD_BIN;
+    (real ? it : it.skip)(`checks the cgroup driver with the real containerd's own dump (${real ?? "set CONTAINERD_BIN"})`, () => {
+        const w = world(undefined, INPUT, real);
+        const r = w.run();
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stderr, /containerd uses the systemd cgroup driver/);
+        fs.writeFileSync(path.join(w.root, "etc/containerd/config.toml"), "version = 3\n");
+        const again = w.run();
+        assert.notStrictEqual(again.status, 0);
+        assert.match(again.stderr, /SystemdCgroup='false' in the CRI runc options, not true/);
     });
 
     it("pins a containerd that containerd's matrix supports for every Kubernetes minor", () => {
