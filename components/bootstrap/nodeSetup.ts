@@ -65,7 +65,16 @@ install_kubernetes_packages() {
   curl -fsSL "https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/Release.key" | gpg --dearmor --yes -o "$ROOT/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
   echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/ /" > "$ROOT/etc/apt/sources.list.d/kubernetes.list"
   apt-get update -q
+  # This unit is ordered before kubelet.service, so a package script that starts the
+  # kubelet and waits for it would wait for this very unit. policy-rc.d answering 101
+  # ("action forbidden") makes deb-systemd-invoke skip service starts during the install.
+  mkdir -p "$ROOT/usr/sbin"
+  printf '#!/bin/sh\nexit 101\n' > "$ROOT/usr/sbin/policy-rc.d"
+  chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
+  trap 'rm -f "$ROOT/usr/sbin/policy-rc.d"' EXIT
   apt-get install -y -q --allow-downgrades --allow-change-held-packages "kubelet=$K8S_DEB_VERSION" "kubeadm=$K8S_DEB_VERSION" "kubectl=$K8S_DEB_VERSION"
+  rm -f "$ROOT/usr/sbin/policy-rc.d"
+  trap - EXIT
   apt-mark hold kubelet kubeadm kubectl
 }
 

@@ -47,7 +47,11 @@ case "$*" in
     [ -n "$cfg" ] && [ -f "$cfg" ] && grep -v '^version' "$cfg"
     exit 0 ;;
 esac`,
-    ...Object.fromEntries(["apt-get", "apt-mark", "hostnamectl", "modprobe", "sysctl", "systemctl", "snap", "logger"].map((c) => [c, RECORD])),
+    // apt-get notes whether service starts were forbidden (policy-rc.d) while the kubelet package was installed.
+    "apt-get": `${RECORD}
+case "$*" in *kubelet=*) [ -x "$K8S_AWS_ROOT/usr/sbin/policy-rc.d" ] && printf '%s\\n' "policy-rc.d $("$K8S_AWS_ROOT/usr/sbin/policy-rc.d"; echo $?)" >>"$STUB_LOG" ;; esac
+exit 0`,
+    ...Object.fromEntries(["apt-mark", "hostnamectl", "modprobe", "sysctl", "systemctl", "snap", "logger"].map((c) => [c, RECORD])),
 };
 
 type Tamper = "etcd" | "containerd" | "runc" | undefined;
@@ -114,6 +118,9 @@ describe("node setup script", () => {
         const install = r.calls.find((c) => c.startsWith("apt-get install") && c.includes("kubelet="));
         assert.ok(install?.includes("kubelet=1.35.9-1.1") && install.includes("kubeadm=1.35.9-1.1") && install.includes("kubectl=1.35.9-1.1"), install);
         assert.ok(r.calls.includes("apt-mark hold kubelet kubeadm kubectl"));
+        // Package scripts could not start the kubelet (ordered after this unit) during the install; nothing is left behind.
+        assert.ok(r.calls.includes("policy-rc.d 101"), r.calls.join("\n"));
+        assert.ok(!fs.existsSync(path.join(w.root, "usr/sbin/policy-rc.d")));
         assert.match(fs.readFileSync(path.join(w.root, "etc/apt/sources.list.d/kubernetes.list"), "utf8"), /pkgs\.k8s\.io\/core:\/stable:\/v1\.35\/deb\//);
         assert.match(fs.readFileSync(path.join(w.root, "etc/containerd/config.toml"), "utf8"), /SystemdCgroup = true/);
         for (const b of ["usr/local/bin/containerd", "usr/local/bin/containerd-shim-runc-v2", "usr/local/sbin/runc"]) assert.ok(fs.existsSync(path.join(w.root, b)), b);
