@@ -80,7 +80,7 @@ export class Cluster extends pulumi.ComponentResource {
         const plan = planEndpoint(config);
         this.firewall = new Firewall(
             `${name}-firewall`,
-            { clusterName: config.name, vpcId: this.network.vpcId, tags, adminCidrs: config.adminCidrs, loadBalancer: plan.kind !== "elasticIp", externalEtcd: external, podNetworkPorts: podNetworkPorts(config) },
+            { clusterName: config.name, vpcId: this.network.vpcId, tags, adminCidrs: config.adminCidrs, loadBalancer: plan.kind !== "elasticIp", internalLoadBalancer: plan.internalBalancer, externalEtcd: external, podNetworkPorts: podNetworkPorts(config) },
             child,
         );
         this.securityGroupIds = this.firewall.groupIds;
@@ -94,6 +94,7 @@ export class Cluster extends pulumi.ComponentResource {
                 publicSubnetIds: this.network.publicSubnetIds,
                 privateSubnetIds: this.network.privateSubnetIds,
                 securityGroupId: this.firewall.groupIds.lb,
+                internalSecurityGroupId: this.firewall.groupIds.internalLb,
                 slotIps: this.slots.controlPlane.map((s) => s.ip),
             },
             child,

@@ -131,3 +131,40 @@ export const UBUNTU_RELEASE = "24.04";
  * `<patch version>-1.1` there (https://kubernetes.io/docs/setup/production-environment/tools/kubeadm/install-kubeadm/).
  */
 export const KUBERNETES_DEB_REVISION = "1.1";
+
+/**
+ * containerd per Kubernetes minor, from containerd's static release tarball
+ * (checksum-verified at boot against the `.sha256sum` file the release
+ * publishes beside it: containerd/containerd@v2.3.4:Makefile, target
+ * `release`). Each pin must be a line containerd's own matrix recommends for
+ * that minor (containerd/containerd@v2.3.4:RELEASES.md, "Kubernetes Support";
+ * mirrored in CONTAINERD_KUBERNETES_MATRIX and checked by a test):
+ *   1.35: 2.2.0+, 2.1.5+, 1.7.28+   1.36: 2.3.0+, 2.2.0+
+ * 1.35 is the last minor that supports containerd 1.x; 1.36 needs 2.2+.
+ * The matrix at v2.3.4 (2026-08-12) has no 1.37 row yet: 1.37 takes the
+ * newest line listed for 1.36 (2.3, the LTS line, supported to 2028-04-30).
+ * 1.35 keeps 2.2 because 2.3 is not listed for it; 2.2's support ended on
+ * 2026-11-06 (same file), so 1.35 clusters should move to 1.36.
+ */
+export const CONTAINERD_VERSIONS: Record<KubernetesMinor, string> = {
+    "1.35": "2.2.7",
+    "1.36": "2.3.4",
+    "1.37": "2.3.4",
+};
+
+/** containerd/containerd@v2.3.4:RELEASES.md "Kubernetes Support": minimum patch of each line, per Kubernetes minor. */
+export const CONTAINERD_KUBERNETES_MATRIX: Readonly<Record<string, readonly string[]>> = {
+    "1.35": ["2.2.0", "2.1.5", "1.7.28"],
+    "1.36": ["2.3.0", "2.2.0"],
+};
+
+/**
+ * runc for each pinned containerd: the release containerd tests with
+ * (script/setup/runc-version at the tag: v2.2.7 -> v1.3.6, v2.3.4 -> v1.4.3).
+ * Downloaded as `runc.<arch>` and checked against the release's `runc.sha256sum`
+ * (opencontainers/runc@v1.4.3:script/release_build.sh).
+ */
+export const RUNC_VERSIONS: Readonly<Record<string, string>> = {
+    "2.2.7": "1.3.6",
+    "2.3.4": "1.4.3",
+};

@@ -12,7 +12,7 @@ import { DOC_STACKS, architectureDot, architectureModel, architectureSvg, docFil
 import { formatSummary } from "../tools/offline/summary";
 import { runStackFixture } from "./harness";
 import {
-    ADDON_CHARTS, AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, ETCD_VERSION, KUBE2IAM_IMAGE, KUBERNETES_RELEASES, UBUNTU_RELEASE,
+    ADDON_CHARTS, AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, CONTAINERD_VERSIONS, ETCD_VERSION, KUBE2IAM_IMAGE, KUBERNETES_RELEASES, RUNC_VERSIONS, UBUNTU_RELEASE,
 } from "../config/versions";
 
 const ROOT = path.join(__dirname, "..");
@@ -284,6 +284,7 @@ describe("operator docs (README.md, docs/)", () => {
         const pins = [
             ...Object.values(KUBERNETES_RELEASES), ETCD_VERSION, UBUNTU_RELEASE, KUBE2IAM_IMAGE.split(":").pop()!,
             ...Object.values(ADDON_CHARTS).map((c) => c.version), ...Object.values(AWS_CLOUD_CONTROLLER_MANAGER_TAGS), ...Object.values(CLUSTER_AUTOSCALER_TAGS),
+            ...Object.values(CONTAINERD_VERSIONS), ...Object.values(RUNC_VERSIONS),
         ];
         for (const pin of pins) assert.ok(section.includes(`\`${pin}\``), `README.md's "Pinned versions" lacks ${pin} (config/versions.ts)`);
     });

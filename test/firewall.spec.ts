@@ -11,7 +11,7 @@ import { runComponents } from "./harness";
 const VXLAN = { protocol: "udp" as const, from: 4789, to: 4789 };
 /** What Calico's VXLANCrossSubnet asks for between machines: every port, since same-subnet pod traffic is not encapsulated. */
 const ALL_TCP = { protocol: "tcp" as const, from: 1, to: 65535 };
-const base: FirewallInput = { adminCidrs: ["198.51.100.0/24", "203.0.113.0/24"], loadBalancer: true, externalEtcd: false, podNetworkPorts: [VXLAN, ALL_TCP] };
+const base: FirewallInput = { adminCidrs: ["198.51.100.0/24", "203.0.113.0/24"], loadBalancer: true, internalLoadBalancer: true, externalEtcd: false, podNetworkPorts: [VXLAN, ALL_TCP] };
 
 const covers = (r: IngressRule, port: number) => r.ports.from <= port && port <= r.ports.to;
 const sourceOf = (r: IngressRule) => ("group" in r.source ? `sg:${r.source.group}` : r.source.cidr);
@@ -20,7 +20,7 @@ describe("firewall rules", () => {
     const cases: { name: string; input: FirewallInput }[] = [
         { name: "HA, stacked etcd", input: base },
         { name: "HA, external etcd", input: { ...base, externalEtcd: true } },
-        { name: "single slot with an Elastic IP", input: { ...base, loadBalancer: false } },
+        { name: "single slot with an Elastic IP", input: { ...base, loadBalancer: false, internalLoadBalancer: false } },
     ];
     for (const c of cases) {
         describe(c.name, () => {
@@ -62,6 +62,15 @@ describe("firewall rules", () => {
                 assert.deepStrictEqual(new Set(kubelet.map(sourceOf)), new Set(["sg:controlPlane", "sg:nodes"]));
             });
 
+            it("lets only cluster machines reach the internal API balancer, and the balancer reach the control plane", () => {
+                const toInternal = rules.filter((r) => r.target === "internalLb");
+                const fromInternal = rules.filter((r) => "group" in r.source && r.source.group === "internalLb");
+                if (!c.input.internalLoadBalancer) return assert.deepStrictEqual([...toInternal, ...fromInternal], []);
+                assert.deepStrictEqual(toInternal.map(sourceOf).sort(), ["sg:controlPlane", "sg:nodes"]);
+                assert.deepStrictEqual(fromInternal.map((r) => [r.target, r.ports.from, r.ports.to]), [["controlPlane", 6443, 6443]]);
+                for (const r of toInternal) assert.deepStrictEqual([r.ports.from, r.ports.to], [6443, 6443]);
+            });
+
             it("gives every rule a unique name", () => {
                 assert.strictEqual(new Set(rules.map((r) => r.name)).size, rules.length);
             });
@@ -72,7 +81,7 @@ describe("firewall rules", () => {
         const input = { ...base, externalEtcd: true };
         const run = await runComponents(() => new Firewall("prod-fw", { ...input, clusterName: "prod", vpcId: "vpc-0123456789abcdef0", tags: {} }));
         assert.deepStrictEqual(run.ofType("aws:ec2/securityGroup:SecurityGroup").map((r) => r.inputs.tags && (r.inputs.tags as Record<string, string>).Name).sort(), [
-            "prod-api-lb", "prod-control-plane", "prod-etcd", "prod-nodes",
+            "prod-api-internal-lb", "prod-api-lb", "prod-control-plane", "prod-etcd", "prod-nodes",
         ]);
         for (const sg of run.ofType("aws:ec2/securityGroup:SecurityGroup")) {
             assert.strictEqual((sg.inputs.tags as Record<string, string>)["kubernetes.io/cluster/prod"], "owned");

@@ -3,7 +3,9 @@
  * (TCP 6443 pass-through, instance targets registered by the slots' groups),
  * a classic ELB, or an Elastic IP for a single slot; the public DNS record
  * users dial, and the internal record nodes and members dial (in the
- * configured zone, or in a private hosted zone of the cluster's own).
+ * configured zone, or in a private hosted zone of the cluster's own): with
+ * several slots an alias of an internal NLB over the slots' fixed IPs,
+ * health-checking /readyz; with one, the slot's IP.
  *
  * The NLB has the firewall's `lb` group: it admits the admin CIDRs, and the
  * control-plane group admits 6443 from that group. Targets keep the clients'
@@ -17,7 +19,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Tags, apiEndpointName, loadBalancerName, namedTags, targetGroupName } from "../naming";
 import { EndpointPlan, endpointCertSans, hostPort } from "./endpoint";
-import { classicElbArgs, nlbListenerArgs, nlbTargetGroupArgs } from "./loadBalancer";
+import { classicElbArgs, internalTargetGroupArgs, nlbListenerArgs, nlbTargetGroupArgs } from "./loadBalancer";
+import { API_SERVER_PORT } from "./render/paths";
 
 export interface ApiEndpointArgs {
     readonly clusterName: string;
@@ -30,6 +33,8 @@ export interface ApiEndpointArgs {
     readonly privateSubnetIds: pulumi.Input<string>[];
     /** The firewall's `lb` group; unused with an Elastic IP. */
     readonly securityGroupId?: pulumi.Input<string>;
+    /** The firewall's `internalLb` group: the internal balancer behind api.internal (plan.internalBalancer). */
+    readonly internalSecurityGroupId?: pulumi.Input<string>;
     /** The control-plane slots' fixed IPs: the internal record and the certificate. */
     readonly slotIps: readonly string[];
 }
@@ -45,6 +50,9 @@ export class ApiEndpoint extends pulumi.ComponentResource {
     readonly nodeEndpoint: string;
     readonly loadBalancerDnsName?: pulumi.Output<string>;
     readonly targetGroupArn?: pulumi.Output<string>;
+    /** The internal balancer behind api.internal (several slots only). */
+    readonly internalLoadBalancerDnsName?: pulumi.Output<string>;
+    readonly internalTargetGroupArn?: pulumi.Output<string>;
     readonly classicLoadBalancerName?: pulumi.Output<string>;
     readonly elasticIp?: pulumi.Output<string>;
     readonly elasticIpAllocationId?: pulumi.Output<string>;
@@ -113,18 +121,57 @@ export class ApiEndpoint extends pulumi.ComponentResource {
                       { name: plan.internalZone.name, comment: `${args.clusterName}: the API's internal name, visible in the cluster's VPC only`, vpcs: [{ vpcId: args.vpcId }], tags },
                       child,
                   ).zoneId;
-        new aws.route53.Record(`${name}-internal`, { zoneId: internalZoneId, name: plan.nodeName, type: "A", ttl: TTL, records: [...args.slotIps] }, child);
+        // api.internal: an internal NLB over the slots' fixed IPs, or the one slot's IP (endpoint.ts says why).
+        if (plan.internalBalancer) {
+            const lb = new aws.lb.LoadBalancer(
+                `${name}-internal-nlb`,
+                {
+                    name: loadBalancerName(args.clusterName, "api-int"),
+                    loadBalancerType: "network",
+                    internal: true,
+                    subnets: args.privateSubnetIds,
+                    securityGroups: [required(args.internalSecurityGroupId)],
+                    enableCrossZoneLoadBalancing: true,
+                    tags,
+                },
+                named,
+            );
+            const targets = new aws.lb.TargetGroup(
+                `${name}-internal-targets`,
+                { name: targetGroupName(args.clusterName, "api-int"), ...internalTargetGroupArgs(), vpcId: args.vpcId, tags },
+                named,
+            );
+            args.slotIps.forEach((ip, i) =>
+                new aws.lb.TargetGroupAttachment(`${name}-internal-target-${i}`, { targetGroupArn: targets.arn, targetId: ip, port: API_SERVER_PORT }, child),
+            );
+            new aws.lb.Listener(`${name}-internal-6443`, { loadBalancerArn: lb.arn, ...nlbListenerArgs(targets.arn), tags }, child);
+            this.internalLoadBalancerDnsName = lb.dnsName;
+            this.internalTargetGroupArn = targets.arn;
+            new aws.route53.Record(
+                `${name}-internal`,
+                { zoneId: internalZoneId, name: plan.nodeName, type: "A", aliases: [{ name: lb.dnsName, zoneId: lb.zoneId, evaluateTargetHealth: true }] },
+                child,
+            );
+        } else {
+            new aws.route53.Record(`${name}-internal`, { zoneId: internalZoneId, name: plan.nodeName, type: "A", ttl: TTL, records: [...args.slotIps] }, child);
+        }
 
         this.publicHost = plan.publicName ? pulumi.output(plan.publicName) : (this.loadBalancerDnsName ?? this.elasticIp)!;
         this.nodeEndpoint = hostPort(plan.nodeName);
         this.certSans = pulumi
             .all([this.loadBalancerDnsName, this.elasticIp])
             .apply(([loadBalancerDnsName, elasticIp]) => endpointCertSans(plan, { slotIps: args.slotIps, loadBalancerDnsName, elasticIp }));
-        this.registerOutputs({ publicHost: this.publicHost, nodeEndpoint: this.nodeEndpoint, loadBalancerDnsName: this.loadBalancerDnsName, elasticIp: this.elasticIp });
+        this.registerOutputs({
+            publicHost: this.publicHost,
+            nodeEndpoint: this.nodeEndpoint,
+            loadBalancerDnsName: this.loadBalancerDnsName,
+            internalLoadBalancerDnsName: this.internalLoadBalancerDnsName,
+            elasticIp: this.elasticIp,
+        });
     }
 }
 
 function required<T>(v: T | undefined): T {
-    if (v === undefined) throw new Error("a load-balancer endpoint needs the firewall's lb security group");
+    if (v === undefined) throw new Error("a load balancer needs its security group from the firewall");
     return v;
 }

@@ -79,6 +79,19 @@ export function nlbTargetGroupArgs(h: HealthCheck = API_HEALTH_CHECK) {
     };
 }
 
+/**
+ * The internal API balancer's target group (without vpcId and tags): the
+ * slots' fixed IPs as IP targets, the same /readyz health check, and client
+ * IP preservation off, so that a member balanced to itself still connects
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-target-groups.html,
+ * "Client IP preservation": NAT loopback is not supported while it is on;
+ * off is the default for IP targets over TCP, written out here).
+ */
+export function internalTargetGroupArgs(h: HealthCheck = API_HEALTH_CHECK) {
+    const base = nlbTargetGroupArgs(h);
+    return { ...base, targetType: "ip", preserveClientIp: "false" };
+}
+
 /** The NLB listener: TCP 6443, forwarding to the target group. */
 export function nlbListenerArgs<T>(targetGroupArn: T) {
     return { port: API_SERVER_PORT, protocol: "TCP", defaultActions: [{ type: "forward", targetGroupArn }] };

@@ -25,13 +25,15 @@ import { controlPlaneSlotObjects } from "../secrets/layout";
 import { ETCD_VERSION } from "../../config/versions";
 import { SlotPlan } from "./slots";
 import { etcdClusterToken, etcdRestoredClusterToken } from "../naming";
-import { slotSecretsCloudConfig } from "./slotSecrets";
+import { SLOT_SECRETS_UNIT, slotSecretsCloudConfig } from "./slotSecrets";
 import {
     AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, EtcdClientTls, EtcdRestoreOptions,
     SLOT_UNIT, etcdClientTls, etcdTuningFor, renderAuditPolicy, renderAuthenticationConfig, renderControlPlaneBootstrapScript,
     renderControlPlaneBootstrapUnit, renderEtcdBackupScript, renderEtcdBackupUnits, renderEtcdConfig, renderEtcdRestoreScript, renderEtcdUnit,
     renderKubeletSysctls, renderSlotBootstrapScript, renderSlotBootstrapUnit,
 } from "./render";
+import { LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, SECRETS_UNIT } from "./render/paths";
+import { renderLeafCertsScript, renderLeafCertsUnit } from "./render/leafCerts";
 import { TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, renderTokenSyncScript, renderTokenSyncUnits } from "./render/tokenSync";
 
 // The launch templates' one encoder (gzip + base64, EC2's 16 KB checked), re-exported for the slots.
@@ -128,9 +130,18 @@ function controlPlanePart(i: ControlPlaneUserDataInput): CloudConfigPart {
             file("/etc/sysctl.d/90-kubelet.conf", renderKubeletSysctls()),
             file(`${SBIN}/k8s-aws-control-plane`, script, "0755"),
             file(`${UNITS}/${CONTROL_PLANE_UNIT}`, renderControlPlaneBootstrapUnit()),
+            file(LEAF_CERTS_SCRIPT, renderLeafCertsScript(), "0755"),
+            file(`${UNITS}/${LEAF_CERTS_UNIT}`, renderLeafCertsUnit([SECRETS_UNIT, SLOT_SECRETS_UNIT])),
         ],
         // kubeadm init/join may wait long for the API: start it without holding cloud-init.
-        runcmd: [["sysctl", "-p", "/etc/sysctl.d/90-kubelet.conf"], ["systemctl", "daemon-reload"], ["systemctl", "enable", CONTROL_PLANE_UNIT], ["systemctl", "start", "--no-block", CONTROL_PLANE_UNIT]],
+        runcmd: [
+            ["sysctl", "-p", "/etc/sysctl.d/90-kubelet.conf"],
+            ["systemctl", "daemon-reload"],
+            // Enabled for the next boots (RequiredBy=kubelet.service); on this one it finds no kubelet.conf and does nothing.
+            ["systemctl", "enable", "--now", LEAF_CERTS_UNIT],
+            ["systemctl", "enable", CONTROL_PLANE_UNIT],
+            ["systemctl", "start", "--no-block", CONTROL_PLANE_UNIT],
+        ],
     };
 }
 
@@ -199,7 +210,7 @@ export function etcdMemberUserData(i: EtcdUserDataInput): string {
     if (i.slot.role !== "etcd") throw new Error(`${i.slot.name} is not an etcd slot`);
     if (!i.members.some((m) => m.name === i.slot.name)) throw new Error(`${i.slot.name} is not among the etcd members`);
     return renderCloudConfig([
-        nodeSetupCloudConfig({ kubernetesMinor: i.kubernetes.minor, kubernetesVersion: i.kubernetes.version, arch: i.arch, etcdVersion: ETCD_VERSION }),
+        nodeSetupCloudConfig({ kubernetesMinor: i.kubernetes.minor, kubernetesVersion: i.kubernetes.version, arch: i.arch, etcdVersion: ETCD_VERSION, role: "etcd" }),
         slotPart(i),
         secretsPart(i),
         etcdPart(i),

@@ -15,7 +15,7 @@ export interface FirewallArgs extends FirewallInput {
     readonly tags: Tags;
 }
 
-const GROUP_SLUG: Record<GroupRole, string> = { lb: "api-lb", controlPlane: "control-plane", etcd: "etcd", nodes: "nodes" };
+const GROUP_SLUG: Record<GroupRole, string> = { lb: "api-lb", internalLb: "api-internal-lb", controlPlane: "control-plane", etcd: "etcd", nodes: "nodes" };
 
 export class Firewall extends pulumi.ComponentResource {
     /** Security group id per role; only the roles the cluster has. */

@@ -5,8 +5,11 @@
  * table. Nothing is open to the world except what the admin CIDRs allow.
  */
 
-/** The security groups the cluster creates. `lb` exists with a load-balancer endpoint; `etcd` with external etcd. */
-export type GroupRole = "lb" | "controlPlane" | "etcd" | "nodes";
+/**
+ * The security groups the cluster creates. `lb` exists with a load-balancer endpoint; `internalLb` with
+ * the internal API load balancer behind api.internal (several control-plane slots); `etcd` with external etcd.
+ */
+export type GroupRole = "lb" | "internalLb" | "controlPlane" | "etcd" | "nodes";
 
 export interface PortRange {
     readonly protocol: "tcp" | "udp";
@@ -29,6 +32,8 @@ export interface FirewallInput {
     readonly adminCidrs: readonly string[];
     /** The API is reached through a load balancer (else through an Elastic IP on the single slot). */
     readonly loadBalancer: boolean;
+    /** api.internal is an internal NLB in front of the slots (components/controlplane/endpoint.ts). */
+    readonly internalLoadBalancer: boolean;
     readonly externalEtcd: boolean;
     /** Pod-network ports opened between all cluster instances (from the CNI addon, e.g. VXLAN 4789/udp). */
     readonly podNetworkPorts: readonly PortRange[];
@@ -57,6 +62,15 @@ export function firewallRules(input: FirewallInput): IngressRule[] {
         add(`api-from-${slug(cidr)}`, apiFront, tcp(API_PORT), { cidr }, `Kubernetes API from ${cidr}`);
     }
     if (input.loadBalancer) add("api-from-lb", "controlPlane", tcp(API_PORT), { group: "lb" }, "Kubernetes API from the load balancer (traffic and health checks)");
+    // api.internal: nodes and members dial the internal balancer, which forwards from its own addresses
+    // (client IP preservation off, so a member may be balanced to itself). Nodes keep the direct rule
+    // below: pods reach the API through the kubernetes Service, whose endpoints are the slots' own IPs.
+    if (input.internalLoadBalancer) {
+        for (const source of ["nodes", "controlPlane"] as const) {
+            add(`internal-api-from-${source === "nodes" ? "nodes" : "control-plane"}`, "internalLb", tcp(API_PORT), { group: source }, `Kubernetes API (api.internal) from ${source === "nodes" ? "nodes" : "control-plane members"}`);
+        }
+        add("api-from-internal-lb", "controlPlane", tcp(API_PORT), { group: "internalLb" }, "Kubernetes API from the internal load balancer (traffic and health checks)");
+    }
     add("api-from-nodes", "controlPlane", tcp(API_PORT), { group: "nodes" }, "Kubernetes API from nodes");
     add("api-from-control-plane", "controlPlane", tcp(API_PORT), { group: "controlPlane" }, "Kubernetes API between control-plane members");
 
@@ -100,6 +114,12 @@ export function without(range: PortRange, from: number, to: number): PortRange[]
 }
 
 /** Which groups exist for a cluster. */
-export function groupRoles(input: Pick<FirewallInput, "loadBalancer" | "externalEtcd">): GroupRole[] {
-    return [...(input.loadBalancer ? (["lb"] as const) : []), "controlPlane", ...(input.externalEtcd ? (["etcd"] as const) : []), "nodes"];
+export function groupRoles(input: Pick<FirewallInput, "loadBalancer" | "internalLoadBalancer" | "externalEtcd">): GroupRole[] {
+    return [
+        ...(input.loadBalancer ? (["lb"] as const) : []),
+        ...(input.internalLoadBalancer ? (["internalLb"] as const) : []),
+        "controlPlane",
+        ...(input.externalEtcd ? (["etcd"] as const) : []),
+        "nodes",
+    ];
 }

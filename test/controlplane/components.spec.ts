@@ -154,14 +154,16 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
 
         it("exposes the API as configured: TCP 6443 only, a /readyz health check that drops a dead master within 30 s", () => {
             const cpGroups = slots.filter((s) => s.role === "control-plane").map((s) => run.inputs(s.asg));
+            // The public balancer; the internal one behind api.internal is checked with the DNS names below.
+            const pub = (type: string) => run.ofType(type).filter((r) => !r.name.includes("-internal-"));
             if (e.endpoint === "network") {
-                const [lb] = run.ofType(T.nlb).map((r) => run.inputs(r));
+                const [lb] = pub(T.nlb).map((r) => run.inputs(r));
                 assert.deepStrictEqual([lb.loadBalancerType, lb.internal, lb.enableCrossZoneLoadBalancing, lb.securityGroups.length], ["network", !!e.internal, true, 1]);
                 assert.deepStrictEqual(lb.subnets, run.stackOutputs[e.internal ? "privateSubnetIds" : "publicSubnetIds"]);
                 assert.strictEqual(lb.securityGroups[0], (run.stackOutputs.securityGroupIds as Record<string, string>).lb);
-                const listeners = run.ofType(T.listener).map((r) => run.inputs(r));
+                const listeners = pub(T.listener).map((r) => run.inputs(r));
                 assert.deepStrictEqual(listeners.map((l) => [l.port, l.protocol]), [[6443, "TCP"]]);
-                const [tgRes] = run.ofType(T.tg);
+                const [tgRes] = pub(T.tg);
                 const tg = run.inputs(tgRes);
                 assert.deepStrictEqual([tg.port, tg.protocol, tg.targetType, tg.healthCheck.protocol, tg.healthCheck.path], [6443, "TCP", "instance", "HTTPS", "/readyz"]);
                 assert.ok(tg.healthCheck.interval * tg.healthCheck.unhealthyThreshold <= 30);
@@ -176,9 +178,9 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
                 assert.strictEqual(elb.healthCheck.target, "HTTPS:6443/readyz");
                 assert.ok(elb.healthCheck.interval * elb.healthCheck.unhealthyThreshold <= 30);
                 for (const g of cpGroups) assert.deepStrictEqual(g.loadBalancers, [run.inputs(elbRes).name ?? elbRes.id]);
-                assert.strictEqual(run.ofType(T.nlb).length, 0);
+                assert.strictEqual(pub(T.nlb).length, 0);
             } else {
-                assert.strictEqual(run.ofType(T.nlb).length + run.ofType(T.elb).length, 0);
+                assert.strictEqual(pub(T.nlb).length + run.ofType(T.elb).length, 0);
                 const [eip] = run.ofType(T.eip).filter((r) => r.name.endsWith("-api-eip"));
                 const [assoc] = run.ofType(T.eipAssoc).map((r) => run.inputs(r));
                 assert.strictEqual(assoc.allocationId, eip.id);
@@ -186,10 +188,34 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
             }
         });
 
-        it("names the API in DNS: the public name for users, api.internal -> the fixed IPs for nodes", () => {
+        // Was "api.internal -> the fixed IPs" for every cluster: round-robin DNS with no health check kept a dead
+        // slot in rotation (issue 14, item 10). Several slots now sit behind an internal NLB checking /readyz.
+        it("names the API in DNS: the public name for users; api.internal for nodes, behind a /readyz-checking internal NLB when there are several slots", () => {
             const records = run.ofType(T.record).map((r) => run.inputs(r));
             const internal = records.find((r) => r.name.startsWith("api.internal."))!;
-            assert.deepStrictEqual(internal.records, slots.filter((s) => s.role === "control-plane").map((s) => run.inputs(s.eni).privateIps[0]));
+            const slotIps = slots.filter((s) => s.role === "control-plane").map((s) => run.inputs(s.eni).privateIps[0]);
+            const internalLbs = run.ofType(T.nlb).filter((r) => r.name.includes("-internal-"));
+            if (e.controlPlane === 1) {
+                assert.deepStrictEqual(internal.records, slotIps);
+                assert.strictEqual(internalLbs.length, 0, "no balancer for a single slot");
+            } else {
+                assert.strictEqual(internalLbs.length, 1);
+                const lb = run.inputs(internalLbs[0]);
+                assert.deepStrictEqual([lb.loadBalancerType, lb.internal, lb.enableCrossZoneLoadBalancing], ["network", true, true]);
+                assert.deepStrictEqual(lb.subnets, run.stackOutputs.privateSubnetIds);
+                assert.deepStrictEqual(lb.securityGroups, [(run.stackOutputs.securityGroupIds as Record<string, string>).internalLb]);
+                assert.deepStrictEqual(internal.aliases.map((a: any) => a.evaluateTargetHealth), [true]);
+                const publicAliases = records.filter((r) => r !== internal && r.aliases).map((r) => r.aliases[0].name);
+                assert.ok(typeof internal.aliases[0].name === "string" && !publicAliases.includes(internal.aliases[0].name), "an alias of its own balancer, not the public one");
+                const [tgRes] = run.ofType(T.tg).filter((r) => r.name.includes("-internal-"));
+                const tg = run.inputs(tgRes);
+                assert.deepStrictEqual([tg.targetType, tg.preserveClientIp, tg.port, tg.healthCheck.protocol, tg.healthCheck.path], ["ip", "false", 6443, "HTTPS", "/readyz"]);
+                const attached = run.ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment").map((r) => run.inputs(r));
+                assert.deepStrictEqual(attached.map((a) => a.targetId).sort(), [...slotIps].sort());
+                assert.ok(attached.every((a) => a.targetGroupArn === tgRes.id && a.port === 6443));
+                const [listener] = run.ofType(T.listener).filter((r) => r.name.includes("-internal-")).map((r) => run.inputs(r));
+                assert.deepStrictEqual([listener.port, listener.protocol, listener.defaultActions[0].targetGroupArn], [6443, "TCP", tgRes.id]);
+            }
             if (e.dnsZone) {
                 const pub = records.find((r) => r.name === `api.${e.cluster}.${e.dnsZone}`)!;
                 assert.ok(pub, "public record");
@@ -249,7 +275,7 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
         });
 
         it("opens exactly the port matrix's rules", () => {
-            const input = { adminCidrs: e.adminCidrs, loadBalancer: e.endpoint !== "elasticIp", externalEtcd: e.etcd > 0, podNetworkPorts: calicoNodePorts() };
+            const input = { adminCidrs: e.adminCidrs, loadBalancer: e.endpoint !== "elasticIp", internalLoadBalancer: e.controlPlane > 1, externalEtcd: e.etcd > 0, podNetworkPorts: calicoNodePorts() };
             const expected = firewallRules(input).map((r) => `${e.cluster}-firewall-${r.name}`).sort();
             assert.deepStrictEqual(run.ofType(T.ingress).map((r) => r.name).sort(), expected);
             const api = run.ofType(T.ingress).map((r) => run.inputs(r)).filter((r) => r.cidrIpv4 !== undefined);
@@ -312,7 +338,7 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
             assert.strictEqual((o.controlPlaneSlots as unknown[]).length, e.controlPlane);
             assert.strictEqual((o.etcdMembers as unknown[]).length, e.etcd);
             const groups = o.securityGroupIds as Record<string, string>;
-            assert.deepStrictEqual(Object.keys(groups).sort(), [...(e.endpoint === "elasticIp" ? [] : ["lb"]), "controlPlane", ...(e.etcd > 0 ? ["etcd"] : []), "nodes"].sort());
+            assert.deepStrictEqual(Object.keys(groups).sort(), [...(e.endpoint === "elasticIp" ? [] : ["lb"]), ...(e.controlPlane > 1 ? ["internalLb"] : []), "controlPlane", ...(e.etcd > 0 ? ["etcd"] : []), "nodes"].sort());
             for (const id of Object.values(groups)) assert.match(id, /^sg-[0-9a-f]{17}$/);
         });
     });

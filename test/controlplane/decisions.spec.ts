@@ -11,7 +11,7 @@ import { gunzipSync } from "zlib";
 import { parse } from "yaml";
 import {
     API_HEALTH_CHECK, CONTROL_PLANE_SIZES, USER_DATA_LIMIT_BYTES, classicElbArgs, controlPlaneSizeWarning, controlPlaneUserData, encodeUserData,
-    endpointCertSans, etcdMemberUserData, instanceSize, maxClusterNodes, nlbListenerArgs, nlbTargetGroupArgs, planEndpoint, planSlots,
+    endpointCertSans, etcdMemberUserData, instanceSize, internalTargetGroupArgs, maxClusterNodes, nlbListenerArgs, nlbTargetGroupArgs, planEndpoint, planSlots,
     renderSlotSecretsScript, secondsToLeaveRotation, SLOT_SECRETS_UNIT,
 } from "../../components/controlplane";
 import { ENCRYPTION_CONFIG, KUBEADM_INIT_CONFIG, KUBEADM_JOIN_CONFIG, CONTROL_PLANE_UNIT } from "../../components/controlplane/render";
@@ -23,9 +23,9 @@ import { keyMaterialIn } from "../../policies/rules/lib/keymaterial";
 import { assertShellcheckClean, removeTempDirs, tempDir } from "./helpers";
 import { makeWorld, runScript } from "./stubs";
 
-const endpointConfig = (over: { endpoint?: "loadBalancer" | "elasticIp"; loadBalancerType?: "network" | "classic"; apiAccess?: "public" | "internal"; dns?: boolean } = {}) => ({
+const endpointConfig = (over: { count?: number; endpoint?: "loadBalancer" | "elasticIp"; loadBalancerType?: "network" | "classic"; apiAccess?: "public" | "internal"; dns?: boolean } = {}) => ({
     name: "prod",
-    controlPlane: { endpoint: over.endpoint ?? "loadBalancer", loadBalancerType: over.loadBalancerType ?? "network", apiAccess: over.apiAccess ?? "public" },
+    controlPlane: { count: over.count ?? 3, endpoint: over.endpoint ?? "loadBalancer", loadBalancerType: over.loadBalancerType ?? "network", apiAccess: over.apiAccess ?? "public" },
     dns: over.dns === false ? undefined : { zoneName: "k8s.example.net", zoneId: "Z1D633PJN98FT9" },
 });
 
@@ -44,6 +44,15 @@ describe("controlplane/endpoint: which endpoint, which names", () => {
             if (p.internalZone.kind === "private") assert.ok(p.nodeName.endsWith(`.${p.internalZone.name}`), "the internal record lies inside the private zone");
         });
     }
+
+    it("puts api.internal behind a health-checking internal balancer when there are slots to fail over to, and not for one slot", () => {
+        for (const count of [3, 5]) assert.strictEqual(planEndpoint(endpointConfig({ count })).internalBalancer, true, `${count} slots`);
+        assert.strictEqual(planEndpoint(endpointConfig({ count: 1, endpoint: "elasticIp" })).internalBalancer, false);
+        // The internal balancer forwards from its own address: IP targets, client IP preservation off, the same /readyz check.
+        const tg = internalTargetGroupArgs();
+        assert.deepStrictEqual([tg.targetType, tg.preserveClientIp, tg.protocol, tg.port, tg.healthCheck.protocol, tg.healthCheck.path], ["ip", "false", "TCP", 6443, "HTTPS", "/readyz"]);
+        assert.ok(secondsToLeaveRotation(API_HEALTH_CHECK) <= 30);
+    });
 
     it("puts both names, the balancer's name or the Elastic IP, and every slot IP in the apiserver certificate", () => {
         const ips = ["10.30.0.10", "10.30.32.10", "10.30.64.10"];
@@ -151,6 +160,19 @@ describe("controlplane/userData: what a slot boots with", () => {
         assert.ok(runcmds(cpData("stacked")).includes("systemctl enable --now k8s-aws-etcd-backup.timer"));
         assert.ok(!runcmds(cpData("external")).some((c) => c.includes("etcd-backup")));
         assert.ok(runcmds(etcdData()).includes("systemctl enable --now k8s-aws-etcd-backup.timer"));
+    });
+
+    it("installs on an etcd member only what etcd needs: no runtime, no kubelet, nothing from pkgs.k8s.io", () => {
+        const doc = parse(etcdData().replace(/^#cloud-config\n/, "")) as { write_files: { path: string; content: string }[] };
+        const setup = doc.write_files.find((f) => f.path === "/usr/local/sbin/k8s-aws-node-setup")!.content;
+        assert.match(setup, /^ROLE=etcd$/m);
+        assert.doesNotMatch(setup, /pkgs\.k8s\.io|apt-get|containerd\.service|kubelet=/);
+        assert.match(setup, /^PINNED_ETCD=\d+\.\d+\.\d+$/m);
+        const unit = doc.write_files.find((f) => f.path === "/etc/systemd/system/k8s-aws-node-setup.service")!.content;
+        assert.match(unit, /^RequiredBy=etcd\.service$/m);
+        assert.ok(!doc.write_files.some((f) => /kubelet|containerd/.test(f.path)), doc.write_files.map((f) => f.path).join(" "));
+        // The control plane still gets the runtime and the Kubernetes packages.
+        assert.match(cpData("external"), /ROLE=kubernetes/);
     });
 
     it("configures an etcd member with the member's fixed IP, every member's stable name, and hands it its keys", () => {

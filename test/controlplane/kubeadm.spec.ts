@@ -88,6 +88,12 @@ describe("controlplane/kubeadm: init", () => {
         });
     }
 
+    it("gives kubeadm's own API calls five minutes, so init and join outlast a new internal balancer's target registration", () => {
+        assert.deepStrictEqual(d.InitConfiguration.timeouts, { kubernetesAPICall: "5m0s" });
+        const join = docs(renderKubeadmJoinControlPlane({ apiServerEndpoint: "api.internal.prod.k8s.example.net:6443", token: TOKEN, caCertHashes: [HASH] }, NODE));
+        assert.deepStrictEqual(join.JoinConfiguration.timeouts, { kubernetesAPICall: "5m0s" });
+    });
+
     it("hardens the apiserver: profiling off, Node,RBAC, audit, encryption, anonymous only via the authentication config", () => {
         const a = cc.apiServer.extraArgs;
         assert.ok(a.every((x: any) => Object.keys(x).sort().join() === "name,value"), "extraArgs must be v1beta4 {name, value} items");

@@ -133,6 +133,22 @@ const COMPUTED: Record<string, Computed> = {
         const tgArn = arn(ctx, "elasticloadbalancing", `targetgroup/${name}/${h}`);
         return { id: tgArn, outputs: { arn: tgArn, arnSuffix: `targetgroup/${name}/${h}`, name } };
     },
+    // ELBv2 RegisterTargets with IP targets: the address must be private (RFC 1918 or 100.64.0.0/10:
+    // "you can't specify publicly routable IP addresses", Network Load Balancer guide, "Target type").
+    // The provider's id is the target group ARN, a dash and a timestamp-derived number.
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment": (req, ctx) => {
+        const target = String(req.inputs.targetId ?? "");
+        const ip = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(target);
+        if (ip) {
+            const [a, b] = [Number(ip[1]), Number(ip[2])];
+            const isPrivate = a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+            if (!isPrivate) throw new Error(`ValidationError: IP target ${target} is publicly routable; IP targets must be private addresses`);
+        }
+        if (req.inputs.port !== undefined && !(Number.isInteger(req.inputs.port) && req.inputs.port >= 1 && req.inputs.port <= 65535)) {
+            throw new Error(`ValidationError: target port ${req.inputs.port} is not 1-65535`);
+        }
+        return { id: `${req.inputs.targetGroupArn}-${parseInt(hex(ctx, `${req.type}::${req.name}`, 12), 16)}` };
+    },
     "aws:lb/listener:Listener": (req, ctx) => {
         const lbArn = String(req.inputs.loadBalancerArn ?? "");
         const listenerArn = `${lbArn.replace(":loadbalancer/", ":listener/")}/${hex(ctx, `${req.type}::${req.name}`, 16)}`;

@@ -30,6 +30,8 @@ export interface ArchitectureModel {
     readonly api?: { readonly kind: "network" | "classic" | "elasticIp"; readonly internal: boolean };
     readonly publicName?: string;
     readonly internalName?: string;
+    /** api.internal is an alias of an internal NLB over the slots' IPs (several slots); else an A record of them. */
+    readonly internalBalanced: boolean;
     readonly internalZonePrivate: boolean;
     readonly adminCidrs: string[];
     readonly bucket?: { readonly name: string; readonly kmsAlias?: string; readonly backupPrefix?: string };
@@ -123,14 +125,23 @@ export function architectureModel(plan: Plan): ArchitectureModel {
         })
         .sort((a, b) => a.name.localeCompare(b.name));
 
-    const nlb = of(plan, "aws:lb/loadBalancer:LoadBalancer")[0];
+    const records = of(plan, "aws:route53/record:Record").map(inputs);
+    // api.internal: an alias of the internal balancer, or an A record of the slots' fixed IPs.
+    const slotIps = new Set(slots.map((s) => s.ip));
+    const internal =
+        records.find((r) => String(r.name ?? "").startsWith("api.internal.")) ??
+        records.find((r) => (r.records ?? []).length > 0 && r.records.every((ip: string) => slotIps.has(ip)));
+    const internalAlias = internal?.aliases?.[0]?.name as string | undefined;
+    const publicRecord = records.find((r) => r !== internal);
+    // The internal balancer is the one whose listener forwards to IP targets (the slots' fixed IPs).
+    const ipTargetGroups = new Set(of(plan, "aws:lb/targetGroup:TargetGroup").filter((t) => inputs(t).targetType === "ip").map((t) => t.id));
+    const internalLbs = new Set(
+        of(plan, "aws:lb/listener:Listener").map(inputs).filter((l) => ipTargetGroups.has(l.defaultActions?.[0]?.targetGroupArn)).map((l) => l.loadBalancerArn),
+    );
+    const nlb = of(plan, "aws:lb/loadBalancer:LoadBalancer").find((r) => !internalLbs.has(r.id));
     const elb = of(plan, "aws:elb/loadBalancer:LoadBalancer")[0];
     const eip = of(plan, "aws:ec2/eipAssociation:EipAssociation")[0];
     const api = nlb ? { kind: "network" as const, internal: !!inputs(nlb).internal } : elb ? { kind: "classic" as const, internal: !!inputs(elb).internal } : eip ? { kind: "elasticIp" as const, internal: false } : undefined;
-    const slotIps = new Set(slots.map((s) => s.ip));
-    const records = of(plan, "aws:route53/record:Record").map(inputs);
-    const internal = records.find((r) => (r.records ?? []).length > 0 && r.records.every((ip: string) => slotIps.has(ip)));
-    const publicRecord = records.find((r) => r !== internal);
     const bucket = of(plan, "aws:s3/bucket:Bucket")[0];
     const hourly = of(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
         .flatMap((l) => inputs(l).rules ?? [])
@@ -175,6 +186,7 @@ export function architectureModel(plan: Plan): ArchitectureModel {
         api,
         publicName: publicRecord?.name,
         internalName: internal?.name,
+        internalBalanced: internalAlias !== undefined,
         internalZonePrivate: of(plan, "aws:route53/zone:Zone").length > 0,
         adminCidrs,
         bucket: bucket ? { name: `${inputs(bucket).bucketPrefix ?? inputs(bucket).bucket ?? bucket.name}*`, kmsAlias: inputs(of(plan, "aws:kms/alias:Alias")[0] ?? bucket).name, backupPrefix: hourly?.replace(/hourly\/$/, "") } : undefined,
@@ -228,7 +240,8 @@ export function architectureDot(m: ArchitectureModel): string {
     if (m.internalName) {
         top.push("dns:internal");
         const ips = cps.map((s) => s.ip).join(", ");
-        node("  ", "dns:internal", `Route53 ${m.internalName}${m.internalZonePrivate ? " (private zone)" : ""}\nA ${ips} (fixed slot IPs)\nwhat nodes and members dial: no NAT, no LB`, { shape: "note", fillcolor: FILL.dns });
+        const target = m.internalBalanced ? `alias of an internal NLB: ${ips} (fixed slot IPs), /readyz checked` : `A ${ips} (fixed slot IPs)`;
+        node("  ", "dns:internal", `Route53 ${m.internalName}${m.internalZonePrivate ? " (private zone)" : ""}\n${target}\nwhat nodes and members dial: no NAT`, { shape: "note", fillcolor: FILL.dns });
     }
 
     // The VPC: the endpoint, one cluster per zone (subnets inside), pools and the S3 endpoint.

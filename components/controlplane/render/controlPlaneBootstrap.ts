@@ -15,8 +15,9 @@
  *
  * On each boot, before kubelet is configured:
  * - /etc/kubernetes/kubelet.conf exists: this instance is already a member
- *   (a reboot). Nothing to init or join; only the kubeadm-made leaf
- *   certificates are recreated from the CAs if the tmpfs pki lost them.
+ *   (a reboot). Nothing to init or join; the kubeadm-made leaf
+ *   certificates the tmpfs pki lost were recreated from the CAs before the
+ *   kubelet started, by k8s-aws-leaf-certs.service (leafCerts.ts).
  * - the conditional put succeeds: this slot owns the cluster's one init.
  *   If init then fails the marker stays: no slot will ever init again on
  *   its own; the log says what to do.
@@ -70,12 +71,6 @@ const BODY = String.raw`ROOT="${"$"}{K8S_AWS_ROOT:-}"
 KUBELET_CONF="$ROOT/etc/kubernetes/kubelet.conf"
 
 ${SHELL_COMMON}
-
-restore_leaf_certs() {
-  if [ -f "$ROOT$PKI_DIR/apiserver.crt" ]; then return 0; fi
-  log "kubeadm-made certificates are missing from the tmpfs pki: recreating them from the CAs"
-  kubeadm init phase certs all --config "$ROOT$INIT_CONFIG"
-}
 
 put_marker() {
   if [ -n "$KMS_KEY_ID" ]; then
@@ -147,8 +142,8 @@ recover_single() {
 }
 
 if [ -f "$KUBELET_CONF" ]; then
+  # The leaf certificates are back already: k8s-aws-leaf-certs.service (leafCerts.ts) runs before the kubelet.
   log "already a member ($KUBELET_CONF exists): no init, no join"
-  restore_leaf_certs
   exit 0
 fi
 for _f in "$ROOT$INIT_CONFIG" "$ROOT$JOIN_CONFIG" "$ROOT$PKI_DIR/ca.crt"; do

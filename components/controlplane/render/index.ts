@@ -9,3 +9,4 @@ export { INIT_MARKER_KEY, dirAvailableCheck } from "./controlPlaneBootstrap";
 export * from "./backup";
 export { shq } from "./shell";
 export * from "./tokenSync";
+export { renderLeafCertsScript, renderLeafCertsUnit } from "./leafCerts";

@@ -12,7 +12,7 @@ import { stringify } from "yaml";
 import { kubeletConfigurationDoc, kubeProxyConfigurationDoc, KubeProxyMode } from "./kubelet";
 import {
     API_SERVER_PORT, AUDIT_LOG_DIR, AUDIT_POLICY, AUTHENTICATION_CONFIG, ENCRYPTION_CONFIG, ETCD_DATA_DIR,
-    ETCD_TUNING, EtcdTuning, KUBERNETES_PKI_DIR,
+    ETCD_TUNING, EtcdTuning, KUBERNETES_PKI_DIR, TLS_CIPHER_SUITES,
 } from "./paths";
 import { check } from "./shell";
 
@@ -80,6 +80,17 @@ export interface JoinDiscovery {
 }
 
 const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
+
+/**
+ * kubeadm's own API calls during init and control-plane join go to
+ * controlPlaneEndpoint, which with several slots is the internal NLB
+ * (endpoint.ts). A target registered moments ago is only routed to once it
+ * has passed the health check and the registration has propagated, which can
+ * take minutes on a new balancer; kubeadm's default per-call timeout (1 m,
+ * v1beta4 Timeouts.kubernetesAPICall, kubernetes/kubernetes#122529) would
+ * fail the init meanwhile (kubernetes/kubeadm#1168 is this very case on AWS).
+ */
+const KUBEADM_TIMEOUTS = { kubernetesAPICall: "5m0s" } as const;
 const TOKEN_RE = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
 
 const yamlDocs = (docs: ReadonlyArray<Record<string, unknown> | undefined>): string =>
@@ -174,7 +185,21 @@ function apiServerSection(c: KubeadmClusterInputs): Record<string, unknown> {
             ["audit-log-maxsize", String(audit.maxSizeMB)],
             // Lives in the pki dir, which kubeadm mounts read-only already.
             ["encryption-provider-config", ENCRYPTION_CONFIG],
+            // CIS 1.2.29 (docs/cis-audit.md).
             ["tls-min-version", "VersionTLS12"],
+            ["tls-cipher-suites", TLS_CIPHER_SUITES.join(",")],
+            // CIS 1.2.3 and 1.2.14. This list replaces kubeadm's own default
+            // (--enable-admission-plugins=NodeRestriction), so NodeRestriction is
+            // listed again; the plugins enabled by default (NamespaceLifecycle,
+            // ServiceAccount, ...: CIS 1.2.12, 1.2.13) stay on, none is disabled.
+            ["enable-admission-plugins", "NodeRestriction,DenyServiceExternalIPs"],
+            // CIS 1.2.5: kubelets' serving certificates come from CSRs signed by the
+            // cluster CA (KubeletConfiguration serverTLSBootstrap), so the apiserver
+            // can verify them when it dials a kubelet (logs, exec, port-forward).
+            ["kubelet-certificate-authority", `${KUBERNETES_PKI_DIR}/ca.crt`],
+            // CIS 1.2.30: projected service-account tokens expire when they say
+            // (1 h for kubelet-mounted ones), not a year later; client-go reloads them.
+            ["service-account-extend-token-expiration", "false"],
         ]),
         extraVolumes: [
             { name: "apiserver-config", hostPath: AUTHENTICATION_CONFIG.replace(/\/[^/]+$/, ""), mountPath: AUTHENTICATION_CONFIG.replace(/\/[^/]+$/, ""), readOnly: true, pathType: "Directory" },
@@ -242,6 +267,7 @@ export function renderKubeadmInit(cluster: KubeadmClusterInputs, node: ControlPl
         nodeRegistration: controlPlaneRegistration(node),
         localAPIEndpoint: { advertiseAddress: node.advertiseAddress, bindPort: API_SERVER_PORT },
         skipPhases: ["upload-certs"],
+        timeouts: { ...KUBEADM_TIMEOUTS },
     };
     return yamlDocs([
         init,
@@ -275,6 +301,7 @@ export function renderKubeadmJoinControlPlane(discovery: JoinDiscovery, node: Co
             discovery: discoverySection(discovery),
             nodeRegistration: controlPlaneRegistration(node),
             controlPlane: { localAPIEndpoint: { advertiseAddress: node.advertiseAddress, bindPort: API_SERVER_PORT } },
+            timeouts: { ...KUBEADM_TIMEOUTS },
         },
     ]);
 }

@@ -11,6 +11,9 @@ export const SECRETS_UNIT = "k8s-aws-secrets.service";
 export const SLOT_UNIT = "k8s-aws-slot.service";
 /** The oneshot unit that runs kubeadm init or join (renderControlPlaneBootstrapUnit). */
 export const CONTROL_PLANE_UNIT = "k8s-aws-control-plane.service";
+/** The oneshot unit that recreates kubeadm-made leaf certificates on the tmpfs pki before the kubelet starts (renderLeafCertsUnit). */
+export const LEAF_CERTS_UNIT = "k8s-aws-leaf-certs.service";
+export const LEAF_CERTS_SCRIPT = "/usr/local/sbin/k8s-aws-leaf-certs";
 
 /** kubeadm's certificatesDir; tmpfs, filled by the secrets unit with the CAs and the SA key pair. */
 export const KUBERNETES_PKI_DIR = "/etc/kubernetes/pki";
@@ -46,6 +49,22 @@ export const AUDIT_LOG_DIR = "/var/log/kubernetes/audit";
  */
 export const SLOT_DATA_MOUNT = "/var/lib/etcd";
 export const ETCD_DATA_DIR = `${SLOT_DATA_MOUNT}/data`;
+
+/**
+ * TLS 1.2 cipher suites the apiserver and the kubelets offer (TLS 1.3 suites
+ * are not configurable in Go and are all strong). The AES-GCM ECDHE suites
+ * are in both kube-bench allow-lists (aquasecurity/kube-bench@v0.15.6:
+ * cfg/cis-1.12/master.yaml 1.2.29 and node.yaml 4.2.12); the ChaCha20 ones are
+ * spelled differently in the two lists, and every client here (Go, AWS
+ * Nitro with AES-NI, Graviton with the AES extensions) has AES-GCM, so they
+ * are left out.
+ */
+export const TLS_CIPHER_SUITES = [
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+] as const;
 
 export const API_SERVER_PORT = 6443;
 export const ETCD_CLIENT_PORT = 2379;
