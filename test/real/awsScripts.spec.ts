@@ -1,0 +1,313 @@
+/**
+ * The on-instance scripts, unmodified, with the real AWS CLI (awscli v1, PyPI, pinned in
+ * tools/real/pins.ts) against moto's server (an AWS API emulator, same venv), seeded from the
+ * prod stack's rendered plan. Only K8S_AWS_ROOT, the endpoint variables and PATH stubs for host
+ * commands that cannot run here (curl for IMDS, ip, mount, blkid, kubeadm, systemctl, sleep)
+ * differ from an instance. Each scenario asserts the end state in the emulator and on disk.
+ * Ladder rung 3 for the CLI (real flags, filters, JMESPath, output formats, error texts and exit
+ * codes); moto stands in for AWS (rung 4 is not available), and where moto does not model what
+ * AWS does the test says so and keeps a focused shim for that one step.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { SpawnSyncReturns, spawnSync } from "child_process";
+import { SECRETS_ENV_PATH, renderFetchScript, renderSecretsEnv } from "../../components/bootstrap/secretsDelivery";
+import { fetchedObjects, objectKey } from "../../components/secrets";
+import { renderControlPlaneBootstrapScript, renderSlotBootstrapScript } from "../../components/controlplane/render";
+import { removeTempDirs, tempDir, writeExecutable } from "../controlplane/helpers";
+import { StubWorld, makeWorld, runScript, writeFiles } from "../controlplane/stubs";
+import { runStackFixture } from "../harness";
+import { Moto, SeedPlan, Seeded, startMoto } from "./moto";
+import { RenderedPlan, planFromRender } from "./motoPlan";
+
+const REGION = "eu-west-1";
+const CLUSTER = "prod";
+const SLOT = "control-plane-a";
+const SLOT_SUBNET = "prod-network-private-eu-west-1a";
+
+/**
+ * moto 5.2.5 attaches an interface or a volume that is already attached to another instance,
+ * silently taking it over (moto/ec2/models/instances.py attach_eni; elastic_block_store.py
+ * attach_volume). AWS refuses such an attach. This shim stands in for that one check only:
+ * attach calls are serialised with flock, and one whose target the emulator shows attached
+ * elsewhere fails as AWS would (non-zero exit, an error on stderr); everything else, the attach
+ * itself included, goes to the real CLI unchanged.
+ */
+function attachGuardShim(realAws: string, lock: string): string {
+    return `#!/bin/sh
+case " $* " in
+  *" attach-network-interface "* | *" attach-volume "*) ;;
+  *) exec "${realAws}" "$@" ;;
+esac
+id=""; prev=""
+for a in "$@"; do
+  case "$prev" in --network-interface-id | --volume-id) id=$a ;; esac
+  prev=$a
+done
+exec 9>"${lock}"
+flock 9
+case "$id" in
+  eni-*) holder=$("${realAws}" ec2 describe-network-interfaces --network-interface-ids "$id" --query 'NetworkInterfaces[0].Attachment.InstanceId' --output text) ;;
+  *) holder=$("${realAws}" ec2 describe-volumes --volume-ids "$id" --query 'Volumes[0].Attachments[0].InstanceId' --output text) ;;
+esac
+if [ -n "$holder" ] && [ "$holder" != None ]; then
+  echo "An error occurred (shim: AWS refuses, moto does not) when attaching $id: already attached to $holder" >&2
+  exit 254
+fi
+"${realAws}" "$@"
+`;
+}
+
+describe("real AWS CLI against moto: the on-instance scripts", function () {
+    this.timeout(240000);
+    let moto: Moto;
+    let plan: RenderedPlan;
+    let base = "";
+
+    before(async function () {
+        base = tempDir("moto");
+        moto = await startMoto(this, path.join(base, "moto"), REGION);
+        plan = planFromRender(await runStackFixture(CLUSTER), REGION, CLUSTER);
+    });
+    after(async () => {
+        if (moto) await moto.stop();
+        removeTempDirs();
+    });
+
+    async function seed(instances: SeedPlan["instances"]): Promise<Seeded> {
+        await moto.reset();
+        return moto.seed({ ...plan.seed, instances });
+    }
+
+    /**
+     * An instance: the stubs world (curl answers IMDS from the emulator's instance, host commands
+     * recorded) with `aws` the real CLI pointed at moto, and `sleep` running $STUB_STATE/on-sleep
+     * (an outside event, such as the predecessor letting go) before it returns.
+     */
+    function instanceWorld(name: string, inst: Seeded["instances"][string], eni: Seeded["interfaces"][string], opts: { attachGuard?: string } = {}): StubWorld {
+        const w = makeWorld(base, name, path.join(base, "unused-s3"));
+        const bin = path.join(base, name, "bin");
+        fs.rmSync(path.join(bin, "aws"));
+        if (opts.attachGuard) writeExecutable(path.join(bin, "aws"), attachGuardShim(moto.awsBin, opts.attachGuard));
+        else fs.symlinkSync(moto.awsBin, path.join(bin, "aws"));
+        writeExecutable(path.join(bin, "sleep"), `#!/bin/sh\nprintf '%s\\n' "sleep $*" >>"$STUB_LOG"\nif [ -x "$STUB_STATE/on-sleep" ]; then "$STUB_STATE/on-sleep"; fi\nexit 0\n`);
+        const meta = "imds/network/interfaces/macs";
+        const subnet = plan.seed.subnets.find((s) => s.name === SLOT_SUBNET)!;
+        writeFiles(w.state, {
+            "imds/instance-id": inst.id,
+            "imds/placement/availability-zone": inst.az,
+            "imds/mac": inst.mac,
+            "imds/local-ipv4": inst.ip,
+            "imds/local-hostname": inst.hostname,
+            [`${meta}/${eni.mac}/subnet-ipv4-cidr-block`]: subnet.cidr,
+            [`${meta}/${inst.mac}/subnet-ipv4-cidr-block`]: subnet.cidr,
+            [`${meta}/${eni.mac}/vpc-ipv4-cidr-blocks`]: plan.seed.vpc.cidr,
+            hostname: "localhost",
+        });
+        writeFiles(w.root, { "sys/class/net/ens5/address": inst.mac, "sys/class/net/ens6/address": eni.mac });
+        Object.assign(w.env, moto.env, { PATH: `${bin}:/usr/bin:/bin` });
+        return w;
+    }
+
+    const slotScript = () => renderSlotBootstrapScript({ cluster: CLUSTER, slot: SLOT, region: REGION, role: "control-plane", attempts: 6, backoffMaxSeconds: 2 });
+    const eniState = (id: string) => moto.awsJson(["ec2", "describe-network-interfaces", "--network-interface-ids", id]).NetworkInterfaces[0];
+    const volumeState = (id: string) => moto.awsJson(["ec2", "describe-volumes", "--volume-ids", id]).Volumes[0];
+    const slotEnv = (w: StubWorld) => fs.readFileSync(path.join(w.root, "run/k8s-aws/slot.env"), "utf8");
+    const eniName = `${CLUSTER}-${SLOT}-eni`;
+    const volName = `${CLUSTER}-${SLOT}-data`;
+    const withDisk = (w: StubWorld, volumeId: string) => writeFiles(w.root, { [`dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace("-", "")}`]: "" });
+
+    describe("slot claim (k8s-aws-slot)", () => {
+        it("first boot: the new instance holds the slot's interface (device index 1) and volume in the emulator, and slot.env names them", async () => {
+            const s = await seed([{ name: "new", subnet: SLOT_SUBNET }]);
+            const eni = s.interfaces[eniName];
+            const w = instanceWorld("first", s.instances.new, eni);
+            withDisk(w, s.volumes[volName]);
+            const r = await runScript(slotScript(), w, 120000);
+            assert.strictEqual(r.code, 0, r.stderr);
+            const e = eniState(eni.id);
+            assert.strictEqual(e.Status, "in-use");
+            assert.strictEqual(e.Attachment.InstanceId, s.instances.new.id);
+            assert.strictEqual(e.Attachment.DeviceIndex, 1);
+            assert.strictEqual(e.PrivateIpAddress, "10.30.0.10", "the plan's fixed IP");
+            const v = volumeState(s.volumes[volName]);
+            assert.deepStrictEqual(v.Attachments.map((a: any) => [a.InstanceId, a.Device, a.State]), [[s.instances.new.id, "/dev/sdf", "attached"]]);
+            const env = slotEnv(w);
+            assert.match(env, /^SLOT=control-plane-a$/m);
+            assert.match(env, /^SLOT_IP=10\.30\.0\.10$/m);
+            assert.match(env, new RegExp(`^SLOT_ENI=${eni.id}$`, "m"));
+            assert.match(env, new RegExp(`^SLOT_VOLUME=${s.volumes[volName]}$`, "m"));
+            assert.match(env, new RegExp(`^INSTANCE_ID=${s.instances.new.id}$`, "m"));
+            // The other slots' resources in the same zone were not touched.
+            assert.strictEqual(eniState(s.interfaces[`${CLUSTER}-etcd-a-eni`].id).Status, "available");
+        });
+
+        it("replacement: waits while the predecessor holds interface and volume, claims them once released", async () => {
+            const s = await seed([{ name: "old", subnet: SLOT_SUBNET }, { name: "new", subnet: SLOT_SUBNET }]);
+            const eni = s.interfaces[eniName];
+            const vol = s.volumes[volName];
+            const old = s.instances.old.id;
+            moto.awsJson(["ec2", "attach-network-interface", "--network-interface-id", eni.id, "--instance-id", old, "--device-index", "1"]);
+            moto.awsJson(["ec2", "attach-volume", "--volume-id", vol, "--instance-id", old, "--device", "/dev/sdf"]);
+            const w = instanceWorld("replace", s.instances.new, eni);
+            withDisk(w, vol);
+            writeFiles(w.state, { fs: "ext4\n" });
+            // The predecessor lets go after the new instance has waited twice: the real CLI detaches.
+            // (moto 5.2.5 answers 500 to DetachVolume without --instance-id, which AWS accepts:
+            // moto/ec2/models/elastic_block_store.py detach_volume looks the instance up; so pass it.)
+            const attachmentId = eniState(eni.id).Attachment.AttachmentId;
+            const cli = Object.entries(moto.env).map(([k, v]) => `${k}='${v}'`).join(" ");
+            writeExecutable(path.join(w.state, "on-sleep"), `#!/bin/sh
+n=$(grep -c '^sleep' "$STUB_LOG")
+[ "$n" -eq 2 ] || exit 0
+env ${cli} "${moto.awsBin}" ec2 detach-network-interface --attachment-id ${attachmentId} >/dev/null
+env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id ${old} >/dev/null
+`);
+            const r = await runScript(slotScript(), w, 120000);
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.match(r.stderr, new RegExp(`eni: ${eni.id} is in-use \\(held by ${old}\\); waiting`));
+            assert.strictEqual(eniState(eni.id).Attachment.InstanceId, s.instances.new.id);
+            assert.strictEqual(volumeState(vol).Attachments[0].InstanceId, s.instances.new.id);
+            assert.ok(!w.calls().some((c) => c.startsWith("mkfs")), "the predecessor's filesystem is kept");
+            assert.match(slotEnv(w), new RegExp(`^INSTANCE_ID=${s.instances.new.id}$`, "m"));
+        });
+
+        it("two candidates for one slot: exactly one ends up holding both, the other gives up without slot.env", async () => {
+            const s = await seed([{ name: "one", subnet: SLOT_SUBNET }, { name: "two", subnet: SLOT_SUBNET }]);
+            const eni = s.interfaces[eniName];
+            const vol = s.volumes[volName];
+            const lock = path.join(base, "attach.lock");
+            const worlds = ["one", "two"].map((n) => {
+                const w = instanceWorld(`race-${n}`, s.instances[n], eni, { attachGuard: lock });
+                withDisk(w, vol);
+                return w;
+            });
+            const script = renderSlotBootstrapScript({ cluster: CLUSTER, slot: SLOT, region: REGION, role: "control-plane", attempts: 3, backoffMaxSeconds: 1 });
+            const runs = await Promise.all(worlds.map((w) => runScript(script, w, 120000)));
+            const winners = runs.map((r, i) => (r.code === 0 ? i : -1)).filter((i) => i >= 0);
+            assert.strictEqual(winners.length, 1, runs.map((r) => r.stderr).join("\n----\n"));
+            const winner = ["one", "two"][winners[0]];
+            assert.strictEqual(eniState(eni.id).Attachment.InstanceId, s.instances[winner].id);
+            assert.strictEqual(volumeState(vol).Attachments[0].InstanceId, s.instances[winner].id);
+            const loser = worlds[1 - winners[0]];
+            assert.ok(!fs.existsSync(path.join(loser.root, "run/k8s-aws/slot.env")));
+            assert.match(runs[1 - winners[0]].stderr, /could not claim the slot's (eni|volume)/);
+        });
+    });
+
+    describe("kubeadm init guard (k8s-aws-control-plane): S3 PutObject If-None-Match", () => {
+        /** A control-plane instance whose secrets unit has delivered the kubeadm configs and the CA; the API answers. */
+        function cpWorld(name: string): StubWorld {
+            const w = makeWorld(base, name, path.join(base, "unused-s3"));
+            const bin = path.join(base, name, "bin");
+            fs.rmSync(path.join(bin, "aws"));
+            fs.symlinkSync(moto.awsBin, path.join(bin, "aws"));
+            writeFiles(w.root, {
+                "etc/kubernetes/pki/kubeadm/init.yaml": "kind: InitConfiguration\n",
+                "etc/kubernetes/pki/kubeadm/join.yaml": "kind: JoinConfiguration\n",
+                "etc/kubernetes/pki/ca.crt": "CA\n",
+            });
+            writeFiles(w.state, { hostname: `ip-${name}`, "api-ready": "" });
+            Object.assign(w.env, moto.env, { PATH: `${bin}:/usr/bin:/bin` });
+            return w;
+        }
+        const cpScript = (slot: string) => renderControlPlaneBootstrapScript({
+            slot, region: REGION, bucket: plan.bucket, kmsKeyId: plan.kmsKeyArn, apiEndpoint: "api.prod.k8s.example.net:6443",
+            etcdTopology: "external", controlPlaneCount: 3, attempts: 4, apiWaitAttempts: 3, backoffMaxSeconds: 1,
+        });
+        const isInit = (c: string) => /^kubeadm init --config /.test(c);
+        const isJoin = (c: string) => /^kubeadm join /.test(c);
+
+        it("three slots racing on first boot: exactly one creates the marker (SSE-KMS) and initialises, the others join", async () => {
+            await seed([]);
+            const slots = ["control-plane-a", "control-plane-b", "control-plane-c"];
+            const worlds = slots.map((s) => cpWorld(`cp-${s}`));
+            const runs = await Promise.all(worlds.map((w, i) => runScript(cpScript(slots[i]), w, 120000)));
+            runs.forEach((r, i) => assert.strictEqual(r.code, 0, `${slots[i]}: ${r.stderr}`));
+            const inits = worlds.map((w) => w.calls().filter(isInit).length);
+            const joins = worlds.map((w) => w.calls().filter(isJoin).length);
+            assert.strictEqual(inits.reduce((a, b) => a + b), 1, `exactly one kubeadm init (${inits})`);
+            assert.strictEqual(joins.reduce((a, b) => a + b), 2, `the others join (${joins})`);
+            const winner = slots[inits.indexOf(1)];
+            const head = moto.awsJson(["s3api", "head-object", "--bucket", plan.bucket, "--key", "control-plane/cluster-initialized"]);
+            assert.strictEqual(head.ServerSideEncryption, "aws:kms");
+            assert.strictEqual(head.SSEKMSKeyId, plan.kmsKeyArn);
+            const body = path.join(base, "marker.json");
+            assert.strictEqual(moto.aws(["s3", "cp", "--only-show-errors", `s3://${plan.bucket}/control-plane/cluster-initialized`, body]).status, 0);
+            assert.strictEqual(JSON.parse(fs.readFileSync(body, "utf8")).slot, winner, "the marker names the slot that initialised");
+        });
+
+        it("the marker already exists: the real 412 PreconditionFailed is read as 'join', and the marker is untouched", async () => {
+            await seed([]);
+            const before = moto.awsJson(["s3api", "put-object", "--bucket", plan.bucket, "--key", "control-plane/cluster-initialized"]);
+            const w = cpWorld("cp-late");
+            const r = await runScript(cpScript("control-plane-b"), w, 120000);
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(w.calls().filter(isInit).length, 0);
+            assert.strictEqual(w.calls().filter(isJoin).length, 1);
+            const head = moto.awsJson(["s3api", "head-object", "--bucket", plan.bucket, "--key", "control-plane/cluster-initialized"]);
+            assert.strictEqual(head.ETag, before.ETag, "the existing marker was not overwritten");
+            assert.strictEqual(head.ContentLength, 0);
+        });
+    });
+
+    describe("secrets fetch (k8s-aws-fetch-secrets) from the plan's bucket", () => {
+        const STUBS: Record<string, string> = {
+            mount: `#!/bin/sh\necho "mount $*" >>"$CALLS"\nprintf 'tmpfs %s tmpfs %s 0 0\\n' "$6" "$4" >>"$K8S_AWS_ROOT/proc/self/mounts"\n`,
+            mountpoint: `#!/bin/sh\necho "mountpoint $*" >>"$CALLS"\nawk -v d="$2" '$2 == d { found = 1 } END { exit !found }' "$K8S_AWS_ROOT/proc/self/mounts"\n`,
+            logger: `#!/bin/sh\necho "logger $*" >>"$CALLS"\n`,
+            uname: `#!/bin/sh\n[ "$1" = -r ] && echo 6.8.0-1021-aws\n`,
+        };
+        const objects = () => fetchedObjects({ kind: "control-plane" }, "external");
+
+        function fetchWorld(name: string): { root: string; run: () => SpawnSyncReturns<string> } {
+            const dir = path.join(base, name);
+            const root = path.join(dir, "root");
+            const bin = path.join(dir, "bin");
+            for (const d of [bin, path.join(root, "etc/k8s-aws"), path.join(root, "proc/self")]) fs.mkdirSync(d, { recursive: true });
+            for (const [n, text] of Object.entries(STUBS)) writeExecutable(path.join(bin, n), text);
+            fs.symlinkSync(moto.awsBin, path.join(bin, "aws"));
+            fs.writeFileSync(path.join(root, "proc/self/mounts"), "/dev/nvme0n1p1 / ext4 rw,relatime 0 0\n");
+            fs.writeFileSync(path.join(root, SECRETS_ENV_PATH), renderSecretsEnv({ bucket: plan.bucket, region: REGION, audience: { kind: "control-plane" } }));
+            const script = path.join(dir, "fetch.sh");
+            fs.writeFileSync(script, renderFetchScript("control-plane", "external"));
+            const env = { ...moto.env, PATH: `${bin}:/usr/bin:/bin`, K8S_AWS_ROOT: root, K8S_AWS_FETCH_BACKOFF: "0", K8S_AWS_FETCH_ATTEMPTS: "2", CALLS: path.join(dir, "calls"), HOME: dir };
+            return { root, run: () => spawnSync("sh", [script], { env, encoding: "utf8", timeout: 180000 }) };
+        }
+        const partFiles = (dir: string): string[] => fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith(".part") || /\.part\./.test(f));
+
+        it("first boot and a reboot into an empty tmpfs: every object lands byte for byte with its mode", async () => {
+            await seed([]);
+            const w = fetchWorld("fetch");
+            for (const bootNo of [1, 2]) {
+                const r = w.run();
+                assert.strictEqual(r.status, 0, `boot ${bootNo}: ${r.stderr}`);
+                for (const o of objects()) {
+                    const file = path.join(w.root, o.path);
+                    assert.strictEqual(fs.readFileSync(file, "utf8"), plan.seed.bucket!.objects[objectKey(o)], `boot ${bootNo}: ${o.path}`);
+                    assert.strictEqual((fs.statSync(file).mode & 0o777).toString(8).padStart(4, "0"), o.mode, `${o.path} mode`);
+                }
+                assert.deepStrictEqual(partFiles(path.join(w.root, "etc/kubernetes/pki")), []);
+                // Reboot: the tmpfs is gone, its directory empty.
+                fs.writeFileSync(path.join(w.root, "proc/self/mounts"), "/dev/nvme0n1p1 / ext4 rw,relatime 0 0\n");
+                fs.rmSync(path.join(w.root, "etc/kubernetes/pki"), { recursive: true, force: true });
+                fs.mkdirSync(path.join(w.root, "etc/kubernetes/pki"), { recursive: true });
+            }
+        });
+
+        it("a missing object: the unit fails naming the key, the file is absent and nothing half-written is left", async () => {
+            await seed([]);
+            const gone = objects().find((o) => o.secret)!;
+            assert.strictEqual(moto.aws(["s3", "rm", "--only-show-errors", `s3://${plan.bucket}/${objectKey(gone)}`]).status, 0);
+            const w = fetchWorld("fetch-missing");
+            const r = w.run();
+            assert.notStrictEqual(r.status, 0);
+            assert.match(r.stderr, new RegExp(`cannot fetch s3://${plan.bucket}/${objectKey(gone).replace(/[.]/g, "\\.")}`));
+            assert.match(r.stderr, /\(404\)|Not Found|does not exist/, "the CLI's own words for the missing key reach the log");
+            assert.match(r.stderr, /1 could not be fetched, 1 missing/);
+            assert.ok(!fs.existsSync(path.join(w.root, gone.path)));
+            assert.deepStrictEqual(partFiles(path.join(w.root, "etc/kubernetes/pki")), []);
+        });
+    });
+});
