@@ -14,10 +14,13 @@ import * as path from "path";
 import { SpawnSyncReturns, spawnSync } from "child_process";
 import { SECRETS_ENV_PATH, renderFetchScript, renderSecretsEnv } from "../../components/bootstrap/secretsDelivery";
 import { fetchedObjects, objectKey } from "../../components/secrets";
-import { renderControlPlaneBootstrapScript, renderSlotBootstrapScript } from "../../components/controlplane/render";
+import {
+    bootstrapTokenDescription, etcdClientTls, renderControlPlaneBootstrapScript, renderEtcdBackupScript, renderEtcdRestoreScript, renderSlotBootstrapScript,
+    renderTokenSyncScript,
+} from "../../components/controlplane/render";
 import { removeTempDirs, tempDir, writeExecutable } from "../controlplane/helpers";
 import { StubWorld, makeWorld, runScript, writeFiles } from "../controlplane/stubs";
-import { runStackFixture } from "../harness";
+import { Recorded, runStackFixture } from "../harness";
 import { Moto, SeedPlan, Seeded, startMoto } from "./moto";
 import { RenderedPlan, planFromRender } from "./motoPlan";
 
@@ -63,12 +66,15 @@ describe("real AWS CLI against moto: the on-instance scripts", function () {
     this.timeout(240000);
     let moto: Moto;
     let plan: RenderedPlan;
+    let recordedPlan: Recorded;
+    const runStackFixtureOnce = async () => recordedPlan;
     let base = "";
 
     before(async function () {
         base = tempDir("moto");
         moto = await startMoto(this, path.join(base, "moto"), REGION);
-        plan = planFromRender(await runStackFixture(CLUSTER), REGION, CLUSTER);
+        recordedPlan = await runStackFixture(CLUSTER);
+        plan = planFromRender(recordedPlan, REGION, CLUSTER);
     });
     after(async () => {
         if (moto) await moto.stop();
@@ -308,6 +314,159 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
             assert.match(r.stderr, /1 could not be fetched, 1 missing/);
             assert.ok(!fs.existsSync(path.join(w.root, gone.path)));
             assert.deepStrictEqual(partFiles(path.join(w.root, "etc/kubernetes/pki")), []);
+        });
+    });
+
+    describe("etcd backups (k8s-aws-etcd-backup, k8s-aws-etcd-restore) in the plan's bucket", () => {
+        // Host commands: etcdctl answers as the leader and writes a snapshot; etcdutl verifies and
+        // restores by copying. The real etcd path is covered by test/controlplane/backup.spec.ts.
+        const STUBS: Record<string, string> = {
+            etcdctl: `#!/bin/sh
+case "$*" in
+  *"endpoint status -w fields"*) printf '"MemberID" : 42\\n"Leader" : 42\\n' ;;
+  *"snapshot save "*) for a in "$@"; do f=$a; done; printf 'snapshot taken by %s\\n' "$RUN_ID" >"$f" ;;
+  *) echo "etcdctl stub: unexpected $*" >&2; exit 2 ;;
+esac`,
+            etcdutl: `#!/bin/sh
+case "$1 $2" in
+  "snapshot status") echo '{"hash":1,"revision":2,"totalKey":3,"totalSize":4}' ;;
+  "snapshot restore")
+    [ "$3" = --help ] && exit 0
+    dir=""; prev=""; for a in "$@"; do [ "$prev" = --data-dir ] && dir=$a; prev=$a; done
+    mkdir -p "$dir/member/snap"; cp "$3" "$dir/member/snap/db" ;;
+  *) exit 2 ;;
+esac`,
+            logger: "#!/bin/sh\nexit 0\n",
+        };
+        const prefix = `backups/etcd/${CLUSTER}`;
+
+        function backupWorld(name: string): { root: string; run: (script: string, args?: string[], runId?: string) => SpawnSyncReturns<string> } {
+            const dir = path.join(base, name);
+            const root = path.join(dir, "root");
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin, { recursive: true });
+            fs.mkdirSync(root, { recursive: true });
+            for (const [n, text] of Object.entries(STUBS)) writeExecutable(path.join(bin, n), text);
+            fs.symlinkSync(moto.awsBin, path.join(bin, "aws"));
+            return {
+                root,
+                run: (script, args = [], runId = "run-1") => {
+                    const file = path.join(dir, `script-${Math.random().toString(36).slice(2)}.sh`);
+                    fs.writeFileSync(file, script);
+                    return spawnSync("sh", [file, ...args], { env: { ...moto.env, PATH: `${bin}:/usr/bin:/bin`, K8S_AWS_ROOT: root, HOME: dir, RUN_ID: runId }, encoding: "utf8", timeout: 180000 });
+                },
+            };
+        }
+        const backupScript = () => renderEtcdBackupScript({ cluster: CLUSTER, region: REGION, bucket: plan.bucket, kmsKeyId: plan.kmsKeyArn, tls: etcdClientTls("external") });
+        const get = (key: string, to: string) => {
+            const r = moto.aws(["s3", "cp", "--only-show-errors", `s3://${plan.bucket}/${key}`, to]);
+            assert.strictEqual(r.status, 0, r.stderr);
+            return fs.readFileSync(to, "utf8");
+        };
+
+        it("a snapshot is uploaded under the hourly and the daily key with SSE-KMS; the day's first one stays the daily", async () => {
+            await seed([]);
+            const w = backupWorld("backup");
+            const hoursBefore = new Date().toISOString().slice(0, 13);
+            const first = w.run(backupScript(), [], "run-1");
+            assert.strictEqual(first.status, 0, first.stderr);
+            const second = w.run(backupScript(), [], "run-2");
+            assert.strictEqual(second.status, 0, second.stderr);
+            const hoursAfter = new Date().toISOString().slice(0, 13);
+            const keys = moto.awsJson(["s3api", "list-objects-v2", "--bucket", plan.bucket, "--prefix", `${prefix}/`]).Contents.map((c: any) => c.Key).sort();
+            const hourly = keys.filter((k: string) => k.startsWith(`${prefix}/hourly/`));
+            const daily = keys.filter((k: string) => k.startsWith(`${prefix}/daily/`));
+            assert.ok(hourly.length >= 1 && hourly.every((k: string) => [hoursBefore, hoursAfter].some((h) => k === `${prefix}/hourly/${h}.db`)), `hourly keys ${hourly}`);
+            assert.strictEqual(daily.length, hoursBefore.slice(0, 10) === hoursAfter.slice(0, 10) ? 1 : 2, `daily keys ${daily}`);
+            for (const key of [...hourly, ...daily]) {
+                const head = moto.awsJson(["s3api", "head-object", "--bucket", plan.bucket, "--key", key]);
+                assert.strictEqual(head.ServerSideEncryption, "aws:kms", key);
+                assert.strictEqual(head.SSEKMSKeyId, plan.kmsKeyArn, key);
+            }
+            assert.strictEqual(get(daily[0], path.join(base, "daily.db")), "snapshot taken by run-1\n", "the day's first snapshot is kept as the daily");
+            assert.strictEqual(get(hourly[hourly.length - 1], path.join(base, "hourly.db")), "snapshot taken by run-2\n", "the hour keeps its last snapshot");
+            assert.deepStrictEqual(fs.readdirSync(path.join(w.root, "var/lib/etcd/backup-tmp")), [], "no snapshot left on the volume");
+        });
+
+        it("retention: the plan's lifecycle rules are accepted by the CLI and cover exactly the keys the script writes", async () => {
+            await seed([]);
+            const recorded = await runStackFixtureOnce();
+            const lifecycle = recorded.ofType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").map((r) => recorded.inputs(r));
+            assert.strictEqual(lifecycle.length, 1);
+            // Pulumi's input shape to the S3 API's (PutBucketLifecycleConfiguration).
+            const rules = (lifecycle[0].rules as any[]).map((r) => ({
+                ID: r.id,
+                Status: r.status,
+                Filter: { Prefix: r.filter?.prefix ?? "" },
+                ...(r.expiration ? { Expiration: { Days: r.expiration.days } } : {}),
+                ...(r.noncurrentVersionExpiration ? { NoncurrentVersionExpiration: { NoncurrentDays: r.noncurrentVersionExpiration.noncurrentDays } } : {}),
+                ...(r.abortIncompleteMultipartUpload ? { AbortIncompleteMultipartUpload: { DaysAfterInitiation: r.abortIncompleteMultipartUpload.daysAfterInitiation } } : {}),
+            }));
+            const put = moto.aws(["s3api", "put-bucket-lifecycle-configuration", "--bucket", plan.bucket, "--lifecycle-configuration", JSON.stringify({ Rules: rules })]);
+            assert.strictEqual(put.status, 0, put.stderr);
+            const back = moto.awsJson(["s3api", "get-bucket-lifecycle-configuration", "--bucket", plan.bucket]).Rules as any[];
+            const expiryOf = (key: string) => back.filter((r) => r.Expiration && key.startsWith(r.Filter.Prefix)).map((r) => r.Expiration.Days);
+            assert.deepStrictEqual(expiryOf(`${prefix}/hourly/2026-12-03T18.db`), [7]);
+            assert.deepStrictEqual(expiryOf(`${prefix}/daily/2026-12-03.db`), [90]);
+            assert.deepStrictEqual(expiryOf("control-plane/ca.key"), [], "no rule expires the cluster's secrets");
+        });
+
+        it("restore lists past S3's 1000-key page and takes the newest hourly snapshot", async () => {
+            await seed([]);
+            const objects: Record<string, string> = {};
+            const start = Date.UTC(2026, 0, 1);
+            for (let h = 0; h < 1010; h++) {
+                const key = `${prefix}/hourly/${new Date(start + h * 3600_000).toISOString().slice(0, 13)}.db`;
+                objects[key] = `${key}\n`;
+            }
+            objects[`${prefix}/daily/2026-02-12.db`] = "daily\n";
+            moto.putObjects(plan.bucket, objects);
+            const newest = Object.keys(objects).filter((k) => k.includes("/hourly/")).sort().pop()!;
+            const w = backupWorld("restore");
+            const restore = renderEtcdRestoreScript({
+                cluster: CLUSTER, region: REGION, bucket: plan.bucket, memberName: "etcd-a", peerUrl: "https://10.30.0.11:2380",
+                initialCluster: "etcd-a=https://10.30.0.11:2380", initialClusterToken: "prod-restore",
+            });
+            const r = w.run(restore);
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.strictEqual(fs.readFileSync(path.join(w.root, "var/lib/etcd/data/member/snap/db"), "utf8"), `${newest}\n`);
+        });
+    });
+
+    describe("bootstrap token sync (k8s-aws-token-sync)", () => {
+        it("a token rotated in the bucket becomes the cluster's bootstrap token; the earlier one is removed", async () => {
+            await seed([]);
+            const description = bootstrapTokenDescription(CLUSTER);
+            const initial = plan.seed.bucket!.objects["nodes/bootstrap-token"];
+            assert.match(initial, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+            const rotated = "r0tat3.0123456789abcdef";
+            const body = path.join(base, "rotated-token");
+            fs.writeFileSync(body, rotated);
+            const put = moto.aws(["s3", "cp", "--only-show-errors", "--sse", "aws:kms", "--sse-kms-key-id", plan.kmsKeyArn, body, `s3://${plan.bucket}/nodes/bootstrap-token`]);
+            assert.strictEqual(put.status, 0, put.stderr);
+            const w = makeWorld(base, "token-sync", path.join(base, "unused-s3"));
+            const bin = path.join(base, "token-sync", "bin");
+            fs.rmSync(path.join(bin, "aws"));
+            fs.symlinkSync(moto.awsBin, path.join(bin, "aws"));
+            Object.assign(w.env, moto.env, { PATH: `${bin}:/usr/bin:/bin` });
+            writeFiles(w.root, {
+                "etc/kubernetes/admin.conf": "apiVersion: v1\nkind: Config\n",
+                [SECRETS_ENV_PATH.slice(1)]: renderSecretsEnv({ bucket: plan.bucket, region: REGION, audience: { kind: "control-plane" } }),
+                "etc/kubernetes/pki/kubeadm/.keep": "",
+            });
+            // The cluster as kubeadm init left it: the plan's token, and one a user made.
+            writeFiles(w.state, {
+                mounted: "",
+                [`tokens/${initial.split(".")[0]}`]: `${initial}\t${description}\n`,
+                "tokens/us3rtk": "us3rtk.aaaaaaaaaaaaaaaa\tmade by a user\n",
+            });
+            const r = await runScript(renderTokenSyncScript({ cluster: CLUSTER, backoffSeconds: 1 }), w, 120000);
+            assert.strictEqual(r.code, 0, r.stderr);
+            const tokens = fs.readdirSync(path.join(w.state, "tokens")).sort();
+            assert.deepStrictEqual(tokens, ["r0tat3", "us3rtk"]);
+            assert.strictEqual(fs.readFileSync(path.join(w.state, "tokens/r0tat3"), "utf8"), `${rotated}\t${description}\n`);
+            assert.strictEqual(fs.readFileSync(path.join(w.root, "etc/kubernetes/pki/bootstrap-token"), "utf8"), rotated, "the tmpfs copy is refreshed");
+            assert.ok(!r.stderr.includes("0123456789abcdef"), "the secret is never logged");
         });
     });
 });
