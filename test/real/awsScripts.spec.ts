@@ -62,6 +62,24 @@ fi
 `;
 }
 
+/**
+ * moto 5.2.5 checks PutObject's If-None-Match: * by looking the key up and then storing the
+ * object, two steps on a threaded server (moto/s3/responses.py, the `if_none_match == "*"`
+ * check before backend.put_object), so two requests arriving together could both pass. S3
+ * decides atomically (the loser of a true tie gets 409 ConditionalRequestConflict:
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html). This shim
+ * supplies only that atomicity: PutObject calls wait for each other (flock); the request, its
+ * header and S3's 412 answer are the real CLI's and moto's.
+ */
+function putObjectSerialisingShim(realAws: string, lock: string): string {
+    return `#!/bin/sh
+case " $* " in
+  *" s3api put-object "*) exec 9>"${lock}"; flock 9; "${realAws}" "$@" ;;
+  *) exec "${realAws}" "$@" ;;
+esac
+`;
+}
+
 describe("real AWS CLI against moto: the on-instance scripts", function () {
     this.timeout(240000);
     let moto: Moto;
@@ -208,7 +226,7 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
             const w = makeWorld(base, name, path.join(base, "unused-s3"));
             const bin = path.join(base, name, "bin");
             fs.rmSync(path.join(bin, "aws"));
-            fs.symlinkSync(moto.awsBin, path.join(bin, "aws"));
+            writeExecutable(path.join(bin, "aws"), putObjectSerialisingShim(moto.awsBin, path.join(base, "put-object.lock")));
             writeFiles(w.root, {
                 "etc/kubernetes/pki/kubeadm/init.yaml": "kind: InitConfiguration\n",
                 "etc/kubernetes/pki/kubeadm/join.yaml": "kind: JoinConfiguration\n",
@@ -468,5 +486,97 @@ esac`,
             assert.strictEqual(fs.readFileSync(path.join(w.root, "etc/kubernetes/pki/bootstrap-token"), "utf8"), rotated, "the tmpfs copy is refreshed");
             assert.ok(!r.stderr.includes("0123456789abcdef"), "the secret is never logged");
         });
+    });
+});
+
+describe("real AWS CLI against moto with IAM enforced: a role reading another role's prefix", function () {
+    this.timeout(240000);
+    let moto: Moto;
+    let plan: RenderedPlan;
+    let policies: Record<string, string[]>;
+    let base = "";
+    let creds: Record<string, string> = {};
+
+    before(async function () {
+        base = tempDir("moto-iam");
+        const recorded = await runStackFixture(CLUSTER);
+        plan = planFromRender(recorded, REGION, CLUSTER);
+        // The plan's S3 read policies, by role: the node role's and the control-plane role's.
+        policies = { node: [], "control-plane": [] };
+        for (const rp of recorded.ofType("aws:iam/rolePolicy:RolePolicy")) {
+            const i = recorded.inputs(rp);
+            const kind = /-iam-node-/.test(String(i.role)) ? "node" : /-iam-control-plane-/.test(String(i.role)) ? "control-plane" : undefined;
+            if (kind) policies[kind].push(String(i.policy));
+        }
+        assert.ok(policies.node.length > 0 && policies["control-plane"].length > 0, "the plan has node and control-plane role policies");
+        // Requests served before moto starts enforcing: the seeding below, exactly.
+        const objects = Object.keys(plan.seed.bucket!.objects).length;
+        const seedingRequests = 1 + objects + 1 + policies.node.length + 1;
+        moto = await startMoto(this, path.join(base, "moto"), REGION, { unauthenticatedRequests: seedingRequests });
+        const python = path.join(path.dirname(moto.awsBin), "python");
+        // An IAM user stands in for the node instance role: moto evaluates the same identity
+        // policy documents for a user's access key (moto does not model instance profiles).
+        const code = `import json, sys, boto3
+d = json.load(sys.stdin)
+s3 = boto3.client("s3"); iam = boto3.client("iam")
+s3.create_bucket(Bucket=d["bucket"], CreateBucketConfiguration={"LocationConstraint": d["region"]})
+for k, v in d["objects"].items(): s3.put_object(Bucket=d["bucket"], Key=k, Body=v.encode())
+iam.create_user(UserName="node")
+for n, p in enumerate(d["policies"]): iam.put_user_policy(UserName="node", PolicyName=f"p{n}", PolicyDocument=p)
+k = iam.create_access_key(UserName="node")["AccessKey"]
+print(json.dumps({"AWS_ACCESS_KEY_ID": k["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": k["SecretAccessKey"]}))
+`;
+        const r = spawnSync(python, ["-c", code], {
+            env: { ...process.env, ...moto.env, HOME: base }, encoding: "utf8", timeout: 120000,
+            input: JSON.stringify({ bucket: plan.bucket, region: REGION, objects: plan.seed.bucket!.objects, policies: policies.node }),
+        });
+        assert.strictEqual(r.status, 0, r.stderr);
+        creds = JSON.parse(r.stdout);
+    });
+    after(async () => {
+        if (moto) await moto.stop();
+        removeTempDirs();
+    });
+
+    function fetchAs(kind: "node" | "control-plane", name: string): { status: number | null; stderr: string; root: string } {
+        const dir = path.join(base, name);
+        const root = path.join(dir, "root");
+        const bin = path.join(dir, "bin");
+        for (const d of [bin, path.join(root, "etc/k8s-aws"), path.join(root, "proc/self")]) fs.mkdirSync(d, { recursive: true });
+        writeExecutable(path.join(bin, "mount"), `#!/bin/sh\nprintf 'tmpfs %s tmpfs %s 0 0\\n' "$6" "$4" >>"$K8S_AWS_ROOT/proc/self/mounts"\n`);
+        writeExecutable(path.join(bin, "mountpoint"), `#!/bin/sh\nawk -v d="$2" '$2 == d { found = 1 } END { exit !found }' "$K8S_AWS_ROOT/proc/self/mounts"\n`);
+        writeExecutable(path.join(bin, "logger"), "#!/bin/sh\nexit 0\n");
+        fs.symlinkSync(moto.awsBin, path.join(bin, "aws"));
+        fs.writeFileSync(path.join(root, "proc/self/mounts"), "/dev/nvme0n1p1 / ext4 rw,relatime 0 0\n");
+        fs.writeFileSync(path.join(root, SECRETS_ENV_PATH), renderSecretsEnv({ bucket: plan.bucket, region: REGION, audience: { kind } }));
+        const script = path.join(dir, "fetch.sh");
+        fs.writeFileSync(script, renderFetchScript(kind, "external"));
+        const r = spawnSync("sh", [script], {
+            env: { ...moto.env, ...creds, PATH: `${bin}:/usr/bin:/bin`, K8S_AWS_ROOT: root, K8S_AWS_FETCH_BACKOFF: "0", K8S_AWS_FETCH_ATTEMPTS: "1", HOME: dir },
+            encoding: "utf8", timeout: 180000,
+        });
+        return { status: r.status, stderr: r.stderr, root };
+    }
+
+    it("moto is enforcing: an unknown access key is refused", () => {
+        const r = moto.aws(["s3api", "head-object", "--bucket", plan.bucket, "--key", "nodes/ca.crt"]);
+        assert.notStrictEqual(r.status, 0);
+        assert.match(r.stderr, /403|Forbidden|InvalidAccessKeyId/);
+    });
+
+    it("the node role's policy fetches every node object; the control-plane fetch with the node role is refused and writes nothing", () => {
+        const ok = fetchAs("node", "as-node");
+        assert.strictEqual(ok.status, 0, ok.stderr);
+        for (const o of fetchedObjects({ kind: "node" }, "external")) {
+            assert.strictEqual(fs.readFileSync(path.join(ok.root, o.path), "utf8"), plan.seed.bucket!.objects[objectKey(o)], o.path);
+        }
+        const refused = fetchAs("control-plane", "node-as-control-plane");
+        assert.notStrictEqual(refused.status, 0);
+        assert.match(refused.stderr, /cannot fetch s3:\/\/\S+\/control-plane\/ca\.key/);
+        assert.match(refused.stderr, /\(403\)|Forbidden|AccessDenied/, "the refusal is S3's, in the CLI's words");
+        const cpOnly = fetchedObjects({ kind: "control-plane" }, "external").filter((o) => o.prefix === "control-plane");
+        for (const o of cpOnly) assert.ok(!fs.existsSync(path.join(refused.root, o.path)), `${o.path} must not exist`);
+        const parts = fs.readdirSync(path.join(refused.root, "etc/kubernetes/pki"), { recursive: true }).map(String).filter((f) => /\.part/.test(f));
+        assert.deepStrictEqual(parts, []);
     });
 });

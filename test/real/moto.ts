@@ -83,13 +83,16 @@ function request(port: number, method: string, urlPath: string): Promise<number>
 }
 
 /** Starts moto_server on a free loopback port; resolves once it answers. */
-export async function startMoto(ctx: Mocha.Context, workDir: string, region: string): Promise<Moto> {
+export async function startMoto(ctx: Mocha.Context, workDir: string, region: string, opts: { unauthenticatedRequests?: number } = {}): Promise<Moto> {
     const tools = motoToolsOrSkip(ctx);
     const [port] = await freePorts(1);
     fs.mkdirSync(workDir, { recursive: true });
     const log = fs.openSync(path.join(workDir, "moto.log"), "w");
     const child: ChildProcess = spawn("timeout", ["-s", "KILL", String(MOTO_LIFETIME_SECONDS), tools.motoServer, "-H", "127.0.0.1", "-p", String(port)], {
         stdio: ["ignore", log, log],
+        // moto enforces IAM identity policies (and signatures) once this many requests have been
+        // served (http://docs.getmoto.org/en/latest/docs/iam.html); unset, it enforces nothing.
+        env: opts.unauthenticatedRequests === undefined ? process.env : { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: String(opts.unauthenticatedRequests) },
     });
     const endpoint = `http://127.0.0.1:${port}`;
     const config = path.join(workDir, "aws-config");
