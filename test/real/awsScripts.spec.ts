@@ -273,6 +273,12 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
             const head = moto.awsJson(["s3api", "head-object", "--bucket", plan.bucket, "--key", "control-plane/cluster-initialized"]);
             assert.strictEqual(head.ETag, before.ETag, "the existing marker was not overwritten");
             assert.strictEqual(head.ContentLength, 0);
+            // What claim_init reads: the error text, never the exit status, which differs between
+            // CLI v1 (255 for any service error, observed here) and v2 (254; 252 for a usage error):
+            // https://docs.aws.amazon.com/cli/latest/userguide/cli-services-s3-commands.html#cli-services-s3-commands-return-codes (v2 topic return-codes).
+            const again = moto.aws(["s3api", "put-object", "--bucket", plan.bucket, "--key", "control-plane/cluster-initialized", "--if-none-match", "*"]);
+            assert.notStrictEqual(again.status, 0);
+            assert.match(again.stderr, /\(PreconditionFailed\) when calling the PutObject operation/);
         });
     });
 
@@ -452,6 +458,20 @@ esac`,
     });
 
     describe("bootstrap token sync (k8s-aws-token-sync)", () => {
+        /** A control-plane slot after kubeadm init: admin.conf, the secrets env file, the pki tmpfs (kubeadm stub keeps tokens as files). */
+        function tokenWorld(name: string): StubWorld {
+            const w = makeWorld(base, name, path.join(base, "unused-s3"));
+            const bin = path.join(base, name, "bin");
+            fs.rmSync(path.join(bin, "aws"));
+            fs.symlinkSync(moto.awsBin, path.join(bin, "aws"));
+            Object.assign(w.env, moto.env, { PATH: `${bin}:/usr/bin:/bin` });
+            writeFiles(w.root, {
+                "etc/kubernetes/admin.conf": "apiVersion: v1\nkind: Config\n",
+                [SECRETS_ENV_PATH.slice(1)]: renderSecretsEnv({ bucket: plan.bucket, region: REGION, audience: { kind: "control-plane" } }),
+                "etc/kubernetes/pki/kubeadm/.keep": "",
+            });
+            return w;
+        }
         it("a token rotated in the bucket becomes the cluster's bootstrap token; the earlier one is removed", async () => {
             await seed([]);
             const description = bootstrapTokenDescription(CLUSTER);
@@ -462,16 +482,7 @@ esac`,
             fs.writeFileSync(body, rotated);
             const put = moto.aws(["s3", "cp", "--only-show-errors", "--sse", "aws:kms", "--sse-kms-key-id", plan.kmsKeyArn, body, `s3://${plan.bucket}/nodes/bootstrap-token`]);
             assert.strictEqual(put.status, 0, put.stderr);
-            const w = makeWorld(base, "token-sync", path.join(base, "unused-s3"));
-            const bin = path.join(base, "token-sync", "bin");
-            fs.rmSync(path.join(bin, "aws"));
-            fs.symlinkSync(moto.awsBin, path.join(bin, "aws"));
-            Object.assign(w.env, moto.env, { PATH: `${bin}:/usr/bin:/bin` });
-            writeFiles(w.root, {
-                "etc/kubernetes/admin.conf": "apiVersion: v1\nkind: Config\n",
-                [SECRETS_ENV_PATH.slice(1)]: renderSecretsEnv({ bucket: plan.bucket, region: REGION, audience: { kind: "control-plane" } }),
-                "etc/kubernetes/pki/kubeadm/.keep": "",
-            });
+            const w = tokenWorld("token-sync");
             // The cluster as kubeadm init left it: the plan's token, and one a user made.
             writeFiles(w.state, {
                 mounted: "",
@@ -485,6 +496,21 @@ esac`,
             assert.strictEqual(fs.readFileSync(path.join(w.state, "tokens/r0tat3"), "utf8"), `${rotated}\t${description}\n`);
             assert.strictEqual(fs.readFileSync(path.join(w.root, "etc/kubernetes/pki/bootstrap-token"), "utf8"), rotated, "the tmpfs copy is refreshed");
             assert.ok(!r.stderr.includes("0123456789abcdef"), "the secret is never logged");
+        });
+
+        it("the token object is missing: a clear error from the CLI's 404, the cluster's tokens untouched", async () => {
+            await seed([]);
+            const description = bootstrapTokenDescription(CLUSTER);
+            const initial = plan.seed.bucket!.objects["nodes/bootstrap-token"];
+            assert.strictEqual(moto.aws(["s3", "rm", "--only-show-errors", `s3://${plan.bucket}/nodes/bootstrap-token`]).status, 0);
+            const w = tokenWorld("token-missing");
+            writeFiles(w.state, { mounted: "", [`tokens/${initial.split(".")[0]}`]: `${initial}\t${description}\n` });
+            const r = await runScript(renderTokenSyncScript({ cluster: CLUSTER, backoffSeconds: 1 }), w, 120000);
+            assert.notStrictEqual(r.code, 0);
+            assert.match(r.stderr, /the bootstrap token object s3:\/\/\S+\/nodes\/bootstrap-token does not exist: nothing to register/);
+            assert.deepStrictEqual(fs.readdirSync(path.join(w.state, "tokens")), [initial.split(".")[0]]);
+            assert.ok(!fs.existsSync(path.join(w.root, "etc/kubernetes/pki/bootstrap-token.part")));
+            assert.ok(!w.calls().some((c) => /^kubeadm token (create|delete)/.test(c)));
         });
     });
 });
