@@ -275,7 +275,7 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
             assert.strictEqual(head.ContentLength, 0);
             // What claim_init reads: the error text, never the exit status, which differs between
             // CLI v1 (255 for any service error, observed here) and v2 (254; 252 for a usage error):
-            // https://docs.aws.amazon.com/cli/latest/userguide/cli-services-s3-commands.html#cli-services-s3-commands-return-codes (v2 topic return-codes).
+            // https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-returncodes.html (v2); v1 observed with awscli 1.46.3.
             const again = moto.aws(["s3api", "put-object", "--bucket", plan.bucket, "--key", "control-plane/cluster-initialized", "--if-none-match", "*"]);
             assert.notStrictEqual(again.status, 0);
             assert.match(again.stderr, /\(PreconditionFailed\) when calling the PutObject operation/);
