@@ -21,7 +21,7 @@ import {
 import { removeTempDirs, tempDir, writeExecutable } from "../controlplane/helpers";
 import { StubWorld, makeWorld, runScript, writeFiles } from "../controlplane/stubs";
 import { Recorded, runStackFixture } from "../harness";
-import { Moto, SeedPlan, Seeded, startMoto } from "./moto";
+import { Moto, SeedPlan, Seeded, motoToolsOrSkip, startMoto } from "./moto";
 import { RenderedPlan, planFromRender } from "./motoPlan";
 
 const REGION = "eu-west-1";
@@ -80,19 +80,20 @@ esac
 `;
 }
 
+/** The prod stack rendered once for the whole file (about 20 s under Pulumi's mocks). */
+let rendered: Promise<Recorded> | undefined;
+const renderProd = (): Promise<Recorded> => (rendered ??= runStackFixture(CLUSTER));
+
 describe("real AWS CLI against moto: the on-instance scripts", function () {
-    this.timeout(240000);
+    this.timeout(600000);
     let moto: Moto;
     let plan: RenderedPlan;
-    let recordedPlan: Recorded;
-    const runStackFixtureOnce = async () => recordedPlan;
     let base = "";
 
     before(async function () {
         base = tempDir("moto");
         moto = await startMoto(this, path.join(base, "moto"), REGION);
-        recordedPlan = await runStackFixture(CLUSTER);
-        plan = planFromRender(recordedPlan, REGION, CLUSTER);
+        plan = planFromRender(await renderProd(), REGION, CLUSTER);
     });
     after(async () => {
         if (moto) await moto.stop();
@@ -148,7 +149,7 @@ describe("real AWS CLI against moto: the on-instance scripts", function () {
             const eni = s.interfaces[eniName];
             const w = instanceWorld("first", s.instances.new, eni);
             withDisk(w, s.volumes[volName]);
-            const r = await runScript(slotScript(), w, 120000);
+            const r = await runScript(slotScript(), w, 300000);
             assert.strictEqual(r.code, 0, r.stderr);
             const e = eniState(eni.id);
             assert.strictEqual(e.Status, "in-use");
@@ -188,7 +189,7 @@ n=$(grep -c '^sleep' "$STUB_LOG")
 env ${cli} "${moto.awsBin}" ec2 detach-network-interface --attachment-id ${attachmentId} >/dev/null
 env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id ${old} >/dev/null
 `);
-            const r = await runScript(slotScript(), w, 120000);
+            const r = await runScript(slotScript(), w, 300000);
             assert.strictEqual(r.code, 0, r.stderr);
             assert.match(r.stderr, new RegExp(`eni: ${eni.id} is in-use \\(held by ${old}\\); waiting`));
             assert.strictEqual(eniState(eni.id).Attachment.InstanceId, s.instances.new.id);
@@ -208,7 +209,7 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
                 return w;
             });
             const script = renderSlotBootstrapScript({ cluster: CLUSTER, slot: SLOT, region: REGION, role: "control-plane", attempts: 3, backoffMaxSeconds: 1 });
-            const runs = await Promise.all(worlds.map((w) => runScript(script, w, 120000)));
+            const runs = await Promise.all(worlds.map((w) => runScript(script, w, 300000)));
             const winners = runs.map((r, i) => (r.code === 0 ? i : -1)).filter((i) => i >= 0);
             assert.strictEqual(winners.length, 1, runs.map((r) => r.stderr).join("\n----\n"));
             const winner = ["one", "two"][winners[0]];
@@ -247,7 +248,7 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
             await seed([]);
             const slots = ["control-plane-a", "control-plane-b", "control-plane-c"];
             const worlds = slots.map((s) => cpWorld(`cp-${s}`));
-            const runs = await Promise.all(worlds.map((w, i) => runScript(cpScript(slots[i]), w, 120000)));
+            const runs = await Promise.all(worlds.map((w, i) => runScript(cpScript(slots[i]), w, 300000)));
             runs.forEach((r, i) => assert.strictEqual(r.code, 0, `${slots[i]}: ${r.stderr}`));
             const inits = worlds.map((w) => w.calls().filter(isInit).length);
             const joins = worlds.map((w) => w.calls().filter(isJoin).length);
@@ -266,7 +267,7 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
             await seed([]);
             const before = moto.awsJson(["s3api", "put-object", "--bucket", plan.bucket, "--key", "control-plane/cluster-initialized"]);
             const w = cpWorld("cp-late");
-            const r = await runScript(cpScript("control-plane-b"), w, 120000);
+            const r = await runScript(cpScript("control-plane-b"), w, 300000);
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(w.calls().filter(isInit).length, 0);
             assert.strictEqual(w.calls().filter(isJoin).length, 1);
@@ -414,7 +415,7 @@ esac`,
 
         it("retention: the plan's lifecycle rules are accepted by the CLI and cover exactly the keys the script writes", async () => {
             await seed([]);
-            const recorded = await runStackFixtureOnce();
+            const recorded = await renderProd();
             const lifecycle = recorded.ofType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").map((r) => recorded.inputs(r));
             assert.strictEqual(lifecycle.length, 1);
             // Pulumi's input shape to the S3 API's (PutBucketLifecycleConfiguration).
@@ -489,7 +490,7 @@ esac`,
                 [`tokens/${initial.split(".")[0]}`]: `${initial}\t${description}\n`,
                 "tokens/us3rtk": "us3rtk.aaaaaaaaaaaaaaaa\tmade by a user\n",
             });
-            const r = await runScript(renderTokenSyncScript({ cluster: CLUSTER, backoffSeconds: 1 }), w, 120000);
+            const r = await runScript(renderTokenSyncScript({ cluster: CLUSTER, backoffSeconds: 1 }), w, 300000);
             assert.strictEqual(r.code, 0, r.stderr);
             const tokens = fs.readdirSync(path.join(w.state, "tokens")).sort();
             assert.deepStrictEqual(tokens, ["r0tat3", "us3rtk"]);
@@ -505,7 +506,7 @@ esac`,
             assert.strictEqual(moto.aws(["s3", "rm", "--only-show-errors", `s3://${plan.bucket}/nodes/bootstrap-token`]).status, 0);
             const w = tokenWorld("token-missing");
             writeFiles(w.state, { mounted: "", [`tokens/${initial.split(".")[0]}`]: `${initial}\t${description}\n` });
-            const r = await runScript(renderTokenSyncScript({ cluster: CLUSTER, backoffSeconds: 1 }), w, 120000);
+            const r = await runScript(renderTokenSyncScript({ cluster: CLUSTER, backoffSeconds: 1 }), w, 300000);
             assert.notStrictEqual(r.code, 0);
             assert.match(r.stderr, /the bootstrap token object s3:\/\/\S+\/nodes\/bootstrap-token does not exist: nothing to register/);
             assert.deepStrictEqual(fs.readdirSync(path.join(w.state, "tokens")), [initial.split(".")[0]]);
@@ -516,7 +517,7 @@ esac`,
 });
 
 describe("real AWS CLI against moto with IAM enforced: a role reading another role's prefix", function () {
-    this.timeout(240000);
+    this.timeout(600000);
     let moto: Moto;
     let plan: RenderedPlan;
     let policies: Record<string, string[]>;
@@ -524,8 +525,9 @@ describe("real AWS CLI against moto with IAM enforced: a role reading another ro
     let creds: Record<string, string> = {};
 
     before(async function () {
+        motoToolsOrSkip(this);
         base = tempDir("moto-iam");
-        const recorded = await runStackFixture(CLUSTER);
+        const recorded = await renderProd();
         plan = planFromRender(recorded, REGION, CLUSTER);
         // The plan's S3 read policies, by role: the node role's and the control-plane role's.
         policies = { node: [], "control-plane": [] };

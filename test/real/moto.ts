@@ -70,9 +70,9 @@ export function motoToolsOrSkip(ctx: Mocha.Context): { aws: string; motoServer: 
     throw new Error("unreachable");
 }
 
-function request(port: number, method: string, urlPath: string): Promise<number> {
+function request(port: number, method: string, urlPath: string, timeoutMs = 2000): Promise<number> {
     return new Promise((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, method, path: urlPath, timeout: 2000 }, (res) => {
+        const req = http.request({ host: "127.0.0.1", port, method, path: urlPath, timeout: timeoutMs }, (res) => {
             res.resume();
             res.on("end", () => resolve(res.statusCode ?? 0));
         });
@@ -148,7 +148,8 @@ export async function startMoto(ctx: Mocha.Context, workDir: string, region: str
             if (r.status !== 0) throw new Error(`putting objects failed: ${r.stderr}`);
         },
         async reset() {
-            const code = await request(port, "POST", "/moto-api/reset");
+            // Generous: on a loaded 2-core machine a reset of a seeded emulator has taken over 2 s.
+            const code = await request(port, "POST", "/moto-api/reset", 60000);
             if (code !== 200) throw new Error(`moto reset answered ${code}`);
         },
         stop() {
