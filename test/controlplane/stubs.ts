@@ -3,6 +3,8 @@
  * block device or root: each stub appends "<command> <args>" to $STUB_LOG
  * and acts on files under $STUB_STATE (a tiny fake of EC2, S3, IMDS, the
  * disk and the network). PATH puts them before the real commands.
+ * The `aws` stubs here accept any flag, filter or --query: the same scripts run
+ * with the real AWS CLI against moto in test/real/awsScripts.spec.ts.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
