@@ -37,7 +37,7 @@ describe("npm test's pretest preflight (tools/preflight)", () => {
         assert.match(r.stderr, /npm test cannot start; this machine lacks:/);
         assert.match(r.stderr, /- shellcheck \(Debian package shellcheck\)/);
         assert.doesNotMatch(r.stderr, /- cloud-init|- openssl|- etcd |- etcdctl/, "only what is missing is listed");
-        assert.match(r.stderr, /apt-get install -y --no-install-recommends shellcheck\n/);
+        assert.match(r.stderr, /apt-get install -y --no-install-recommends shellcheck python3 python3-venv\n/);
         assert.match(r.stderr, /- the real-tool cache under .*empty-cache \(missing: kubeadm 1\.35.*\)/);
         assert.match(r.stderr, /- python3: /, "python3 is not on this PATH, and tools:real needs it");
         assert.match(r.stderr, /npm run tools:real/);

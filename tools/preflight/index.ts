@@ -104,10 +104,8 @@ function main(argv: string[]): number {
 
     let missing = missingSystemTools();
     if (missing.length > 0 && installSystemPackages(missing)) missing = [];
-    if (missing.length > 0) {
-        for (const t of missing) problems.push(`${t.command} (Debian package ${t.debianPackage}): ${t.usedBy}`);
-        commands.push(aptCommand(debianPackages(missing)));
-    }
+    const aptPackages = debianPackages(missing);
+    for (const t of missing) problems.push(`${t.command} (Debian package ${t.debianPackage}): ${t.usedBy}`);
 
     if (!systemOnly && process.env[SKIP_REAL_ENV] !== "1") {
         const realMissing = missingRealTools();
@@ -128,7 +126,10 @@ function main(argv: string[]): number {
                 }
             } else {
                 problems.push(`the real-tool cache under ${cacheRoot()} (missing: ${realMissing.join(", ")}), built by \`npm run tools:real\``);
-                for (const t of buildMissing) problems.push(`${t.command}: ${t.what}`);
+                for (const t of buildMissing) {
+                    problems.push(`${t.command}: ${t.what}${t.debianPackages.length > 0 ? ` (Debian packages ${t.debianPackages.join(" ")})` : ""}`);
+                    aptPackages.push(...t.debianPackages);
+                }
                 commands.push(`npm run tools:real    # after the above${buildMissing.length > 0 ? ` and ${buildMissing.map((t) => t.command).join(", ")}` : ""}; cold: about 30-45 min on 2 cores`);
                 commands.push(`(or run the suite without the real tiers, which then skip: ${SKIP_REAL_ENV}=1 npm test)`);
             }
@@ -136,6 +137,7 @@ function main(argv: string[]): number {
     }
 
     if (problems.length === 0) return 0;
+    if (aptPackages.length > 0) commands.unshift(aptCommand(aptPackages));
     process.stderr.write(
         [
             `preflight: ${systemOnly ? "the tests need" : "npm test cannot start; this machine lacks"}:`,

@@ -27,10 +27,11 @@ export const SYSTEM_TOOLS: readonly SystemTool[] = [
 export const EXTRA_GO_DIR = "/usr/local/go/bin";
 
 /** What `npm run tools:real` needs besides the system tools: Go at the version tools/real/go/*\/go.mod ask for (GOTOOLCHAIN=local), and Python for the moto/awscli venv. */
-export const REAL_BUILD_TOOLS = [
-    { command: "go", what: "Go 1.26 or newer (tools/real/go/*/go.mod; GOTOOLCHAIN=local, so it is never downloaded), on PATH or in /usr/local/go/bin" },
-    { command: "python3", what: "Python 3 with venv (Debian packages python3 python3-venv), for the moto/awscli virtualenv" },
-] as const;
+export const REAL_BUILD_TOOLS: readonly { command: string; what: string; debianPackages: readonly string[] }[] = [
+    // No Debian package: Debian's golang is older than the 1.26 the wrapper modules ask for.
+    { command: "go", what: "Go 1.26 or newer (tools/real/go/*/go.mod; GOTOOLCHAIN=local, so it is never downloaded), on PATH or in /usr/local/go/bin", debianPackages: [] },
+    { command: "python3", what: "Python 3 with venv, for the moto/awscli virtualenv", debianPackages: ["python3", "python3-venv"] },
+];
 
 /** Set to 1 to run `npm test` without building the real-tool cache; the real tiers then skip (outside CI) with their own message. */
 export const SKIP_REAL_ENV = "K8S_AWS_SKIP_REAL";
