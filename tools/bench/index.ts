@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --runs N --process-runs N --quick --only a,b --no-failover --no-compiled --no-process --json <file> --keep]`
+ * `npm run bench [-- --runs N --process-runs N --quick --only a,b --no-failover --no-compiled --no-process --process-only --json <file> --keep]`
  *
  * Prints figures, never pass/fail (exit 0 unless the benchmark itself breaks):
  *  1. offline render + policy check wall time per stack (the real stacks and
@@ -49,6 +49,8 @@ type ProcessMode = "ts-node" | "tscache" | "npm run render" | "compiled";
 interface ProcessTiming {
     readonly mode: ProcessMode;
     readonly wallMs: number[];
+    /** user + system CPU of the process tree, NaN without /usr/bin/time */
+    readonly cpuMs: number[];
     readonly exitCodes: number[];
     readonly resources: number | null;
     readonly error?: string;
@@ -87,7 +89,7 @@ function planResources(outDir: string): number | null {
 }
 
 /** One process render of a stack; the exit code and, for a failure (not 0 or 1), the first lines of stderr. */
-function processRun(mode: ProcessMode, root: string, s: BenchStack, outRoot: string): { ms: number; code: number; error?: string; outDir: string } {
+function processRun(mode: ProcessMode, root: string, s: BenchStack, outRoot: string): { ms: number; cpuMs: number; code: number; error?: string; outDir: string } {
     const outDir = path.join(outRoot, `${mode.replace(/ /g, "-")}-${s.name}`);
     const target = s.stackFile ? ["--stack-file", s.stackFile] : ["--stack", s.name];
     const [cmd, args] = ((): [string, string[]] => {
@@ -102,27 +104,35 @@ function processRun(mode: ProcessMode, root: string, s: BenchStack, outRoot: str
                 return [process.execPath, [path.join(root, "tools", "render.js")]];
         }
     })();
+    // CPU seconds of the process tree (user + system) through /usr/bin/time, when present: on a shared,
+    // loaded machine wall time mostly measures waiting for a core; CPU time is what the command costs.
+    const timeFile = path.join(outRoot, `.cpu-${process.pid}`);
+    const timed: [string, string[]] = fs.existsSync("/usr/bin/time") ? ["/usr/bin/time", ["-f", "%U %S", "-o", timeFile, cmd, ...args]] : [cmd, args];
+    fs.mkdirSync(outRoot, { recursive: true });
     const t0 = performance.now();
-    const r = spawnSync(cmd, [...args, ...target, "--out", outDir], { cwd: root, encoding: "utf8", timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(timed[0], [...timed[1], ...target, "--out", outDir], { cwd: root, encoding: "utf8", timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
     const ms = performance.now() - t0;
     const code = r.status ?? -1;
     const error = code !== 0 && code !== 1 ? (r.stderr || r.error?.message || "").trim().split("\n").slice(0, 2).join(" ") : undefined;
-    return { ms, code, error, outDir };
+    const cpu = fs.existsSync(timeFile) ? /(\d+\.\d+) (\d+\.\d+)\s*$/.exec(fs.readFileSync(timeFile, "utf8")) : null;
+    fs.rmSync(timeFile, { force: true });
+    return { ms, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN, code, error, outDir };
 }
 
 /** Process timings in round-robin passes (stack by stack, mode by mode), so load on a shared machine spreads evenly. */
 function processTimings(modes: { mode: ProcessMode; root: string }[], stacks: readonly BenchStack[], runs: number, outRoot: string): Map<string, ProcessTiming[]> {
-    const acc = new Map<string, Map<string, { wallMs: number[]; exitCodes: number[]; error?: string; outDir?: string }>>();
+    const acc = new Map<string, Map<string, { wallMs: number[]; cpuMs: number[]; exitCodes: number[]; error?: string; outDir?: string }>>();
     for (let pass = 0; pass < runs; pass++) {
         for (const s of stacks) {
             for (const { mode, root } of modes) {
                 const byMode = acc.get(s.name) ?? new Map();
                 acc.set(s.name, byMode);
-                const a = byMode.get(mode) ?? { wallMs: [], exitCodes: [] };
+                const a = byMode.get(mode) ?? { wallMs: [], cpuMs: [], exitCodes: [] };
                 byMode.set(mode, a);
                 if (a.error) continue;
                 const r = processRun(mode, root, s, outRoot);
                 a.wallMs.push(r.ms);
+                a.cpuMs.push(r.cpuMs);
                 a.exitCodes.push(r.code);
                 a.error = r.error;
                 a.outDir = r.outDir;
@@ -134,7 +144,7 @@ function processTimings(modes: { mode: ProcessMode; root: string }[], stacks: re
     for (const [name, byMode] of acc) {
         out.set(
             name,
-            [...byMode.entries()].map(([mode, a]) => ({ mode: mode as ProcessMode, wallMs: a.wallMs, exitCodes: a.exitCodes, resources: a.outDir ? planResources(a.outDir) : null, error: a.error })),
+            [...byMode.entries()].map(([mode, a]) => ({ mode: mode as ProcessMode, wallMs: a.wallMs, cpuMs: a.cpuMs, exitCodes: a.exitCodes, resources: a.outDir ? planResources(a.outDir) : null, error: a.error })),
         );
     }
     return out;
@@ -171,6 +181,7 @@ async function main(argv: string[]): Promise<number> {
             "no-failover": { type: "boolean" },
             "no-compiled": { type: "boolean" },
             "no-process": { type: "boolean" },
+            "process-only": { type: "boolean" },
             json: { type: "string" },
             keep: { type: "boolean" },
         },
@@ -221,6 +232,37 @@ async function main(argv: string[]): Promise<number> {
         const warm = spawnSync(process.execPath, ["-r", path.join(PROJECT_ROOT, "tools", "tscache", "register.js"), path.join(PROJECT_ROOT, "tools", "render.ts"), ...(stacks[0]?.stackFile ? ["--stack-file", stacks[0].stackFile] : ["--stack", stacks[0]?.name ?? "dev"]), "--out", path.join(work, "out-warm")], { cwd: PROJECT_ROOT, encoding: "utf8" });
         if (warm.status !== 0 && warm.status !== 1) process.stderr.write(`  warming the transpile cache failed (exit ${warm.status}): ${warm.stderr}\n`);
         proc = processTimings(modes, stacks, processRuns, path.join(work, "out-process"));
+    }
+    if (proc.size > 0) {
+        say();
+        say("1a. The whole render command, today's way (ts-node) vs now (tools/tscache, warm), side by side in the same passes");
+        const wall = (p: ProcessTiming[], mode: ProcessMode) => {
+            const x = p.find((y) => y.mode === mode);
+            return x && !x.error && x.wallMs.length > 0 ? median(x.wallMs) : NaN;
+        };
+        const goals: Record<string, number> = { prod: 3000, dev: 2500 };
+        const cpu = (p: ProcessTiming[], mode: ProcessMode) => {
+            const x = p.find((y) => y.mode === mode);
+            return x && !x.error && x.cpuMs.length > 0 ? median(x.cpuMs) : NaN;
+        };
+        const whole: string[][] = [["stack", "measure", "ts-node (before)", "tscache (now)", "ratio", "npm run render (now)", "ratio", "goal (2 idle cores)"]];
+        for (const s of stacks) {
+            const p = proc.get(s.name) ?? [];
+            for (const [measure, f] of [["wall", wall], ["CPU", cpu]] as const) {
+                const before = f(p, "ts-node");
+                const now = f(p, "tscache");
+                const npmNow = f(p, "npm run render");
+                whole.push([s.name, measure, ms(before), ms(now), `${fixed(before / now, 2)}x`, ms(npmNow), `${fixed(before / npmNow, 2)}x`, measure === "wall" && goals[s.name] ? `<= ${ms(goals[s.name])}` : "-"]);
+            }
+        }
+        for (const l of table(whole, [2, 3, 4, 5, 6])) say(`  ${l}`);
+        say("  CPU = user + system seconds of the whole process tree (/usr/bin/time); on an idle 2-core machine the wall time is close to it");
+        say(`  load average at the end of the process runs: ${os.loadavg().map((x) => fixed(x, 2)).join(" / ")} on ${m.nproc} cores (a loaded machine stretches every figure; compare the columns, measured in the same passes)`);
+    }
+    if (values["process-only"]) {
+        if (values.json) fs.writeFileSync(values.json, `${JSON.stringify({ machine: m, processRuns, process: Object.fromEntries(proc), text: out }, null, 2)}\n`);
+        if (!values.keep) fs.rmSync(work, { recursive: true, force: true });
+        return 0;
     }
 
     // 1b. In-process, after compilation; policy scaling on the largest pool plan.
@@ -285,25 +327,6 @@ async function main(argv: string[]): Promise<number> {
     const prod = byName.get("prod");
     if (prod?.ok) say(`  target "prod under 2 s after compilation": prod in-process ${ms(median(prod.renderMs))} (min ${ms(Math.min(...prod.renderMs))})`);
 
-    if (proc.size > 0) {
-        say();
-        say("1a. The whole render command, today's way (ts-node) vs now (tools/tscache, warm), side by side in the same passes");
-        const wall = (p: ProcessTiming[], mode: ProcessMode) => {
-            const x = p.find((y) => y.mode === mode);
-            return x && !x.error && x.wallMs.length > 0 ? median(x.wallMs) : NaN;
-        };
-        const goals: Record<string, number> = { prod: 3000, dev: 2500 };
-        const whole: string[][] = [["stack", "ts-node (before)", "tscache (now)", "ratio", "npm run render (now)", "ratio", "goal (2 idle cores)"]];
-        for (const s of stacks) {
-            const p = proc.get(s.name) ?? [];
-            const before = wall(p, "ts-node");
-            const now = wall(p, "tscache");
-            const npmNow = wall(p, "npm run render");
-            whole.push([s.name, ms(before), ms(now), `${fixed(before / now, 2)}x`, ms(npmNow), `${fixed(before / npmNow, 2)}x`, goals[s.name] ? `<= ${ms(goals[s.name])}` : "-"]);
-        }
-        for (const l of table(whole, [1, 2, 3, 4, 5])) say(`  ${l}`);
-        say(`  load average at the end of the process runs: ${os.loadavg().map((x) => fixed(x, 2)).join(" / ")} on ${m.nproc} cores (a loaded machine stretches every figure; compare the columns, measured in the same passes)`);
-    }
 
     // 2. Scaling.
     say();
