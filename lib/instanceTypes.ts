@@ -8,13 +8,36 @@
  * const _InstanceType`, 1,437 names). A new type reaches this program with an
  * SDK upgrade, not by hand.
  */
-import { _InstanceType } from "@aws-sdk/client-ec2";
+import * as fs from "fs";
+import * as path from "path";
 
-export const EC2_INSTANCE_TYPES: readonly string[] = Object.values(_InstanceType).sort();
-const KNOWN = new Set(EC2_INSTANCE_TYPES);
-
+const SDK_PACKAGE_JSON = require.resolve("@aws-sdk/client-ec2/package.json");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const SDK_VERSION: string = require("@aws-sdk/client-ec2/package.json").version;
+const SDK_VERSION: string = require(SDK_PACKAGE_JSON).version;
+
+/**
+ * The enumeration's values, read from the SDK's own module file
+ * (@aws-sdk/client-ec2@3.1178.0:dist-es/models/enums.js, `export const
+ * _InstanceType = { a1_2xlarge: "a1.2xlarge", ... };`) instead of loading the
+ * whole EC2 client, which cost every render about 0.2 s of CPU for this one
+ * object (issue 23). test/instanceTypes.spec.ts checks the result against the
+ * client's own `_InstanceType` export, so an SDK upgrade that changes the file's
+ * layout fails that test and this throws rather than reading a partial list.
+ */
+function sdkInstanceTypes(): string[] {
+    const file = path.join(path.dirname(SDK_PACKAGE_JSON), "dist-es", "models", "enums.js");
+    const text = fs.readFileSync(file, "utf8");
+    const body = /^export const _InstanceType = \{\n([\s\S]*?)^\};$/m.exec(text)?.[1];
+    const entries = body?.split("\n").filter((l) => l.trim() !== "") ?? [];
+    const values = entries.map((l) => /^\s+[A-Za-z0-9_$]+: "([^"]+)",?$/.exec(l)?.[1]);
+    if (entries.length < 1000 || values.some((v) => v === undefined)) {
+        throw new Error(`${file}: the _InstanceType enumeration of @aws-sdk/client-ec2 ${SDK_VERSION} is not laid out as lib/instanceTypes.ts expects (export const _InstanceType = { key: "value", ... };)`);
+    }
+    return values as string[];
+}
+
+export const EC2_INSTANCE_TYPES: readonly string[] = sdkInstanceTypes().sort();
+const KNOWN = new Set(EC2_INSTANCE_TYPES);
 /** Where the list comes from, for messages. */
 export const INSTANCE_TYPE_SOURCE = `the list in @aws-sdk/client-ec2 ${SDK_VERSION}`;
 

@@ -1,11 +1,13 @@
 /**
- * `npm run bench [-- --runs N --process-runs N --quick --only a,b --no-failover --no-compiled --no-process --json <file> --keep]`
+ * `npm run bench [-- --runs N --process-runs N --quick --only a,b --no-failover --no-compiled --no-process --process-only --json <file> --keep]`
  *
  * Prints figures, never pass/fail (exit 0 unless the benchmark itself breaks):
  *  1. offline render + policy check wall time per stack (the real stacks and
- *     synthetic large ones): as a Node process under ts-node, as a process
- *     from a compiled copy, and in-process after compilation; resources
- *     rendered and resources per second;
+ *     synthetic large ones): as a Node process under ts-node (the way before
+ *     issue 23), under tools/tscache (the way `npm run render` runs now), as
+ *     the whole `npm run render` command, as a process from a compiled copy,
+ *     and in-process after compilation; resources rendered and resources per
+ *     second; 1a. the whole command before vs now with the ratio;
  *  2. scaling with node pools (1, 10, 50), with pool size (max 3 vs max
  *     1000) and with control-plane slots (3 over 3 zones vs 5 over 5);
  *  3. the policy pack alone, in ms per 1,000 resources, over growing plans;
@@ -36,9 +38,19 @@ interface BenchStack {
     readonly description: string;
 }
 
+/**
+ * How a render process is started: "ts-node" is how `npm run render` ran before (ts-node
+ * --transpile-only, compiling every file in every process), "tscache" is how it runs now
+ * (tools/tscache/register.js: transpiled files cached on disk; timed warm, after the first run),
+ * "npm run render" is the whole user command (npm's own start-up included), "compiled" a compiled copy.
+ */
+type ProcessMode = "ts-node" | "tscache" | "npm run render" | "compiled";
+
 interface ProcessTiming {
-    readonly mode: "ts-node" | "compiled";
+    readonly mode: ProcessMode;
     readonly wallMs: number[];
+    /** user + system CPU of the process tree, NaN without /usr/bin/time */
+    readonly cpuMs: number[];
     readonly exitCodes: number[];
     readonly resources: number | null;
     readonly error?: string;
@@ -77,31 +89,50 @@ function planResources(outDir: string): number | null {
 }
 
 /** One process render of a stack; the exit code and, for a failure (not 0 or 1), the first lines of stderr. */
-function processRun(mode: "ts-node" | "compiled", root: string, s: BenchStack, outRoot: string): { ms: number; code: number; error?: string; outDir: string } {
-    const outDir = path.join(outRoot, `${mode}-${s.name}`);
+function processRun(mode: ProcessMode, root: string, s: BenchStack, outRoot: string): { ms: number; cpuMs: number; code: number; error?: string; outDir: string } {
+    const outDir = path.join(outRoot, `${mode.replace(/ /g, "-")}-${s.name}`);
     const target = s.stackFile ? ["--stack-file", s.stackFile] : ["--stack", s.name];
-    const args = mode === "ts-node" ? ["-r", "ts-node/register/transpile-only", path.join(root, "tools", "render.ts")] : [path.join(root, "tools", "render.js")];
+    const [cmd, args] = ((): [string, string[]] => {
+        switch (mode) {
+            case "ts-node":
+                return [process.execPath, ["-r", "ts-node/register/transpile-only", path.join(root, "tools", "render.ts")]];
+            case "tscache":
+                return [process.execPath, ["-r", path.join(root, "tools", "tscache", "register.js"), path.join(root, "tools", "render.ts")]];
+            case "npm run render":
+                return ["npm", ["run", "--silent", "render", "--"]];
+            case "compiled":
+                return [process.execPath, [path.join(root, "tools", "render.js")]];
+        }
+    })();
+    // CPU seconds of the process tree (user + system) through /usr/bin/time, when present: on a shared,
+    // loaded machine wall time mostly measures waiting for a core; CPU time is what the command costs.
+    const timeFile = path.join(outRoot, `.cpu-${process.pid}`);
+    const timed: [string, string[]] = fs.existsSync("/usr/bin/time") ? ["/usr/bin/time", ["-f", "%U %S", "-o", timeFile, cmd, ...args]] : [cmd, args];
+    fs.mkdirSync(outRoot, { recursive: true });
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [...args, ...target, "--out", outDir], { cwd: root, encoding: "utf8", timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(timed[0], [...timed[1], ...target, "--out", outDir], { cwd: root, encoding: "utf8", timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
     const ms = performance.now() - t0;
     const code = r.status ?? -1;
     const error = code !== 0 && code !== 1 ? (r.stderr || r.error?.message || "").trim().split("\n").slice(0, 2).join(" ") : undefined;
-    return { ms, code, error, outDir };
+    const cpu = fs.existsSync(timeFile) ? /(\d+\.\d+) (\d+\.\d+)\s*$/.exec(fs.readFileSync(timeFile, "utf8")) : null;
+    fs.rmSync(timeFile, { force: true });
+    return { ms, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN, code, error, outDir };
 }
 
 /** Process timings in round-robin passes (stack by stack, mode by mode), so load on a shared machine spreads evenly. */
-function processTimings(modes: { mode: "ts-node" | "compiled"; root: string }[], stacks: readonly BenchStack[], runs: number, outRoot: string): Map<string, ProcessTiming[]> {
-    const acc = new Map<string, Map<string, { wallMs: number[]; exitCodes: number[]; error?: string; outDir?: string }>>();
+function processTimings(modes: { mode: ProcessMode; root: string }[], stacks: readonly BenchStack[], runs: number, outRoot: string): Map<string, ProcessTiming[]> {
+    const acc = new Map<string, Map<string, { wallMs: number[]; cpuMs: number[]; exitCodes: number[]; error?: string; outDir?: string }>>();
     for (let pass = 0; pass < runs; pass++) {
         for (const s of stacks) {
             for (const { mode, root } of modes) {
                 const byMode = acc.get(s.name) ?? new Map();
                 acc.set(s.name, byMode);
-                const a = byMode.get(mode) ?? { wallMs: [], exitCodes: [] };
+                const a = byMode.get(mode) ?? { wallMs: [], cpuMs: [], exitCodes: [] };
                 byMode.set(mode, a);
                 if (a.error) continue;
                 const r = processRun(mode, root, s, outRoot);
                 a.wallMs.push(r.ms);
+                a.cpuMs.push(r.cpuMs);
                 a.exitCodes.push(r.code);
                 a.error = r.error;
                 a.outDir = r.outDir;
@@ -113,7 +144,7 @@ function processTimings(modes: { mode: "ts-node" | "compiled"; root: string }[],
     for (const [name, byMode] of acc) {
         out.set(
             name,
-            [...byMode.entries()].map(([mode, a]) => ({ mode: mode as "ts-node" | "compiled", wallMs: a.wallMs, exitCodes: a.exitCodes, resources: a.outDir ? planResources(a.outDir) : null, error: a.error })),
+            [...byMode.entries()].map(([mode, a]) => ({ mode: mode as ProcessMode, wallMs: a.wallMs, cpuMs: a.cpuMs, exitCodes: a.exitCodes, resources: a.outDir ? planResources(a.outDir) : null, error: a.error })),
         );
     }
     return out;
@@ -150,6 +181,7 @@ async function main(argv: string[]): Promise<number> {
             "no-failover": { type: "boolean" },
             "no-compiled": { type: "boolean" },
             "no-process": { type: "boolean" },
+            "process-only": { type: "boolean" },
             json: { type: "string" },
             keep: { type: "boolean" },
         },
@@ -190,9 +222,47 @@ async function main(argv: string[]): Promise<number> {
     // 1. Processes.
     let proc = new Map<string, ProcessTiming[]>();
     if (!values["no-process"]) {
-        const modes: { mode: "ts-node" | "compiled"; root: string }[] = [{ mode: "ts-node", root: PROJECT_ROOT }];
+        const modes: { mode: ProcessMode; root: string }[] = [
+            { mode: "ts-node", root: PROJECT_ROOT },
+            { mode: "tscache", root: PROJECT_ROOT },
+            { mode: "npm run render", root: PROJECT_ROOT },
+        ];
         if (compiled) modes.push({ mode: "compiled", root: compiled.root });
+        // Warm the transpile cache once (a first run after an edit transpiles the changed files), untimed.
+        const warm = spawnSync(process.execPath, ["-r", path.join(PROJECT_ROOT, "tools", "tscache", "register.js"), path.join(PROJECT_ROOT, "tools", "render.ts"), ...(stacks[0]?.stackFile ? ["--stack-file", stacks[0].stackFile] : ["--stack", stacks[0]?.name ?? "dev"]), "--out", path.join(work, "out-warm")], { cwd: PROJECT_ROOT, encoding: "utf8" });
+        if (warm.status !== 0 && warm.status !== 1) process.stderr.write(`  warming the transpile cache failed (exit ${warm.status}): ${warm.stderr}\n`);
         proc = processTimings(modes, stacks, processRuns, path.join(work, "out-process"));
+    }
+    if (proc.size > 0) {
+        say();
+        say("1a. The whole render command, today's way (ts-node) vs now (tools/tscache, warm), side by side in the same passes");
+        const wall = (p: ProcessTiming[], mode: ProcessMode) => {
+            const x = p.find((y) => y.mode === mode);
+            return x && !x.error && x.wallMs.length > 0 ? median(x.wallMs) : NaN;
+        };
+        const goals: Record<string, number> = { prod: 3000, dev: 2500 };
+        const cpu = (p: ProcessTiming[], mode: ProcessMode) => {
+            const x = p.find((y) => y.mode === mode);
+            return x && !x.error && x.cpuMs.length > 0 ? median(x.cpuMs) : NaN;
+        };
+        const whole: string[][] = [["stack", "measure", "ts-node (before)", "tscache (now)", "ratio", "npm run render (now)", "ratio", "goal (2 idle cores)"]];
+        for (const s of stacks) {
+            const p = proc.get(s.name) ?? [];
+            for (const [measure, f] of [["wall", wall], ["CPU", cpu]] as const) {
+                const before = f(p, "ts-node");
+                const now = f(p, "tscache");
+                const npmNow = f(p, "npm run render");
+                whole.push([s.name, measure, ms(before), ms(now), `${fixed(before / now, 2)}x`, ms(npmNow), `${fixed(before / npmNow, 2)}x`, measure === "wall" && goals[s.name] ? `<= ${ms(goals[s.name])}` : "-"]);
+            }
+        }
+        for (const l of table(whole, [2, 3, 4, 5, 6])) say(`  ${l}`);
+        say("  CPU = user + system seconds of the whole process tree (/usr/bin/time); on an idle 2-core machine the wall time is close to it");
+        say(`  load average at the end of the process runs: ${os.loadavg().map((x) => fixed(x, 2)).join(" / ")} on ${m.nproc} cores (a loaded machine stretches every figure; compare the columns, measured in the same passes)`);
+    }
+    if (values["process-only"]) {
+        if (values.json) fs.writeFileSync(values.json, `${JSON.stringify({ machine: m, processRuns, process: Object.fromEntries(proc), text: out }, null, 2)}\n`);
+        if (!values.keep) fs.rmSync(work, { recursive: true, force: true });
+        return 0;
     }
 
     // 1b. In-process, after compilation; policy scaling on the largest pool plan.
@@ -256,6 +326,7 @@ async function main(argv: string[]): Promise<number> {
     say(`  in the runner (${inproc.mode}): loading render, policies and cost modules ${ms(inproc.loadMs)}; first render of the first stack ${ms(inproc.stacks[0]?.firstMs ?? NaN)}; max RSS ${fixed(inproc.maxRssMiB, 0)} MiB`);
     const prod = byName.get("prod");
     if (prod?.ok) say(`  target "prod under 2 s after compilation": prod in-process ${ms(median(prod.renderMs))} (min ${ms(Math.min(...prod.renderMs))})`);
+
 
     // 2. Scaling.
     say();
