@@ -269,7 +269,8 @@ const checkTags: Check = (c) => {
     for (const [key, value] of Object.entries(c.tags)) {
         const keyLength = [...key].length;
         if (keyLength === 0 || keyLength > TAG_LIMITS.keyMax) {
-            out.push(problem(["tags", key], value, `a tag key of 1-${TAG_LIMITS.keyMax} characters (this one has ${keyLength}; AWS tag limit: ${TAG_LIMITS.citation})`));
+            // The key is what is wrong, so it is what the line shows.
+            out.push(problem(["tags", key], key, `a tag key of 1-${TAG_LIMITS.keyMax} characters (this one has ${keyLength}; AWS tag limit: ${TAG_LIMITS.citation})`));
         }
         if ([...value].length > TAG_LIMITS.valueMax) {
             out.push(problem(["tags", key], value, `a tag value of at most ${TAG_LIMITS.valueMax} characters (this one has ${[...value].length}; AWS tag limit: ${TAG_LIMITS.citation})`));

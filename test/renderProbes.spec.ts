@@ -186,7 +186,7 @@ const PROBES: Probe[] = [
         name: "an empty tag key",
         stack: stackYaml({ tags: { "": "x" } }),
         exit: 2,
-        lines: [/^k8s-aws:cluster\.tags\.: "" is not valid; allowed: a key that is /],
+        lines: [/^k8s-aws:cluster\.tags\.: "" is not valid; allowed: a tag key of 1-128 characters \(this one has 0; /],
     },
     {
         name: "a happy-path stack",
