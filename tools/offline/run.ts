@@ -54,8 +54,8 @@ export async function runStack(stack: StackFile, opts: RunOptions = {}): Promise
     const { main } = await import("../../program");
     // A refused registration rejects promises inside the SDK that nobody awaits; they are reported
     // through run.errors, so they must not end the process (Node's default for unhandled rejections).
-    const swallow = () => {
-        if (run.errors.length === 0) return;
+    const swallow = (reason: unknown) => {
+        if (run.errors.length === 0) throw reason; // not a refusal: fail as Node would
     };
     process.on("unhandledRejection", swallow);
     let outputs: Record<string, unknown>;
