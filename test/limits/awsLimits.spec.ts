@@ -25,6 +25,10 @@ const MAKERS: Record<string, (property: string) => Make> = {
     "aws:iam/policy:Policy": (p) => (n, v) => new aws.iam.Policy(n, { policy: "{}", [p]: v }),
     "aws:iam/rolePolicy:RolePolicy": (p) => (n, v) => new aws.iam.RolePolicy(n, { role: "some-role", policy: "{}", [p]: v }),
     "aws:ec2/securityGroup:SecurityGroup": (p) => (n, v) => new aws.ec2.SecurityGroup(n, { vpcId: "vpc-0123456789abcdef0", [p]: v }),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (p) => (n, v) =>
+        new aws.vpc.SecurityGroupIngressRule(n, { securityGroupId: "sg-0123456789abcdef0", ipProtocol: "tcp", fromPort: 6443, toPort: 6443, cidrIpv4: "10.0.0.0/16", [p]: v }),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (p) => (n, v) =>
+        new aws.vpc.SecurityGroupEgressRule(n, { securityGroupId: "sg-0123456789abcdef0", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", [p]: v }),
     "aws:ec2/launchTemplate:LaunchTemplate": (p) => (n, v) => new aws.ec2.LaunchTemplate(n, { [p]: v }),
     "aws:autoscaling/group:Group": (p) => (n, v) => new aws.autoscaling.Group(n, { minSize: 0, maxSize: 1, [p]: v }),
     "aws:s3/bucket:Bucket": (p) => (n, v) => new aws.s3.Bucket(n, { [p]: v }),
