@@ -42,11 +42,12 @@ export const BUCKET_PREFIX_MAX = 37;
 /**
  * The API load balancer's name: `<cluster>-<purpose>` (e.g. `prod-api`), shortened to 32 characters
  * with a hash when the cluster name is long. ELBv2 refuses names beginning with `internal-`, so a
- * cluster named `internal-...` gets `<purpose>-<cluster>` instead. An explicit name, not an
+ * cluster named `internal` or `internal-...` gets `<purpose>-<cluster>` instead. An explicit name, not an
  * auto-name: `<logical name>-<7 random>` overflows 32 characters for any cluster name over 12.
  */
 export function loadBalancerName(cluster: string, purpose = "api"): string {
-    const full = cluster.startsWith("internal-") ? `${purpose}-${cluster}` : `${cluster}-${purpose}`;
+    const usual = `${cluster}-${purpose}`;
+    const full = usual.startsWith("internal-") ? `${purpose}-${cluster}` : usual;
     return fitName(full, LOAD_BALANCER_NAME_MAX);
 }
 
@@ -160,7 +161,9 @@ export function secretsName(cluster: string): string {
 
 /** The secrets bucket's name prefix (the provider appends 26 unique characters): `<cluster>-secrets-`, shortened with a hash to 37 characters. */
 export function secretsBucketPrefix(cluster: string): string {
-    return `${fitName(`${cluster}-secrets`, BUCKET_PREFIX_MAX - 1)}-`;
+    // S3 refuses bucket names beginning with these (bucketnamingrules.html); a cluster may be named so.
+    const base = /^(xn--|sthree-|amzn-s3-demo-)/.test(cluster) ? `k8s-${cluster}` : cluster;
+    return `${fitName(`${base}-secrets`, BUCKET_PREFIX_MAX - 1)}-`;
 }
 
 /** The alias of the secrets bucket's KMS key: `alias/k8s-aws/<cluster>/secrets`. */

@@ -286,7 +286,9 @@ const checkTags: Check = (c) => {
         { path: ["tags"], n: Object.keys(subnetTags(c.name, c.tags, "private", "zone")).length, on: "each subnet" },
         ...c.nodePools.map((pool, i) => ({ path: ["nodePools", i, "labels"], n: poolGroupTags({ clusterName: c.name, pool, tags: c.tags }).length, on: `node pool ${pool.name}'s autoscaling group (its labels and taints become cluster-autoscaler tags)` })),
     ];
-    for (const { path, n, on } of counted) {
+    // One line per key: for the cluster's tags, the resource that carries the most.
+    const worst = counted.filter((x) => x.path[0] === "tags").sort((x, y) => y.n - x.n)[0];
+    for (const { path, n, on } of [worst, ...counted.filter((x) => x.path[0] !== "tags")]) {
         if (n > TAG_LIMITS.maxTags) {
             const value = path[0] === "tags" ? c.tags : c.nodePools[path[1] as number].labels;
             out.push(problem(path, value, `at most ${TAG_LIMITS.maxTags} tags per resource in all: ${on} would carry ${n} (${userKeys} from tags, the rest the program's own) (${TAG_LIMITS.citation})`));

@@ -72,7 +72,9 @@ export const CITE = {
     elbv2CreateTargetGroup: "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html",
     elbCreateLoadBalancer: "https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_CreateLoadBalancer.html",
     iamQuotas: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html",
+    iamCreateRole: "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html",
     ec2CreateSecurityGroup: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html",
+    ec2IpRange: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpRange.html",
     ec2CreateLaunchTemplate: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateLaunchTemplate.html",
     ec2UserData: "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html",
     asgCreateGroup: "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CreateAutoScalingGroup.html",
@@ -172,6 +174,13 @@ export const LIMITS: readonly LimitRow[] = [
         autoNaming: NONE, max: 512, example: (n) => (n < 2 ? "/" : `/${a(n - 2)}/`), invalid: ["k8s-aws/"],
     },
     {
+        type: "aws:iam/role:Role", property: "description",
+        limit: "0-1000 characters: tab, line feed, carriage return, U+0020-U+007E and U+00A1-U+00FF",
+        check: all(lengthBetween(0, 1000), charset(/^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$/, "tab, line feed, carriage return, U+0020-U+007E and U+00A1-U+00FF")),
+        citation: CITE.iamCreateRole,
+        autoNaming: NONE, max: 1000, example: a, invalid: ["nodes \u2192 API", "pods \u{1F680}"],
+    },
+    {
         type: "aws:iam/instanceProfile:InstanceProfile", property: "name",
         limit: "1-128 characters: letters, digits and + = , . @ _ -",
         check: all(lengthBetween(1, 128), IAM_NAME_CHARS), citation: CITE.iamQuotas,
@@ -201,6 +210,13 @@ export const LIMITS: readonly LimitRow[] = [
         check: all(lengthBetween(0, 255), SG_CHARS), citation: CITE.ec2CreateSecurityGroup,
         autoNaming: NONE, max: 255, example: a, invalid: ["nodes' group", "API <- admins", "nodes|api"],
     },
+    ...["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"].map((type): LimitRow => ({
+        // Rule descriptions (IpRange, UserIdGroupPair, PrefixListId): the group's set without '&'.
+        type, property: "description",
+        limit: "0-255 characters: a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=;{}!$*",
+        check: all(lengthBetween(0, 255), charset(/^[a-zA-Z0-9 ._\-:/()#,@[\]+=;{}!$*]*$/, "a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=;{}!$*")), citation: CITE.ec2IpRange,
+        autoNaming: NONE, max: 255, example: a, invalid: ["etcd & API", "kubelet's port", "API <- admins"],
+    })),
     {
         type: "aws:ec2/launchTemplate:LaunchTemplate", property: "name",
         limit: "3-128 characters: letters, digits and ( ) . - / _",

@@ -9,6 +9,7 @@ import * as assert from "assert";
 import * as aws from "@pulumi/aws";
 import { runComponents } from "../harness";
 import { RegistrationError } from "../../tools/offline/run";
+import { reportFailure } from "../../tools/offline/failure";
 import { LIMITS, LimitRow, POLICY_SIZE_LIMITS, TAG_LIMITS, policySize } from "../../lib/awsLimits";
 
 type Make = (logical: string, value: string) => unknown;
@@ -24,6 +25,10 @@ const MAKERS: Record<string, (property: string) => Make> = {
     "aws:iam/policy:Policy": (p) => (n, v) => new aws.iam.Policy(n, { policy: "{}", [p]: v }),
     "aws:iam/rolePolicy:RolePolicy": (p) => (n, v) => new aws.iam.RolePolicy(n, { role: "some-role", policy: "{}", [p]: v }),
     "aws:ec2/securityGroup:SecurityGroup": (p) => (n, v) => new aws.ec2.SecurityGroup(n, { vpcId: "vpc-0123456789abcdef0", [p]: v }),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (p) => (n, v) =>
+        new aws.vpc.SecurityGroupIngressRule(n, { securityGroupId: "sg-0123456789abcdef0", ipProtocol: "tcp", fromPort: 6443, toPort: 6443, cidrIpv4: "10.0.0.0/16", [p]: v }),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (p) => (n, v) =>
+        new aws.vpc.SecurityGroupEgressRule(n, { securityGroupId: "sg-0123456789abcdef0", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", [p]: v }),
     "aws:ec2/launchTemplate:LaunchTemplate": (p) => (n, v) => new aws.ec2.LaunchTemplate(n, { [p]: v }),
     "aws:autoscaling/group:Group": (p) => (n, v) => new aws.autoscaling.Group(n, { minSize: 0, maxSize: 1, [p]: v }),
     "aws:s3/bucket:Bucket": (p) => (n, v) => new aws.s3.Bucket(n, { [p]: v }),
@@ -154,5 +159,35 @@ describe("limits/awsLimits: IAM policy document sizes", () => {
         ]);
         assert.strictEqual(m.length, 1, m.join("\n"));
         assert.match(m[0], /role nodes's inline policies reach 10241 characters .*at most 10240/);
+    });
+});
+
+describe("limits/awsLimits: how a refusal ends the render", () => {
+    it("exits 3 with one line per refused resource, naming type, resource and limit, and no stack trace", async () => {
+        let error: unknown;
+        try {
+            await runComponents(() => [
+                new aws.lb.TargetGroup("tg", { name: "t".repeat(33), port: 6443, protocol: "TCP", vpcId: "vpc-0123456789abcdef0" }),
+                new aws.ec2.Vpc("v", { cidrBlock: "10.0.0.0/16", tags: { "aws:owner": "me" } }),
+            ]);
+        } catch (e) {
+            error = e;
+        }
+        assert.ok(error instanceof RegistrationError);
+        const written: string[] = [];
+        const write = process.stderr.write;
+        process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+        let code: number;
+        try {
+            code = reportFailure(error);
+        } finally {
+            process.stderr.write = write;
+        }
+        assert.strictEqual(code, 3);
+        const text = written.join("");
+        assert.match(text, /^the plan would fail on AWS: 2 resource\(s\) refused/);
+        assert.match(text, /aws:lb\/targetGroup:TargetGroup \(t{33}\): ValidationError: name 't{33}': 33 characters; allowed 1-32/);
+        assert.match(text, /aws:ec2\/vpc:Vpc \(v\): ValidationError: tags: tag key 'aws:owner' begins with 'aws:'/);
+        assert.doesNotMatch(text, /\n\s+at /, "no stack trace");
     });
 });

@@ -13,7 +13,7 @@ import { buildPlan } from "../../tools/offline/plan";
 import { userDataLines, userDataSizes } from "../../tools/offline/summary";
 import { ConfigError, formatProblem } from "../../config";
 import { CLUSTER_NAME_MAX } from "../../config/schema";
-import { TAG_LIMITS, USER_DATA_LIMIT_BYTES } from "../../lib/awsLimits";
+import { LIMITS, TAG_LIMITS, USER_DATA_LIMIT_BYTES } from "../../lib/awsLimits";
 import { USER_DATA_HEADROOM } from "../../components/bootstrap/userData";
 import {
     clusterTagKey, etcdClusterToken, etcdRestoredClusterToken, iamRoleNamePrefix, loadBalancerName, secretsBucketPrefix, targetGroupName,
@@ -100,7 +100,13 @@ describe("limits/program: long cluster names", function () {
             assert.strictEqual(new Set(out).size, names.length, `${derive.name}: ${out.join(", ")}`);
             assert.deepStrictEqual(names.map((n) => derive(n)), out, "deterministic");
         }
-        assert.ok(!loadBalancerName(`internal-${nameOf(50)}`).startsWith("internal-"));
+        for (const n of ["internal", "internal-x", `internal-${nameOf(50)}`]) assert.ok(!loadBalancerName(n).startsWith("internal-"), loadBalancerName(n));
+        assert.strictEqual(loadBalancerName("internal"), "api-internal");
+        // Bucket names S3 reserves by prefix: the secrets bucket (prefix + 26 characters) stays a valid bucket name.
+        const bucketRow = LIMITS.find((r) => r.type === "aws:s3/bucket:Bucket" && r.property === "bucket")!;
+        for (const n of ["xn--abc", "sthree-x", "amzn-s3-demo-x", nameOf(63)]) {
+            assert.strictEqual(bucketRow.check(`${secretsBucketPrefix(n)}${"0".repeat(26)}`), undefined, secretsBucketPrefix(n));
+        }
         const rendered = [...renders.entries()].map(([, r]) => r.resources.find((x) => x.type === "aws:lb/loadBalancer:LoadBalancer")!.inputs.name);
         assert.strictEqual(new Set(rendered).size, rendered.length, `rendered: ${rendered.join(", ")}`);
     });

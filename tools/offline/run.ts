@@ -54,8 +54,10 @@ export async function runStack(stack: StackFile, opts: RunOptions = {}): Promise
     const { main } = await import("../../program");
     // A refused registration rejects promises inside the SDK that nobody awaits; they are reported
     // through run.errors, so they must not end the process (Node's default for unhandled rejections).
-    const swallow = () => {
-        if (run.errors.length === 0) return;
+    const swallow = (reason: unknown) => {
+        // The SDK's wording for a failed registration (@pulumi/pulumi runtime/resource.ts); anything else fails as Node would.
+        if (reason instanceof Error && reason.message.includes("failed to register new resource")) return;
+        throw reason;
     };
     process.on("unhandledRejection", swallow);
     let outputs: Record<string, unknown>;
