@@ -31,13 +31,13 @@ const GO_ENV = {
     CGO_ENABLED: "0",
 };
 
-interface Measured { tool: string; seconds: number; peakMiB: number }
+interface Measured { tool: string; seconds: number; peakMiB: number; cpuSeconds?: number }
 interface GroupRecord {
     group: string;
     version: string;
     inputsHash: string;
     builtAt: string;
-    tools: Record<string, { path: string; seconds: number; peakMiB: number; version: string }>;
+    tools: Record<string, { path: string; seconds: number; cpuSeconds?: number; peakMiB: number; version: string }>;
     sizeMiB: number;
     note?: string;
 }
@@ -69,7 +69,9 @@ function measured(tool: string, cmd: string, args: string[], opts: SpawnSyncOpti
     const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(report);
     if (!wall || !rss) throw new Error(`could not read /usr/bin/time -v output for ${tool}:\n${report}`);
     const seconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
-    return { tool, seconds, peakMiB: Math.round(Number(rss[1]) / 1024) };
+    // CPU time (user + system) says what a build costs on an idle machine; wall time depends on the load.
+    const cpu = ["User", "System"].map((k) => Number(new RegExp(`${k} time \\(seconds\\): ([\\d.]+)`).exec(report)?.[1] ?? 0));
+    return { tool, seconds, cpuSeconds: Math.round(cpu[0] + cpu[1]), peakMiB: Math.round(Number(rss[1]) / 1024) };
 }
 
 function hashInputs(parts: string[]): string {
@@ -130,22 +132,33 @@ function ensureGroup(spec: GroupSpec): void {
         log(`${spec.group} ${spec.version}: inputs changed, rebuilding`);
     }
     log(`building ${spec.group} ${spec.version} into ${dir}`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
+    // Build beside the cache entry and swap it in only when complete: a failed or interrupted
+    // build never removes tools that work. (A venv records its own path, so it is built in place.)
+    const inPlace = spec.group === "aws-python";
+    const work = inPlace ? dir : `${dir}.partial-${process.pid}`;
+    fs.rmSync(work, { recursive: true, force: true });
+    if (inPlace) fs.rmSync(stampFile, { force: true });
+    fs.mkdirSync(work, { recursive: true });
     try {
-        const measures = spec.build(dir);
+        const measures = spec.build(work);
         const tools: GroupRecord["tools"] = {};
         for (const m of measures) {
-            const bin = m.tool === "aws" || m.tool === "moto_server" ? path.join(dir, "venv", "bin", m.tool) : path.join(dir, m.tool);
-            tools[m.tool] = { path: bin, seconds: m.seconds, peakMiB: m.peakMiB, version: versionOf(bin, spec.versionArgs[m.tool] ?? ["version"]) };
-            log(`built  ${m.tool.padEnd(24)} ${bin} (${m.seconds.toFixed(0)} s, peak ${m.peakMiB} MiB)`);
+            const rel = m.tool === "aws" || m.tool === "moto_server" ? path.join("venv", "bin", m.tool) : m.tool;
+            const version = versionOf(path.join(work, rel), spec.versionArgs[m.tool] ?? ["version"]);
+            tools[m.tool] = { path: path.join(dir, rel), seconds: m.seconds, cpuSeconds: m.cpuSeconds, peakMiB: m.peakMiB, version };
+            log(`built  ${m.tool.padEnd(24)} ${path.join(dir, rel)} (${m.seconds.toFixed(0)} s wall, ${m.cpuSeconds ?? "?"} s CPU, peak ${m.peakMiB} MiB)`);
         }
         const record: GroupRecord = {
-            group: spec.group, version: spec.version, inputsHash, builtAt: new Date().toISOString(), tools, sizeMiB: dirSizeMiB(dir), note: spec.note,
+            group: spec.group, version: spec.version, inputsHash, builtAt: new Date().toISOString(), tools, sizeMiB: dirSizeMiB(work), note: spec.note,
         };
-        fs.writeFileSync(stampFile, `${JSON.stringify(record, null, 2)}\n`);
+        fs.writeFileSync(path.join(work, ".built.json"), `${JSON.stringify(record, null, 2)}\n`);
+        if (!inPlace) {
+            fs.rmSync(dir, { recursive: true, force: true });
+            fs.renameSync(work, dir);
+        }
         records.push(record);
     } catch (e) {
+        if (!inPlace) fs.rmSync(work, { recursive: true, force: true });
         failures.push(`${spec.group} ${spec.version}: ${(e as Error).message}`);
         log(`FAILED ${spec.group} ${spec.version}: ${(e as Error).message.split("\n").slice(-15).join("\n")}`);
     }
@@ -188,7 +201,7 @@ function kubernetesGroup(minor: keyof typeof KUBERNETES_RELEASES, binaries: read
         build: (out) => {
             // The release's own build stamps these (kubernetes@v1.35.8:hack/lib/version.sh, add_ldflag); it sets
             // gitCommit/gitTreeState only when the commit is known, which the module proxy does not tell.
-            const info = JSON.parse(run("go", ["mod", "download", "-json", `k8s.io/kubernetes@v${version}`], { cwd: moduleDir, env: GO_ENV }).stdout) as { Time: string };
+            const info = JSON.parse(run("go", ["list", "-m", "-json", "k8s.io/kubernetes"], { cwd: moduleDir, env: GO_ENV }).stdout) as { Time: string };
             const stamp = { gitVersion: `v${version}`, gitMajor: major, gitMinor: minorNumber, buildDate: info.Time.replace(/\.\d+Z$/, "Z") };
             const ldflags = Object.entries(stamp).flatMap(([k, v]) => [
                 `-X k8s.io/component-base/version.${k}=${v}`, `-X k8s.io/client-go/pkg/version.${k}=${v}`,
@@ -250,8 +263,10 @@ function groups(): GroupSpec[] {
             const create = measured("venv", "python3", ["-m", "venv", venv], { env: process.env });
             const install = measured("pip", path.join(venv, "bin", "pip"), ["install", "--no-input", "--disable-pip-version-check", "-r", path.join(pyDir, "requirements.lock")], { env: process.env });
             const seconds = create.seconds + install.seconds;
+            const cpuSeconds = (create.cpuSeconds ?? 0) + (install.cpuSeconds ?? 0);
             const peakMiB = Math.max(create.peakMiB, install.peakMiB);
-            return [{ tool: "aws", seconds, peakMiB }, { tool: "moto_server", seconds: 0, peakMiB: 0 }];
+            // One install makes both commands; the figures are the install's, given once.
+            return [{ tool: "aws", seconds, cpuSeconds, peakMiB }, { tool: "moto_server", seconds: 0, cpuSeconds: 0, peakMiB: 0 }];
         },
         versionArgs: {
             aws: ["--version"],
@@ -262,8 +277,41 @@ function groups(): GroupSpec[] {
     return specs.filter((s): s is GroupSpec => s !== undefined);
 }
 
+/**
+ * One build at a time per cache: a second `npm run tools:real` (another worktree, CI) waits
+ * for the first instead of building the same folders under it. A lock left by a dead process is taken over.
+ */
+function lockCache(): void {
+    const lock = path.join(ROOT, ".lock");
+    for (let waited = 0; ; waited++) {
+        try {
+            fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+            const release = () => fs.rmSync(lock, { force: true });
+            process.on("exit", release);
+            for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
+            return;
+        } catch {
+            const holder = Number(fs.existsSync(lock) ? fs.readFileSync(lock, "utf8") : 0);
+            let alive = false;
+            try {
+                process.kill(holder, 0);
+                alive = holder > 0;
+            } catch {
+                alive = false;
+            }
+            if (!alive) {
+                fs.rmSync(lock, { force: true });
+                continue;
+            }
+            if (waited % 12 === 0) log(`waiting for the build running as pid ${holder} (${lock})`);
+            spawnSync("sleep", ["5"]);
+        }
+    }
+}
+
 function main(): void {
     fs.mkdirSync(ROOT, { recursive: true });
+    lockCache();
     if (!fs.existsSync("/usr/bin/time")) {
         process.stderr.write("tools:real needs /usr/bin/time (Debian package `time`): apt-get install -y time\n");
         process.exit(2);
@@ -296,7 +344,7 @@ function main(): void {
     log("summary (cold build figures as measured when each group was built):");
     for (const r of records) {
         for (const [name, t] of Object.entries(r.tools)) {
-            log(`  ${name.padEnd(24)} ${r.version.padEnd(28)} ${String(t.seconds.toFixed(0)).padStart(5)} s ${String(t.peakMiB).padStart(6)} MiB  ${t.path}`);
+            log(`  ${name.padEnd(24)} ${r.version.padEnd(28)} ${t.seconds.toFixed(0).padStart(5)} s wall ${String(t.cpuSeconds ?? "?").padStart(5)} s CPU ${String(t.peakMiB).padStart(6)} MiB  ${t.path}`);
         }
         log(`  ${"".padEnd(24)} cache ${r.sizeMiB} MiB${r.note ? `; ${r.note}` : ""}`);
     }
