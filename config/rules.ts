@@ -188,7 +188,7 @@ function checkCreatedSubnets(network: Extract<ClusterConfigInput["network"], { m
         if (!network.internetGatewayId) {
             out.push(problem(["network", "internetGatewayId"], undefined, "the id of the VPC's internet gateway (igw-...) when the cluster creates subnets: their public route table points at it"));
         }
-        if (!network.privateSubnetsHaveNat) {
+        if (network.privateSubnetsHaveNat === false) {
             out.push(problem(["network", "privateSubnetsHaveNat"], false, "true when the cluster creates subnets: its private subnets always get a NAT (the VPC's, by natGatewayId, or the cluster's own)"));
         }
     });

@@ -98,12 +98,16 @@ export const EXISTING_SUBNETS: readonly ExistingSubnet[] = [
 export const EXISTING_INTERNET_GATEWAYS: readonly ExistingInternetGateway[] = [
     { id: "igw-0b1d3f5a7c9e1b3d5", vpcId: "vpc-0a7c3e5b9d1f2a4c6" },
     { id: "igw-0d3f5b7a9c1e3a5b7", vpcId: "vpc-0c5e1b7d2a9f34e61" },
+    { id: "igw-0f5b7d9a1c3e5b7d9", vpcId: "vpc-0e4b6d8f0a2c4e6b8" },
 ];
 
 /** Terraform's NAT gateways of the shared VPC (the article's `nat_gateway_ids`), one per zone. */
 export const EXISTING_NAT_GATEWAYS: readonly ExistingNatGateway[] = [
     ...[0, 1, 2].map((i) => ({ id: `nat-0a1c3e5b7d9f1e3a${i}`, vpcId: "vpc-0a7c3e5b9d1f2a4c6", subnetId: `subnet-0f2b4d6a8c0e2f4b${i}`, state: "available" as const })),
     { id: "nat-0e2a4c6b8d0f2a4c6", vpcId: "vpc-0c5e1b7d2a9f34e61", subnetId: "subnet-0e1f3a5c7b9d2e4f6", state: "available" },
+    // In the same region as the shared VPC, but of the legacy VPC; and one being deleted.
+    { id: "nat-0c4e6a8b0d2f4c6e8", vpcId: "vpc-0e4b6d8f0a2c4e6b8", subnetId: "subnet-0b3d5f7a9c1e3b5d7", state: "available" },
+    { id: "nat-0d5f7b9c1e3a5d7f9", vpcId: "vpc-0a7c3e5b9d1f2a4c6", subnetId: "subnet-0f2b4d6a8c0e2f4b0", state: "deleting" },
 ];
 
 export const EXISTING_HOSTED_ZONES: readonly ExistingHostedZone[] = [
