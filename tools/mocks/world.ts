@@ -1,8 +1,9 @@
 /**
  * Infrastructure that exists before the cluster, as the mocked AWS account
- * knows it: the VPC and subnets that another tool (Terraform, say) made and
- * that `stacks/Pulumi.existing-vpc.yaml` deploys into. Data-source calls for
- * these ids answer like EC2 does; unknown ids fail like EC2 does.
+ * knows it: the VPCs, subnets, internet and NAT gateways and hosted zones that
+ * another tool (Terraform, say) made and that `stacks/Pulumi.existing-vpc.yaml`
+ * and `stacks/Pulumi.shared-vpc.yaml` deploy into. Data-source calls for these
+ * ids answer like EC2 and Route53 do; unknown ids fail like they do.
  */
 import { CallMock } from "./types";
 
