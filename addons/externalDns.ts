@@ -19,6 +19,8 @@ export interface ExternalDnsSettings {
     readonly region: string;
     readonly zoneName: string;
     readonly zoneId: string;
+    /** A private hosted zone: external-dns must look at private zones only (it looks at public ones otherwise). */
+    readonly private?: boolean;
     /** upsert-only (default) never deletes records; sync also removes the ones it owns. */
     readonly policy?: ExternalDnsPolicy;
 }
@@ -54,7 +56,9 @@ export function externalDnsValues(s: ExternalDnsSettings, roleArn: string): Reco
         policy: s.policy ?? "upsert-only",
         registry: "txt",
         txtOwnerId: s.clusterName,
-        extraArgs: [`--zone-id-filter=${s.zoneId}`, "--aws-zone-type=public"],
+        // --aws-zone-type filters the zones external-dns manages: "", "public" or "private" (chart 1.21.1 ships app 0.21.0;
+        // kubernetes-sigs/external-dns@v0.21.0:pkg/apis/externaldns/types.go:594, an EnumVar of exactly those).
+        extraArgs: [`--zone-id-filter=${s.zoneId}`, `--aws-zone-type=${s.private ? "private" : "public"}`],
         env: [{ name: "AWS_DEFAULT_REGION", value: s.region }],
         podAnnotations: podIamAnnotation(roleArn),
     };

@@ -99,7 +99,7 @@ export interface AddonsArgs {
     readonly podCidr: string;
     readonly serviceCidr: string;
     readonly vpcCidr: string;
-    readonly dns?: { readonly zoneName: string; readonly zoneId: string };
+    readonly dns?: { readonly zoneName: string; readonly zoneId: string; readonly private?: boolean };
     readonly toggles: AddonToggles;
     readonly versions: AddonVersions;
     readonly nodeRole: RoleRef;

@@ -151,12 +151,50 @@ const checkExistingVpc: Check = (c) => {
         out.push(problem(["availabilityZones"], zones, "explicit zone names when network.mode is existing (the subnets are per zone)"));
     }
     unlessUnknown(() => {
-        const ids = Object.values(subnets).flatMap((s) => [s.public, s.private]);
+        const ids = Object.values(subnets).flatMap((s) => ("public" in s ? [s.public, s.private] : []));
         const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
         if (dupes.length > 0) out.push(problem(["network", "subnets"], dupes, "a distinct subnet id per zone and tier"));
     });
+    out.push(...checkCreatedSubnets(c.network));
     return out;
 };
+
+/**
+ * Subnets the cluster creates inside an existing VPC (given as CIDRs): each a
+ * /16 to /28 (EC2's subnet limits), none overlapping another, an internet
+ * gateway to route the public ones through, and private subnets with egress
+ * (the cluster's instances run there). That they sit inside the VPC and clear
+ * its existing subnets is checked against EC2 in components/network/checks.ts.
+ */
+function checkCreatedSubnets(network: Extract<ClusterConfigInput["network"], { mode: "existing" }>): ConfigProblem[] {
+    const out: ConfigProblem[] = [];
+    unlessUnknown(() => {
+        const created = Object.entries(network.subnets).flatMap(([zone, s]) =>
+            "publicCidr" in s ? (["publicCidr", "privateCidr"] as const).map((tier) => ({ zone, tier, text: s[tier] })) : [],
+        );
+        if (created.length === 0) return;
+        const parsed: { key: PropertyKey[]; text: string; cidr: Cidr }[] = [];
+        for (const { zone, tier, text } of created) {
+            const key = ["network", "subnets", zone, tier];
+            const cidr = parseCidr(text);
+            if (!cidr) out.push(problem(key, text, CIDR_ALLOWED));
+            // EC2 CreateSubnet: "The allowed block size is between a /28 netmask and /16 netmask" (docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html).
+            else if (cidr.prefix < 16 || cidr.prefix > 28) out.push(problem(key, text, "a /16 to /28 (EC2's subnet sizes)"));
+            else {
+                const clash = parsed.find((p) => overlaps(p.cidr, cidr));
+                if (clash) out.push(problem(key, text, `a range that does not overlap ${clash.text} (${keyOf(clash.key)})`));
+                parsed.push({ key, text, cidr });
+            }
+        }
+        if (!network.internetGatewayId) {
+            out.push(problem(["network", "internetGatewayId"], undefined, "the id of the VPC's internet gateway (igw-...) when the cluster creates subnets: their public route table points at it"));
+        }
+        if (network.privateSubnetsHaveNat === false) {
+            out.push(problem(["network", "privateSubnetsHaveNat"], false, "true when the cluster creates subnets: its private subnets always get a NAT (the VPC's, by natGatewayId, or the cluster's own)"));
+        }
+    });
+    return out;
+}
 
 const checkControlPlane: Check = (c) => {
     const out: ConfigProblem[] = [];
@@ -215,10 +253,16 @@ const checkInstanceTypes: Check = (c) => {
 };
 
 const checkDns: Check = (c) => {
+    const out: ConfigProblem[] = [];
     if (c.addons.externalDns && !c.dns) {
-        return [problem(["addons", "externalDns"], true, "false, or set dns.zoneName and dns.zoneId (external-dns needs a zone)")];
+        out.push(problem(["addons", "externalDns"], true, "false, or set dns.zoneName and dns.zoneId (external-dns needs a zone)"));
     }
-    return [];
+    // A private zone answers only in the VPCs associated with it; a VPC the cluster creates does not exist yet to be
+    // associated, so private DNS goes with network.mode existing, whose association is checked before anything is created.
+    if (c.dns?.private && c.network.mode !== "existing") {
+        out.push(problem(["dns", "private"], true, "false, or network.mode existing with a private hosted zone already associated with that VPC"));
+    }
+    return out;
 };
 
 /** Addons whose AWS access is a kube2iam pod role. */

@@ -23,6 +23,8 @@ const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,
 const VPC_ID_RE = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SUBNET_ID_RE = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const ZONE_ID_RE = /^Z[A-Z0-9]{1,32}$/;
+const NAT_ID_RE = /^nat-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const IGW_ID_RE = /^igw-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const LABEL_KEY_RE = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE_RE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
@@ -83,19 +85,38 @@ const newVpcSchema = z.strictObject({
         .describe("none: instances run in public subnets (dev); single: one NAT for all AZs; perAz: one per AZ (HA)"),
 });
 
+/** A zone whose subnets someone else made: tagged `shared`, never changed. */
+export const existingZoneSubnetsSchema = z.strictObject({
+    public: z.string().regex(SUBNET_ID_RE, { message: "a subnet id such as subnet-0a1b2c3d4e5f60718" }),
+    private: z.string().regex(SUBNET_ID_RE, { message: "a subnet id such as subnet-0a1b2c3d4e5f60718" }),
+});
+
+/**
+ * A zone whose subnets the cluster creates inside the existing VPC (kops' "shared VPC",
+ * kubernetes/kops tests/integration/update_cluster/shared_vpc): tagged `owned`, deleted on destroy.
+ */
+export const createdZoneSubnetsSchema = z.strictObject({
+    publicCidr: cidr("the cluster's public (utility) subnet in this zone, inside the VPC"),
+    privateCidr: cidr("the cluster's private subnet in this zone, inside the VPC"),
+    natGatewayId: z
+        .string()
+        .regex(NAT_ID_RE, { message: "a NAT gateway id such as nat-0a1b2c3d4e5f60718" })
+        .optional()
+        .describe("the VPC's NAT gateway the private subnet routes through; absent: the cluster creates its own in this zone"),
+});
+
 const existingVpcSchema = z.strictObject({
-    mode: z.literal("existing").describe("use a VPC and subnets another tool made; they are tagged `shared`, never changed"),
+    mode: z.literal("existing").describe("use a VPC another tool made; its subnets are tagged `shared`, never changed; subnets given as CIDRs are the cluster's own"),
     vpcId: z.string().regex(VPC_ID_RE, { message: "a VPC id such as vpc-0a1b2c3d4e5f60718" }).describe("the existing VPC"),
     vpcCidr: cidr("the existing VPC's primary CIDR, used to check pod/service ranges"),
     subnets: z
-        .record(
-            z.string(),
-            z.strictObject({
-                public: z.string().regex(SUBNET_ID_RE, { message: "a subnet id such as subnet-0a1b2c3d4e5f60718" }),
-                private: z.string().regex(SUBNET_ID_RE, { message: "a subnet id such as subnet-0a1b2c3d4e5f60718" }),
-            }),
-        )
-        .describe("per availability zone, the existing public and private subnet ids"),
+        .record(z.string(), z.union([existingZoneSubnetsSchema, createdZoneSubnetsSchema]))
+        .describe("per availability zone, either the existing public and private subnet ids, or CIDRs for subnets the cluster creates in the VPC"),
+    internetGatewayId: z
+        .string()
+        .regex(IGW_ID_RE, { message: "an internet gateway id such as igw-0a1b2c3d4e5f60718" })
+        .optional()
+        .describe("the VPC's internet gateway; required when the cluster creates subnets (their public route table points at it)"),
     privateSubnetsHaveNat: z
         .boolean()
         .default(true)
@@ -154,6 +175,10 @@ export const clusterConfigSchema = z.strictObject({
         .strictObject({
             zoneName: z.string().regex(DOMAIN_RE, { message: "a DNS zone name such as example.com (no trailing dot)" }).describe("the hosted zone's name"),
             zoneId: z.string().regex(ZONE_ID_RE, { message: "a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ" }).describe("the hosted zone's id"),
+            private: z
+                .boolean()
+                .default(false)
+                .describe("a private hosted zone associated with the cluster's VPC (checked before anything is created); the API is then reachable from inside the network only"),
         })
         .optional()
         .describe("Route53 zone for api.<cluster>.<zone> and external-dns"),

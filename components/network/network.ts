@@ -23,10 +23,10 @@ export class Network extends pulumi.ComponentResource {
     readonly instanceSubnetIds: pulumi.Output<string>[];
     /** True when instances run in public subnets and need a public address for egress. */
     readonly instancesNeedPublicIp: boolean;
-    /** Route tables the cluster created (empty in existing mode). */
+    /** Route tables the cluster created (in existing mode, only those of the subnets it created). */
     readonly routeTableIds: pulumi.Output<string>[];
     readonly natGatewayIds: pulumi.Output<string>[];
-    /** The S3 gateway endpoint; undefined in existing mode, whose route tables the cluster may not change. */
+    /** The S3 gateway endpoint, on the cluster's own route tables; undefined when it has none (existing subnets only). */
     readonly s3EndpointId: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {

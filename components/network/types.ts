@@ -9,6 +9,15 @@ import { Tags } from "../naming";
 export type NewVpcConfig = Extract<NetworkConfig, { mode: "new" }>;
 export type ExistingVpcConfig = Extract<NetworkConfig, { mode: "existing" }>;
 export type NatGatewayMode = NewVpcConfig["natGateways"];
+export type ZoneSubnetsConfig = ExistingVpcConfig["subnets"][string];
+/** A zone of an existing VPC whose subnets the cluster creates (given as CIDRs) and owns. */
+export type CreatedZoneSubnets = Extract<ZoneSubnetsConfig, { publicCidr: string }>;
+/** A zone of an existing VPC whose subnets someone else made (given as ids). */
+export type ExistingZoneSubnets = Extract<ZoneSubnetsConfig, { public: string }>;
+
+export function isCreatedZone(s: ZoneSubnetsConfig): s is CreatedZoneSubnets {
+    return "publicCidr" in s;
+}
 
 export interface NetworkArgs {
     readonly clusterName: string;

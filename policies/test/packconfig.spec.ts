@@ -69,7 +69,7 @@ describe("policy config: names and settings the pack does not know", () => {
     }
 
     it("accepts every shipped per-stack config", () => {
-        for (const stack of ["dev", "staging", "prod", "existing-vpc"]) loadPolicyConfig(join(__dirname, "..", "config", `${stack}.json`), allPolicies);
+        for (const stack of ["dev", "staging", "prod", "existing-vpc", "shared-vpc"]) loadPolicyConfig(join(__dirname, "..", "config", `${stack}.json`), allPolicies);
     });
 
     it("suggests only names within a typo's reach", () => {

@@ -30,6 +30,11 @@ describe("addons/externalDns", () => {
         assert.match(podAnnotations["iam.amazonaws.com/role"], /^arn:aws:iam::123456789012:role\/k8s-aws\/demo\/pods\//);
     });
 
+    it("looks at private zones only when the zone is private, public ones only otherwise", () => {
+        const flag = (priv?: boolean) => (externalDnsValues({ clusterName: "c", region: "eu-west-1", ...ZONE, private: priv }, "arn").extraArgs as string[]).filter((a) => a.startsWith("--aws-zone-type="));
+        assert.deepStrictEqual([flag(true), flag(false), flag(undefined)], [["--aws-zone-type=private"], ["--aws-zone-type=public"], ["--aws-zone-type=public"]]);
+    });
+
     it("takes the sync policy when asked", () => {
         assert.strictEqual(externalDnsValues({ clusterName: "c", region: "eu-west-1", ...ZONE, policy: "sync" }, "arn").policy, "sync");
     });

@@ -102,6 +102,9 @@ export function architectureModel(plan: Plan): ArchitectureModel {
     const egressOf = (zone: string): string | undefined => {
         const nat = nats.find((n) => n.serves.includes(zone));
         if (nat) return `NAT gateway in ${nat.zone}`;
+        // A subnet the cluster created in someone else's VPC routes through that VPC's NAT gateway, named by id.
+        const ownerNat = of(plan, "aws:ec2/route:Route").find((r) => inputs(r).natGatewayId && (tableZones.get(inputs(r).routeTableId) ?? []).includes(zone));
+        if (ownerNat) return `the VPC owner's NAT gateway ${inputs(ownerNat).natGatewayId}`;
         return managedVpc ? "none (no NAT)" : "the VPC owner's routing";
     };
 
