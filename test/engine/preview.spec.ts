@@ -13,18 +13,29 @@ import { EngineStack, initStack, pulumiCliOrSkip, ROOT } from "./engine";
 
 const STACK = "dev";
 
-/** URNs the offline render registers for a stack (its plan.json), the count the engine must match. */
-function renderedUrns(stack: string): string[] {
+interface Rendered {
+    /** URNs the offline render registers (plan.json), which the engine must register too. */
+    readonly urns: string[];
+    /** The offline policy runner's violations (policy-report.json), as `<level> <policy>`. */
+    readonly violations: string[];
+}
+
+/** Runs the offline render for a stack, with the stack's policy configuration. */
+function render(stack: string): Rendered {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-aws-engine-render-"));
     try {
-        const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "tools", "render.ts"), "--stack", stack, "--out", out], {
+        const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "tools", "render.ts"), "--stack", stack, "--out", out, "--policy-config", path.join(ROOT, "policies", "config", `${stack}.json`)], {
             cwd: ROOT,
             encoding: "utf8",
             timeout: 300_000,
         });
         assert.strictEqual(r.status, 0, `render failed: ${r.stderr}`);
         const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")) as { resources: { urn: string }[] };
-        return plan.resources.map((x) => x.urn);
+        const report = JSON.parse(fs.readFileSync(path.join(out, "policy-report.json"), "utf8")) as { violations: { policy: string; enforcementLevel: string }[] };
+        return {
+            urns: plan.resources.map((x) => x.urn).sort(),
+            violations: [...new Set(report.violations.map((v) => `${v.enforcementLevel} ${v.policy}`))].sort(),
+        };
     } finally {
         fs.rmSync(out, { recursive: true, force: true });
     }
@@ -49,12 +60,18 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
     this.timeout(20 * 60_000);
     let engine: EngineStack | undefined;
     let expected: string[];
+    let rendered: Rendered;
     const walls: Record<string, string> = {};
 
     before(async function () {
         const cli = pulumiCliOrSkip(this);
-        expected = renderedUrns(STACK).sort();
+        rendered = render(STACK);
+        expected = rendered.urns;
         const { main } = await import("../../program");
+        const { apiWaiter } = await import("../../addons/provider");
+        // The stand-in world has no API server to answer /readyz (as under the render's mocks): the
+        // addons' provider is released at once instead of after the 20-minute wait for a real cluster.
+        apiWaiter.current = async () => undefined;
         engine = await initStack(cli, STACK, path.join(ROOT, "stacks", `Pulumi.${STACK}.yaml`), async () => main());
     });
 
@@ -72,5 +89,49 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
         const urns = recordUrns(events);
         assert.deepStrictEqual(urns, expected, `engine registered ${urns.length}, render ${expected.length}`);
         assert.ok((result.changeSummary.create ?? 0) >= expected.length, JSON.stringify(result.changeSummary));
+        walls.previewResources = `${urns.length} (render ${expected.length})`;
+    });
+
+    it("`pulumi preview --policy-pack policies` loads the pack in the real analyzer and reports what the offline runner reports", async () => {
+        const events: EngineEvent[] = [];
+        const start = Date.now();
+        await engine!.stack.preview({
+            policyPacks: [path.join(ROOT, "policies")],
+            policyPackConfigs: [path.join(ROOT, "policies", "config", `${STACK}.json`)],
+            onEvent: (e) => events.push(e),
+        });
+        walls.policyPreview = seconds(start);
+        const summary = events.find((e) => e.summaryEvent)?.summaryEvent;
+        assert.ok(summary && "k8s-aws" in summary.policyPacks, `policy pack k8s-aws not run by the engine: ${JSON.stringify(summary?.policyPacks)}`);
+        const violations = [...new Set(events.filter((e) => e.policyEvent).map((e) => `${e.policyEvent!.enforcementLevel} ${e.policyEvent!.policyName}`))].sort();
+        assert.deepStrictEqual(violations, rendered.violations);
+    });
+
+    it("`pulumi up --yes` creates them all, and the state holds every one with an id", async () => {
+        const start = Date.now();
+        const result = await engine!.stack.up();
+        walls.up = seconds(start);
+        assert.strictEqual(result.summary.result, "succeeded");
+        const state = (await engine!.stack.exportStack()).deployment as { resources: { urn: string; type: string; custom: boolean; id?: string }[] };
+        const urns = state.resources.filter((r) => isProgramResource(r.urn, r.type)).map((r) => r.urn).sort();
+        assert.deepStrictEqual(urns, expected);
+        const withoutId = state.resources.filter((r) => r.custom && !r.id).map((r) => r.urn);
+        assert.deepStrictEqual(withoutId, [], "custom resources the engine stored without an id");
+    });
+
+    it("`pulumi preview --expect-no-changes` after the update shows nothing to do (idempotence)", async () => {
+        const start = Date.now();
+        const result = await engine!.stack.preview({ expectNoChanges: true });
+        walls.noChangePreview = seconds(start);
+        assert.deepStrictEqual(Object.keys(result.changeSummary).filter((op) => op !== "same"), [], JSON.stringify(result.changeSummary));
+    });
+
+    it("`pulumi destroy --yes` removes everything", async () => {
+        const start = Date.now();
+        const result = await engine!.stack.destroy();
+        walls.destroy = seconds(start);
+        assert.strictEqual(result.summary.result, "succeeded");
+        const state = (await engine!.stack.exportStack()).deployment as { resources?: unknown[] };
+        assert.deepStrictEqual(state.resources ?? [], []);
     });
 });

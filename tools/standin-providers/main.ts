@@ -41,6 +41,16 @@ grpc.Server.prototype.addService = function (service: any, impl: any) {
             configure(call, callback);
         };
     }
+    if (typeof impl?.diff === "function") {
+        // The SDK's server hands Diff the old state (outputs); the engine also sends the old inputs
+        // (DiffRequest.old_inputs), which is what a program's new inputs compare with.
+        const diff = impl.diff.bind(impl);
+        impl.diff = (call: any, callback: any) => {
+            const oldInputs = call.request.getOldInputs();
+            if (oldInputs) call.request.setOlds(oldInputs);
+            return diff(call, callback);
+        };
+    }
     return addService.call(this, service, impl);
 };
 

@@ -47,9 +47,18 @@ export interface StandInOptions {
     readonly config: () => Record<string, string>;
 }
 
-/** The provider context: the stack's region from the provider configuration, the mocks' account, no seed (fresh keys, as the real providers make). */
-function contextFrom(config: Record<string, string>): MockContext {
-    return { seed: undefined, now: new Date(), region: config["aws:region"] ?? config["region"] ?? "us-east-1", accountId: MOCK_ACCOUNT_ID, partition: "aws" };
+/**
+ * What data sources read is a fact of the (stand-in) world, the same on every run, as an AMI id or
+ * an SSM parameter is in a real region between two `pulumi up`s: invokes draw from this fixed seed.
+ */
+export const WORLD_SEED = "k8s-aws stand-in world";
+
+/**
+ * The provider context: the stack's region from the provider configuration, the mocks' account.
+ * Resources get no seed (fresh keys and ids, as the real providers make); invokes get WORLD_SEED.
+ */
+function contextFrom(config: Record<string, string>, seed?: string): MockContext {
+    return { seed, now: new Date(), region: config["aws:region"] ?? config["region"] ?? "us-east-1", accountId: MOCK_ACCOUNT_ID, partition: "aws" };
 }
 
 export function standInProvider(opts: StandInOptions): provider.Provider {
@@ -74,7 +83,8 @@ export function standInProvider(opts: StandInOptions): provider.Provider {
             return { inputs: news };
         },
         async diff(_id, _urn, olds, news) {
-            // olds is the stored state (inputs plus what the provider computed); compare what the program sets.
+            // olds are the old INPUTS here (main.ts hands Diff the request's old_inputs, as the real
+            // providers compare them), so a computed output never reads as a change.
             const changed = Object.keys(news).filter((k) => containsUnknowns(news[k]) || !sameValue(olds[k], news[k]));
             return { changes: changed.length > 0, replaces: [] };
         },
@@ -91,7 +101,7 @@ export function standInProvider(opts: StandInOptions): provider.Provider {
         async invoke(token, inputs) {
             const call = mock.calls[token];
             if (!call) throw new Error(`stand-in provider: no mock for function ${token}; add one under tools/mocks/`);
-            return { outputs: await call(unwrapSecrets(inputs), contextFrom(opts.config())) };
+            return { outputs: await call(unwrapSecrets(inputs), contextFrom(opts.config(), WORLD_SEED)) };
         },
     };
 }
