@@ -92,26 +92,42 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
         walls.previewResources = `${urns.length} (render ${expected.length})`;
     });
 
-    it("`pulumi preview --policy-pack policies` loads the pack in the real analyzer and reports what the offline runner reports", async () => {
+    /** The pack's verdicts in the engine's events, split from the "can't run during preview" notices. */
+    function policyVerdicts(events: EngineEvent[]) {
+        const all = events.filter((e) => e.policyEvent).map((e) => e.policyEvent!);
+        const unknown = (m: string) => /^can't run policy '[^']+' from policy pack '[^']+' during preview: .* can't be known during preview/.test(m);
+        return {
+            violations: [...new Set(all.filter((p) => !unknown(p.message)).map((p) => `${p.enforcementLevel} ${p.policyName}`))].sort(),
+            unverifiable: [...new Set(all.filter((p) => unknown(p.message)).map((p) => `${p.policyName} (${p.message.trim().replace(/^.*during preview: /, "")})`))].sort(),
+        };
+    }
+    const POLICY_ARGS = { policyPacks: [path.join(ROOT, "policies")], policyPackConfigs: [path.join(ROOT, "policies", "config", `${STACK}.json`)] };
+    /** The engine lists every pack its analyzer ran under "Policies:" (name@version, where it came from). */
+    const PACK_RAN = /Policies:\s+\S*\s*k8s-aws@v?0\.1\.0/;
+
+    it("`pulumi preview --policy-pack policies` loads the pack in the real analyzer; what it can judge matches the offline runner", async () => {
         const events: EngineEvent[] = [];
         const start = Date.now();
-        await engine!.stack.preview({
-            policyPacks: [path.join(ROOT, "policies")],
-            policyPackConfigs: [path.join(ROOT, "policies", "config", `${STACK}.json`)],
-            onEvent: (e) => events.push(e),
-        });
+        const result = await engine!.stack.preview({ ...POLICY_ARGS, onEvent: (e) => events.push(e) });
         walls.policyPreview = seconds(start);
-        const summary = events.find((e) => e.summaryEvent)?.summaryEvent;
-        assert.ok(summary && "k8s-aws" in summary.policyPacks, `policy pack k8s-aws not run by the engine: ${JSON.stringify(summary?.policyPacks)}`);
-        const violations = [...new Set(events.filter((e) => e.policyEvent).map((e) => `${e.policyEvent!.enforcementLevel} ${e.policyEvent!.policyName}`))].sort();
+        assert.match(result.stdout, PACK_RAN, `policy pack k8s-aws not run by the engine:\n${result.stdout}`);
+        const { violations, unverifiable } = policyVerdicts(events);
         assert.deepStrictEqual(violations, rendered.violations);
+        // Before the first `up`, a policy reading a value the providers compute cannot run in a
+        // preview (@pulumi/policy reports it as an advisory notice); the render's mocks know those
+        // values, the engine does not. Recorded, not hidden: `pulumi up --policy-pack` below judges them.
+        // eslint-disable-next-line no-console
+        console.log(`      policies the engine could not run in a first preview (${unverifiable.length}):\n        ${unverifiable.join("\n        ")}`);
     });
 
-    it("`pulumi up --yes` creates them all, and the state holds every one with an id", async () => {
+    it("`pulumi up --yes --policy-pack policies` creates them all, every policy judges known values as the offline runner does, and the state holds every one with an id", async () => {
+        const events: EngineEvent[] = [];
         const start = Date.now();
-        const result = await engine!.stack.up();
+        const result = await engine!.stack.up({ ...POLICY_ARGS, onEvent: (e) => events.push(e) });
         walls.up = seconds(start);
         assert.strictEqual(result.summary.result, "succeeded");
+        assert.match(result.stdout, PACK_RAN, `policy pack k8s-aws not run by the engine:\n${result.stdout}`);
+        assert.deepStrictEqual(policyVerdicts(events), { violations: rendered.violations, unverifiable: [] });
         const state = (await engine!.stack.exportStack()).deployment as { resources: { urn: string; type: string; custom: boolean; id?: string }[] };
         const urns = state.resources.filter((r) => isProgramResource(r.urn, r.type)).map((r) => r.urn).sort();
         assert.deepStrictEqual(urns, expected);
