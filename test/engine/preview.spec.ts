@@ -10,6 +10,23 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { EngineStack, initStack, pulumiCliOrSkip, ROOT } from "./engine";
+import { atomsOf } from "../secretScan";
+
+/** Every string the engine holds as a secret in a `--show-secrets` export (its plaintext, decrypted). */
+function exportedSecrets(value: unknown, out: string[] = []): string[] {
+    if (Array.isArray(value)) value.forEach((v) => exportedSecrets(v, out));
+    else if (value && typeof value === "object") {
+        const o = value as Record<string, unknown>;
+        if (o["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270" && typeof o.plaintext === "string") {
+            const flat = (v: unknown): void => {
+                if (typeof v === "string") out.push(v);
+                else if (v && typeof v === "object") Object.values(v).forEach(flat);
+            };
+            flat(JSON.parse(o.plaintext));
+        } else Object.values(o).forEach((v) => exportedSecrets(v, out));
+    }
+    return out;
+}
 
 const STACK = "dev";
 
@@ -133,6 +150,20 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
         assert.deepStrictEqual(urns, expected);
         const withoutId = state.resources.filter((r) => r.custom && !r.id).map((r) => r.urn);
         assert.deepStrictEqual(withoutId, [], "custom resources the engine stored without an id");
+    });
+
+    it("`pulumi stack export` holds no secret value in plain text (keys, token, kubeconfig, encryption key)", async () => {
+        const cli = process.env.PATH!.split(path.delimiter)[0];
+        const run = (extra: string[]) => {
+            const r = spawnSync(path.join(cli, "pulumi"), ["stack", "export", "--stack", STACK, ...extra], { cwd: engine!.stack.workspace.workDir, env: { ...process.env, ...engine!.env }, encoding: "utf8", maxBuffer: 256 << 20 });
+            assert.strictEqual(r.status, 0, r.stderr);
+            return r.stdout;
+        };
+        const secrets = exportedSecrets(JSON.parse(run(["--show-secrets"])));
+        assert.ok(secrets.some((x) => x.includes("PRIVATE KEY")), "the decrypted export holds no private key: the secrets were not found");
+        const plain = run([]);
+        const leaked = [...new Set(secrets.flatMap(atomsOf))].filter((a) => plain.includes(a));
+        assert.deepStrictEqual(leaked.map((a) => `${a.slice(0, 24)}...`), [], "secret material in plain text in `pulumi stack export`");
     });
 
     it("`pulumi preview --expect-no-changes` after the update shows nothing to do (idempotence)", async () => {
