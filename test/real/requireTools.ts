@@ -10,11 +10,12 @@ import { cacheRoot, toolPaths } from "../../tools/real/pins";
 export type RealTools = ReturnType<typeof toolPaths>;
 export type ToolName = { [K in keyof RealTools]: RealTools[K] extends string ? K : never }[keyof RealTools];
 
-export function requireTools<K extends ToolName>(ctx: Mocha.Context, names: readonly K[]): Pick<RealTools, K> & { kubernetesVersion: string } {
+export function requireTools<K extends ToolName>(ctx: Mocha.Context, names: readonly K[], extra: Record<string, string> = {}): RealTools {
     const tools = toolPaths();
-    const missing = names.filter((n) => !fs.existsSync(tools[n] as string));
+    const wanted: [string, string][] = [...names.map((n): [string, string] => [n, tools[n] as string]), ...Object.entries(extra)];
+    const missing = wanted.filter(([, file]) => !fs.existsSync(file));
     if (missing.length > 0) {
-        const message = `real binaries not built under ${cacheRoot()} (missing: ${missing.map((n) => `${n} at ${tools[n]}`).join(", ")}): run \`npm run tools:real\``;
+        const message = `real binaries not built under ${cacheRoot()} (missing: ${missing.map(([n, file]) => `${n} at ${file}`).join(", ")}): run \`npm run tools:real\``;
         if (process.env.CI === "true") throw new Error(message);
         // eslint-disable-next-line no-console
         console.log(`      skipped: ${message}`);
