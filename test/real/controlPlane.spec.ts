@@ -18,7 +18,7 @@ import { toolPaths } from "../../tools/real/pins";
 import { removeTempDirs, tempDir } from "../controlplane/helpers";
 import { runStackFixture, unwrapSecrets } from "../harness";
 import {
-    Credentials, Rendered, flag, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles, relocate,
+    Credentials, Rendered, advertiseAddress, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles, relocate,
     renderStack, request, startProcess, stopAll, until, writeUnder,
 } from "./controlPlaneRig";
 import { requireTools } from "./requireTools";
@@ -69,13 +69,15 @@ describe(`real/controlPlane: the ${STACK} render's control plane (stacked etcd) 
         const t0 = performance.now();
         for (const phase of [["certs", "all"], ["kubeconfig", "all"], ["etcd", "local"], ["control-plane", "all"]]) kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG]);
         timings.kubeadmPhasesMs = performance.now() - t0;
+        const advertise = advertiseAddress(init);
+        localKubeconfigs(root, advertise);
 
         const to = new Map([
             [`127.0.0.1:2379`, `127.0.0.1:${etcdClient}`],
             [`127.0.0.1:2380`, `127.0.0.1:${etcdPeer}`],
             [`127.0.0.1:2381`, `127.0.0.1:${etcdMetrics}`],
         ]);
-        for (const name of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]) cmd[name] = relocate(manifestCommand(root, name), root, to);
+        for (const name of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]) cmd[name] = relocate(manifestCommand(root, name), root, to, new Set([advertise]));
         // Loopback only: the apiserver binds every interface unless told; controller-manager and scheduler
         // serve on fixed default ports (10257/10259), moved to free ones (a second pair runs beside them).
         cmd["kube-apiserver"].push("--bind-address=127.0.0.1");

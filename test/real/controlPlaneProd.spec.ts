@@ -18,7 +18,7 @@ import { DEFAULT_KUBERNETES_MINOR } from "../../config/versions";
 import { toolPaths } from "../../tools/real/pins";
 import { removeTempDirs, tempDir } from "../controlplane/helpers";
 import {
-    Credentials, LocalEtcdMember, Rendered, flag, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles,
+    Credentials, LocalEtcdMember, Rendered, advertiseAddress, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles,
     placeEtcdMembers, relocate, renderStack, request, sleep, startProcess, stopAll, until, writeUnder,
 } from "./controlPlaneRig";
 import { requireTools } from "./requireTools";
@@ -65,12 +65,16 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
         admin = kubeconfigCredentials(rendered.adminKubeconfig);
         const ports = await freePorts(rendered.slots.length + 2);
         const endpoints = members.map((m) => m.endpoint);
+        const hosts = new Map<string, string>();
         for (const [i, slot] of rendered.slots.entries()) {
             const root = path.join(dir, slot);
             placeControlPlaneFiles(rendered, root, slot);
             writeUnder(root, LOCAL_CONFIG, localKubeadmConfig(rendered.objects.get(`control-plane/slots/${slot}/kubeadm-init.yaml`)!, ports[i], endpoints), 0o600);
             for (const phase of [["certs", "all"], ["kubeconfig", "all"], ["control-plane", "all"]]) kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG]);
-            const command = [...relocate(manifestCommand(root, "kube-apiserver"), root, new Map()), "--bind-address=127.0.0.1"];
+            const advertise = advertiseAddress(rendered.objects.get(`control-plane/slots/${slot}/kubeadm-init.yaml`)!);
+            hosts.set(slot, advertise);
+            localKubeconfigs(root, advertise);
+            const command = [...relocate(manifestCommand(root, "kube-apiserver"), root, new Map(), new Set([advertise])), "--bind-address=127.0.0.1"];
             fs.mkdirSync(path.dirname(flag(command, "audit-log-path")!), { recursive: true });
             apis.push({ slot, url: `https://127.0.0.1:${ports[i]}`, proc: undefined as unknown as ChildProcess, command });
             if (i === 0) {
@@ -92,8 +96,9 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
         }));
         // controller-manager and scheduler of the first slot (leases are covered on staging).
         const root0 = path.join(dir, rendered.slots[0]);
-        startProcess(tools.kubeControllerManager, [...relocate(manifestCommand(root0, "kube-controller-manager"), root0, new Map()), `--secure-port=${ports[rendered.slots.length]}`], path.join(logs, "kcm.log"));
-        startProcess(tools.kubeScheduler, [...relocate(manifestCommand(root0, "kube-scheduler"), root0, new Map()), `--secure-port=${ports[rendered.slots.length + 1]}`], path.join(logs, "scheduler.log"));
+        const local0 = new Set([hosts.get(rendered.slots[0])!]);
+        startProcess(tools.kubeControllerManager, [...relocate(manifestCommand(root0, "kube-controller-manager"), root0, new Map(), local0), `--secure-port=${ports[rendered.slots.length]}`], path.join(logs, "kcm.log"));
+        startProcess(tools.kubeScheduler, [...relocate(manifestCommand(root0, "kube-scheduler"), root0, new Map(), local0), `--secure-port=${ports[rendered.slots.length + 1]}`], path.join(logs, "scheduler.log"));
         console.log(
             `      ${STACK}: ${members.length} external etcd members healthy ${(etcdMs / 1000).toFixed(2)} s after start; ${apis.length} kube-apiservers started together,` +
                 ` /readyz after ${ready.map((ms) => (ms / 1000).toFixed(2)).join("/")} s`,

@@ -136,14 +136,18 @@ export function writeUnder(root: string, p: string, content: string, mode = 0o64
 }
 
 /**
- * The slot's kubeadm documents with the addresses moved to 127.0.0.1 and the API port to a free
- * one: localAPIEndpoint, controlPlaneEndpoint and (external etcd) etcd.external.endpoints. Every
- * other field is the rendered one.
+ * The slot's kubeadm documents with the API port moved to a free one, controlPlaneEndpoint to
+ * 127.0.0.1 and (external etcd) etcd.external.endpoints to the local members. Every other field
+ * is the rendered one. The advertise address stays the slot's: kubeadm replaces a loopback
+ * advertiseAddress by the host's default-route interface address
+ * (kubernetes@v1.35.8:cmd/kubeadm/app/util/config/common.go ChooseAPIServerBindAddress ->
+ * apimachinery ResolveBindAddress), so it is moved to 127.0.0.1 in what kubeadm writes instead
+ * (relocate, localKubeconfigs).
  */
 export function localKubeadmConfig(text: string, apiPort: number, etcdEndpoints?: readonly string[]): string {
     const docs = parseAllDocuments(text).map((d) => d.toJSON());
     for (const d of docs) {
-        if (d.kind === "InitConfiguration") d.localAPIEndpoint = { ...d.localAPIEndpoint, advertiseAddress: "127.0.0.1", bindPort: apiPort };
+        if (d.kind === "InitConfiguration") d.localAPIEndpoint = { ...d.localAPIEndpoint, bindPort: apiPort };
         if (d.kind === "ClusterConfiguration") {
             d.controlPlaneEndpoint = `127.0.0.1:${apiPort}`;
             if (d.etcd?.external) {
@@ -169,21 +173,41 @@ export function manifestCommand(root: string, name: string): string[] {
     return command;
 }
 
+/** The advertise address of a slot's kubeadm InitConfiguration. */
+export function advertiseAddress(text: string): string {
+    const init = parseAllDocuments(text).map((d) => d.toJSON()).find((d) => d.kind === "InitConfiguration");
+    return String(init.localAPIEndpoint.advertiseAddress);
+}
+
 /**
- * A command line with absolute paths moved under root and host:port addresses remapped
- * (`to`, "host:port" -> "127.0.0.1:port"); a list flag that becomes two equal entries is
- * deduplicated (kubeadm's stacked etcd listens on 127.0.0.1 and the advertise address, here the same).
+ * A command line with absolute paths moved under root and addresses remapped: host:port pairs in
+ * `to` ("host:port" -> "127.0.0.1:port"), and any other use of a host in `hosts` (the slot's
+ * advertise address) moved to 127.0.0.1 on the same port. A list flag that becomes two equal
+ * entries is deduplicated (kubeadm's stacked etcd listens on 127.0.0.1 and the advertise address).
  */
-export function relocate(command: readonly string[], root: string, to: ReadonlyMap<string, string>): string[] {
+export function relocate(command: readonly string[], root: string, to: ReadonlyMap<string, string>, hosts: ReadonlySet<string> = new Set()): string[] {
     return command.slice(1).map((arg) => {
         const m = /^(--[^=]+)=(.*)$/.exec(arg);
         if (!m) return arg;
         const items = m[2].split(",").map((v) => {
             if (v.startsWith("/")) return path.join(root, v);
-            return v.replace(/(\d+\.\d+\.\d+\.\d+|localhost):(\d+)/g, (hp) => to.get(hp) ?? hp);
+            if (hosts.has(v)) return "127.0.0.1";
+            return v.replace(/(\d+\.\d+\.\d+\.\d+|localhost):(\d+)/g, (hp, h: string, port: string) => {
+                const mapped = to.get(hp) ?? (hosts.has(h) ? to.get(`127.0.0.1:${port}`) ?? `127.0.0.1:${port}` : undefined);
+                return mapped ?? hp;
+            });
         });
         return `${m[1]}=${[...new Set(items)].join(",")}`;
     });
+}
+
+/** Points the kubeconfigs kubeadm wrote (controller-manager.conf, scheduler.conf, ...) at 127.0.0.1 instead of the advertise address. */
+export function localKubeconfigs(root: string, advertise: string): void {
+    const dir = path.join(root, "etc/kubernetes");
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".conf"))) {
+        const file = path.join(dir, f);
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").split(`server: https://${advertise}:`).join("server: https://127.0.0.1:"));
+    }
 }
 
 export function flag(args: readonly string[], name: string): string | undefined {
