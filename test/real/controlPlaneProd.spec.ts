@@ -18,7 +18,7 @@ import { DEFAULT_KUBERNETES_MINOR } from "../../config/versions";
 import { toolPaths } from "../../tools/real/pins";
 import { removeTempDirs, tempDir } from "../controlplane/helpers";
 import {
-    Credentials, LocalEtcdMember, Rendered, advertiseAddress, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles,
+    Credentials, LocalEtcdMember, Rendered, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles,
     placeEtcdMembers, relocate, renderStack, request, sleep, startProcess, stopAll, until, writeUnder,
 } from "./controlPlaneRig";
 import { requireTools } from "./requireTools";
@@ -96,6 +96,7 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
         }));
         // controller-manager and scheduler of the first slot (leases are covered on staging).
         const root0 = path.join(dir, rendered.slots[0]);
+        await bindClusterAdmins(apis[0].url, kubeconfigCredentials(fs.readFileSync(path.join(root0, "etc/kubernetes/super-admin.conf"), "utf8")));
         const local0 = new Set([hosts.get(rendered.slots[0])!]);
         startProcess(tools.kubeControllerManager, [...relocate(manifestCommand(root0, "kube-controller-manager"), root0, new Map(), local0), `--secure-port=${ports[rendered.slots.length]}`], path.join(logs, "kcm.log"));
         startProcess(tools.kubeScheduler, [...relocate(manifestCommand(root0, "kube-scheduler"), root0, new Map(), local0), `--secure-port=${ports[rendered.slots.length + 1]}`], path.join(logs, "scheduler.log"));

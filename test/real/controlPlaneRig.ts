@@ -295,6 +295,26 @@ export function kubeconfigCredentials(text: string): Credentials & { server: str
     };
 }
 
+/**
+ * What `kubeadm init` does before its first API call (kubernetes@v1.35.8:cmd/kubeadm/app/phases/kubeconfig/kubeconfig.go
+ * EnsureAdminClusterRoleBindingImpl): with super-admin.conf (system:masters), bind the admin.conf group
+ * kubeadm:cluster-admins (the program's admin kubeconfig's group, components/pki/certs.ts) to cluster-admin.
+ * Done here through the API because kubeadm dials the slot's advertise address for it
+ * (EnsureAdminClusterRoleBinding points the kubeconfig at LocalAPIEndpoint), which is not on this machine.
+ * Then the bootstrap-token phase runs with --kubeconfig super-admin.conf (not the default path, so kubeadm
+ * uses the file as is).
+ */
+export async function bindClusterAdmins(api: string, superAdmin: Credentials): Promise<void> {
+    const r = await request(api, superAdmin, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: "kubeadm:cluster-admins" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "kubeadm:cluster-admins" }],
+    });
+    assert.ok(r.status === 201 || r.status === 409, `ClusterRoleBinding kubeadm:cluster-admins: ${r.status} ${r.body}`);
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 250): Promise<{ value: T; ms: number }> {
