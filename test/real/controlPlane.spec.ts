@@ -18,7 +18,7 @@ import { toolPaths } from "../../tools/real/pins";
 import { removeTempDirs, tempDir } from "../controlplane/helpers";
 import { runStackFixture, unwrapSecrets } from "../harness";
 import {
-    Credentials, Rendered, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles, relocate,
+    Credentials, Fatal, Rendered, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles, relocate,
     renderStack, request, startProcess, stopAll, until, writeUnder,
 } from "./controlPlaneRig";
 import { requireTools } from "./requireTools";
@@ -95,7 +95,7 @@ describe(`real/controlPlane: the ${STACK} render's control plane (stacked etcd) 
         const tApi = performance.now();
         procs.apiserver = startProcess(tools.kubeApiserver, cmd["kube-apiserver"], path.join(logs, "kube-apiserver.log"));
         await until("kube-apiserver /readyz", 180_000, async () => {
-            if (!isUp(procs.apiserver)) throw new Error(`kube-apiserver exited: ${tail("kube-apiserver.log")}`);
+            if (!isUp(procs.apiserver)) throw new Fatal(`kube-apiserver exited: ${tail("kube-apiserver.log")}`);
             return (await request(api, admin, "GET", "/readyz")).status === 200 ? true : undefined;
         }, 500);
         timings.apiserverReadyMs = performance.now() - tApi;

@@ -18,7 +18,7 @@ import { DEFAULT_KUBERNETES_MINOR } from "../../config/versions";
 import { toolPaths } from "../../tools/real/pins";
 import { removeTempDirs, tempDir } from "../controlplane/helpers";
 import {
-    Credentials, LocalEtcdMember, Rendered, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles,
+    Credentials, Fatal, LocalEtcdMember, Rendered, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles,
     placeEtcdMembers, relocate, renderStack, request, sleep, startProcess, stopAll, until, writeUnder,
 } from "./controlPlaneRig";
 import { requireTools } from "./requireTools";
@@ -89,7 +89,7 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
         for (const a of apis) a.proc = startProcess(tools.kubeApiserver, a.command, path.join(logs, `kube-apiserver-${a.slot}.log`));
         await Promise.all(apis.map(async (a, i) => {
             await until(`kube-apiserver ${a.slot} /readyz`, 240_000, async () => {
-                if (!isUp(a.proc)) throw new Error(`kube-apiserver ${a.slot} exited`);
+                if (!isUp(a.proc)) throw new Fatal(`kube-apiserver ${a.slot} exited: ${fs.readFileSync(path.join(logs, `kube-apiserver-${a.slot}.log`), "utf8").split("\n").slice(-30).join("\n")}`);
                 return (await request(a.url, admin, "GET", "/readyz")).status === 200 ? true : undefined;
             }, 500);
             ready[i] = performance.now() - tApi;

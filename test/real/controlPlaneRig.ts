@@ -317,6 +317,9 @@ export async function bindClusterAdmins(api: string, superAdmin: Credentials): P
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Thrown by an until() probe to stop waiting at once (a process it waits for has exited). */
+export class Fatal extends Error {}
+
 export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 250): Promise<{ value: T; ms: number }> {
     const t0 = Date.now();
     let last: unknown;
@@ -325,6 +328,7 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => Pro
             const v = await probe();
             if (v !== undefined) return { value: v, ms: Date.now() - t0 };
         } catch (e) {
+            if (e instanceof Fatal) throw e;
             last = e;
         }
         await sleep(everyMs);
