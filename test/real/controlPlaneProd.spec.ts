@@ -123,11 +123,13 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
             assert.strictEqual(r.json?.data?.by, apis[0].slot, `${a.slot} sees what ${apis[0].slot} wrote`);
         }
         // Every slot's apiserver shares the service-account key pair: a token issued by one is accepted by another.
-        const sa = await request(apis[0].url, admin, "POST", "/api/v1/namespaces/default/serviceaccounts/default/token", { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 600 } });
+        const probe = await request(apis[0].url, admin, "POST", "/api/v1/namespaces/default/serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "probe" } });
+        assert.strictEqual(probe.status, 201, probe.body);
+        const sa = await request(apis[0].url, admin, "POST", "/api/v1/namespaces/default/serviceaccounts/probe/token", { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 600 } });
         assert.strictEqual(sa.status, 201, sa.body);
         for (const a of apis) {
             const who = await request(a.url, { ca: admin.ca, token: sa.json.status.token }, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" });
-            assert.strictEqual(who.json?.status?.userInfo?.username, "system:serviceaccount:default:default", `${a.slot}: ${who.body}`);
+            assert.strictEqual(who.json?.status?.userInfo?.username, "system:serviceaccount:default:probe", `${a.slot}: ${who.body}`);
         }
     });
 
