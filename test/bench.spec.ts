@@ -58,9 +58,9 @@ describe("bench: failover figures", () => {
         assert.deepStrictEqual([p.passing, p.failing, p.skipped], [8, 0, false]);
     });
 
-    it("the line format is the one test/realchecks/etcd.spec.ts prints", () => {
-        const src = path.join(__dirname, "realchecks", "etcd.spec.ts");
-        if (!fs.existsSync(src)) return;
+    it("the line format is the one test/real/etcd.spec.ts prints", () => {
+        const src = path.join(__dirname, "real", "etcd.spec.ts");
+        assert.ok(fs.existsSync(src), `${src} (the failover test bench runs) is missing`);
         assert.match(fs.readFileSync(src, "utf8"), /etcd failover: new leader after \$\{.*\} s, writes blocked \$\{.*\} s/);
         assert.ok(FAILOVER_RE.test("etcd failover: new leader after 1.00 s, writes blocked 1.20 s"));
     });

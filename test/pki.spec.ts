@@ -242,7 +242,7 @@ describe("Pki (mocked run: ECDSA, external etcd)", () => {
                 // openssl's own host and IP checks, as a TLS client would do them
                 assert.strictEqual(opensslOk(["x509", "-noout", "-checkhost", member.dnsName, "-in", file(pem)]).stdout.includes("does match"), true);
                 assert.strictEqual(opensslOk(["x509", "-noout", "-checkip", member.ip, "-in", file(pem)]).stdout.includes("does match"), true);
-                // loopback, for the member's own tooling (and members on 127.0.0.1 in test/realchecks/etcd.spec.ts)
+                // loopback, for the member's own tooling (and members on 127.0.0.1 in test/real/etcd.spec.ts)
                 assert.strictEqual(opensslOk(["x509", "-noout", "-checkip", "127.0.0.1", "-in", file(pem)]).stdout.includes("does match"), true, `${member.name} ${kind}: ${san}`);
             }
         }

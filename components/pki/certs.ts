@@ -67,7 +67,7 @@ const LOOPBACK_IPS = ["127.0.0.1", "::1"];
  * URL on 127.0.0.1 is verified against the peer certificate's SANs (the
  * dialing member checks the name, the listening member checks the dialer's
  * certificate against its remote address), which is how
- * test/realchecks/etcd.spec.ts runs the generated certificates for real.
+ * test/real/etcd.spec.ts runs the generated certificates for real (pinned etcd 3.6).
  * Loopback names no other host, so this grants nothing across the network.
  */
 export function etcdMemberCerts(m: EtcdMemberIdentity): { server: LeafSpec; peer: LeafSpec } {

@@ -75,19 +75,19 @@ export async function freePorts(n: number): Promise<number[]> {
     return ports;
 }
 
-/** The installed etcd's version ("3.4.23"), or undefined when etcd is absent. */
-export function etcdVersion(): string | undefined {
-    if (!which("etcd") || !which("etcdctl")) return undefined;
-    const m = /etcd Version: (\d+\.\d+\.\d+)/.exec(run("etcd", ["--version"]).stdout);
+/** The version ("3.4.23") of the etcd on PATH (or of the binary `etcd`), or undefined when etcd is absent. */
+export function etcdVersion(etcd = "etcd"): string | undefined {
+    if (etcd === "etcd" && (!which("etcd") || !which("etcdctl"))) return undefined;
+    const m = /etcd Version: (\d+\.\d+\.\d+)/.exec(run(etcd, ["--version"]).stdout ?? "");
     return m?.[1];
 }
 
 const children: ChildProcess[] = [];
 
-/** Starts `etcd --config-file <config>` with its output in logFile. */
-export function startEtcd(config: string, logFile: string): ChildProcess {
+/** Starts `etcd --config-file <config>` (etcd from PATH, or the binary `etcd`) with its output in logFile. */
+export function startEtcd(config: string, logFile: string, etcd = "etcd"): ChildProcess {
     const out = fs.openSync(logFile, "a");
-    const child = spawn("etcd", ["--config-file", config], { stdio: ["ignore", out, out] });
+    const child = spawn(etcd, ["--config-file", config], { stdio: ["ignore", out, out] });
     fs.closeSync(out);
     children.push(child);
     return child;
