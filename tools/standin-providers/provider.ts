@@ -7,6 +7,7 @@
  * render (tools/mocks/): the same ids, ARNs, real keys and certificates, and the AWS limits of
  * tools/mocks/awsLimits.ts, so a resource AWS would refuse fails `pulumi up` here too.
  */
+import * as pulumi from "@pulumi/pulumi";
 import * as provider from "@pulumi/pulumi/provider";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { MockContext, ProviderMock } from "../mocks/types";
@@ -61,6 +62,14 @@ function contextFrom(config: Record<string, string>, seed?: string): MockContext
     return { seed, now: new Date(), region: config["aws:region"] ?? config["region"] ?? "us-east-1", accountId: MOCK_ACCOUNT_ID, partition: "aws" };
 }
 
+/** A component with no children and no outputs: what the mocks make of a multi-language component. */
+class EmptyComponent extends pulumi.ComponentResource {
+    constructor(type: string, name: string, opts: pulumi.ComponentResourceOptions) {
+        super(type, name, {}, opts);
+        this.registerOutputs({});
+    }
+}
+
 export function standInProvider(opts: StandInOptions): provider.Provider {
     const { mock } = opts;
     const resourceMock = (type: string) => {
@@ -97,6 +106,13 @@ export function standInProvider(opts: StandInOptions): provider.Provider {
         },
         async delete() {
             // Nothing to remove: the stand-in keeps no state outside the engine's.
+        },
+        async construct(name, type, _inputs, options) {
+            // A multi-language component (kubernetes:helm.sh/v4:Chart): the real provider expands the
+            // chart into objects; the mocks register it with no children and no state
+            // (tools/mocks/index.ts), so the stand-in does the same and the engine sees what the render sees.
+            const component = new EmptyComponent(type, name, options);
+            return { urn: component.urn, state: {} };
         },
         async invoke(token, inputs) {
             const call = mock.calls[token];
