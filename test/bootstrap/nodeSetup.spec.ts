@@ -12,7 +12,7 @@ import { spawnSync } from "child_process";
 import * as YAML from "yaml";
 import { renderNodeSetupScript, renderNodeSetupUnit, nodeSetupCloudConfig, NodeSetupInput, NODE_SETUP_SCRIPT } from "../../components/bootstrap/nodeSetup";
 import { runtimePins } from "../../components/bootstrap/containerd";
-import { renderCloudConfig } from "../../components/bootstrap/cloudConfig";
+import { renderCloudConfig, withoutCommentLines } from "../../components/bootstrap/cloudConfig";
 
 const INPUT: NodeSetupInput = { kubernetesMinor: "1.35", kubernetesVersion: "1.35.9", arch: "amd64", etcdVersion: "3.6.16" };
 const PINS = runtimePins("1.35");
@@ -227,7 +227,7 @@ describe("cloud-config assembly", () => {
         assert.ok(text.startsWith("#cloud-config\n"));
         const doc = YAML.parse(text);
         assert.deepStrictEqual(doc.write_files.map((f: { path: string }) => f.path), [NODE_SETUP_SCRIPT, "/etc/systemd/system/k8s-aws-node-setup.service", "/etc/x"]);
-        assert.strictEqual(doc.write_files[0].content, renderNodeSetupScript(INPUT));
+        assert.strictEqual(doc.write_files[0].content, withoutCommentLines(renderNodeSetupScript(INPUT)));
         assert.deepStrictEqual(doc.runcmd.at(-1), ["echo", "second"]);
     });
 

@@ -98,12 +98,17 @@ function requiredVersion(moduleDir: string, modulePath: string): string | undefi
     return m?.[1];
 }
 
+/** The proxy's error in its own words, with the proxy's address written as `$GOPROXY` (our logs and notes name no registry host). */
+export function withoutProxyHost(message: string): string {
+    return message.replace(/reading https?:\/\/[^/\s]+\//g, "reading $GOPROXY/");
+}
+
 /** Asks the proxy for one module version; returns the exact error when it is refused. */
 function proxyRefusal(module: string, version: string): string | undefined {
     const r = run("go", ["mod", "download", "-json", `${module}@${version}`], { cwd: GO_DIR, env: GO_ENV });
     if (r.status === 0) return undefined;
     const json = /"Error":\s*"((?:[^"\\]|\\.)*)"/.exec(r.stdout);
-    return json ? JSON.parse(`"${json[1]}"`) : (r.stdout + r.stderr).trim();
+    return withoutProxyHost(json ? JSON.parse(`"${json[1]}"`) : (r.stdout + r.stderr).trim());
 }
 
 interface GroupSpec {
@@ -324,7 +329,8 @@ function main(): void {
     const cachedRefusals = path.join(ROOT, "refused.json");
     const probeKey = `${PULUMI_LANGUAGE_NODEJS.module}@${PULUMI_LANGUAGE_NODEJS.version}`;
     const previous = fs.existsSync(cachedRefusals) ? (JSON.parse(fs.readFileSync(cachedRefusals, "utf8")) as Record<string, string | null>) : {};
-    const langError = probeKey in previous ? previous[probeKey] ?? undefined : proxyRefusal(PULUMI_LANGUAGE_NODEJS.module, PULUMI_LANGUAGE_NODEJS.version);
+    const cachedError = previous[probeKey];
+    const langError = probeKey in previous ? (cachedError ? withoutProxyHost(cachedError) : undefined) : proxyRefusal(PULUMI_LANGUAGE_NODEJS.module, PULUMI_LANGUAGE_NODEJS.version);
     fs.writeFileSync(cachedRefusals, `${JSON.stringify({ ...previous, [probeKey]: langError ?? null }, null, 2)}\n`);
     if (langError) {
         refusals.push({ ...PULUMI_LANGUAGE_NODEJS, error: langError, consequence: "not built; nothing substituted (pulumi-language-nodejs is absent)" });
