@@ -8,6 +8,7 @@
  * const _InstanceType`, 1,437 names). A new type reaches this program with an
  * SDK upgrade, not by hand.
  */
+import { distance } from "fastest-levenshtein";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -76,24 +77,13 @@ export function needsDedicatedHost(instanceType: string): boolean {
     return /^mac/.test(familyOf(instanceType));
 }
 
-/** Levenshtein distance, for suggestions. */
-export function editDistance(a: string, b: string): number {
-    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const row = [i];
-        for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = row;
-    }
-    return prev[b.length];
-}
-
 /**
  * The known names closest to `instanceType`: sizes of the same family first
  * (m7i.huge -> m7i.large, ...), then the fewest edits (m7z.large -> m7a.large).
  */
 export function closestInstanceTypes(instanceType: string, count = 3): string[] {
     const family = familyOf(instanceType);
-    return EC2_INSTANCE_TYPES.map((t) => ({ t, same: familyOf(t) === family ? 0 : 1, d: editDistance(instanceType, t) }))
+    return EC2_INSTANCE_TYPES.map((t) => ({ t, same: familyOf(t) === family ? 0 : 1, d: distance(instanceType, t) }))
         .sort((x, y) => x.same - y.same || x.d - y.d || x.t.localeCompare(y.t))
         .slice(0, count)
         .map((x) => x.t);

@@ -6,7 +6,7 @@
  */
 import * as assert from "assert";
 import { _InstanceType } from "@aws-sdk/client-ec2";
-import { architectureOf, closestInstanceTypes, EC2_INSTANCE_TYPES, editDistance, familyOf, isKnownInstanceType, needsDedicatedHost } from "../lib/instanceTypes";
+import { architectureOf, closestInstanceTypes, EC2_INSTANCE_TYPES, familyOf, isKnownInstanceType, needsDedicatedHost } from "../lib/instanceTypes";
 
 describe("lib/instanceTypes", () => {
     it("knows exactly the SDK's instance types", () => {
@@ -25,12 +25,6 @@ describe("lib/instanceTypes", () => {
     for (const [typed, closest] of suggestions) {
         it(`suggests ${closest.join(", ")} for ${typed}`, () => assert.deepStrictEqual(closestInstanceTypes(typed), closest));
     }
-
-    it("measures edits", () => {
-        for (const [a, b, d] of [["", "abc", 3], ["kitten", "sitting", 3], ["m7i.large", "m7i.large", 0], ["m7i.large", "m7a.large", 1]] as const) {
-            assert.strictEqual(editDistance(a, b), d, `${a} -> ${b}`);
-        }
-    });
 
     it("calls arm64 every Graviton family AWS lists, and x86_64 the Intel and AMD families", () => {
         // aws/aws-graviton-getting-started@83d74f4cd59be0db948a23fef62e34b8926546fa:README.md, the "Instances" row of
