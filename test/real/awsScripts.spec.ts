@@ -531,9 +531,15 @@ describe("real AWS CLI against moto with IAM enforced: a role reading another ro
         plan = planFromRender(recorded, REGION, CLUSTER);
         // The plan's S3 read policies, by role: the node role's and the control-plane role's.
         policies = { node: [], "control-plane": [] };
+        // Roles are named from a prefix plus a unique suffix (lib/awsLimits.ts), so a policy's role is known by the role resource's id.
+        const roleKind = new Map<string, "node" | "control-plane">();
+        for (const role of recorded.ofType("aws:iam/role:Role")) {
+            const kind = /-iam-node$/.test(role.name) ? "node" : /-iam-control-plane$/.test(role.name) ? "control-plane" : undefined;
+            if (kind && role.id) roleKind.set(role.id, kind);
+        }
         for (const rp of recorded.ofType("aws:iam/rolePolicy:RolePolicy")) {
             const i = recorded.inputs(rp);
-            const kind = /-iam-node-/.test(String(i.role)) ? "node" : /-iam-control-plane-/.test(String(i.role)) ? "control-plane" : undefined;
+            const kind = roleKind.get(String(i.role));
             if (kind) policies[kind].push(String(i.policy));
         }
         assert.ok(policies.node.length > 0 && policies["control-plane"].length > 0, "the plan has node and control-plane role policies");
