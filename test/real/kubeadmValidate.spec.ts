@@ -6,6 +6,7 @@
  * worker JoinConfiguration template from the node pools' user data, with the bootstrap token
  * put in as the node's join script does at boot. A broken field is rejected, so the check can fail.
  */
+import { CLUSTER_AUTOSCALER_TAGS, KubernetesMinor } from "../../config/versions";
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -25,11 +26,16 @@ const BOOT_TOKEN = "k8saws.0123456789abcdef";
 
 interface Rendered { readonly where: string; readonly text: string }
 
-/** The stack's config with the cluster's kubernetesVersion set to `minor`. */
+/**
+ * The stack's config with the cluster's kubernetesVersion set to `minor`; cluster-autoscaler is
+ * turned off on a minor it has no release for, as configuration requires (config/rules.ts).
+ */
 function stackAtMinor(stack: string, minor: string) {
     const file = readStackFile(stack);
     const cluster = JSON.parse(file.config["k8s-aws:cluster"]);
-    return { ...file, config: { ...file.config, "k8s-aws:cluster": JSON.stringify({ ...cluster, kubernetesVersion: minor }) } };
+    const autoscaler = CLUSTER_AUTOSCALER_TAGS[minor as KubernetesMinor] !== undefined && cluster.addons?.clusterAutoscaler !== false;
+    const addons = { ...cluster.addons, clusterAutoscaler: autoscaler };
+    return { ...file, config: { ...file.config, "k8s-aws:cluster": JSON.stringify({ ...cluster, kubernetesVersion: minor, addons }) } };
 }
 
 /** Every kubeadm document set the stack renders: bucket objects, and the worker join template in user data. */
