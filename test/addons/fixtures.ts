@@ -1,8 +1,8 @@
 /**
  * Shared fixtures for the addon specs: a happy-path Addons argument set that
- * each test changes in one place, a run helper under the mock runtime, the
- * Kubernetes schema validator (kubernetes-models, ESM-only, loaded with a real
- * dynamic import), and a small IAM evaluator.
+ * each test changes in one place, a run helper under the mock runtime (also
+ * used by the real-apiserver tier, test/real/controlPlane.spec.ts), and a
+ * small IAM evaluator.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Addons, AddonsArgs, AddonToggles, WaitForApiOptions, addonVersions } from "../../addons";
@@ -92,22 +92,6 @@ export function ownerOf(run: Recorded, r: RecordedResource): string {
 
 /** A resource's identity across runs: type and logical name. */
 export const key = (r: RecordedResource) => `${r.type}::${r.name}`;
-
-const esmImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
-
-/** Model class path (kubernetes-models) per apiVersion/kind. */
-function modelPath(apiVersion: string, kind: string): string {
-    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
-    return group ? `kubernetes-models/${group}/${version}/${kind}` : `kubernetes-models/${version}/${kind}`;
-}
-
-/** Validates a Kubernetes object against the OpenAPI schema (kubernetes-models 5.1.0); throws with the schema's message. */
-export async function validateObject(obj: Record<string, any>): Promise<void> {
-    const mod = await esmImport(modelPath(obj.apiVersion, obj.kind));
-    const Model = mod[obj.kind];
-    if (typeof Model !== "function") throw new Error(`no model for ${obj.apiVersion} ${obj.kind}`);
-    new Model(obj).validate();
-}
 
 // ---------------------------------------------------------------------------------------------
 // A small IAM evaluator: wildcards in actions and resources, principals, StringEquals/StringLike

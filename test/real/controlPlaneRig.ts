@@ -283,6 +283,31 @@ export function request(base: string, creds: Credentials, method: string, p: str
     });
 }
 
+/** What serverSideApplier returns: applies one object; dryRun=All unless dryRun is false. */
+export type ServerSideApply = (o: any, dryRun?: boolean) => Promise<Reply>;
+
+/**
+ * Server-side apply (PATCH, application/apply-patch+yaml) with fieldValidation=Strict, as the
+ * apiserver itself judges an object: its schema, unknown and duplicate fields, and its validation.
+ * Each kind's resource comes from the apiserver's own discovery (read once here).
+ */
+export async function serverSideApplier(api: string, creds: Credentials): Promise<ServerSideApply> {
+    const resources = new Map<string, { plural: string; namespaced: boolean }>();
+    const groups = (await request(api, creds, "GET", "/apis")).json.groups as Array<{ versions: Array<{ groupVersion: string }> }>;
+    for (const gv of ["v1", ...groups.flatMap((g) => g.versions.map((v) => v.groupVersion))]) {
+        const list = (await request(api, creds, "GET", gv === "v1" ? "/api/v1" : `/apis/${gv}`)).json;
+        for (const r of list.resources as Array<{ name: string; kind: string; namespaced: boolean }>) if (!r.name.includes("/")) resources.set(`${gv}/${r.kind}`, { plural: r.name, namespaced: r.namespaced });
+    }
+    return async (o, dryRun = true) => {
+        const res = resources.get(`${o.apiVersion}/${o.kind}`);
+        if (!res) return { status: -1, body: `the apiserver serves no ${o.apiVersion} ${o.kind}` };
+        const base = o.apiVersion === "v1" ? "/api/v1" : `/apis/${o.apiVersion}`;
+        const ns = res.namespaced ? `/namespaces/${o.metadata.namespace ?? "default"}` : "";
+        const q = `fieldManager=k8s-aws-test&fieldValidation=Strict&force=true${dryRun ? "&dryRun=All" : ""}`;
+        return request(api, creds, "PATCH", `${base}${ns}/${res.plural}/${o.metadata.name}?${q}`, JSON.stringify(o), 30_000, "application/apply-patch+yaml");
+    };
+}
+
 /** The admin kubeconfig's credentials (first cluster/user), and its server. */
 export function kubeconfigCredentials(text: string): Credentials & { server: string } {
     const k = parse(text);
