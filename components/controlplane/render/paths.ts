@@ -154,14 +154,36 @@ export function etcdElectionBoundMs(t: Pick<EtcdTuning, "electionTimeoutMs">): n
     return 2 * t.electionTimeoutMs;
 }
 
+/** The two timing values an operator may set (cluster.etcd.heartbeatIntervalMs / electionTimeoutMs). */
+export type EtcdTiming = Pick<EtcdTuning, "heartbeatIntervalMs" | "electionTimeoutMs">;
+
 /**
- * ETCD_TUNING with the backend quota sized to the slot's data volume: at most
- * 40% of it (the rest holds the WAL, snapshots, a defrag copy and the backup
- * staging file), never above 8 GiB, never below etcd's 2 GiB default.
+ * etcd 3.6.16's own limits on the timing (go.etcd.io/etcd/server/v3@v3.6.16
+ * embed/config.go Validate): both above 0, the election timeout at least 5
+ * heartbeats and at most maxElectionMs = 50,000 ms. The config rules report
+ * these to the user; the renderers refuse them too.
  */
-export function etcdTuningFor(volumeSizeGiB: number): EtcdTuning {
+export const ETCD_TIMING_LIMITS = { minHeartbeatMs: 1, minElectionHeartbeats: 5, maxElectionMs: 50_000 } as const;
+
+export function etcdTimingProblem(t: EtcdTiming): string | undefined {
+    const { minHeartbeatMs, minElectionHeartbeats, maxElectionMs } = ETCD_TIMING_LIMITS;
+    if (!Number.isInteger(t.heartbeatIntervalMs) || t.heartbeatIntervalMs < minHeartbeatMs) return `heartbeat interval ${t.heartbeatIntervalMs} ms: a whole number of ms, at least ${minHeartbeatMs}`;
+    if (!Number.isInteger(t.electionTimeoutMs) || t.electionTimeoutMs > maxElectionMs) return `election timeout ${t.electionTimeoutMs} ms: a whole number of ms, at most ${maxElectionMs}`;
+    if (t.electionTimeoutMs < minElectionHeartbeats * t.heartbeatIntervalMs) return `election timeout ${t.electionTimeoutMs} ms: at least ${minElectionHeartbeats} x the heartbeat interval (${minElectionHeartbeats * t.heartbeatIntervalMs} ms)`;
+    return undefined;
+}
+
+/**
+ * ETCD_TUNING (or the operator's timing) with the backend quota sized to the
+ * slot's data volume: at most 40% of it (the rest holds the WAL, snapshots,
+ * a defrag copy and the backup staging file), never above 8 GiB, never below
+ * etcd's 2 GiB default.
+ */
+export function etcdTuningFor(volumeSizeGiB: number, timing: EtcdTiming = ETCD_TUNING): EtcdTuning {
     if (!Number.isInteger(volumeSizeGiB) || volumeSizeGiB < 5) throw new Error(`volumeSizeGiB ${volumeSizeGiB} is too small for etcd`);
+    const problem = etcdTimingProblem(timing);
+    if (problem) throw new Error(`etcd ${problem}`);
     const gib = 1024 * 1024 * 1024;
     const quota = Math.max(2 * gib, Math.min(ETCD_TUNING.quotaBackendBytes, Math.floor(volumeSizeGiB * 0.4) * gib));
-    return { ...ETCD_TUNING, quotaBackendBytes: quota };
+    return { ...ETCD_TUNING, heartbeatIntervalMs: timing.heartbeatIntervalMs, electionTimeoutMs: timing.electionTimeoutMs, quotaBackendBytes: quota };
 }
