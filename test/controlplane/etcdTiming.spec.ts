@@ -11,6 +11,7 @@ import { etcdMemberUserData, planSlots } from "../../components/controlplane";
 import { kubeadmSettings, slotKubeadmConfigs } from "../../components/controlplane/kubeadmConfigs";
 import { ETCD_TUNING, etcdTuningFor } from "../../components/controlplane/render";
 import { clusterConfig, rawStack } from "../fixtures";
+import { failoverProblems } from "../real/etcdElection";
 
 const REGION = "eu-west-1";
 const slots = planSlots({ region: REGION, zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"], controlPlaneCount: 3, etcdMembers: 3 });
@@ -71,5 +72,15 @@ describe("controlplane/etcd timing: cluster.etcd.heartbeatIntervalMs / electionT
         assert.match(all, /k8s-aws:cluster\.etcd\.electionTimeoutMs: 60000\b.*50000/);
         assert.match(problemsOf({ heartbeatIntervalMs: 100.5 }).join("\n"), /k8s-aws:cluster\.etcd\.heartbeatIntervalMs: 100\.5\b/);
         assert.deepStrictEqual(problemsOf({ heartbeatIntervalMs: 200, electionTimeoutMs: 1000 }), [], "exactly 5 heartbeats is etcd's minimum, allowed");
+    });
+
+    it("the real tiers' failover check: the old 250 / 2,500 ms fails the 2 s target outright, 100 / 1,000 ms passes within the bound it implies", () => {
+        const fast = { electedMs: 1930, polledMs: 2000, writesBlockedMs: 2100 };
+        assert.match(failoverProblems({ heartbeatIntervalMs: 250, electionTimeoutMs: 2500 }, fast).join("\n"), /election timeout 2500 ms: a new leader can take up to 5000 ms, over the 2000 ms target/);
+        assert.deepStrictEqual(failoverProblems({ heartbeatIntervalMs: 100, electionTimeoutMs: 1000 }, fast), []);
+        const slow = failoverProblems({ heartbeatIntervalMs: 100, electionTimeoutMs: 1000 }, { electedMs: 2400, polledMs: 2500, writesBlockedMs: 2900 });
+        assert.deepStrictEqual(slow.map((p) => p.split(" ")[0]), ["raft", "the"]);
+        assert.match(slow.join("\n"), /raft elected a new leader 2400 ms after the kill, over 2 x the election timeout \+ 250 ms \(2250 ms\)/);
+        assert.match(slow.join("\n"), /the first write succeeded 2900 ms after the kill, over 2250 \+ 600 ms/);
     });
 });

@@ -12,10 +12,19 @@ import * as fs from "fs";
 import { EtcdTuning, ETCD_FAILOVER_TARGET_MS, etcdElectionBoundMs } from "../../components/controlplane/render";
 
 /**
- * What the poller may add to raft's election time on a loaded 2-core
- * machine: one poll cycle (spawning etcdctl and its TLS handshake, measured
- * up to ~0.3 s under load) plus the first write's own round. Justified by the
- * distribution in BENCHMARKS.md section 4 (polled minus logged).
+ * What a loaded 2-core machine may add to raft's own election time: its
+ * ticks are a Go ticker in a process competing for CPU (a starved ticker
+ * drops ticks, so the timeout stretches). 2.5 ticks of the default; the
+ * slowest election measured was 1.93 s, 70 ms under 2E, at load average 9-11
+ * on 2 cores (BENCHMARKS.md section 4).
+ */
+export const SCHEDULING_MARGIN_MS = 250;
+
+/**
+ * What the clients' view may add on top: one poll cycle (spawning etcdctl,
+ * its TLS handshake) or one write attempt's round, every 100 ms. The poller
+ * lagged raft's log by at most ~0.2 s in the measured runs; 600 ms is three
+ * times that (BENCHMARKS.md section 4, "polled - logged").
  */
 export const OBSERVATION_MARGIN_MS = 600;
 
@@ -81,17 +90,20 @@ export const hexId = (decimal: string) => BigInt(decimal).toString(16);
  * The failover assertions both real tiers make. The configured timeouts
  * must meet the target (fails at once if they regress, e.g. to 2,500 ms),
  * and the real etcd must keep inside the bound they imply: raft's own
- * election (from the logs) within 2x the election timeout, what a client
- * sees within that plus OBSERVATION_MARGIN_MS.
+ * election (from the logs) within 2x the election timeout plus
+ * SCHEDULING_MARGIN_MS, what a client sees within that plus
+ * OBSERVATION_MARGIN_MS (2 x 1,000 + 250 + 600 = 2.85 s by default; the old
+ * 2,500 ms fails the target check outright).
  */
 export function failoverProblems(t: Pick<EtcdTuning, "electionTimeoutMs" | "heartbeatIntervalMs">, fig: { electedMs: number; polledMs: number; writesBlockedMs: number }): string[] {
     const bound = etcdElectionBoundMs(t);
     const problems: string[] = [];
     const what = `heartbeat ${t.heartbeatIntervalMs} ms, election timeout ${t.electionTimeoutMs} ms`;
     if (bound > ETCD_FAILOVER_TARGET_MS) problems.push(`${what}: a new leader can take up to ${bound} ms, over the ${ETCD_FAILOVER_TARGET_MS} ms target`);
-    if (fig.electedMs > bound) problems.push(`raft elected a new leader ${Math.round(fig.electedMs)} ms after the kill, over 2 x the election timeout (${bound} ms)`);
+    const raftBound = bound + SCHEDULING_MARGIN_MS;
+    if (fig.electedMs > raftBound) problems.push(`raft elected a new leader ${Math.round(fig.electedMs)} ms after the kill, over 2 x the election timeout + ${SCHEDULING_MARGIN_MS} ms (${raftBound} ms)`);
     for (const [name, ms] of [["the poller saw a new leader", fig.polledMs], ["the first write succeeded", fig.writesBlockedMs]] as const) {
-        if (ms > bound + OBSERVATION_MARGIN_MS) problems.push(`${name} ${Math.round(ms)} ms after the kill, over ${bound} + ${OBSERVATION_MARGIN_MS} ms`);
+        if (ms > raftBound + OBSERVATION_MARGIN_MS) problems.push(`${name} ${Math.round(ms)} ms after the kill, over ${raftBound} + ${OBSERVATION_MARGIN_MS} ms`);
     }
     return problems;
 }
