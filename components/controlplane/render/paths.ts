@@ -125,10 +125,12 @@ export const ETCD_METRICS_PORT = 2381;
  * fsync p99 bar; heartbeat E/10 = 100 ms keeps the guide's 1:10 ratio (ten
  * heartbeats per timeout, so one lost or late heartbeat does not trigger an
  * election). That is etcd's default, the setting kubeadm and kops run, so
- * the most widely run one. Measured on the pinned etcd (BENCHMARKS.md
- * section 4): new leader 1.0-2.0 s; 250 / 2,500 ms gave 2.5-4.5 s.
- * A 5-second fsync stall would still cost a spurious election; raise both
- * (cluster.etcd) rather than break the 1:10 ratio.
+ * the most widely run one. Measured on the pinned etcd 3.6.16 (BENCHMARKS.md
+ * section 4, 26 runs on 2 loaded cores): new leader 0.99-1.93 s; 250 /
+ * 2,500 ms gave 2.9-4.4 s. A leader stalled for longer than E still costs
+ * an election; where disks or CPU stall that long, raise both values
+ * together (cluster.etcd.heartbeatIntervalMs / electionTimeoutMs) and
+ * accept the slower failover.
  */
 export const ETCD_TUNING = {
     heartbeatIntervalMs: 100,
