@@ -23,8 +23,10 @@ export const SCHEDULING_MARGIN_MS = 250;
 /**
  * What the clients' view may add on top: one poll cycle (spawning etcdctl,
  * its TLS handshake) or one write attempt's round, every 100 ms. The poller
- * lagged raft's log by at most ~0.2 s in the measured runs; 600 ms is three
- * times that (BENCHMARKS.md section 4, "polled - logged").
+ * lagged raft's log by at most 0.18 s in 26 runs at 100 / 1,000 ms and
+ * 0.37 s in the 250 / 2,500 ms comparison runs at load average 15 on 2
+ * cores (BENCHMARKS.md section 4, "poller lag"); 600 ms is 1.6 times the
+ * worst of those.
  */
 export const OBSERVATION_MARGIN_MS = 600;
 
