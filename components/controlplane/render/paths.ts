@@ -127,7 +127,7 @@ export const ETCD_METRICS_PORT = 2381;
  * election). That is etcd's default, the setting kubeadm and kops run, so
  * the most widely run one. Measured on the pinned etcd 3.6.16 (BENCHMARKS.md
  * section 4, 26 runs on 2 loaded cores): new leader 0.99-1.93 s; 250 /
- * 2,500 ms gave 2.9-4.4 s. A leader stalled for longer than E still costs
+ * 2,500 ms gave 2.6-4.7 s (8 runs), 50 / 500 ms 0.66-0.88 s (6 runs). A leader stalled for longer than E still costs
  * an election; where disks or CPU stall that long, raise both values
  * together (cluster.etcd.heartbeatIntervalMs / electionTimeoutMs) and
  * accept the slower failover.
