@@ -127,10 +127,11 @@ export const ETCD_METRICS_PORT = 2381;
  * election). That is etcd's default, the setting kubeadm and kops run, so
  * the most widely run one. Measured on the pinned etcd 3.6.16 (BENCHMARKS.md
  * section 4, 26 runs on 2 loaded cores): new leader 0.99-1.93 s; 250 /
- * 2,500 ms gave 2.6-4.7 s (8 runs), 50 / 500 ms 0.66-0.88 s (6 runs). A leader stalled for longer than E still costs
- * an election; where disks or CPU stall that long, raise both values
- * together (cluster.etcd.heartbeatIntervalMs / electionTimeoutMs) and
- * accept the slower failover.
+ * 2,500 ms gave 2.6-4.7 s (8 runs), 50 / 500 ms 0.66-0.88 s (6 runs).
+ * A leader stalled for longer than E still costs an election; where disks
+ * or CPU stall that long, raise both values together
+ * (cluster.etcd.heartbeatIntervalMs / electionTimeoutMs) and accept the
+ * slower failover.
  */
 export const ETCD_TUNING = {
     heartbeatIntervalMs: 100,
@@ -149,8 +150,11 @@ export const ETCD_FAILOVER_TARGET_MS = 2000;
  * The longest raft can take to elect a new leader after the leader dies,
  * from the timeouts alone (see ETCD_TUNING): the randomized election
  * timeout is below 2E, and the pre-vote and vote round trips fit in the
- * tick that bound leaves spare. Excludes a lost pre-vote (a follower with a
- * longer log refuses it; the next try comes one more timeout later).
+ * tick that bound leaves spare. Excludes one unlucky sequence under
+ * writes: the follower with the longer log campaigns first and is ignored
+ * (the other is still within its lease), then the other's campaign loses
+ * on its shorter log; the retry comes a whole randomized timeout after the
+ * first campaign (up to 3E).
  */
 export function etcdElectionBoundMs(t: Pick<EtcdTuning, "electionTimeoutMs">): number {
     return 2 * t.electionTimeoutMs;
