@@ -157,7 +157,8 @@ export class Cluster extends pulumi.ComponentResource {
         if (external) {
             this.etcd = new EtcdCluster(
                 `${name}-etcd`,
-                { ...env, members: this.slots.etcd, instanceType: config.etcd.instanceType, volumeSizeGiB: config.etcd.volumeSizeGiB, securityGroupId: this.firewall.groupIds.etcd!, roles: this.roles.etcd },
+                { ...env, members: this.slots.etcd, instanceType: config.etcd.instanceType, volumeSizeGiB: config.etcd.volumeSizeGiB,
+                    timing: { heartbeatIntervalMs: config.etcd.heartbeatIntervalMs, electionTimeoutMs: config.etcd.electionTimeoutMs }, securityGroupId: this.firewall.groupIds.etcd!, roles: this.roles.etcd },
                 child,
             );
         }

@@ -15,6 +15,7 @@ import { poolGroupTags } from "../components/nodepools/tags";
 import { apiInternalDnsName, slotTags, subnetTags } from "../components/naming";
 import { DNS_NAME_MAX, TAG_LIMITS } from "../lib/awsLimits";
 import { DLM_TARGET_TAG } from "../components/controlplane/render/backupRetention";
+import { ETCD_TIMING_LIMITS } from "../components/controlplane/render/paths";
 import { CLUSTER_AUTOSCALER_TAGS, KubernetesMinor, SUPPORTED_KUBERNETES_MINORS } from "./versions";
 
 type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];
@@ -212,6 +213,16 @@ const checkControlPlane: Check = (c) => {
     return out;
 };
 
+/** etcd 3.6 refuses an election timeout under 5 heartbeats (ETCD_TIMING_LIMITS); reported here, before anything is created. */
+const checkEtcdTiming: Check = (c) => {
+    const { heartbeatIntervalMs: hb, electionTimeoutMs: el } = c.etcd;
+    const min = ETCD_TIMING_LIMITS.minElectionHeartbeats;
+    if (el < min * hb) {
+        return [problem(["etcd", "electionTimeoutMs"], el, `at least ${min} x etcd.heartbeatIntervalMs (${hb} ms), so at least ${min * hb} ms: etcd refuses less (10 x is its tuning guide's advice)`)];
+    }
+    return [];
+};
+
 const checkNodePools: Check = (c) => {
     const out: ConfigProblem[] = [];
     const names = c.nodePools.map((p) => ifKnown(() => p.name));
@@ -350,7 +361,7 @@ const checkDnsNames: Check = (c) => {
         : [];
 };
 
-const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkAdminCidrs, checkExistingVpc, checkControlPlane, checkInstanceTypes, checkNodePools, checkDns, checkAddons, checkAddonReleases, checkPki, checkTags, checkDnsNames];
+const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkAdminCidrs, checkExistingVpc, checkControlPlane, checkEtcdTiming, checkInstanceTypes, checkNodePools, checkDns, checkAddons, checkAddonReleases, checkPki, checkTags, checkDnsNames];
 
 /**
  * Runs every rule. `tolerant` is for a configuration with malformed or

@@ -7,6 +7,8 @@
  */
 import { z } from "zod";
 import { SUPPORTED_KUBERNETES_MINORS, DEFAULT_KUBERNETES_MINOR } from "./versions";
+// Defaults and etcd's own limits for the etcd timing (derivation at ETCD_TUNING).
+import { ETCD_TIMING_LIMITS, ETCD_TUNING } from "../components/controlplane/render/paths";
 
 /**
  * An RFC 1123 DNS label (it is part of `api.<name>.<zone>`), at most 63 characters. AWS names with
@@ -168,6 +170,20 @@ export const clusterConfigSchema = z.strictObject({
                 .describe("external etcd members, one per zone"),
             instanceType: instanceType.default("m7i.large").describe("external etcd instance type"),
             volumeSizeGiB: z.number().int().min(10).max(1000).default(20).describe("per-member data volume (gp3)"),
+            heartbeatIntervalMs: z
+                .number()
+                .int()
+                .min(ETCD_TIMING_LIMITS.minHeartbeatMs)
+                .max(ETCD_TIMING_LIMITS.maxElectionMs / ETCD_TIMING_LIMITS.minElectionHeartbeats)
+                .default(ETCD_TUNING.heartbeatIntervalMs)
+                .describe("etcd heartbeat interval in ms, stacked or external; the default follows zone round trips and etcd's tuning guide (BENCHMARKS.md, 4. Failover)"),
+            electionTimeoutMs: z
+                .number()
+                .int()
+                .min(ETCD_TIMING_LIMITS.minHeartbeatMs * ETCD_TIMING_LIMITS.minElectionHeartbeats)
+                .max(ETCD_TIMING_LIMITS.maxElectionMs)
+                .default(ETCD_TUNING.electionTimeoutMs)
+                .describe("etcd election timeout in ms, at least 5 heartbeats (etcd's rule; 10 recommended); a new leader takes up to twice this after the leader dies"),
         })
         .prefault({}),
     nodePools: z.array(nodePoolSchema).default([]).describe("worker node pools, each an auto-scaling group over every zone"),

@@ -11,7 +11,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { validateClusterConfig } from "../config";
 import { SYNTHETIC, syntheticCluster, writeSyntheticStacks } from "../tools/bench/synthetic";
-import { FAILOVER_RE, parseFailoverOutput } from "../tools/bench/failover";
+import { FAILOVER_RE, parseFailoverOutput, parseFailoverSamples, seriesTable } from "../tools/bench/failover";
 import { BOOT_ESTIMATE_S, JOIN_ESTIMATE_S, detectionBudgets } from "../tools/bench/budgets";
 import { replicatePlan } from "../tools/bench/runner";
 import { linearFit, median, table } from "../tools/bench/stats";
@@ -63,6 +63,38 @@ describe("bench: failover figures", () => {
         assert.ok(fs.existsSync(src), `${src} (the failover test bench runs) is missing`);
         assert.match(fs.readFileSync(src, "utf8"), /etcd failover: new leader after \$\{.*\} s, writes blocked \$\{.*\} s/);
         assert.ok(FAILOVER_RE.test("etcd failover: new leader after 1.00 s, writes blocked 1.20 s"));
+    });
+});
+
+describe("bench: failover series", () => {
+    const etcdLine = "      etcd failover: new leader after 1.21 s, writes blocked 1.29 s (killed etcd-a; heartbeat 100 ms, election timeout 1000 ms; 13 put attempts; logged: first campaign 1.05 s, elected 1.10 s at term 3)";
+    const cpLine =
+        "      etcd failover under the control plane: new leader after 1.20 s, API writes blocked 1.24 s (killed etcd-c, the etcd leader, and control-plane-a's kube-apiserver; first write through control-plane-b; heartbeat 100 ms, election timeout 1000 ms; 12 attempts; logged: first campaign 1.19 s, elected 1.20 s at term 3)";
+
+    it("reads both real tiers' lines, with raft's logged times and the timing they ran with", () => {
+        const [a] = parseFailoverSamples("test/real/etcd.spec.ts", `x\n${etcdLine}\n  2 passing`);
+        assert.deepStrictEqual(a, { file: "test/real/etcd.spec.ts", newLeaderS: 1.21, writesBlockedS: 1.29, loggedCampaignS: 1.05, loggedElectedS: 1.1, timing: "heartbeat 100 ms, election timeout 1000 ms" });
+        const [b] = parseFailoverSamples("cp", cpLine);
+        assert.deepStrictEqual([b.newLeaderS, b.writesBlockedS, b.loggedElectedS], [1.2, 1.24, 1.2]);
+        // A line from before the logged figures still counts, without them.
+        const [c] = parseFailoverSamples("old", "etcd failover: new leader after 4.14 s, writes blocked 4.03 s (killed etcd-b; heartbeat 250 ms, election timeout 2500 ms; 41 put attempts)");
+        assert.deepStrictEqual([c.newLeaderS, c.loggedElectedS, c.timing], [4.14, null, "heartbeat 250 ms, election timeout 2500 ms"]);
+    });
+
+    it("both real tiers print the line the series reads", () => {
+        for (const f of ["etcd.spec.ts", "controlPlaneProd.spec.ts"]) {
+            const src = fs.readFileSync(path.join(__dirname, "real", f), "utf8");
+            assert.match(src, /new leader after \$\{.*\} s, (API )?writes blocked \$\{.*\} s/, f);
+            assert.match(src, /logged: first campaign \$\{.*\} s, elected \$\{.*\} s/, f);
+        }
+    });
+
+    it("tabulates min / median / max per test and timing, and the poller's lag behind the logs", () => {
+        const samples = [1.0, 1.5, 1.9].map((s) => parseFailoverSamples("test/real/etcd.spec.ts", etcdLine.replace("after 1.21 s", `after ${s.toFixed(2)} s`))[0]);
+        const lines = seriesTable([{ file: "test/real/etcd.spec.ts", samples, failedRuns: 1, notes: [] }]);
+        const row = lines[2];
+        assert.match(row, /^etcd\.spec\.ts\s+heartbeat 100 ms, election timeout 1000 ms\s+3 \(1 failed\)\s+1\.00 \/ 1\.50 \/ 1\.90 s\s+1\.29 \/ 1\.29 \/ 1\.29 s/);
+        assert.match(row, /0\.80 s$/, "1.90 polled - 1.10 logged");
     });
 });
 

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { InstanceRole } from "../iam/instanceRoles";
 import { slotResourceName } from "../naming";
-import { ETCD_CLIENT_PORT } from "./render/paths";
+import { ETCD_CLIENT_PORT, EtcdTiming } from "./render/paths";
 import { SlotEnvironment, attachPolicies, imageFor } from "./environment";
 import { backupStatements, renderStatements, slotAttachmentStatements } from "./iamPolicies";
 import { Slot } from "./slot";
@@ -18,6 +18,8 @@ export interface EtcdClusterArgs extends SlotEnvironment {
     readonly members: readonly SlotPlan[];
     readonly instanceType: string;
     readonly volumeSizeGiB: number;
+    /** cluster.etcd.heartbeatIntervalMs / electionTimeoutMs. */
+    readonly timing: EtcdTiming;
     /** The firewall's etcd group. */
     readonly securityGroupId: pulumi.Input<string>;
     /** Member name -> its instance role (InstanceRoles.etcd). */
@@ -63,6 +65,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     etcdTopology: "external",
                     members: args.members,
                     volumeSizeGiB: args.volumeSizeGiB,
+                    timing: args.timing,
                 }),
             );
             return new Slot(

@@ -5,10 +5,10 @@
  * secrets (stored in the secrets bucket, fetched onto tmpfs, never in user data).
  */
 import { bootstrapTokenDescription } from "./render/tokenSync";
-import { ETCD_CLIENT_PORT, etcdTuningFor } from "./render/paths";
+import { ETCD_CLIENT_PORT, ETCD_TUNING, EtcdTiming, etcdTuningFor } from "./render/paths";
 import { KubeadmClusterInputs, renderKubeadmInit, renderKubeadmJoinControlPlane } from "./render/kubeadm";
 
-export type KubeadmEtcd = { readonly mode: "stacked"; readonly volumeSizeGiB: number } | { readonly mode: "external"; readonly memberHosts: readonly string[] };
+export type KubeadmEtcd = { readonly mode: "stacked"; readonly volumeSizeGiB: number; readonly timing?: EtcdTiming } | { readonly mode: "external"; readonly memberHosts: readonly string[] };
 
 export interface ControlPlaneKubeadmInput {
     readonly clusterName: string;
@@ -39,7 +39,7 @@ export function kubeadmClusterInputs(i: ControlPlaneKubeadmInput): KubeadmCluste
         pki: i.pki,
         etcd:
             i.etcd.mode === "stacked"
-                ? { mode: "stacked", tuning: etcdTuningFor(i.etcd.volumeSizeGiB) }
+                ? { mode: "stacked", tuning: etcdTuningFor(i.etcd.volumeSizeGiB, i.etcd.timing) }
                 : { mode: "external", endpoints: i.etcd.memberHosts.map((h) => `https://${h}:${ETCD_CLIENT_PORT}`) },
     };
 }
@@ -60,7 +60,7 @@ export interface KubeadmClusterConfig {
     readonly podCidr: string;
     readonly serviceCidr: string;
     readonly pki: ControlPlaneKubeadmInput["pki"];
-    readonly etcd: { readonly topology: "stacked" | "external" };
+    readonly etcd: { readonly topology: "stacked" | "external"; readonly heartbeatIntervalMs?: number; readonly electionTimeoutMs?: number };
     readonly controlPlane: { readonly volumeSizeGiB: number; readonly schedulable: boolean };
 }
 
@@ -73,7 +73,14 @@ export function kubeadmSettings(c: KubeadmClusterConfig, controlPlaneEndpoint: s
         serviceCidr: c.serviceCidr,
         pki: c.pki,
         controlPlaneEndpoint,
-        etcd: c.etcd.topology === "external" ? { mode: "external", memberHosts: etcdMemberHosts } : { mode: "stacked", volumeSizeGiB: c.controlPlane.volumeSizeGiB },
+        etcd:
+            c.etcd.topology === "external"
+                ? { mode: "external", memberHosts: etcdMemberHosts }
+                : {
+                      mode: "stacked",
+                      volumeSizeGiB: c.controlPlane.volumeSizeGiB,
+                      timing: { heartbeatIntervalMs: c.etcd.heartbeatIntervalMs ?? ETCD_TUNING.heartbeatIntervalMs, electionTimeoutMs: c.etcd.electionTimeoutMs ?? ETCD_TUNING.electionTimeoutMs },
+                  },
         schedulable: c.controlPlane.schedulable,
     };
 }

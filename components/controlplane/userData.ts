@@ -32,7 +32,7 @@ import {
     renderControlPlaneBootstrapUnit, renderEtcdBackupScript, renderEtcdBackupUnits, renderEtcdConfig, renderEtcdRestoreScript, renderEtcdUnit,
     renderKubeletSysctls, renderSlotBootstrapScript, renderSlotBootstrapUnit,
 } from "./render";
-import { LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, SECRETS_UNIT } from "./render/paths";
+import { EtcdTiming, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, SECRETS_UNIT } from "./render/paths";
 import { renderLeafCertsScript, renderLeafCertsUnit } from "./render/leafCerts";
 import { TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, renderTokenSyncScript, renderTokenSyncUnits } from "./render/tokenSync";
 
@@ -64,6 +64,8 @@ export interface EtcdUserDataInput extends SlotUserDataInput {
     /** Every external member (this one included), for etcd's initial cluster. */
     readonly members: readonly SlotPlan[];
     readonly volumeSizeGiB: number;
+    /** cluster.etcd.heartbeatIntervalMs / electionTimeoutMs; ETCD_TUNING's when absent. */
+    readonly timing?: EtcdTiming;
 }
 
 const file = (path: string, content: string, permissions = "0644") => ({ path, owner: "root:root", permissions, content });
@@ -186,7 +188,7 @@ function etcdPart(i: EtcdUserDataInput): CloudConfigPart {
         clusterToken: etcdClusterToken(i.cluster),
         initialClusterState: "new",
         listenIp: i.slot.ip,
-        tuning: etcdTuningFor(i.volumeSizeGiB),
+        tuning: etcdTuningFor(i.volumeSizeGiB, i.timing),
     });
     const dropIn = ["[Service]", `ExecStartPre=+/bin/chown -R etcd:etcd ${ETCD_PKI_DIR}`, ""].join("\n");
     return {

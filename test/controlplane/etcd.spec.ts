@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { parse } from "yaml";
-import { renderEtcdConfig, renderEtcdUnit, EtcdMember, ETCD_TUNING, etcdTuningFor } from "../../components/controlplane/render";
+import { renderEtcdConfig, renderEtcdUnit, EtcdMember, ETCD_FAILOVER_TARGET_MS, ETCD_TUNING, etcdElectionBoundMs, etcdTuningFor } from "../../components/controlplane/render";
 import { ETCD_VERSION } from "../../config/versions";
 import {
     etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil, which,
@@ -58,6 +58,8 @@ describe("controlplane/etcd: config file", () => {
         assert.strictEqual(cfg["heartbeat-interval"], ETCD_TUNING.heartbeatIntervalMs);
         assert.strictEqual(cfg["election-timeout"], ETCD_TUNING.electionTimeoutMs);
         assert.ok(cfg["election-timeout"] >= 10 * cfg["heartbeat-interval"]);
+        // The randomized election timeout stays below 2x: a new leader within the failover target (issue 23).
+        assert.ok(etcdElectionBoundMs({ electionTimeoutMs: cfg["election-timeout"] }) <= ETCD_FAILOVER_TARGET_MS, `election timeout ${cfg["election-timeout"]} ms`);
         assert.strictEqual(cfg["quota-backend-bytes"], 8 * 1024 ** 3);
     });
 
@@ -184,8 +186,8 @@ describe("controlplane/etcd: a real three-member cluster on 127.0.0.1", function
 
     it("took the heartbeat and election timeout from the config file", () => {
         const log = fs.readFileSync(path.join(dir, "etcd-a", "etcd.log"), "utf8");
-        assert.match(log, /"heartbeat-interval":"250ms"/);
-        assert.match(log, /"election-timeout":"2.5s"/);
+        assert.match(log, /"heartbeat-interval":"100ms"/);
+        assert.match(log, /"election-timeout":"1s"/);
     });
 
     it("refuses a plaintext client", () => {

@@ -124,8 +124,8 @@ describe("controlplane/kubeadm: init", () => {
         assert.strictEqual(cc.etcd.local.dataDir, "/var/lib/etcd/data");
         const names = cc.etcd.local.extraArgs.map((x: any) => x.name).sort();
         assert.deepStrictEqual(names, ["election-timeout", "heartbeat-interval", "quota-backend-bytes", "snapshot-count"]);
-        assert.deepStrictEqual(arg(cc.etcd.local.extraArgs, "heartbeat-interval"), ["250"]);
-        assert.deepStrictEqual(arg(cc.etcd.local.extraArgs, "election-timeout"), ["2500"]);
+        assert.deepStrictEqual(arg(cc.etcd.local.extraArgs, "heartbeat-interval"), ["100"]);
+        assert.deepStrictEqual(arg(cc.etcd.local.extraArgs, "election-timeout"), ["1000"]);
     });
 
     it("external etcd: the members' endpoints and the apiserver's etcd client certificate", () => {

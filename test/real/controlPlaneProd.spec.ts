@@ -21,6 +21,7 @@ import {
     Credentials, Fatal, LocalEtcdMember, Rendered, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles,
     placeEtcdMembers, relocate, renderStack, request, sleep, startProcess, stopAll, until, writeUnder,
 } from "./controlPlaneRig";
+import { failoverProblems, hexId, waitForLoggedElection } from "./etcdElection";
 import { requireTools } from "./requireTools";
 
 const STACK = "prod";
@@ -156,6 +157,7 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
         assert.ok(leaderIdx >= 0, status.stdout);
         const survivors = endpoints.filter((_, i) => i !== leaderIdx);
         const deadline = 60_000;
+        const killedAt = Date.now();
         const t0 = performance.now();
         etcd[leaderIdx].kill("SIGKILL");
         apis[0].proc.kill("SIGKILL");
@@ -164,7 +166,7 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
                 for (const ep of survivors) {
                     const r = await etcdctlAsync([ep], ["endpoint", "status", "-w", "json"], 3000);
                     const m = r.code === 0 ? /"leader":(\d+)/.exec(r.stdout) : null;
-                    if (m && m[1] !== oldLeader && m[1] !== "0") return performance.now() - t0;
+                    if (m && m[1] !== oldLeader && m[1] !== "0") return { ms: performance.now() - t0, id: m[1] };
                 }
                 await sleep(20);
             }
@@ -193,12 +195,20 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
                 });
             }, 100);
         });
-        const [leaderMs, write] = await Promise.all([newLeader, firstWrite]);
+        const [leader, write] = await Promise.all([newLeader, firstWrite]);
+        const logged = await waitForLoggedElection(members.filter((_, i) => i !== leaderIdx).map((m) => path.join(logs, `${m.name}.log`)), killedAt, hexId(oldLeader));
         const cfg = members[0].config;
         console.log(
-            `      etcd failover under the control plane: new leader after ${(leaderMs / 1000).toFixed(2)} s, API writes blocked ${(write.ms / 1000).toFixed(2)} s` +
-                ` (killed ${members[leaderIdx].name}, the etcd leader, and ${apis[0].slot}'s kube-apiserver; first write through ${write.via}; heartbeat ${cfg["heartbeat-interval"]} ms, election timeout ${cfg["election-timeout"]} ms; ${write.attempts} attempts)`,
+            `      etcd failover under the control plane: new leader after ${(leader.ms / 1000).toFixed(2)} s, API writes blocked ${(write.ms / 1000).toFixed(2)} s` +
+                ` (killed ${members[leaderIdx].name}, the etcd leader, and ${apis[0].slot}'s kube-apiserver; first write through ${write.via}; heartbeat ${cfg["heartbeat-interval"]} ms, election timeout ${cfg["election-timeout"]} ms; ${write.attempts} attempts;` +
+                ` logged: first campaign ${(logged.firstCampaignMs / 1000).toFixed(2)} s, elected ${(logged.electedMs / 1000).toFixed(2)} s at term ${logged.term})`,
         );
+        assert.strictEqual(logged.leaderHex, hexId(leader.id), "the members' logs name the leader the poller saw");
+        const problems = failoverProblems(
+            { heartbeatIntervalMs: cfg["heartbeat-interval"], electionTimeoutMs: cfg["election-timeout"] },
+            { electedMs: logged.electedMs, polledMs: leader.ms, writesBlockedMs: write.ms },
+        );
+        assert.deepStrictEqual(problems, [], problems.join("; "));
         for (const a of apis.slice(1)) {
             const r = await request(a.url, admin, "POST", "/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `after-${a.slot}` } });
             assert.strictEqual(r.status, 201, `${a.slot} accepts writes after the failover: ${r.body}`);

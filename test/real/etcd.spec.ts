@@ -43,6 +43,7 @@ import { SecretObject, audienceObjects, objectKey } from "../../components/secre
 import { ETCD_VERSION } from "../../config/versions";
 import { runStackFixture, unwrapSecrets } from "../harness";
 import { etcdVersion, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil } from "../controlplane/helpers";
+import { failoverProblems, hexId, waitForLoggedElection } from "./etcdElection";
 import { requireTools } from "./requireTools";
 import { runScript, s3StubWorld } from "../controlplane/stubs";
 
@@ -481,6 +482,7 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
         await mustCtl([survivors[0]], clientTls, ["put", "/realchecks/failover/before", "1"]);
 
         const deadline = 20_000;
+        const killedAt = Date.now();
         const t0 = performance.now();
         procs[leaderIdx].kill("SIGKILL");
         const newLeader = (async () => {
@@ -523,11 +525,20 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
         });
         const [leader, write] = await Promise.all([newLeader, firstWrite]);
         await exited(procs[leaderIdx]);
+        const logged = await waitForLoggedElection(local.filter((_, i) => i !== leaderIdx).map((l) => l.log), killedAt, hexId(oldLeader));
+        const shipped = local[0].shipped.config;
         console.log(
             `      etcd failover: new leader after ${(leader.ms / 1000).toFixed(2)} s, writes blocked ${(write.ms / 1000).toFixed(2)} s` +
-                ` (killed ${local[leaderIdx].name}; heartbeat ${local[0].shipped.config["heartbeat-interval"]} ms, election timeout ${local[0].shipped.config["election-timeout"]} ms; ${write.attempts} put attempts)`,
+                ` (killed ${local[leaderIdx].name}; heartbeat ${shipped["heartbeat-interval"]} ms, election timeout ${shipped["election-timeout"]} ms; ${write.attempts} put attempts;` +
+                ` logged: first campaign ${(logged.firstCampaignMs / 1000).toFixed(2)} s, elected ${(logged.electedMs / 1000).toFixed(2)} s at term ${logged.term})`,
         );
         assert.ok(survivorIds.includes(leader.id), `the new leader ${leader.id} is a surviving member (${survivorIds.join(", ")})`);
+        assert.strictEqual(logged.leaderHex, hexId(leader.id), "the members' logs name the leader the poller saw");
+        const problems = failoverProblems(
+            { heartbeatIntervalMs: shipped["heartbeat-interval"], electionTimeoutMs: shipped["election-timeout"] },
+            { electedMs: logged.electedMs, polledMs: leader.ms, writesBlockedMs: write.ms },
+        );
+        assert.deepStrictEqual(problems, [], problems.join("; "));
         // Both survivors accept writes and see each other's.
         await mustCtl([survivors[0]], clientTls, ["put", "/realchecks/failover/after-0", "a"]);
         await mustCtl([survivors[1]], clientTls, ["put", "/realchecks/failover/after-1", "b"]);

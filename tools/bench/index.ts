@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --runs N --process-runs N --quick --only a,b --no-failover --no-compiled --no-process --process-only --json <file> --keep]`
+ * `npm run bench [-- --runs N --process-runs N --quick --only a,b --no-failover --failover-runs N --no-compiled --no-process --process-only --json <file> --keep]`
  *
  * Prints figures, never pass/fail (exit 0 unless the benchmark itself breaks):
  *  1. offline render + policy check wall time per stack (the real stacks and
@@ -11,8 +11,10 @@
  *  2. scaling with node pools (1, 10, 50), with pool size (max 3 vs max
  *     1000) and with control-plane slots (3 over 3 zones vs 5 over 5);
  *  3. the policy pack alone, in ms per 1,000 resources, over growing plans;
- *  4. failover: the etcd tests' measured figures, and each stack's configured
- *     detection budgets (API target group health check, lost slot);
+ *  4. failover: the etcd tests' measured figures (with --failover-runs N, the
+ *     distribution over N repeats, as `npm run bench:failover`), and each
+ *     stack's configured detection budgets (API target group health check,
+ *     lost slot);
  *  5. monthly cost per stack (the render's cost.json) and the EKS comparison.
  * BENCHMARKS.md records a run with the machine it ran on.
  */
@@ -26,7 +28,7 @@ import type { CostEstimate } from "../cost";
 import { usd } from "../cost/format";
 import { compileProject, CompiledCopy } from "./compile";
 import { detectionBudgets, ESTIMATE_SOURCE, BOOT_ESTIMATE_S, JOIN_ESTIMATE_S } from "./budgets";
-import { FailoverFigures, runFailoverTest } from "./failover";
+import { FAILOVER_SERIES, FailoverFigures, FailoverSeries, runFailoverSeries, runFailoverTest, seriesTable } from "./failover";
 import type { RunnerJob, RunnerResult } from "./runner";
 import { fixed, linearFit, median, ms, table } from "./stats";
 import { SYNTHETIC, writeSyntheticStacks } from "./synthetic";
@@ -179,6 +181,7 @@ async function main(argv: string[]): Promise<number> {
             quick: { type: "boolean" },
             only: { type: "string" },
             "no-failover": { type: "boolean" },
+            "failover-runs": { type: "string" },
             "no-compiled": { type: "boolean" },
             "no-process": { type: "boolean" },
             "process-only": { type: "boolean" },
@@ -386,6 +389,14 @@ async function main(argv: string[]): Promise<number> {
             if (f.failover) say(`    measured: etcd failover: new leader after ${f.failover.newLeaderS} s, writes blocked ${f.failover.writesBlockedS} s ${f.failover.detail}`);
             for (const l of f.lines) say(`    ${l}`);
             if (f.note && f.ran) say(`    note: ${f.note}`);
+        }
+        const failoverRuns = Number(values["failover-runs"] ?? 0);
+        if (!Number.isInteger(failoverRuns) || failoverRuns < 0) throw new Error(`--failover-runs ${values["failover-runs"]}: a whole number of runs`);
+        if (failoverRuns > 0) {
+            const series: FailoverSeries[] = FAILOVER_SERIES.map((s) => runFailoverSeries(PROJECT_ROOT, s, failoverRuns, (l) => process.stderr.write(l)));
+            say(`  distribution over ${failoverRuns} run(s) per test (min / median / max; logged = the survivors' raft log lines):`);
+            for (const l of seriesTable(series)) say(`    ${l}`);
+            for (const s of series) for (const n of s.notes) say(`    ${s.file}: ${n}`);
         }
     } else say("  (measured figures skipped: --no-failover)");
     say("  configured detection budgets, from each stack's plan:");

@@ -36,3 +36,8 @@ export function table(rows: readonly (readonly string[])[], rightAlign: readonly
     const fmt = (r: readonly string[]) => r.map((c, i) => (rightAlign.includes(i) ? (c ?? "").padStart(widths[i]) : (c ?? "").padEnd(widths[i]))).join("  ").trimEnd();
     return [fmt(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(fmt)];
 }
+
+/** "min / median / max" of a sample, in seconds with two decimals. */
+export function spread(xs: readonly number[], unit = " s"): string {
+    return xs.length === 0 ? "n/a" : `${fixed(min(xs))} / ${fixed(median(xs))} / ${fixed(max(xs))}${unit}`;
+}
