@@ -8,7 +8,7 @@
  * exit code, and restores it. Started once for the file (slow on 2 shared cores).
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { ChildProcess, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
@@ -37,6 +37,7 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
     let admin: Credentials;
     let kubeconfigFile = "";
     let expected: ExpectedCluster;
+    let etcd: ChildProcess;
     const cpNodes: string[] = [];
     const poolNodes: string[] = [];
 
@@ -61,7 +62,7 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
         const apiCmd = [...relocate(manifestCommand(root, "kube-apiserver"), root, to, new Set([advertise])), "--bind-address=127.0.0.1"];
         for (const d of [flag(etcdCmd, "data-dir")!, path.dirname(flag(apiCmd, "audit-log-path")!)]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
         admin = kubeconfigCredentials(rendered.adminKubeconfig);
-        startProcess(tools.etcd, etcdCmd, path.join(logs, "etcd.log"));
+        etcd = startProcess(tools.etcd, etcdCmd, path.join(logs, "etcd.log"));
         const apiserver = startProcess(tools.kubeApiserver, apiCmd, path.join(logs, "kube-apiserver.log"));
         await until("kube-apiserver /readyz", 180_000, async () => {
             if (!isUp(apiserver)) throw new Fatal(`kube-apiserver exited: ${fs.readFileSync(path.join(logs, "kube-apiserver.log"), "utf8").slice(-2000)}`);
@@ -338,6 +339,26 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
         assert.strictEqual(r.code, 0, r.err);
         assert.match(r.err, /^waiting \(attempt 1, \d+s of 30s\): 1 check\(s\) failing, e\.g\. FAIL node ready /m);
         assert.match(r.out, /is healthy/);
+    });
+
+    it("etcd not answering: the apiserver's etcd readiness check fails, named, exit 1; the rest is read from its watch cache", async () => {
+        await renewLeases();
+        etcd.kill("SIGSTOP");
+        try {
+            await until("kube-apiserver to report etcd failing", 60_000, async () => ((await request(api, admin, "GET", "/readyz?verbose", undefined, 15_000)).status === 500 ? true : undefined), 1000);
+            let out = "";
+            let err = "";
+            const code = await main(["--stack", STACK, "--kubeconfig", kubeconfigFile, "--aws", "off"], { out: (t) => (out += t), err: (t) => (err += t) }, { env: {}, stackOutput: () => ({ error: "ENOENT" }) });
+            console.log(failLines(err).map((l) => `      ${l}`).join("\n"));
+            assert.strictEqual(code, 1, err);
+            assert.ok(failLines(err).includes("FAIL etcd /readyz etcd: failed: reason withheld"), err);
+            assert.ok(failLines(err).every((l) => /^FAIL (etcd|apiserver) \/readyz /.test(l)), err);
+            assert.match(out, /node pool +general +ok +3 node\(s\) Ready/);
+            assert.match(out, /Calico node +calico-system\/daemonset\/calico-node +ok/);
+        } finally {
+            etcd.kill("SIGCONT");
+        }
+        await until("kube-apiserver ready again", 120_000, async () => ((await request(api, admin, "GET", "/readyz")).status === 200 ? true : undefined), 1000);
     });
 
     it("an unreachable API: one line, exit 2 (also after --wait runs out)", async () => {

@@ -19,16 +19,19 @@ export interface CheckResult {
 export interface ClusterSnapshot {
     /** GET /readyz?verbose: HTTP status and body. */
     readonly readyz: { readonly status: number; readonly body: string };
-    readonly nodes: readonly any[];
+    /** Each of these is undefined when the API failed to answer for it (then readErrors says so and its checks are left out). */
+    readonly nodes?: readonly any[];
     /** Pods of the system namespaces. */
-    readonly pods: readonly any[];
+    readonly pods?: readonly any[];
     /** `<namespace>/<name>` of each expected workload -> the object, undefined when absent. */
-    readonly workloads: ReadonlyMap<string, any>;
-    readonly csrs: readonly any[];
+    readonly workloads?: ReadonlyMap<string, any>;
+    readonly csrs?: readonly any[];
     /** Lease name in kube-system -> the Lease, undefined when absent. */
-    readonly leases: ReadonlyMap<string, any>;
+    readonly leases?: ReadonlyMap<string, any>;
     /** The cluster's Auto Scaling groups, when AWS was asked. */
     readonly groups?: readonly ClusterGroup[];
+    /** Reads the API failed. */
+    readonly readErrors?: readonly CheckResult[];
 }
 
 export interface CheckOptions {
@@ -77,9 +80,9 @@ export function readyzChecks(readyz: ClusterSnapshot["readyz"]): CheckResult[] {
     // (kubernetes@v1.35.8:staging/src/k8s.io/apiserver/pkg/server/options/etcd.go, addEtcdHealthEndpoint).
     const etcd = checks.filter((c) => c.name === "etcd" || c.name.startsWith("etcd-"));
     if (etcd.length === 0) out.push(row("etcd", "/readyz", false, "kube-apiserver's readiness lists no etcd check"));
-    for (const c of etcd) out.push(row("etcd", `/readyz ${c.name}`, c.ok, c.ok ? "the apiserver reaches etcd" : `failed: ${c.text}`));
+    for (const c of etcd) out.push(row("etcd", `/readyz ${c.name}`, c.ok, c.ok ? "the apiserver reaches etcd" : c.text));
     const failed = checks.filter((c) => !c.ok && !etcd.includes(c));
-    for (const c of failed) out.push(row("apiserver", `/readyz ${c.name}`, false, `failed: ${c.text}`));
+    for (const c of failed) out.push(row("apiserver", `/readyz ${c.name}`, false, c.text));
     if (readyz.status !== 200 && failed.length === 0 && etcd.every((c) => c.ok)) out.push(row("apiserver", "/readyz", false, `HTTP ${readyz.status}: ${lines.find((l) => l) ?? "no body"}`));
     if (readyz.status === 200 && failed.length === 0) out.push(row("apiserver", "/readyz", true, `ready (${checks.length} checks pass)`));
     return out;
@@ -265,16 +268,18 @@ export function groupChecks(expected: ExpectedCluster, groups: readonly ClusterG
 /** Every check over one snapshot, in the order the table shows them. */
 export function allChecks(expected: ExpectedCluster, snap: ClusterSnapshot, opts: CheckOptions): CheckResult[] {
     const autoscaled = expected.workloads.some((w) => w.name === "cluster-autoscaler");
+    const { nodes, pods, workloads, csrs, leases } = snap;
     return [
         ...readyzChecks(snap.readyz),
-        ...leaseChecks(snap.leases, opts.now),
-        ...slotChecks(expected, snap.nodes),
-        ...staticPodChecks(expected, snap.nodes, snap.pods),
-        ...poolChecks(expected, snap.nodes, autoscaled),
-        ...(snap.groups ? groupChecks(expected, snap.groups, snap.nodes) : []),
-        ...nodeChecks(snap.nodes),
-        ...expected.workloads.map((w) => workloadRow(w, snap.workloads.get(`${w.namespace}/${w.name}`))),
-        ...podChecks(snap.pods, expected.systemNamespaces),
-        ...csrChecks(snap.csrs, opts),
+        ...(snap.readErrors ?? []),
+        ...(leases ? leaseChecks(leases, opts.now) : []),
+        ...(nodes ? slotChecks(expected, nodes) : []),
+        ...(nodes && pods ? staticPodChecks(expected, nodes, pods) : []),
+        ...(nodes ? poolChecks(expected, nodes, autoscaled) : []),
+        ...(nodes && snap.groups ? groupChecks(expected, snap.groups, nodes) : []),
+        ...(nodes ? nodeChecks(nodes) : []),
+        ...(workloads ? expected.workloads.map((w) => workloadRow(w, workloads.get(`${w.namespace}/${w.name}`))) : []),
+        ...(pods ? podChecks(pods, expected.systemNamespaces) : []),
+        ...(csrs ? csrChecks(csrs, opts) : []),
     ];
 }

@@ -24,6 +24,14 @@ export class ConnectionError extends Error {
     }
 }
 
+/** The API answered, but not with the object: a 5xx, a timeout behind a failing etcd. The cluster is unhealthy, not unreachable. */
+export class ApiReadError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ApiReadError";
+    }
+}
+
 export interface KubeTarget {
     readonly server: string;
     readonly ca?: Buffer;
@@ -120,11 +128,19 @@ export class KubeClient {
         const r = await this.request(path);
         if (r.status === 404) return undefined;
         if (r.status === 401 || r.status === 403) throw new ConnectionError(`the Kubernetes API at ${this.server} refused the kubeconfig's credentials for GET ${path} (HTTP ${r.status})`);
-        if (r.status !== 200) throw new ConnectionError(`the Kubernetes API at ${this.server} answered GET ${path} with HTTP ${r.status}: ${r.body.slice(0, 200)}`);
+        if (r.status !== 200) {
+            let reason = r.body.slice(0, 200);
+            try {
+                reason = JSON.parse(r.body).message ?? reason;
+            } catch {
+                /* not a Status object: the text itself */
+            }
+            throw new ApiReadError(`HTTP ${r.status}: ${reason}`);
+        }
         try {
             return JSON.parse(r.body) as T;
         } catch {
-            throw new ConnectionError(`the Kubernetes API at ${this.server} answered GET ${path} with something that is not JSON`);
+            throw new ApiReadError("the answer is not JSON");
         }
     }
 

@@ -8,7 +8,7 @@
 import { clusterGroups, AwsAccess } from "./autoScaling";
 import { allChecks, CheckResult, ClusterSnapshot, LEADER_LEASES } from "./checks";
 import type { ExpectedCluster } from "./expected";
-import { ConnectionError, KubeClient, kubeTargetFromKubeconfig } from "./kubeApi";
+import { ApiReadError, ConnectionError, KubeClient, kubeTargetFromKubeconfig } from "./kubeApi";
 
 export type { CheckResult } from "./checks";
 export type { ExpectedCluster } from "./expected";
@@ -50,16 +50,34 @@ async function snapshot(api: KubeClient, opts: ValidateOptions): Promise<Cluster
     // /readyz first: an unreachable API or refused credentials end here with a ConnectionError.
     const readyz = await api.request("/readyz?verbose");
     if (readyz.status === 401 || readyz.status === 403) throw new ConnectionError(`the Kubernetes API at ${api.server} refused the kubeconfig's credentials (HTTP ${readyz.status})`);
+    // An apiserver that is not ready (etcd failing) can still answer from its watch cache:
+    // resourceVersion=0 asks for that (any age) instead of a read through etcd
+    // (https://kubernetes.io/docs/reference/using-api/api-concepts/#semantics-for-get-and-list).
+    const rv = readyz.status === 200 ? "" : "resourceVersion=0";
+    const q = (p: string) => (rv ? `${p}${p.includes("?") ? "&" : "?"}${rv}` : p);
+    const readErrors: CheckResult[] = [];
+    // A read the API fails (5xx, no answer in time) is a failure row and leaves its checks out; refused credentials still end the run.
+    const tolerant = async <T>(what: string, read: Promise<T>): Promise<T | undefined> => {
+        try {
+            return await read;
+        } catch (err) {
+            if (err instanceof ApiReadError || (err instanceof ConnectionError && !/refused the kubeconfig's credentials/.test(err.message))) {
+                readErrors.push({ check: "api read", where: what, ok: false, message: `the API could not list them: ${err.message}` });
+                return undefined;
+            }
+            throw err;
+        }
+    };
     const path = (kind: "DaemonSet" | "Deployment", ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/${kind === "DaemonSet" ? "daemonsets" : "deployments"}/${name}`;
     const [nodes, pods, workloads, csrs, leases, groups] = await Promise.all([
-        api.list("/api/v1/nodes"),
-        Promise.all(e.systemNamespaces.map((ns) => api.list(`/api/v1/namespaces/${ns}/pods`))).then((p) => p.flat()),
-        Promise.all(e.workloads.map(async (w) => [`${w.namespace}/${w.name}`, await api.get(path(w.kind, w.namespace, w.name))] as const)).then((l) => new Map(l)),
-        api.list("/apis/certificates.k8s.io/v1/certificatesigningrequests"),
-        Promise.all(LEADER_LEASES.map(async (l) => [l, await api.get(`/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${l}`)] as const)).then((l) => new Map(l)),
+        tolerant("nodes", api.list(q("/api/v1/nodes"))),
+        tolerant("system pods", Promise.all(e.systemNamespaces.map((ns) => api.list(q(`/api/v1/namespaces/${ns}/pods`)))).then((p) => p.flat())),
+        tolerant("system workloads", Promise.all(e.workloads.map(async (w) => [`${w.namespace}/${w.name}`, await api.get(q(path(w.kind, w.namespace, w.name)))] as const)).then((l) => new Map(l))),
+        tolerant("certificate signing requests", api.list(q("/apis/certificates.k8s.io/v1/certificatesigningrequests"))),
+        tolerant("leader leases", Promise.all(LEADER_LEASES.map(async (l) => [l, await api.get(q(`/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${l}`))] as const)).then((l) => new Map(l))),
         opts.aws ? clusterGroups(opts.aws, e.clusterTag).catch((err: Error) => Promise.reject(new AwsError(`cannot read the cluster's Auto Scaling groups: ${err.name}: ${String(err.message).split("\n")[0]}`))) : Promise.resolve(undefined),
     ]);
-    return { readyz, nodes, pods, workloads, csrs, leases, groups };
+    return { readyz, nodes, pods, workloads, csrs, leases, groups, readErrors };
 }
 
 /**
