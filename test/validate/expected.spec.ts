@@ -46,7 +46,7 @@ describe("validate/expected: the cluster a stack should be", () => {
         const names = (stack: string) => expectedFromStack(readStackFile(stack).config).workloads.map((w) => w.name);
         assert.ok(!names("dev").includes("cluster-autoscaler"));
         assert.deepStrictEqual(names("staging"), [
-            "kube-proxy", "coredns", "tigera-operator", "calico-node", "calico-typha", "calico-kube-controllers", "kube2iam", "external-dns",
+            "kube-proxy", "coredns", "tigera-operator", "calico-node", "calico-typha", "calico-kube-controllers", "csi-node-driver", "kube2iam", "external-dns",
             "aws-cloud-controller-manager", "ebs-csi-controller", "ebs-csi-node", "cluster-autoscaler", "metrics-server", "kubelet-csr-approver",
         ]);
     });

@@ -40,7 +40,7 @@ export interface CheckOptions {
     readonly csrMaxAgeMs: number;
 }
 
-/** kubeadm labels control-plane nodes so (kubernetes@v1.35.8:cmd/kubeadm/app/constants/constants.go LabelNodeRoleControlPlane). */
+/** kubeadm's mark-control-plane phase labels control-plane nodes so (`kubeadm init --dry-run` of the pinned 1.35.8 prints it). */
 export const CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane";
 /** The cloud provider taint a kubelet with --cloud-provider=external registers with (k8s.io/cloud-provider api well_known_taints.go). */
 export const UNINITIALIZED_TAINT = "node.cloudprovider.kubernetes.io/uninitialized";
@@ -76,8 +76,9 @@ export function readyzChecks(readyz: ClusterSnapshot["readyz"]): CheckResult[] {
     const lines = readyz.body.split("\n").map((l) => l.trim());
     const checks = lines.map((l) => /^\[([+-])\]([^ ]+) (.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null).map((m) => ({ ok: m[1] === "+", name: m[2], text: m[3] }));
     const out: CheckResult[] = [];
-    // kube-apiserver's etcd checks: `etcd` (the storage backend answers) and `etcd-readiness`
-    // (kubernetes@v1.35.8:staging/src/k8s.io/apiserver/pkg/server/options/etcd.go, addEtcdHealthEndpoint).
+    // kube-apiserver's etcd checks: `etcd` (the storage backend answers) and `etcd-readiness`, as the
+    // pinned kube-apiserver 1.35.8 lists them in /readyz?verbose (test/real/validate.spec.ts runs it;
+    // with etcd stopped both answer `[-]etcd failed: reason withheld`).
     const etcd = checks.filter((c) => c.name === "etcd" || c.name.startsWith("etcd-"));
     if (etcd.length === 0) out.push(row("etcd", "/readyz", false, "kube-apiserver's readiness lists no etcd check"));
     for (const c of etcd) out.push(row("etcd", `/readyz ${c.name}`, c.ok, c.ok ? "the apiserver reaches etcd" : c.text));
@@ -212,7 +213,12 @@ export function podChecks(pods: readonly any[], namespaces: readonly string[]): 
     return out;
 }
 
-/** The control plane's static pods on each control-plane node (kubeadm's manifests; mirror pods are named `<component>-<node>`). */
+/**
+ * The control plane's static pods on each control-plane node: kubeadm's manifests name the pods
+ * kube-apiserver, kube-controller-manager, kube-scheduler and etcd (stacked), and the kubelet names
+ * a static pod's mirror `<pod name>-<node name>` (https://kubernetes.io/docs/tasks/configure-pod-container/static-pod/,
+ * "the node hostname appended with a leading hyphen").
+ */
 export function staticPodChecks(expected: ExpectedCluster, nodes: readonly any[], pods: readonly any[]): CheckResult[] {
     const components = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", ...(expected.etcdTopology === "stacked" ? ["etcd"] : [])];
     const byName = new Map(pods.filter((p) => p?.metadata?.namespace === "kube-system").map((p) => [p.metadata.name, p]));

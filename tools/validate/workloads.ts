@@ -52,9 +52,9 @@ export const ADDON_MANIFEST_FILES: Readonly<Record<keyof WorkloadToggles, readon
 };
 
 /**
- * kube-proxy and CoreDNS: kubeadm's addon phase, always (the program never sets proxy.disabled)
- * (kubernetes@v1.35.8:cmd/kubeadm/app/phases/addons/proxy/manifests.go, DaemonSet kube-proxy;
- * cmd/kubeadm/app/phases/addons/dns/manifests.go, Deployment coredns; both in kube-system).
+ * kube-proxy and CoreDNS: kubeadm's addon phase, always (the program never sets proxy.disabled).
+ * Names as the pinned kubeadm 1.35.8 writes them (`kubeadm init --dry-run --kubernetes-version
+ * v1.35.8` prints DaemonSet kube-system/kube-proxy and Deployment kube-system/coredns).
  */
 const KUBEADM_WORKLOADS: readonly ExpectedWorkload[] = [
     { component: "kube-proxy", kind: "DaemonSet", namespace: "kube-system", name: "kube-proxy" },
@@ -64,12 +64,14 @@ const KUBEADM_WORKLOADS: readonly ExpectedWorkload[] = [
 const ADDON_WORKLOADS: Readonly<Record<keyof WorkloadToggles, readonly ExpectedWorkload[]>> = {
     calico: [
         { component: "Calico operator", kind: "Deployment", namespace: "tigera-operator", name: "tigera-operator" },
-        // What the operator creates from the Installation (BGP off, Typha on: Calico's documented
-        // operator install, https://docs.tigera.io/calico/latest/getting-started/kubernetes/quickstart,
-        // "watch kubectl get pods -n calico-system").
+        // What the operator (the chart's tigeraOperator.version v1.42.3) creates from the Installation,
+        // in calico-system (tigera/operator@v1.42.3:pkg/common/common.go CalicoNamespace, NodeDaemonSetName,
+        // TyphaDeploymentName, KubeControllersDeploymentName; pkg/render/csi.go CSIDaemonSetName, rendered
+        // unless installation.kubeletVolumePluginPath is "None", which calicoValues does not set).
         { component: "Calico node", kind: "DaemonSet", namespace: "calico-system", name: "calico-node" },
         { component: "Calico Typha", kind: "Deployment", namespace: "calico-system", name: "calico-typha" },
         { component: "Calico kube-controllers", kind: "Deployment", namespace: "calico-system", name: "calico-kube-controllers" },
+        { component: "Calico CSI node driver", kind: "DaemonSet", namespace: "calico-system", name: "csi-node-driver" },
     ],
     kube2iam: [{ component: "kube2iam", kind: "DaemonSet", namespace: "kube2iam", name: "kube2iam" }],
     externalDns: [{ component: "external-dns", kind: "Deployment", namespace: "external-dns", name: "external-dns" }],
