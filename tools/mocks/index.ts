@@ -12,6 +12,7 @@ import { awsMock } from "./aws";
 import { tlsMock } from "./tls";
 import { randomMock } from "./random";
 import { kubernetesMock } from "./kubernetes";
+import { stackReferenceMock } from "./stackReference";
 
 export { MockContext } from "./types";
 
@@ -72,7 +73,7 @@ export function settle(): Promise<void> {
 /** The mocked cluster's API answers /readyz at once (the program's only call outside Pulumi). */
 const mockApiReady: WaitForApi = async () => undefined;
 
-const PROVIDERS: ProviderMock[] = [awsMock, tlsMock, randomMock, kubernetesMock];
+const PROVIDERS: ProviderMock[] = [awsMock, tlsMock, randomMock, kubernetesMock, stackReferenceMock];
 
 const isRpcSecret = (v: unknown): v is { value: unknown } =>
     typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
@@ -148,7 +149,8 @@ export async function installMocks(opts: MockOptions): Promise<MockRun> {
     };
     apiWaiter.current = mockApiReady;
     pulumi.runtime.setAllConfig(opts.config);
-    await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, opts.preview);
+    // "organization": the organization a DIY (file or object store) backend reports, as `pulumi up` against one would.
+    await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, opts.preview, "organization");
     recordRegistrations(run);
     return run;
 }
