@@ -58,7 +58,7 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
         const previousFile = args["previous-outputs"];
         const previousOutputs = previousFile === undefined ? undefined : readPreviousOutputs(previousFile);
         const result = await render({ stack, stackFile, outDir: args.out, policyConfigFile: args["policy-config"], seed: args.seed, previousOutputs });
-        io.out(`${formatSummary(result.plan, result.report)}\n`);
+        io.out(`${formatSummary(result.plan, result.report, previousOutputs?.values)}\n`);
         io.out(`Wrote ${result.files.length} files to ${path.relative(process.cwd(), result.outDir) || "."}\n`);
         if (result.report.summary.mandatory > 0) {
             io.err(`${result.report.summary.mandatory} mandatory policy violation(s):\n`);

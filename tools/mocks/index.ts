@@ -40,6 +40,8 @@ export interface RecordedResource {
     readonly outputs: Record<string, unknown>;
     /** URNs the resource waits for (explicit dependsOn and input dependencies), as the engine would record them. */
     readonly dependencies?: readonly string[];
+    /** The `replaceOnChanges` resource option: properties whose change replaces the resource. */
+    readonly replaceOnChanges?: readonly string[];
 }
 
 export interface MockRun {
@@ -197,7 +199,7 @@ function recordRegistrations(run: MockRun): void {
                 for (const k of req.getAdditionalsecretoutputsList() as string[]) {
                     if (outputs[k] !== undefined && !(outputs[k] instanceof Secret)) outputs[k] = new Secret(outputs[k]);
                 }
-                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs, dependencies });
+                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs, dependencies, replaceOnChanges: req.getReplaceonchangesList() as string[] });
             }
             callback(err, resp);
         });
