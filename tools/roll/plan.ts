@@ -35,7 +35,7 @@ export interface OutdatedInstance {
 }
 
 export type RollStep =
-    | { readonly kind: "cluster-config"; readonly changes: readonly string[] }
+    | { readonly kind: "cluster-config"; readonly kubernetesVersion: string; readonly changes: readonly string[] }
     | { readonly kind: "replace-slot"; readonly group: RolloutGroup; readonly outdated: readonly OutdatedInstance[] }
     | { readonly kind: "kube-proxy"; readonly from: string; readonly to: string }
     | { readonly kind: "refresh-pool"; readonly group: RolloutGroup; readonly outdated: readonly OutdatedInstance[]; readonly total: number };
@@ -145,7 +145,7 @@ export function planRoll(rollout: Rollout, live: LiveState, scope: RollScope = {
     const steps: RollStep[] = [];
     const kubeadmVersion = live.cluster?.kubeadmKubernetesVersion;
     if (scope.kind !== "pools" && scope.kind !== "pool" && kubeadmVersion !== undefined && kubeadmVersion !== v(target)) {
-        steps.push({ kind: "cluster-config", changes: [`ConfigMap kube-system/kubeadm-config: ClusterConfiguration.kubernetesVersion ${kubeadmVersion} -> ${v(target)} (what each replacement's kubeadm join --control-plane deploys)`] });
+        steps.push({ kind: "cluster-config", kubernetesVersion: v(target), changes: [`ConfigMap kube-system/kubeadm-config: ClusterConfiguration.kubernetesVersion ${kubeadmVersion} -> ${v(target)} (what each replacement's kubeadm join --control-plane deploys)`] });
     }
     const upToDate: string[] = [];
     const add = (g: RolloutGroup) => {
