@@ -60,11 +60,21 @@ class World implements AutoScalingPort, KubePort {
         this.refreshes.set(id, { group, prefs, status: "InProgress" });
         return id;
     }
+    /** One instance replaced per poll, launched on version 2 (its node registers unless the group is faulted), until none is left. */
     async describeInstanceRefresh(_g: string, id: string) {
         const r = this.refreshes.get(id)!;
+        if (r.status !== "InProgress") return { status: r.status };
         const g = this.groups.get(r.group)!;
-        this.groups.set(r.group, { ...g, instances: g.instances.map((i) => ({ ...i, launchTemplateVersion: "2" })) });
-        return { status: (r.status = "Successful") };
+        const old = g.instances.find((i) => i.launchTemplateVersion !== "2");
+        if (!old) return { status: (r.status = "Successful") };
+        this.log.push(`refresh replaces ${old.instanceId}`);
+        this.nodes_ = this.nodes_.filter((n) => n.instanceId !== old.instanceId);
+        this.groups.set(r.group, { ...g, instances: [...g.instances.filter((i) => i !== old), this.launch(r.group, "2")] });
+        return { status: "InProgress" };
+    }
+    async cancelInstanceRefresh(group: string) {
+        this.log.push(`cancel refresh ${group}`);
+        for (const r of this.refreshes.values()) if (r.group === group) r.status = "Cancelled";
     }
     async activeInstanceRefresh() { return undefined; }
     async cluster(): Promise<LiveCluster> {
@@ -113,6 +123,8 @@ describe("roll executor (in-memory world)", () => {
             ...slotOps("i-00000000000000001"), ...slotOps("i-00000000000000002"), ...slotOps("i-00000000000000003"),
             `kube-proxy registry.k8s.io/kube-proxy:${V_NEW}`,
             "refresh asg-general min 75 max 125 skipMatching true",
+            "refresh replaces i-00000000000000004",
+            "refresh replaces i-00000000000000005",
         ]);
         assert.ok(!world.log.some((l) => l.includes("calico")), "DaemonSet pods are not evicted");
         assert.deepStrictEqual(planRoll(r, await live(world)).steps, [], "nothing left to roll");
@@ -150,6 +162,21 @@ describe("roll executor (in-memory world)", () => {
         assert.strictEqual(result.failed?.step, "control-plane slot control-plane-a");
         assert.match(result.failed!.message, /before replacing: the health gate did not pass within 30 s \(etcd-quorum on control-plane-c: member unhealthy\)/);
         assert.ok(!world.log.some((l) => l.startsWith("terminate") || l.startsWith("cordon")));
+    });
+
+    it("cancels a pool's refresh when a new node does not become Ready, instead of rolling the whole pool", async () => {
+        const r = rollout();
+        const world = new World(r);
+        // The control plane is done: only the pool rolls.
+        for (const g of r.groups.filter((x) => x.role !== "pool")) world.groups.set(g.groupName, { ...world.groups.get(g.groupName)!, instances: world.groups.get(g.groupName)!.instances.map((i) => ({ ...i, launchTemplateVersion: "2" })) });
+        world.kubeadmVersion = V_NEW;
+        world.proxyImage = `registry.k8s.io/kube-proxy:${V_NEW}`;
+        world.neverReady.add("asg-general");
+        const plan = planRoll(r, { ...(await live(world)), cluster: { ...(await world.cluster()), apiServerVersion: V_NEW } }, { kind: "pools" });
+        const result = await executePlan(plan, { autoscaling: world, kube: world, healthGate: healthy, clock: instantClock(), timeouts: { nodeReadyMs: 60_000, pollMs: 10_000 }, progress: () => undefined });
+        assert.strictEqual(result.failed?.step, "pool general");
+        assert.match(result.failed!.message, /the node of i-0+6 \(launch template version 2\) is not Ready after 60 s in service: instance refresh r-asg-general cancelled/);
+        assert.ok(world.log.includes("cancel refresh asg-general"));
     });
 
     it("stops when a PodDisruptionBudget never allows the drain, before terminating anything", async () => {

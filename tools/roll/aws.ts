@@ -7,6 +7,7 @@
 import { createHash } from "crypto";
 import {
     AutoScalingClient,
+    CancelInstanceRefreshCommand,
     DescribeAutoScalingGroupsCommand,
     DescribeInstanceRefreshesCommand,
     StartInstanceRefreshCommand,
@@ -97,6 +98,9 @@ export function autoScalingPort(region: string, client = new AutoScalingClient({
             const refresh = r.InstanceRefreshes?.[0];
             if (!refresh) throw new Error(`instance refresh ${refreshId} of ${groupName} not found`);
             return { status: String(refresh.Status), percentageComplete: refresh.PercentageComplete, reason: refresh.StatusReason };
+        },
+        async cancelInstanceRefresh(groupName) {
+            await client.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: groupName }));
         },
         async activeInstanceRefresh(groupName) {
             const r = await client.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: groupName }));

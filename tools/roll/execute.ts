@@ -28,10 +28,12 @@ export interface Timeouts {
     readonly healthyMs: number;
     /** A pool's instance refresh. */
     readonly refreshMs: number;
+    /** A pool's new instance in service must have a Ready node within this (warmup + boot). */
+    readonly nodeReadyMs: number;
     readonly pollMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: Timeouts = { drainMs: 15 * 60_000, replaceMs: 20 * 60_000, healthyMs: 10 * 60_000, refreshMs: 120 * 60_000, pollMs: 10_000 };
+export const DEFAULT_TIMEOUTS: Timeouts = { drainMs: 15 * 60_000, replaceMs: 20 * 60_000, healthyMs: 10 * 60_000, refreshMs: 120 * 60_000, nodeReadyMs: 15 * 60_000, pollMs: 10_000 };
 
 export interface ExecutorDeps {
     readonly autoscaling: AutoScalingPort;
@@ -177,13 +179,38 @@ async function refreshPool(g: RolloutGroup, name: string, deps: ExecutorDeps, t:
             autoRollback: false,
         }));
     deps.progress(`  ${name}: instance refresh ${id} (at least ${minHealthy}% healthy)`);
+    // The refresh itself checks EC2 health only: the roll watches that each new instance's node turns Ready,
+    // and cancels the refresh when one does not (an image or user data that cannot join would otherwise roll the whole pool).
+    const firstSeen = new Map<string, number>();
+    const notReady = async (): Promise<string | undefined> => {
+        const [group] = await deps.autoscaling.describeGroups([g.groupName]);
+        const nodes = await deps.kube.nodes();
+        for (const i of group?.instances ?? []) {
+            if (i.lifecycleState !== "InService" || i.launchTemplateVersion !== g.launchTemplateVersion) continue;
+            if (nodes.some((n) => n.instanceId === i.instanceId && n.ready)) continue;
+            if (!firstSeen.has(i.instanceId)) firstSeen.set(i.instanceId, clock.now());
+            if (clock.now() - firstSeen.get(i.instanceId)! >= t.nodeReadyMs) return i.instanceId;
+        }
+        return undefined;
+    };
     await until(name, `instance refresh ${id} of ${g.groupName} did not finish`, t.refreshMs, clock, t.pollMs, async () => {
+        const stuck = await notReady();
+        if (stuck) {
+            await deps.autoscaling.cancelInstanceRefresh(g.groupName);
+            throw new RollFailure(name, `the node of ${stuck} (launch template version ${g.launchTemplateVersion}) is not Ready after ${Math.round(t.nodeReadyMs / 1000)} s in service: instance refresh ${id} cancelled`);
+        }
         const r = await deps.autoscaling.describeInstanceRefresh(g.groupName, id);
-        if (r.status === "Successful") return true;
+        if (r.status === "Successful") return firstSeen.size === 0 || (await allReady()) ? true : undefined;
         // Statuses of an instance refresh that will not reach Successful (autoscaling API, InstanceRefresh.Status).
         if (["Failed", "Cancelling", "Cancelled", "RollbackInProgress", "RollbackFailed", "RollbackSuccessful"].includes(r.status)) {
             throw new RollFailure(name, `instance refresh ${id} of ${g.groupName} ended ${r.status}${r.reason ? `: ${r.reason}` : ""}`);
         }
         return undefined;
     });
+
+    async function allReady(): Promise<boolean> {
+        const [group] = await deps.autoscaling.describeGroups([g.groupName]);
+        const nodes = await deps.kube.nodes();
+        return (group?.instances ?? []).filter((i) => i.lifecycleState === "InService").every((i) => nodes.some((n) => n.instanceId === i.instanceId && n.ready));
+    }
 }

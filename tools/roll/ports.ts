@@ -14,6 +14,8 @@ export interface AutoScalingPort {
     startInstanceRefresh(groupName: string, preferences: RefreshPreferences): Promise<string>;
     /** The refresh's Status (Pending, InProgress, Successful, Failed, Cancelled, ...) and percentage done. */
     describeInstanceRefresh(groupName: string, refreshId: string): Promise<{ status: string; percentageComplete?: number; reason?: string }>;
+    /** CancelInstanceRefresh: stops further replacements (those done stay). */
+    cancelInstanceRefresh(groupName: string): Promise<void>;
     /** The latest refresh of the group that is Pending or InProgress, if any (a roll interrupted while a pool refreshed). */
     activeInstanceRefresh(groupName: string): Promise<string | undefined>;
 }
