@@ -1,0 +1,165 @@
+/**
+ * Rung 3 for the roll's Kubernetes side (tools/roll/kube.ts): the calls the executor makes, against
+ * the real kube-apiserver and kube-controller-manager (its disruption controller computes what a
+ * PodDisruptionBudget allows) of the staging render, run as controlPlaneRig.ts runs them on
+ * 127.0.0.1. There is no kubelet: the test plays it (it creates the Node objects and sets pods'
+ * and nodes' status), as test/real/roll.spec.ts plays it for instances moto launches.
+ */
+import * as assert from "assert";
+import { ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { DEFAULT_KUBERNETES_MINOR } from "../../config/versions";
+import { toolPaths } from "../../tools/real/pins";
+import { removeTempDirs, tempDir } from "../controlplane/helpers";
+import {
+    Credentials, Fatal, Rendered, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles, relocate,
+    renderStack, request, startProcess, stopAll, until, writeUnder,
+} from "./controlPlaneRig";
+import { requireTools } from "./requireTools";
+import { kubePort, readinessGate, KubeCredentials } from "../../tools/roll/kube";
+import type { KubePort } from "../../tools/roll/ports";
+
+const STACK = "staging";
+const LOCAL_CONFIG = "/etc/kubernetes/k8s-aws-local/kubeadm-init.yaml";
+const INSTANCE = "i-0123456789abcdef0";
+
+describe("real/roll: the roll's Kubernetes calls against the real API server and controller-manager", function () {
+    this.timeout(300_000);
+    let api = "";
+    let admin: Credentials;
+    let creds: KubeCredentials;
+    let kube: KubePort;
+    let rendered: Rendered;
+    const procs: Record<string, ChildProcess> = {};
+
+    before(async function () {
+        const tools = requireTools(this, ["etcd", "etcdctl", "kubeApiserver", "kubeControllerManager"], { kubeadm: toolPaths().kubeadmByMinor[DEFAULT_KUBERNETES_MINOR].path });
+        const kubeadmBin = toolPaths().kubeadmByMinor[DEFAULT_KUBERNETES_MINOR].path;
+        rendered = await renderStack(STACK);
+        const dir = tempDir("real-roll-kube");
+        const root = path.join(dir, "root");
+        const logs = path.join(dir, "logs");
+        fs.mkdirSync(logs, { recursive: true });
+        placeControlPlaneFiles(rendered, root);
+        const [apiPort, etcdClient, etcdPeer, etcdMetrics, kcmPort] = await freePorts(5);
+        api = `https://127.0.0.1:${apiPort}`;
+        const init = rendered.objects.get(`control-plane/slots/${rendered.slot}/kubeadm-init.yaml`)!;
+        writeUnder(root, LOCAL_CONFIG, localKubeadmConfig(init, apiPort), 0o600);
+        for (const phase of [["certs", "all"], ["kubeconfig", "all"], ["etcd", "local"], ["control-plane", "all"]]) kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG]);
+        const advertise = advertiseAddress(init);
+        localKubeconfigs(root, advertise);
+        const to = new Map([[`127.0.0.1:2379`, `127.0.0.1:${etcdClient}`], [`127.0.0.1:2380`, `127.0.0.1:${etcdPeer}`], [`127.0.0.1:2381`, `127.0.0.1:${etcdMetrics}`]]);
+        const cmd: Record<string, string[]> = {};
+        for (const name of ["etcd", "kube-apiserver", "kube-controller-manager"]) cmd[name] = relocate(manifestCommand(root, name), root, to, new Set([advertise]));
+        cmd["kube-apiserver"].push("--bind-address=127.0.0.1");
+        for (const d of [flag(cmd.etcd, "data-dir")!, path.dirname(flag(cmd["kube-apiserver"], "audit-log-path")!)]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+        admin = kubeconfigCredentials(rendered.adminKubeconfig);
+        procs.etcd = startProcess(tools.etcd, cmd.etcd, path.join(logs, "etcd.log"));
+        procs.apiserver = startProcess(tools.kubeApiserver, cmd["kube-apiserver"], path.join(logs, "kube-apiserver.log"));
+        await until("kube-apiserver /readyz", 180_000, async () => {
+            if (!isUp(procs.apiserver)) throw new Fatal(`kube-apiserver exited: ${fs.readFileSync(path.join(logs, "kube-apiserver.log"), "utf8").slice(-2000)}`);
+            return (await request(api, admin, "GET", "/readyz")).status === 200 ? true : undefined;
+        }, 500);
+        await bindClusterAdmins(api, kubeconfigCredentials(fs.readFileSync(path.join(root, "etc/kubernetes/super-admin.conf"), "utf8")));
+        // What `kubeadm init` uploads: the ClusterConfiguration every later join reads (kubeadm-config).
+        kubeadm(kubeadmBin, root, ["init", "phase", "upload-config", "kubeadm", "--config", LOCAL_CONFIG, "--kubeconfig", "/etc/kubernetes/super-admin.conf"]);
+        procs.kcm = startProcess(tools.kubeControllerManager, [...cmd["kube-controller-manager"], `--secure-port=${kcmPort}`], path.join(logs, "kube-controller-manager.log"));
+        // Pods need their namespace's default ServiceAccount, which the controller-manager creates.
+        for (const ns of ["default", "kube-system"]) {
+            await until(`ServiceAccount ${ns}/default`, 120_000, async () => ((await request(api, admin, "GET", `/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200 ? true : undefined), 500);
+        }
+        creds = { server: api, ca: admin.ca, cert: admin.cert, key: admin.key };
+        kube = kubePort(creds);
+    });
+
+    after(async () => {
+        await stopAll();
+        removeTempDirs();
+    });
+
+    const post = async (p: string, body: unknown) => {
+        const r = await request(api, admin, "POST", p, body);
+        assert.strictEqual(r.status, 201, `${p}: ${r.body}`);
+        return r.json;
+    };
+    const patchStatus = async (p: string, status: unknown) => {
+        const r = await request(api, admin, "PATCH", `${p}/status`, { status }, 15_000, "application/merge-patch+json");
+        assert.strictEqual(r.status, 200, `${p}/status: ${r.body}`);
+    };
+    const ready = (v: boolean) => ({ conditions: [{ type: "Ready", status: v ? "True" : "False", reason: "Test", message: "played by the test", lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }] });
+
+    it("reads the API server's version and kubeadm-config, and sets only ClusterConfiguration.kubernetesVersion", async () => {
+        const before = await kube.cluster();
+        assert.match(before.apiServerVersion ?? "", /^v1\.35\.\d+$/);
+        const cm0 = (await request(api, admin, "GET", "/api/v1/namespaces/kube-system/configmaps/kubeadm-config")).json;
+        const doc0 = parse(cm0.data.ClusterConfiguration);
+        assert.strictEqual(before.kubeadmKubernetesVersion, doc0.kubernetesVersion);
+        await kube.setKubeadmKubernetesVersion("v1.36.4");
+        const doc1 = parse((await request(api, admin, "GET", "/api/v1/namespaces/kube-system/configmaps/kubeadm-config")).json.data.ClusterConfiguration);
+        assert.strictEqual(doc1.kubernetesVersion, "v1.36.4");
+        assert.deepStrictEqual({ ...doc1, kubernetesVersion: doc0.kubernetesVersion }, doc0, "nothing else of the ClusterConfiguration changed");
+        assert.strictEqual((await kube.cluster()).kubeadmKubernetesVersion, "v1.36.4");
+    });
+
+    it("finds a node by its instance, cordons it, and the readiness gate follows its Ready condition", async () => {
+        const name = "ip-10-0-1-10.eu-west-1.compute.internal";
+        await post("/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name }, spec: { providerID: `aws:///eu-west-1a/${INSTANCE}` } });
+        await patchStatus(`/api/v1/nodes/${name}`, { ...ready(true), nodeInfo: { kubeletVersion: "v1.35.8" } });
+        const node = (await kube.nodes()).find((n) => n.instanceId === INSTANCE)!;
+        assert.deepStrictEqual([node.name, node.ready, node.unschedulable], [name, true, false]);
+        assert.strictEqual((await readinessGate(creds, kube)()).healthy, true);
+        await kube.cordon(name);
+        assert.strictEqual((await kube.nodes()).find((n) => n.name === name)!.unschedulable, true);
+        await patchStatus(`/api/v1/nodes/${name}`, ready(false));
+        const gate = await readinessGate(creds, kube)();
+        assert.strictEqual(gate.healthy, false);
+        assert.ok(gate.results.some((r) => r.check === "node-ready" && r.where === name && !r.ok));
+        await patchStatus(`/api/v1/nodes/${name}`, ready(true));
+    });
+
+    it("drains through evictions: DaemonSet pods skipped, a PodDisruptionBudget blocks (429) what it protects", async () => {
+        const node = "ip-10-0-1-10.eu-west-1.compute.internal";
+        const ds = await post("/apis/apps/v1/namespaces/default/daemonsets", {
+            apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "agent" },
+            spec: { selector: { matchLabels: { app: "agent" } }, template: { metadata: { labels: { app: "agent" } }, spec: { nodeSelector: { none: "none" }, containers: [{ name: "a", image: "registry.k8s.io/pause:3.10" }] } } },
+        });
+        await post("/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "agent-x", labels: { app: "agent" }, ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: ds.metadata.uid, controller: true }] }, spec: { nodeName: node, containers: [{ name: "a", image: "registry.k8s.io/pause:3.10" }] } });
+        for (const p of ["web-1", "web-2"]) {
+            await post("/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: p, labels: { app: "web" } }, spec: { nodeName: node, containers: [{ name: "w", image: "registry.k8s.io/pause:3.10" }] } });
+            await patchStatus(`/api/v1/namespaces/default/pods/${p}`, { phase: "Running", ...ready(true) });
+        }
+        await post("/apis/policy/v1/namespaces/default/poddisruptionbudgets", { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "web" }, spec: { minAvailable: 1, selector: { matchLabels: { app: "web" } } } });
+        // The disruption controller (kube-controller-manager) computes what the budget allows.
+        await until("the PDB's status", 120_000, async () => {
+            const r = await request(api, admin, "GET", "/apis/policy/v1/namespaces/default/poddisruptionbudgets/web");
+            return r.json?.status?.currentHealthy === 2 && r.json?.status?.disruptionsAllowed === 1 ? true : undefined;
+        }, 500);
+        const pods = await kube.podsOn(node);
+        assert.deepStrictEqual(pods.map((p) => `${p.name}:${p.skip}`).sort(), ["agent-x:true", "web-1:false", "web-2:false"]);
+        assert.strictEqual(await kube.evict("default", "web-1"), "evicted");
+        assert.strictEqual(await kube.evict("default", "web-2"), "blocked", "the budget keeps one web pod");
+        assert.strictEqual(await kube.evict("default", "no-such-pod"), "gone");
+    });
+
+    it("says whether the stacked etcd member on a node is healthy (its etcd static pod Ready)", async () => {
+        const node = "ip-10-0-1-10.eu-west-1.compute.internal";
+        assert.strictEqual(await kube.etcdMemberHealthy(node), false, "no etcd pod yet");
+        await post("/api/v1/namespaces/kube-system/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: `etcd-${node}` }, spec: { nodeName: node, containers: [{ name: "etcd", image: "registry.k8s.io/etcd:3.6.5-0" }] } });
+        assert.strictEqual(await kube.etcdMemberHealthy(node), false, "not Ready");
+        await patchStatus(`/api/v1/namespaces/kube-system/pods/etcd-${node}`, { phase: "Running", ...ready(true) });
+        assert.strictEqual(await kube.etcdMemberHealthy(node), true);
+    });
+
+    it("sets kube-proxy's image on its DaemonSet", async () => {
+        assert.strictEqual((await kube.cluster()).kubeProxyImage, undefined, "no kube-proxy DaemonSet yet");
+        await post("/apis/apps/v1/namespaces/kube-system/daemonsets", {
+            apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "kube-proxy" },
+            spec: { selector: { matchLabels: { k8s: "kube-proxy" } }, template: { metadata: { labels: { k8s: "kube-proxy" } }, spec: { containers: [{ name: "kube-proxy", image: "registry.k8s.io/kube-proxy:v1.35.9" }] } } },
+        });
+        assert.strictEqual((await kube.cluster()).kubeProxyImage, "registry.k8s.io/kube-proxy:v1.35.9");
+        await kube.setKubeProxyImage("registry.k8s.io/kube-proxy:v1.36.4");
+        assert.strictEqual((await kube.cluster()).kubeProxyImage, "registry.k8s.io/kube-proxy:v1.36.4");
+    });
+});
