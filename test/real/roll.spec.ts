@@ -83,7 +83,7 @@ describe("roll against moto: control-plane slots one at a time, a fault mid-roll
     });
     after(async () => {
         await moto?.stop();
-        if (process.env.KEEP_ROLL_TMP === undefined) removeTempDirs();
+        removeTempDirs();
     });
 
     const instancesOf = async () => {
