@@ -5,12 +5,14 @@
  */
 import * as aws from "@pulumi/aws";
 import { readStackConfig, validateClusterConfig, resolveZones } from "./config";
+import { readRunningVersion } from "./config/previous";
 import { Cluster } from "./components/cluster";
 import { assertExistingNetwork, instanceSubnetCidrs } from "./components/network";
 
 export async function main(): Promise<Record<string, unknown>> {
     // Everything that can be checked without AWS is checked first, all at once.
-    const validated = validateClusterConfig(readStackConfig());
+    // A version change is judged against the version the cluster runs: the stack's own previous outputs.
+    const validated = validateClusterConfig({ ...readStackConfig(), running: await readRunningVersion() });
     // The zones this account can use (a data source, not a resource: nothing is created yet).
     const available = await aws.getAvailabilityZones({ state: "available" });
     const config = resolveZones(validated, available.names);

@@ -258,6 +258,12 @@ export class Cluster extends pulumi.ComponentResource {
             controlPlaneSlots: this.slots.controlPlane.map((s) => ({ name: s.name, zone: s.zone, ip: s.ip })),
             etcdMembers: this.slots.etcd.map((s) => ({ name: s.name, zone: s.zone, ip: s.ip, dnsName: s.dnsName })),
             nodePoolGroups: Object.fromEntries(this.nodePools.map((p, i) => [this.config.nodePools[i].name, p.groupName])),
+            // What `npm run roll` replaces, in its order: control-plane slots, external etcd members, pools (components/rollout.ts).
+            rollout: pulumi.all([
+                ...this.controlPlane.slots.map((s) => s.rollout),
+                ...(this.etcd?.members ?? []).map((s) => s.rollout),
+                ...this.nodePools.map((p) => p.rollout),
+            ]).apply((groups) => ({ kubernetesVersion: this.config.kubernetes.version, groups })),
             kubectlHint: `pulumi stack output kubeconfig --show-secrets > kubeconfig && KUBECONFIG=$PWD/kubeconfig kubectl get nodes -o wide`,
         };
     }

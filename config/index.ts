@@ -10,7 +10,8 @@ import { crossFieldProblems } from "./rules";
 import { lenientConfig, withoutReportedKeys } from "./lenient";
 import { issueToProblems } from "./issues";
 import { ConfigError, ConfigProblem, CONFIG_KEY, keyOf } from "./errors";
-import { KUBERNETES_RELEASES, KubernetesMinor } from "./versions";
+import { DEFAULT_KUBERNETES_MINOR, KUBERNETES_RELEASES, KubernetesMinor } from "./versions";
+import { RunningVersion, versionSkewProblems } from "./skew";
 
 export { ConfigError, ConfigProblem, formatProblem } from "./errors";
 export type { NodePoolConfig, NetworkConfig } from "./schema";
@@ -30,6 +31,8 @@ export interface RawStackConfig {
     readonly region: string | undefined;
     /** Every other `k8s-aws:*` setting the stack holds, by key (none is read: each is a mistake). */
     readonly otherSettings?: Readonly<Record<string, unknown>>;
+    /** The version the cluster runs (config/previous.ts); undefined for a stack never deployed. */
+    readonly running?: RunningVersion;
 }
 
 const NAMESPACE = CONFIG_KEY.slice(0, CONFIG_KEY.indexOf(":"));
@@ -87,10 +90,10 @@ export function validateClusterConfig(raw: RawStackConfig): ClusterConfigInput &
     if (!parsed.success) {
         const fieldProblems = parsed.error.issues.flatMap(issueToProblems);
         const lenient = lenientConfig(raw.cluster, parsed.error.issues);
-        problems.push(...fieldProblems, ...withoutReportedKeys(crossFieldProblems(lenient, raw.region ?? "", { tolerant: true }), fieldProblems));
+        problems.push(...fieldProblems, ...withoutReportedKeys([...crossFieldProblems(lenient, raw.region ?? "", { tolerant: true }), ...skewProblems((raw.cluster as Record<string, unknown>).kubernetesVersion ?? DEFAULT_KUBERNETES_MINOR, raw.running)], fieldProblems));
         throw new ConfigError(problems);
     }
-    problems.push(...crossFieldProblems(parsed.data, raw.region ?? ""));
+    problems.push(...crossFieldProblems(parsed.data, raw.region ?? ""), ...skewProblems(parsed.data.kubernetesVersion, raw.running));
     if (problems.length > 0) throw new ConfigError(problems);
     return { ...parsed.data, region: raw.region! };
 }
@@ -126,6 +129,12 @@ export function resolveZones(c: ClusterConfigInput & { region: string }, availab
         kubernetes: { minor, version: KUBERNETES_RELEASES[minor] },
         controlPlane: { ...c.controlPlane, schedulable: c.controlPlane.schedulable ?? c.controlPlane.count === 1 },
     };
+}
+
+/** The skew rules, for a minor this program pins (any other is reported by the schema). */
+function skewProblems(minor: unknown, running: RunningVersion | undefined): ConfigProblem[] {
+    const version = typeof minor === "string" ? (KUBERNETES_RELEASES as Record<string, string>)[minor] : undefined;
+    return version === undefined ? [] : versionSkewProblems(minor as string, version, running);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -10,7 +10,7 @@ import { stackNameProblem } from "./offline/stackFile";
 import { usageProblems } from "./offline/outDir";
 import { formatUsageProblem } from "./offline/usage";
 
-const USAGE = "usage: npm run render -- --stack <stack> | --stack-file <Pulumi.<stack>.yaml> [--out <dir>] [--policy-config <file>] [--seed <text>]";
+const USAGE = "usage: npm run render -- --stack <stack> | --stack-file <Pulumi.<stack>.yaml> [--out <dir>] [--policy-config <file>] [--seed <text>] [--previous-outputs <file>]";
 
 /** Where the CLI writes; a test passes its own to read the lines without a child process. */
 export interface Io {
@@ -23,7 +23,7 @@ const PROCESS_IO: Io = { out: (t) => process.stdout.write(t), err: (t) => proces
 export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number> {
     let args;
     try {
-        args = parseArgs({ args: argv, options: { stack: { type: "string" }, "stack-file": { type: "string" }, out: { type: "string" }, "policy-config": { type: "string" }, seed: { type: "string" } } }).values;
+        args = parseArgs({ args: argv, options: { stack: { type: "string" }, "stack-file": { type: "string" }, out: { type: "string" }, "policy-config": { type: "string" }, seed: { type: "string" }, "previous-outputs": { type: "string" } } }).values;
     } catch (e) {
         io.err(`${(e as Error).message}\n${USAGE}\n`);
         return 2;
@@ -53,9 +53,12 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
     const { render } = await import("./offline/render");
     const { formatSummary } = await import("./offline/summary");
     const { reportFailure } = await import("./offline/failure");
+    const { readPreviousOutputs } = await import("./offline/previousOutputs");
     try {
-        const result = await render({ stack, stackFile, outDir: args.out, policyConfigFile: args["policy-config"], seed: args.seed });
-        io.out(`${formatSummary(result.plan, result.report)}\n`);
+        const previousFile = args["previous-outputs"];
+        const previousOutputs = previousFile === undefined ? undefined : readPreviousOutputs(previousFile);
+        const result = await render({ stack, stackFile, outDir: args.out, policyConfigFile: args["policy-config"], seed: args.seed, previousOutputs });
+        io.out(`${formatSummary(result.plan, result.report, previousOutputs?.values)}\n`);
         io.out(`Wrote ${result.files.length} files to ${path.relative(process.cwd(), result.outDir) || "."}\n`);
         if (result.report.summary.mandatory > 0) {
             io.err(`${result.report.summary.mandatory} mandatory policy violation(s):\n`);

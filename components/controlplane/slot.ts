@@ -8,6 +8,11 @@
  * interface and volume, so it comes back with the same IP, the same etcd
  * member and the same data.
  *
+ * A new launch template version (a new image, Kubernetes release or user data)
+ * changes the group's launch template only: the running instance stays until
+ * `npm run roll` replaces it, one slot at a time (no instance refresh, no
+ * replaceOnChanges: replacing every slot together would lose etcd quorum).
+ *
  * Instance metadata: IMDSv2 only, with a hop limit of 1. A hop limit of 2
  * would let every pod that is not on the host network fetch this role's
  * credentials, and the control-plane role reads the cluster CA keys. Nothing
@@ -28,6 +33,7 @@ import { Tags, namedTags, slotResourceName, slotTags } from "../naming";
 import { DLM_TARGET_TAG } from "./render";
 import { SlotPlan } from "./slots";
 import { encodeUserData } from "./userData";
+import { RolloutGroup, rolloutGroup } from "../rollout";
 
 /** Root volume of every slot instance: the OS, images, logs; etcd data lives on the slot's own volume. */
 export const ROOT_VOLUME_GIB = 50;
@@ -63,6 +69,8 @@ export class Slot extends pulumi.ComponentResource {
     readonly volume: aws.ebs.Volume;
     readonly launchTemplate: aws.ec2.LaunchTemplate;
     readonly group: aws.autoscaling.Group;
+    /** What `npm run roll` needs to replace this slot's instance (components/rollout.ts). */
+    readonly rollout: pulumi.Output<RolloutGroup>;
 
     constructor(name: string, args: SlotArgs, opts?: pulumi.ComponentResourceOptions) {
         super("k8s-aws:controlplane:Slot", name, {}, opts);
@@ -99,33 +107,30 @@ export class Slot extends pulumi.ComponentResource {
 
         // The root volume must not carry the slot tag: the slot script finds the data volume by it and expects exactly one.
         const rootTags = namedTags(cluster, args.tags, `${slotResourceName(cluster, p.name)}-root`);
-        this.launchTemplate = new aws.ec2.LaunchTemplate(
-            `${name}-lt`,
-            {
-                description: `${cluster} ${p.role} slot ${p.name}`,
-                imageId: args.imageId,
-                instanceType: args.instanceType,
-                iamInstanceProfile: { arn: args.instanceProfileArn },
-                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-                blockDeviceMappings: [{ deviceName: ROOT_DEVICE, ebs: { volumeType: "gp3", volumeSize: ROOT_VOLUME_GIB, encrypted: "true", deleteOnTermination: "true" } }],
-                networkInterfaces: [
-                    {
-                        deviceIndex: 0,
-                        associatePublicIpAddress: String(args.associatePublicIp),
-                        securityGroups: [args.securityGroupId],
-                        deleteOnTermination: "true",
-                    },
-                ],
-                tagSpecifications: [
-                    { resourceType: "instance", tags },
-                    { resourceType: "volume", tags: rootTags },
-                ],
-                userData: pulumi.output(args.userData).apply(encodeUserData),
-                updateDefaultVersion: true,
-                tags,
-            },
-            child,
-        );
+        const launchTemplateArgs: aws.ec2.LaunchTemplateArgs = {
+            description: `${cluster} ${p.role} slot ${p.name}`,
+            imageId: args.imageId,
+            instanceType: args.instanceType,
+            iamInstanceProfile: { arn: args.instanceProfileArn },
+            metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+            blockDeviceMappings: [{ deviceName: ROOT_DEVICE, ebs: { volumeType: "gp3", volumeSize: ROOT_VOLUME_GIB, encrypted: "true", deleteOnTermination: "true" } }],
+            networkInterfaces: [
+                {
+                    deviceIndex: 0,
+                    associatePublicIpAddress: String(args.associatePublicIp),
+                    securityGroups: [args.securityGroupId],
+                    deleteOnTermination: "true",
+                },
+            ],
+            tagSpecifications: [
+                { resourceType: "instance", tags },
+                { resourceType: "volume", tags: rootTags },
+            ],
+            userData: pulumi.output(args.userData).apply(encodeUserData),
+            updateDefaultVersion: true,
+            tags,
+        };
+        this.launchTemplate = new aws.ec2.LaunchTemplate(`${name}-lt`, launchTemplateArgs, child);
 
         this.group = new aws.autoscaling.Group(
             `${name}-asg`,
@@ -145,6 +150,7 @@ export class Slot extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [this.networkInterface, this.volume, ...(args.bootDependsOn ?? [])] },
         );
+        this.rollout = rolloutGroup(p.role, p.name, launchTemplateArgs, this.launchTemplate, this.group);
         this.registerOutputs({
             networkInterfaceId: this.networkInterface.id,
             volumeId: this.volume.id,

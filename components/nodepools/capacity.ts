@@ -2,10 +2,11 @@
  * How a pool's autoscaling group buys, sizes and rolls its instances:
  * one launch template, or a mixed instances policy when the pool has several
  * instance types or spot capacity; its size and health checks; and the
- * instance refresh that replaces the pool when the launch template changes
- * (a new AMI, a new Kubernetes patch): the counterpart of
- * `kops rolling-update cluster`. Pure: the ids of the launch template are
- * passed through untouched.
+ * preferences of the instance refresh `npm run roll` starts when the launch
+ * template changed (a new AMI, a new Kubernetes release): the counterpart of
+ * `kops rolling-update cluster`. The group itself carries no refresh: `pulumi up`
+ * never replaces nodes, so pools cannot roll before the control plane.
+ * Pure: the ids of the launch template are passed through untouched.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
@@ -13,7 +14,7 @@ import type { NodePoolConfig } from "../../config";
 
 type Pool = Pick<NodePoolConfig, "instanceTypes" | "min" | "desired" | "max" | "spotPercentage" | "onDemandBase" | "minHealthyPercentage">;
 
-/** A launch template version: the numbered version, never $Latest or $Default, so that a change starts an instance refresh (and can be cancelled). */
+/** A launch template version: the numbered version, never $Latest or $Default, so that instances launched before a change stay identifiable as out of date. */
 export interface LaunchTemplateRef {
     readonly id: pulumi.Input<string>;
     readonly version: pulumi.Input<string>;
@@ -70,14 +71,15 @@ export function maxHealthyPercentage(minHealthy: number): number {
 }
 
 /**
- * The instance refresh. The provider starts one whenever the group's
- * launchTemplate or mixedInstancesPolicy changes, i.e. whenever the template
- * gets a new version; tags changes alone do not roll the pool (no `triggers`).
+ * The instance refresh `npm run roll` starts for a pool (tools/roll), after the
+ * control plane rolled. It is not set on the group: there the provider would
+ * start one whenever the template gets a new version, i.e. on `pulumi up`,
+ * before the control plane (version-skew policy: kubelets never newer than the API server).
  * skipMatching: instances already on the new version stay (a refresh started
  * again after a cancel resumes where it stopped). autoRollback stays off: the
- * provider updates the group before it starts the refresh, so a rollback
- * would restore the new version (hashicorp/terraform-provider-aws#34189);
- * roll back by reverting the change and running `pulumi up`
+ * group already points at the new version when the refresh starts, so a
+ * rollback would restore the new version (hashicorp/terraform-provider-aws#34189);
+ * roll back by reverting the change, `pulumi up`, then `npm run roll`
  * (docs/runbooks/roll-node-pool.md).
  */
 export function instanceRefresh(pool: Pick<Pool, "minHealthyPercentage">): aws.types.input.autoscaling.GroupInstanceRefresh {

@@ -1,8 +1,8 @@
 /**
  * One worker node pool: a launch template and one autoscaling group that
  * spans every zone's instance subnet. Nodes join themselves on first boot
- * (bootstrap.ts), cluster-autoscaler scales the group (tags.ts), and a new
- * template version rolls the pool (capacity.ts, instance refresh). Two
+ * (bootstrap.ts), cluster-autoscaler scales the group (tags.ts); a new
+ * template version is rolled out by `npm run roll` (tools/roll), never by `pulumi up`. Two
  * resources per pool whatever its size. The component only wires.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -14,7 +14,8 @@ import { debianArch, lookupAmi } from "../bootstrap/ami";
 import { encodeUserData } from "../bootstrap/userData";
 import { Tags } from "../naming";
 import { renderNodeUserData } from "./bootstrap";
-import { groupCapacity, groupLaunchSpec, instanceRefresh } from "./capacity";
+import { groupCapacity, groupLaunchSpec } from "./capacity";
+import { RolloutGroup, rolloutGroup } from "../rollout";
 import { nodePoolLabelProblems } from "./labels";
 import { poolLaunchTemplateArgs } from "./launchTemplate";
 import { poolGroupTags } from "./tags";
@@ -48,6 +49,8 @@ export class NodePool extends pulumi.ComponentResource {
     readonly group: aws.autoscaling.Group;
     /** The autoscaling group's name (AWS-unique, from the logical name). */
     readonly groupName: pulumi.Output<string>;
+    /** What `npm run roll` needs (components/rollout.ts). */
+    readonly rollout: pulumi.Output<RolloutGroup>;
 
     constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super(NODE_POOL_TYPE, name, {}, opts);
@@ -66,22 +69,20 @@ export class NodePool extends pulumi.ComponentResource {
                     `node pool ${pool.name}'s user data`,
                 ),
             );
-        this.launchTemplate = new aws.ec2.LaunchTemplate(
-            `${name}-lt`,
-            poolLaunchTemplateArgs({
-                clusterName: args.clusterName,
-                pool,
-                tags: args.tags,
-                imageId: lookupAmi(arch, this),
-                userData,
-                securityGroupId: args.securityGroupId,
-                instanceProfileArn: args.instanceProfileArn,
-                associatePublicIp: args.associatePublicIp,
-            }),
-            { parent: this },
-        );
+        const launchTemplateArgs = poolLaunchTemplateArgs({
+            clusterName: args.clusterName,
+            pool,
+            tags: args.tags,
+            imageId: lookupAmi(arch, this),
+            userData,
+            securityGroupId: args.securityGroupId,
+            instanceProfileArn: args.instanceProfileArn,
+            associatePublicIp: args.associatePublicIp,
+        });
+        this.launchTemplate = new aws.ec2.LaunchTemplate(`${name}-lt`, launchTemplateArgs, { parent: this });
 
-        // The numbered version (not $Latest): a new one changes the group, which starts the instance refresh.
+        // The numbered version (not $Latest): a new one changes the group's launch template, and only new
+        // instances use it. No instanceRefresh here: `pulumi up` never replaces nodes; `npm run roll` does.
         const version = this.launchTemplate.latestVersion.apply((v) => String(v));
         this.group = new aws.autoscaling.Group(
             `${name}-asg`,
@@ -89,7 +90,6 @@ export class NodePool extends pulumi.ComponentResource {
                 vpcZoneIdentifiers: [...args.subnetIds],
                 ...groupCapacity(pool),
                 ...groupLaunchSpec(pool, { id: this.launchTemplate.id, version }),
-                instanceRefresh: instanceRefresh(pool),
                 tags: poolGroupTags({ clusterName: args.clusterName, pool, tags: args.tags }),
             },
             // cluster-autoscaler sets the desired capacity from the first scale-up on; resetting it to the
@@ -97,6 +97,7 @@ export class NodePool extends pulumi.ComponentResource {
             { parent: this, ignoreChanges: ["desiredCapacity"] },
         );
         this.groupName = this.group.name;
+        this.rollout = rolloutGroup("pool", pool.name, launchTemplateArgs, this.launchTemplate, this.group, pool.minHealthyPercentage);
         this.registerOutputs({ groupName: this.groupName, launchTemplateId: this.launchTemplate.id, launchTemplateVersion: version });
     }
 }

@@ -12,6 +12,7 @@ import { awsMock } from "./aws";
 import { tlsMock } from "./tls";
 import { randomMock } from "./random";
 import { kubernetesMock } from "./kubernetes";
+import { stackReferenceMock } from "./stackReference";
 
 export { MockContext } from "./types";
 
@@ -39,6 +40,8 @@ export interface RecordedResource {
     readonly outputs: Record<string, unknown>;
     /** URNs the resource waits for (explicit dependsOn and input dependencies), as the engine would record them. */
     readonly dependencies?: readonly string[];
+    /** The `replaceOnChanges` resource option: properties whose change replaces the resource. */
+    readonly replaceOnChanges?: readonly string[];
 }
 
 export interface MockRun {
@@ -72,7 +75,7 @@ export function settle(): Promise<void> {
 /** The mocked cluster's API answers /readyz at once (the program's only call outside Pulumi). */
 const mockApiReady: WaitForApi = async () => undefined;
 
-const PROVIDERS: ProviderMock[] = [awsMock, tlsMock, randomMock, kubernetesMock];
+const PROVIDERS: ProviderMock[] = [awsMock, tlsMock, randomMock, kubernetesMock, stackReferenceMock];
 
 const isRpcSecret = (v: unknown): v is { value: unknown } =>
     typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
@@ -148,7 +151,8 @@ export async function installMocks(opts: MockOptions): Promise<MockRun> {
     };
     apiWaiter.current = mockApiReady;
     pulumi.runtime.setAllConfig(opts.config);
-    await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, opts.preview);
+    // "organization": the organization a DIY (file or object store) backend reports, as `pulumi up` against one would.
+    await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, opts.preview, "organization");
     recordRegistrations(run);
     return run;
 }
@@ -195,7 +199,7 @@ function recordRegistrations(run: MockRun): void {
                 for (const k of req.getAdditionalsecretoutputsList() as string[]) {
                     if (outputs[k] !== undefined && !(outputs[k] instanceof Secret)) outputs[k] = new Secret(outputs[k]);
                 }
-                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs, dependencies });
+                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs, dependencies, replaceOnChanges: req.getReplaceonchangesList() as string[] });
             }
             callback(err, resp);
         });

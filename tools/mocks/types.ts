@@ -13,6 +13,11 @@ export interface MockContext {
     readonly region: string;
     readonly accountId: string;
     readonly partition: string;
+    /**
+     * The stack's outputs from its last deployment, as its StackReference to itself reads them
+     * (stackReference.ts); undefined: a stack never deployed (no outputs).
+     */
+    readonly previousOutputs?: { readonly values: Record<string, unknown>; readonly secretNames: readonly string[] };
 }
 
 /** One resource registration, as the mock runtime hands it over, with secrets already unwrapped. */

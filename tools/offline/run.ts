@@ -5,6 +5,7 @@
 import { installMocks, RecordedResource, MockContext, settle } from "../mocks";
 import { StackFile } from "./stackFile";
 import { resolveValue } from "./outputs";
+import type { PreviousOutputs } from "./previousOutputs";
 
 /** The account the mocked AWS answers as (AWS documentation's example account). */
 export const MOCK_ACCOUNT_ID = "123456789012";
@@ -16,6 +17,8 @@ export interface RunOptions {
     readonly now?: Date;
     /** Run as a preview (`pulumi preview`) rather than an update. Default true: the render is a dry-run. */
     readonly preview?: boolean;
+    /** The stack's outputs from its last deployment (previousOutputs.ts); undefined: a stack never deployed. */
+    readonly previousOutputs?: PreviousOutputs;
 }
 
 export interface ProgramRun {
@@ -39,6 +42,7 @@ export function mockContext(stack: StackFile, opts: RunOptions): MockContext {
         region: stack.config["aws:region"] ?? "us-east-1",
         accountId: MOCK_ACCOUNT_ID,
         partition: "aws",
+        previousOutputs: opts.previousOutputs,
     };
 }
 

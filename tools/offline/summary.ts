@@ -5,6 +5,7 @@
 import { Plan, PlanResource } from "./plan";
 import { estimateStackCost, formatCost, recallCost } from "../cost";
 import { ArchitectureModel, architectureModel } from "./architecture";
+import { rollSummaryLines } from "./rollSummary";
 import { USER_DATA_LIMIT_BYTES, userDataBytes } from "../../components/bootstrap/userData";
 
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
@@ -71,7 +72,8 @@ function describe(r: PlanResource): string {
     return t.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
 }
 
-export function formatSummary(plan: Plan, report: PolicySummary): string {
+/** `previousOutputs`: the stack's outputs from its last deployment (--previous-outputs), to say which groups a roll covers. */
+export function formatSummary(plan: Plan, report: PolicySummary, previousOutputs?: Record<string, unknown>): string {
     const lines: string[] = [];
     const custom = plan.resources.filter((r) => r.custom).length;
     lines.push(`${plan.project}/${plan.stack}: ${custom} resources in ${plan.resources.length - custom} components`);
@@ -87,6 +89,7 @@ export function formatSummary(plan: Plan, report: PolicySummary): string {
         }
     }
     lines.push(...userDataLines(plan));
+    lines.push(...rollSummaryLines(plan.stack, plan.outputs, previousOutputs));
     const s = report.summary;
     const failing = new Set(report.violations.map((v) => v.policy)).size;
     const verdict = failing === 0 ? "all passed" : `${s.policies - failing} passed, ${failing} with violations`;

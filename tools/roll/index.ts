@@ -1,0 +1,165 @@
+/**
+ * `npm run roll -- --stack <stack> [--only control-plane|pools|<pool>] [--dry-run] [--yes]
+ *                 [--outputs <file>] [--kubeconfig <file>]`
+ * Our `kops rolling-update cluster`: rolls what `pulumi up` left out of date
+ * (plan.ts for the order, execute.ts for the steps). Without --yes it prints
+ * the plan and changes nothing; --dry-run also says so and exits.
+ * Exit: 0 rolled (or nothing to roll, or a plan printed); 1 the roll cannot
+ * start or stopped at a failure; 2 usage (one line per problem).
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import { parseArgs } from "util";
+import { PROJECT_ROOT, stackNameProblem } from "../offline/stackFile";
+import { formatUsageProblem, UsageProblem } from "../offline/usage";
+import { formatPlan, planRoll, RollScope } from "./plan";
+import { executePlan, Timeouts } from "./execute";
+import { HealthGate, KubePort, AutoScalingPort, Ec2Port } from "./ports";
+import { LiveState, rolloutOf, templateVersionKey, TemplateVersionData } from "./state";
+
+const USAGE = "usage: npm run roll -- --stack <stack> [--only control-plane|pools|<pool>] [--dry-run] [--yes] [--outputs <file>] [--kubeconfig <file>]";
+
+export interface Io {
+    readonly out: (text: string) => void;
+    readonly err: (text: string) => void;
+}
+
+/** The world the CLI talks to; tests hand in their own (moto, a fake cluster). */
+export interface World {
+    readonly autoscaling: AutoScalingPort;
+    readonly ec2?: Ec2Port;
+    /** Undefined when no kubeconfig is at hand (a dry run then plans from AWS alone). */
+    readonly kube?: KubePort;
+    readonly healthGate?: HealthGate;
+    /** Shorter waits for tests; the defaults are execute.ts DEFAULT_TIMEOUTS. */
+    readonly timeouts?: Partial<Timeouts>;
+}
+
+export interface CliOptions {
+    readonly stack: string;
+    readonly scope: RollScope;
+    readonly dryRun: boolean;
+    readonly yes: boolean;
+    readonly outputsFile?: string;
+    readonly kubeconfigFile?: string;
+}
+
+export function parseCli(argv: string[]): { options?: CliOptions; problems: UsageProblem[] } {
+    let values;
+    try {
+        values = parseArgs({ args: argv, options: { stack: { type: "string" }, only: { type: "string" }, "dry-run": { type: "boolean" }, yes: { type: "boolean" }, outputs: { type: "string" }, kubeconfig: { type: "string" } } }).values;
+    } catch (e) {
+        const m = /'(--?[a-z-]+)/.exec((e as Error).message);
+        return { problems: [{ option: m?.[1] ?? "arguments", value: argv.join(" "), allowed: `${(e as Error).message.split("\n")[0]}; ${USAGE}` }] };
+    }
+    const problems: UsageProblem[] = [];
+    const stack = values.stack;
+    if (stack === undefined) problems.push({ option: "--stack", value: "", allowed: `the name of a deployed stack (${USAGE})` });
+    else {
+        const p = stackNameProblem(stack);
+        if (p) problems.push({ option: "--stack", value: stack, allowed: `a stack name: ${p}` });
+    }
+    const only = values.only;
+    if (only !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(only)) problems.push({ option: "--only", value: only, allowed: "control-plane, pools, or a pool's name" });
+    if (values["dry-run"] && values.yes) problems.push({ option: "--yes", value: "true", allowed: "not with --dry-run (a dry run changes nothing)" });
+    for (const [option, file] of [["--outputs", values.outputs], ["--kubeconfig", values.kubeconfig]] as const) {
+        if (file !== undefined && !fs.existsSync(file)) problems.push({ option, value: file, allowed: "an existing file" });
+    }
+    if (problems.length > 0) return { problems };
+    const scope: RollScope = only === undefined ? { kind: "all" } : only === "control-plane" ? { kind: "control-plane" } : only === "pools" ? { kind: "pools" } : { kind: "pool", name: only };
+    return { problems, options: { stack: stack!, scope, dryRun: values["dry-run"] === true, yes: values.yes === true, outputsFile: values.outputs, kubeconfigFile: values.kubeconfig } };
+}
+
+/** `pulumi stack output --json --show-secrets` of the stack (the kubeconfig is a secret output), or the file given. */
+export function readOutputs(o: CliOptions): Record<string, unknown> {
+    if (o.outputsFile) return JSON.parse(fs.readFileSync(o.outputsFile, "utf8"));
+    const r = spawnSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", o.stack], { cwd: PROJECT_ROOT, encoding: "utf8" });
+    if (r.error || r.status !== 0) throw new Error(`pulumi stack output --stack ${o.stack} failed: ${(r.error?.message ?? r.stderr).trim()}`);
+    return JSON.parse(r.stdout);
+}
+
+/** Launch template data of the versions instances run and the latest, for the reasons (best effort: reasons only). */
+async function templateData(world: World, live: LiveState, rollout: NonNullable<ReturnType<typeof rolloutOf>>): Promise<Record<string, TemplateVersionData>> {
+    const out: Record<string, TemplateVersionData> = {};
+    if (!world.ec2) return out;
+    for (const g of rollout.groups) {
+        const versions = new Set([g.launchTemplateVersion, ...(live.groups[g.groupName]?.instances ?? []).map((i) => i.launchTemplateVersion).filter((x): x is string => !!x)]);
+        try {
+            const data = await world.ec2.templateVersions(g.launchTemplateId, [...versions]);
+            for (const [v, d] of Object.entries(data)) out[templateVersionKey(g.launchTemplateId, v)] = d;
+        } catch {
+            // A version deleted since: the reason falls back to the version numbers.
+        }
+    }
+    return out;
+}
+
+export async function run(o: CliOptions, outputs: Record<string, unknown>, world: World, io: Io): Promise<number> {
+    const rollout = rolloutOf(outputs);
+    if (!rollout) {
+        io.err(`--stack: ${JSON.stringify(o.stack)} is not valid; allowed: a stack deployed by this version of the program (its outputs carry no rollout: run pulumi up first)\n`);
+        return 2;
+    }
+    const groups = await world.autoscaling.describeGroups(rollout.groups.map((g) => g.groupName));
+    const live: LiveState = { groups: Object.fromEntries(groups.map((g) => [g.groupName, g])), cluster: world.kube ? await world.kube.cluster() : undefined };
+    const plan = planRoll(rollout, { ...live, templateVersions: await templateData(world, live, rollout) }, o.scope);
+    for (const line of formatPlan(o.stack, plan)) io.out(`${line}\n`);
+    if (!world.kube) io.out("  (no kubeconfig: planned from AWS alone; the cluster-wide configuration and kube-proxy steps need the cluster)\n");
+    if (plan.problems.length > 0) return 1;
+    if (plan.steps.length === 0) return 0;
+    if (o.dryRun) return 0;
+    if (!o.yes) {
+        io.out(`Nothing changed. Run again with --yes to roll.\n`);
+        return 0;
+    }
+    if (!world.kube || !world.healthGate) {
+        io.err("--kubeconfig: (missing) is not valid; allowed: a kubeconfig for the cluster (the stack's kubeconfig output, or KUBECONFIG): a roll drains nodes and waits for them\n");
+        return 2;
+    }
+    const result = await executePlan(plan, { autoscaling: world.autoscaling, kube: world.kube, healthGate: world.healthGate, timeouts: world.timeouts, progress: (l) => io.out(`${l}\n`) });
+    if (result.failed) {
+        io.err(`roll stopped at ${result.failed.step}: ${result.failed.message}\n`);
+        if (result.notStarted.length > 0) io.err(`not started (untouched): ${result.notStarted.join(", ")}\n`);
+        io.err(`fix the cause, then run the same command again: it resumes from what the cluster runs now\n`);
+        return 1;
+    }
+    io.out(`roll ${o.stack}: done (${result.done.length} step(s))\n`);
+    return 0;
+}
+
+const PROCESS_IO: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number> {
+    const { options, problems } = parseCli(argv);
+    if (!options) {
+        for (const p of problems) io.err(`${formatUsageProblem(p)}\n`);
+        return 2;
+    }
+    try {
+        const outputs = readOutputs(options);
+        const region = typeof outputs.region === "string" ? outputs.region : undefined;
+        if (!region) {
+            io.err(`--outputs: ${JSON.stringify(options.outputsFile ?? options.stack)} is not valid; allowed: the stack's outputs, with its region\n`);
+            return 2;
+        }
+        const { autoScalingPort, ec2Port } = await import("./aws");
+        const { credentialsFromKubeconfig, kubePort, readinessGate } = await import("./kube");
+        const kubeconfigText = options.kubeconfigFile
+            ? fs.readFileSync(options.kubeconfigFile, "utf8")
+            : process.env.KUBECONFIG && fs.existsSync(process.env.KUBECONFIG)
+              ? fs.readFileSync(process.env.KUBECONFIG, "utf8")
+              : typeof outputs.kubeconfig === "string" && outputs.kubeconfig !== "[secret]"
+                ? outputs.kubeconfig
+                : undefined;
+        const creds = kubeconfigText ? credentialsFromKubeconfig(kubeconfigText) : undefined;
+        const kube = creds ? kubePort(creds) : undefined;
+        // The gate until `npm run validate` (issue 20) is wired in: /readyz and every node Ready.
+        const healthGate = creds && kube ? readinessGate(creds, kube) : undefined;
+        return await run(options, outputs, { autoscaling: autoScalingPort(region), ec2: ec2Port(region), kube, healthGate }, io);
+    } catch (e) {
+        io.err(`roll failed: ${(e as Error).message}\n`);
+        return 1;
+    }
+}
+
+if (require.main === module) main(process.argv.slice(2)).then((code) => process.exit(code));

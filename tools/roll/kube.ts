@@ -1,0 +1,144 @@
+/**
+ * The Kubernetes side of a roll: plain HTTPS calls to the API server with the
+ * kubeconfig's credentials (client certificate or token), only the calls the
+ * executor makes. Paths and verbs as the API server serves them at the pinned
+ * minors: Eviction is policy/v1 (POST .../pods/<name>/eviction; 429 while a
+ * PodDisruptionBudget forbids it: https://kubernetes.io/docs/concepts/scheduling-eviction/api-eviction/).
+ */
+import * as https from "https";
+import { parse, parseDocument } from "yaml";
+import type { EvictionResult, HealthGate, KubePort, PodRef } from "./ports";
+import { instanceIdOfProviderId, LiveCluster, LiveNode } from "./state";
+
+export interface KubeCredentials {
+    readonly server: string;
+    readonly ca: string;
+    readonly cert?: string;
+    readonly key?: string;
+    readonly token?: string;
+}
+
+/** The current context's cluster and user from a kubeconfig (inline data, as the stack's kubeconfig output carries). */
+export function credentialsFromKubeconfig(text: string): KubeCredentials {
+    const k = parse(text);
+    const ctxName = k["current-context"];
+    const ctx = (k.contexts ?? []).find((c: any) => c.name === ctxName)?.context ?? k.contexts?.[0]?.context;
+    const cluster = (k.clusters ?? []).find((c: any) => c.name === ctx?.cluster)?.cluster;
+    const user = (k.users ?? []).find((u: any) => u.name === ctx?.user)?.user ?? {};
+    if (!cluster?.server || !cluster["certificate-authority-data"]) throw new Error("the kubeconfig has no cluster with server and certificate-authority-data for its current context");
+    const b64 = (s: string | undefined) => (s === undefined ? undefined : Buffer.from(s, "base64").toString("utf8"));
+    return { server: cluster.server, ca: b64(cluster["certificate-authority-data"])!, cert: b64(user["client-certificate-data"]), key: b64(user["client-key-data"]), token: user.token };
+}
+
+interface Reply { status: number; body: string }
+
+function call(c: KubeCredentials, method: string, path: string, body?: unknown, contentType = "application/json"): Promise<Reply> {
+    const url = new URL(path, c.server);
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+        const req = https.request(
+            url,
+            {
+                method,
+                ca: c.ca,
+                cert: c.cert,
+                key: c.key,
+                headers: { Accept: "application/json", ...(c.token ? { Authorization: `Bearer ${c.token}` } : {}), ...(data ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(data) } : {}) },
+                timeout: 30_000,
+            },
+            (res) => {
+                let text = "";
+                res.setEncoding("utf8");
+                res.on("data", (d) => (text += d));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+            },
+        );
+        req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer within 30 s`)));
+        req.on("error", reject);
+        if (data) req.write(data);
+        req.end();
+    });
+}
+
+async function json(c: KubeCredentials, method: string, path: string, body?: unknown, contentType?: string): Promise<any> {
+    const r = await call(c, method, path, body, contentType);
+    if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
+    return JSON.parse(r.body);
+}
+
+const isReady = (obj: any) => (obj?.status?.conditions ?? []).some((x: any) => x.type === "Ready" && x.status === "True");
+
+function nodeOf(n: any): LiveNode {
+    return { name: n.metadata.name, instanceId: instanceIdOfProviderId(n.spec?.providerID), kubeletVersion: n.status?.nodeInfo?.kubeletVersion ?? "", ready: isReady(n), unschedulable: n.spec?.unschedulable === true };
+}
+
+const KUBEADM_CONFIG = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config";
+const KUBE_PROXY = "/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy";
+
+export function kubePort(c: KubeCredentials): KubePort {
+    const nodes = async () => ((await json(c, "GET", "/api/v1/nodes")).items as any[]).map(nodeOf);
+    return {
+        nodes,
+        async cluster(): Promise<LiveCluster> {
+            const version = (await json(c, "GET", "/version")).gitVersion as string;
+            const cm = await call(c, "GET", KUBEADM_CONFIG);
+            const kubeadm = cm.status === 200 ? parse(JSON.parse(cm.body).data?.ClusterConfiguration ?? "")?.kubernetesVersion : undefined;
+            const ds = await call(c, "GET", KUBE_PROXY);
+            const proxy = ds.status === 200 ? (JSON.parse(ds.body).spec.template.spec.containers as any[]).find((x) => x.name === "kube-proxy")?.image : undefined;
+            return { apiServerVersion: version, kubeadmKubernetesVersion: kubeadm, kubeProxyImage: proxy, nodes: await nodes() };
+        },
+        async cordon(name) {
+            await json(c, "PATCH", `/api/v1/nodes/${encodeURIComponent(name)}`, { spec: { unschedulable: true } }, "application/merge-patch+json");
+        },
+        async podsOn(name): Promise<PodRef[]> {
+            const pods = (await json(c, "GET", `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${name}`)}`)).items as any[];
+            // As `kubectl drain --ignore-daemonsets`: DaemonSet pods would come straight back, mirror pods are the kubelet's static pods.
+            return pods.map((p) => ({
+                namespace: p.metadata.namespace,
+                name: p.metadata.name,
+                skip: (p.metadata.ownerReferences ?? []).some((o: any) => o.kind === "DaemonSet") || p.metadata.annotations?.["kubernetes.io/config.mirror"] !== undefined,
+            }));
+        },
+        async evict(namespace, name): Promise<EvictionResult> {
+            const r = await call(c, "POST", `/api/v1/namespaces/${namespace}/pods/${name}/eviction`, { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace } });
+            if (r.status === 201 || r.status === 200) return "evicted";
+            if (r.status === 404) return "gone";
+            if (r.status === 429) return "blocked";
+            throw new Error(`evicting ${namespace}/${name}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
+        },
+        async etcdMemberHealthy(nodeName) {
+            // The stacked member is kubeadm's static pod etcd-<node>; its readiness probe is etcd's own /readyz.
+            const r = await call(c, "GET", `/api/v1/namespaces/kube-system/pods/etcd-${encodeURIComponent(nodeName)}`);
+            return r.status === 200 && isReady(JSON.parse(r.body));
+        },
+        async setKubeadmKubernetesVersion(version) {
+            const cm = await json(c, "GET", KUBEADM_CONFIG);
+            // Only kubernetesVersion changes; the rest of the document stays as kubeadm wrote it.
+            const doc = parseDocument(cm.data.ClusterConfiguration);
+            doc.set("kubernetesVersion", version);
+            cm.data.ClusterConfiguration = doc.toString();
+            // PUT with the read resourceVersion: a concurrent change fails (409) instead of being overwritten.
+            await json(c, "PUT", KUBEADM_CONFIG, cm);
+        },
+        async setKubeProxyImage(image) {
+            await json(c, "PATCH", KUBE_PROXY, { spec: { template: { spec: { containers: [{ name: "kube-proxy", image }] } } } }, "application/strategic-merge-patch+json");
+        },
+    };
+}
+
+/**
+ * The gate used until `npm run validate`'s validateCluster (issue 20) is wired in
+ * (same result shape): the API server's /readyz (which includes its etcd check)
+ * and every node Ready.
+ */
+export function readinessGate(c: KubeCredentials, port: KubePort = kubePort(c)): HealthGate {
+    return async () => {
+        const readyz = await call(c, "GET", "/readyz").catch((e: Error) => ({ status: 0, body: e.message }));
+        const nodes = await port.nodes().catch(() => [] as LiveNode[]);
+        const results = [
+            { check: "apiserver-readyz", where: c.server, ok: readyz.status === 200, message: readyz.status === 200 ? "ok" : `HTTP ${readyz.status}: ${readyz.body.slice(0, 200)}` },
+            ...nodes.map((n) => ({ check: "node-ready", where: n.name, ok: n.ready, message: n.ready ? "Ready" : "not Ready" })),
+        ];
+        return { healthy: results.every((r) => r.ok) && nodes.length > 0, results };
+    };
+}

@@ -1,0 +1,71 @@
+/**
+ * What the executor needs from the world, as narrow interfaces (one per
+ * service, only the calls it makes), so that it runs against AWS and the API
+ * server in use and against moto and a real loopback API server in tests.
+ */
+import type { LiveCluster, LiveGroup, LiveNode, TemplateVersionData } from "./state";
+
+export interface AutoScalingPort {
+    /** DescribeAutoScalingGroups (+ DescribeInstanceRefreshes for refreshInProgress). */
+    describeGroups(names: readonly string[]): Promise<LiveGroup[]>;
+    /** TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity false: the group launches the replacement. */
+    terminateInstance(instanceId: string): Promise<void>;
+    /** StartInstanceRefresh; returns its id. */
+    startInstanceRefresh(groupName: string, preferences: RefreshPreferences): Promise<string>;
+    /** The refresh's Status (Pending, InProgress, Successful, Failed, Cancelled, ...) and percentage done. */
+    describeInstanceRefresh(groupName: string, refreshId: string): Promise<{ status: string; percentageComplete?: number; reason?: string }>;
+    /** CancelInstanceRefresh: stops further replacements (those done stay). */
+    cancelInstanceRefresh(groupName: string): Promise<void>;
+    /** The latest refresh of the group that is Pending or InProgress, if any (a roll interrupted while a pool refreshed). */
+    activeInstanceRefresh(groupName: string): Promise<string | undefined>;
+}
+
+export interface RefreshPreferences {
+    readonly minHealthyPercentage: number;
+    readonly maxHealthyPercentage: number;
+    readonly instanceWarmupSeconds: number;
+    readonly skipMatching: true;
+    readonly autoRollback: false;
+}
+
+export interface Ec2Port {
+    /** DescribeLaunchTemplateVersions, for the reasons of a plan. */
+    templateVersions(launchTemplateId: string, versions: readonly string[]): Promise<Record<string, TemplateVersionData>>;
+}
+
+/** A pod on a node being drained. */
+export interface PodRef {
+    readonly namespace: string;
+    readonly name: string;
+    /** Owned by a DaemonSet, or a mirror pod (static pod): not evicted, as `kubectl drain --ignore-daemonsets` does. */
+    readonly skip: boolean;
+}
+
+export type EvictionResult = "evicted" | "gone" | "blocked";
+
+export interface KubePort {
+    cluster(): Promise<LiveCluster>;
+    nodes(): Promise<LiveNode[]>;
+    cordon(nodeName: string): Promise<void>;
+    podsOn(nodeName: string): Promise<PodRef[]>;
+    /** POST pods/<name>/eviction (policy/v1): 429 when a PodDisruptionBudget forbids it now -> "blocked". */
+    evict(namespace: string, name: string): Promise<EvictionResult>;
+    /** The stacked etcd member on this node is healthy (its etcd static pod Ready). */
+    etcdMemberHealthy(nodeName: string): Promise<boolean>;
+    setKubeadmKubernetesVersion(version: string): Promise<void>;
+    setKubeProxyImage(image: string): Promise<void>;
+}
+
+/** The contract of `npm run validate` (issue 20: tools/validate/validate.ts validateCluster). */
+export interface HealthResult {
+    readonly healthy: boolean;
+    readonly results: readonly { readonly check: string; readonly where: string; readonly ok: boolean; readonly message: string }[];
+}
+export type HealthGate = () => Promise<HealthResult>;
+
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+
+export const REAL_CLOCK: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
