@@ -127,6 +127,29 @@ export async function run(o: CliOptions, outputs: Record<string, unknown>, world
     return 0;
 }
 
+/**
+ * The health gate between steps: `npm run validate`'s own checks (issue 20), against the counts the
+ * stack file configures and the slots the stack outputs name. When the stack file cannot be read
+ * (a roll driven by --outputs alone), the gate falls back to /readyz and every node Ready, and says so.
+ */
+async function validateGate(stack: string, outputs: Record<string, unknown>, kubeconfig: string, io: Io): Promise<HealthGate | undefined> {
+    const { readStackFile } = await import("../offline/stackFile");
+    const { expectedFromStack } = await import("../validate/expected");
+    const { validateCluster } = await import("../validate/validate");
+    let config: Readonly<Record<string, string>>;
+    try {
+        const file = readStackFile(stack);
+        if (file.problems.length > 0) throw new Error(file.problems.map((p) => String((p as { message?: string }).message ?? p)).join("; "));
+        config = file.config;
+    } catch (e) {
+        io.err(`roll: health gate without the stack file (${(e as Error).message}): /readyz and every node Ready only\n`);
+        return undefined;
+    }
+    const slots = Array.isArray(outputs.controlPlaneSlots) ? (outputs.controlPlaneSlots as any[]) : undefined;
+    const expected = expectedFromStack(config, { controlPlaneSlots: slots });
+    return () => validateCluster({ kubeconfig, expected });
+}
+
 const PROCESS_IO: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number> {
@@ -153,8 +176,7 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
                 : undefined;
         const creds = kubeconfigText ? credentialsFromKubeconfig(kubeconfigText) : undefined;
         const kube = creds ? kubePort(creds) : undefined;
-        // The gate until `npm run validate` (issue 20) is wired in: /readyz and every node Ready.
-        const healthGate = creds && kube ? readinessGate(creds, kube) : undefined;
+        const healthGate = kubeconfigText && creds && kube ? await validateGate(options.stack, outputs, kubeconfigText, io) ?? readinessGate(creds, kube) : undefined;
         return await run(options, outputs, { autoscaling: autoScalingPort(region), ec2: ec2Port(region), kube, healthGate }, io);
     } catch (e) {
         io.err(`roll failed: ${(e as Error).message}\n`);

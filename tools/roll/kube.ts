@@ -127,7 +127,7 @@ export function kubePort(c: KubeCredentials): KubePort {
 }
 
 /**
- * The gate used until `npm run validate`'s validateCluster (issue 20) is wired in
+ * The fallback gate, when the stack file cannot be read for `npm run validate`'s validateCluster (issue 20)
  * (same result shape): the API server's /readyz (which includes its etcd check)
  * and every node Ready.
  */
