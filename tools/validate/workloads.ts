@@ -19,6 +19,7 @@
  * Namespaces are the ones addons/ installs each release into; test/validate/workloads.spec.ts
  * checks them against every stack's rendered manifests.
  */
+import type { AddonToggles } from "../../addons";
 
 export type WorkloadKind = "DaemonSet" | "Deployment";
 
@@ -30,15 +31,8 @@ export interface ExpectedWorkload {
     readonly name: string;
 }
 
-export interface WorkloadToggles {
-    readonly calico: boolean;
-    readonly kube2iam: boolean;
-    readonly externalDns: boolean;
-    readonly awsCloudController: boolean;
-    readonly ebsCsi: boolean;
-    readonly clusterAutoscaler: boolean;
-    readonly metricsServer: boolean;
-}
+/** The stack's addon switches; a type-only import, so the CLI does not load the addons' Pulumi code. */
+export type WorkloadToggles = AddonToggles;
 
 /** addons/ names this addon's release or objects after it; the render's manifests file is `<cluster>-addons-<file>.yaml`. */
 export const ADDON_MANIFEST_FILES: Readonly<Record<keyof WorkloadToggles, readonly string[]>> = {
