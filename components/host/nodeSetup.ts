@@ -8,13 +8,8 @@
  */
 import { CloudConfigPart } from "./cloudConfig";
 import { KUBERNETES_DEB_REVISION } from "../../config/versions";
-import {
-    CONTAINERD_BIN_DIR, CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT, RUNC_PATH, SYSTEMD_CGROUP_FROM_DUMP,
-    renderContainerdConfig, renderContainerdUnit, runtimePins,
-} from "./containerd";
-
-export const NODE_SETUP_UNIT = "k8s-aws-node-setup.service";
-export const NODE_SETUP_SCRIPT = "/usr/local/sbin/k8s-aws-node-setup";
+import { SYSTEMD_CGROUP_FROM_DUMP, renderContainerdConfig, renderContainerdUnit, runtimePins } from "./containerd";
+import { NODE_SETUP_UNIT, NODE_SETUP_SCRIPT, CONTAINERD_BIN_DIR, CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT, RUNC_PATH } from "./paths";
 
 /**
  * What the machine is for. "kubernetes" (control planes and pool nodes): the

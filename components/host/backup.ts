@@ -20,16 +20,10 @@
  * leader's run fails, the next run 15 minutes later covers it, and the EBS
  * snapshots (dlmPolicy) are a second, independent copy.
  */
-import { ETCD_DATA_DIR, SLOT_DATA_MOUNT } from "./paths";
+import { BACKUP_PREFIX, ETCD_DATA_DIR, SLOT_DATA_MOUNT } from "./paths";
 import { SHELL_COMMON, check, renderUnit, scriptHeader, shAssignments } from "./shell";
+import { BACKUP_UNIT } from "./paths";
 
-export { backupLifecycleRules, dlmPolicy, DLM_TARGET_TAG } from "./backupRetention";
-export type { LifecycleRule, DlmPolicy } from "./backupRetention";
-
-import { BACKUP_PREFIX } from "./backupRetention";
-
-export { BACKUP_PREFIX };
-export const BACKUP_UNIT = "k8s-aws-etcd-backup";
 
 export interface EtcdClientTls {
     readonly caFile: string;

@@ -12,11 +12,8 @@
 import {
     Audience, DIR_MODE, EtcdTopology, RoleKind, audiencePrefix, fetchedObjects, objectKey, secretsDirs,
 } from "../secrets/layout";
+import { SECRETS_ENV_PATH, FETCH_SCRIPT_PATH, SECRETS_UNIT, SECRETS_UNIT_PATH } from "./paths";
 
-export const SECRETS_ENV_PATH = "/etc/k8s-aws/secrets.env";
-export const FETCH_SCRIPT_PATH = "/usr/local/sbin/k8s-aws-fetch-secrets";
-export const SECRETS_UNIT = "k8s-aws-secrets.service";
-export const SECRETS_UNIT_PATH = `/etc/systemd/system/${SECRETS_UNIT}`;
 export const LOG_TAG = "k8s-aws-secrets";
 /** Size cap of each secrets tmpfs (they hold a few kilobytes). */
 export const TMPFS_SIZE = "16m";

@@ -13,38 +13,25 @@
  *
  * The kubelet configuration itself is not here: `kubeadm join` downloads the
  * cluster's kubelet-config ConfigMap, which `kubeadm init` uploaded from the
- * control plane's hardened KubeletConfiguration (controlplane/render/kubelet.ts),
+ * control plane's hardened KubeletConfiguration (host/kubelet.ts),
  * so nodes get the same settings. That configuration sets
  * protectKernelDefaults, hence the kubelet sysctls file here.
  *
  * For tests, K8S_AWS_ROOT prefixes every path the join script touches, and
  * kubeadm, systemctl, curl and sleep are looked up on PATH.
  */
-import { CloudConfigPart, renderCloudConfig } from "../bootstrap/cloudConfig";
-import { nodeSetupCloudConfig, NODE_SETUP_UNIT } from "../bootstrap/nodeSetup";
-import { secretsDeliveryCloudConfig, SECRETS_UNIT } from "../bootstrap/secretsDelivery";
-import { Arch } from "../bootstrap/ami";
-import { renderKubeadmJoinNode } from "../controlplane/render/kubeadm";
-import { renderKubeletSysctls } from "../controlplane/render/kubelet";
-import { KUBEADM_JOIN_CONFIG } from "../controlplane/render/paths";
-import { SHELL_COMMON, check, checkPositiveInt, renderUnit, shAssignments } from "../controlplane/render/shell";
+import { CloudConfigPart, renderCloudConfig } from "./cloudConfig";
+import { nodeSetupCloudConfig } from "./nodeSetup";
+import { secretsDeliveryCloudConfig } from "./secretsDelivery";
+import { Arch } from "./ami";
+import { renderKubeadmJoinNode } from "./kubeadm";
+import { renderKubeletSysctls } from "./kubelet";
+import { KUBEADM_JOIN_CONFIG, NODE_SETUP_UNIT, SECRETS_UNIT } from "./paths";
+import { SHELL_COMMON, check, checkPositiveInt, renderUnit, shAssignments } from "./shell";
 import { BOOTSTRAP_TOKEN_FILE, KUBERNETES_PKI_DIR } from "../secrets/layout";
 import type { NodePoolConfig } from "../../config";
-import { nodeLabels } from "./labels";
-
-export const NODE_JOIN_UNIT = "k8s-aws-node-join.service";
-export const NODE_JOIN_SCRIPT = "/usr/local/sbin/k8s-aws-node-join";
-/** The JoinConfiguration template (no secret in it), written by cloud-init. */
-export const JOIN_TEMPLATE_PATH = "/etc/k8s-aws/kubeadm-join.yaml.tmpl";
-/** Where the bootstrap token goes in the template. */
-export const TOKEN_PLACEHOLDER = "K8S_AWS_BOOTSTRAP_TOKEN";
-/** Fetched onto tmpfs by the secrets unit (secrets/layout.ts, audience `node`). */
-export const TOKEN_PATH = `${KUBERNETES_PKI_DIR}/${BOOTSTRAP_TOKEN_FILE}`;
-export const CA_CERT_PATH = `${KUBERNETES_PKI_DIR}/ca.crt`;
-/** Rendered at boot onto the tmpfs; deleted after the join. */
-export const JOIN_CONFIG_PATH = KUBEADM_JOIN_CONFIG;
-/** Applied by systemd-sysctl at every boot (and by node setup's `sysctl --system` on the first). */
-export const KUBELET_SYSCTL_PATH = "/etc/sysctl.d/90-kubelet.conf";
+import { nodeLabels } from "../nodepools/labels";
+import { NODE_JOIN_UNIT, NODE_JOIN_SCRIPT, JOIN_TEMPLATE_PATH, TOKEN_PLACEHOLDER, TOKEN_PATH, CA_CERT_PATH, JOIN_CONFIG_PATH, KUBELET_SYSCTL_PATH } from "./paths";
 
 /**
  * The secrets unit has already put the cluster CA at the JoinConfiguration's
@@ -197,7 +184,7 @@ export function renderNodeJoinScript(i: Pick<NodeJoinInput, "pool" | "apiEndpoin
     const header = [
         "#!/bin/sh",
         `# Joins this node to the cluster as a node of pool ${i.pool.name} (kubeadm join, first boot only).`,
-        "# Rendered by k8s-aws (components/nodepools/bootstrap.ts); do not edit on the host.",
+        "# Rendered by k8s-aws (components/host/nodeUserData.ts); do not edit on the host.",
         "# K8S_AWS_ROOT relocates every path (tests only).",
         "set -eu",
     ].join("\n");

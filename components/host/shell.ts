@@ -73,7 +73,7 @@ export function scriptHeader(purpose: string): string {
     return [
         "#!/bin/sh",
         `# ${purpose}`,
-        "# Rendered by k8s-aws (components/controlplane/render); do not edit on the host.",
+        "# Rendered by k8s-aws (components/host); do not edit on the host.",
         "set -eu",
     ].join("\n");
 }

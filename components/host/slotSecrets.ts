@@ -4,21 +4,19 @@
  * encryption configuration (the key), objects the control plane adds to its
  * folder in the secrets bucket (secrets/layout.ts controlPlaneSlotObjects).
  *
- * The role's fetch unit (k8s-aws-secrets.service, bootstrap/secretsDelivery.ts)
+ * The role's fetch unit (k8s-aws-secrets.service, host/secretsDelivery.ts)
  * is the same on every control-plane instance and mounts the tmpfs; this unit
  * runs after it, on every boot (the tmpfs is empty after a reboot and kubeadm
  * and kube-apiserver need these files again), and fetches this slot's objects
  * into that tmpfs. It refuses to run if the tmpfs is not there: these files
  * must never land on a disk.
  */
-import { CloudConfigPart } from "../bootstrap/cloudConfig";
-import { SECRETS_UNIT } from "../bootstrap/secretsDelivery";
-import { DIR_MODE, KUBERNETES_PKI_DIR, SecretObject, objectKey } from "../secrets/layout";
-import { CONTROL_PLANE_UNIT } from "./render/paths";
-import { SHELL_COMMON, check, checkPositiveInt, renderUnit, scriptHeader, shAssignments, shq } from "./render/shell";
+import { CloudConfigPart } from "./cloudConfig";
 
-export const SLOT_SECRETS_UNIT = "k8s-aws-slot-secrets.service";
-export const SLOT_SECRETS_SCRIPT = "/usr/local/sbin/k8s-aws-slot-secrets";
+import { DIR_MODE, KUBERNETES_PKI_DIR, SecretObject, objectKey } from "../secrets/layout";
+import { CONTROL_PLANE_UNIT, SECRETS_UNIT } from "./paths";
+import { SHELL_COMMON, check, checkPositiveInt, renderUnit, scriptHeader, shAssignments, shq } from "./shell";
+import { SLOT_SECRETS_UNIT, SLOT_SECRETS_SCRIPT } from "./paths";
 
 export interface SlotSecretsOptions {
     readonly slot: string;

@@ -34,18 +34,11 @@
  * runs converge. Everything is logged with `logger -t k8s-aws-token-sync`;
  * nothing logged or passed to another program carries the token's secret.
  */
-import { SECRETS_ENV_PATH, SECRETS_UNIT } from "../../bootstrap/secretsDelivery";
-import { BOOTSTRAP_TOKEN_FILE, KUBERNETES_PKI_DIR, NODES_PREFIX, objectKey } from "../../secrets/layout";
-import { CONTROL_PLANE_UNIT } from "./paths";
-import { check, checkPositiveInt, renderUnit, scriptHeader, shAssignments } from "./shell";
 
-export const TOKEN_SYNC_NAME = "k8s-aws-token-sync";
-export const TOKEN_SYNC_SCRIPT = `/usr/local/sbin/${TOKEN_SYNC_NAME}`;
-export const TOKEN_SYNC_SERVICE = `${TOKEN_SYNC_NAME}.service`;
-export const TOKEN_SYNC_TIMER = `${TOKEN_SYNC_NAME}.timer`;
-/** The kubeadm configuration with the token: on the tmpfs, 0600, only while `kubeadm token create` runs. */
-export const TOKEN_SYNC_CONFIG = `${KUBERNETES_PKI_DIR}/kubeadm/token-sync.yaml`;
-export const ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf";
+import { BOOTSTRAP_TOKEN_FILE, KUBERNETES_PKI_DIR, NODES_PREFIX, objectKey } from "../secrets/layout";
+import { CONTROL_PLANE_UNIT, SECRETS_ENV_PATH, SECRETS_UNIT } from "./paths";
+import { check, checkPositiveInt, renderUnit, scriptHeader, shAssignments } from "./shell";
+import { TOKEN_SYNC_NAME, TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_CONFIG, ADMIN_KUBECONFIG } from "./paths";
 
 /**
  * The description of the tokens this program registers, by `kubeadm init`

@@ -12,12 +12,8 @@
  * checked against the checksum file containerd publishes beside it.
  */
 import { CONTAINERD_KUBERNETES_MATRIX, CONTAINERD_VERSIONS, KubernetesMinor, RUNC_VERSIONS } from "../../config/versions";
+import { CONTAINERD_BIN_DIR, RUNC_PATH } from "./paths";
 
-export const CONTAINERD_CONFIG_PATH = "/etc/containerd/config.toml";
-export const CONTAINERD_UNIT = "containerd.service";
-/** Where the static tarball's bin/ lands (the upstream unit's ExecStart is /usr/local/bin/containerd). */
-export const CONTAINERD_BIN_DIR = "/usr/local/bin";
-export const RUNC_PATH = "/usr/local/sbin/runc";
 
 /**
  * The CRI runc runtime's options table in a config version 3 file
