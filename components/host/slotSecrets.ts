@@ -15,7 +15,8 @@ import { CloudConfigPart } from "./cloudConfig";
 
 import { DIR_MODE, KUBERNETES_PKI_DIR, SecretObject, objectKey } from "../secrets/layout";
 import { CONTROL_PLANE_UNIT, SECRETS_UNIT } from "./paths";
-import { SHELL_COMMON, check, checkPositiveInt, renderUnit, scriptHeader, shAssignments, shq } from "./shell";
+import { check, checkPositiveInt, renderUnit, shq } from "./shell";
+import { renderScript } from "./script";
 import { SLOT_SECRETS_UNIT, SLOT_SECRETS_SCRIPT } from "./paths";
 
 export interface SlotSecretsOptions {
@@ -26,28 +27,6 @@ export interface SlotSecretsOptions {
     readonly objects: readonly SecretObject[];
     readonly attempts?: number;
 }
-
-const BODY = String.raw`ROOT="${"$"}{K8S_AWS_ROOT:-}"
-umask 077
-
-${SHELL_COMMON}
-
-# deliver: s3://$BUCKET/$key -> $file with $mode, through a .part file, retrying with backoff.
-deliver() {
-  _n=1
-  until aws --region "$REGION" s3 cp --only-show-errors "s3://$BUCKET/$key" "$file.part" </dev/null; do
-    rm -f "$file.part"
-    [ "$_n" -ge "$ATTEMPTS" ] && die "cannot fetch s3://$BUCKET/$key after $_n attempts"
-    backoff_sleep "$_n"
-    _n=$((_n + 1))
-  done
-  chmod "$mode" "$file.part"
-  mv -f "$file.part" "$file"
-  [ -s "$file" ] || die "s3://$BUCKET/$key is empty"
-}
-
-mountpoint -q "$ROOT$PKI_DIR" || die "$ROOT$PKI_DIR is not mounted: ${SECRETS_UNIT} mounts a tmpfs there first; refusing to write secrets to disk"
-`;
 
 /** The fetch script (install as SLOT_SECRETS_SCRIPT). */
 export function renderSlotSecretsScript(o: SlotSecretsOptions): string {
@@ -73,7 +52,7 @@ export function renderSlotSecretsScript(o: SlotSecretsOptions): string {
         ...o.objects.flatMap((x) => [`key=${shq(objectKey(x))} file="$ROOT${x.path}" mode=${shq(x.mode)}`, "deliver"]),
         `log "fetched ${o.objects.length} secrets of slot ${o.slot} into $ROOT$PKI_DIR"`,
     ];
-    return `${scriptHeader(`Fetches control-plane slot ${o.slot}'s kubeadm configurations and the encryption configuration onto the tmpfs.`)}\n${shAssignments(vars)}\n${BODY}${lines.join("\n")}\n`;
+    return `${renderScript("slotSecrets.sh", vars)}${lines.join("\n")}\n`;
 }
 
 /** k8s-aws-slot-secrets.service: after the role's secrets unit, before kubeadm and kubelet, on every boot. */
