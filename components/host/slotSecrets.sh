@@ -2,7 +2,7 @@
 # Fetches a control-plane slot's kubeadm configurations and the encryption configuration onto
 # the tmpfs. The renderer appends one `key=... file=... mode=... deliver` pair per object.
 # Rendered by k8s-aws (components/host/script.ts renderScript): do not edit on the host.
-# parameters: SCRIPT_NAME BUCKET REGION PKI_DIR ATTEMPTS BACKOFF_MAX
+# parameters: SCRIPT_NAME SECRETS_UNIT BUCKET REGION PKI_DIR ATTEMPTS BACKOFF_MAX
 set -eu
 ROOT="${K8S_AWS_ROOT:-}"
 umask 077
@@ -11,6 +11,9 @@ umask 077
 . ./common.sh
 
 # deliver: s3://$BUCKET/$key -> $file with $mode, through a .part file, retrying with backoff.
+# The renderer appends the assignments and calls, one pair per object, spelled out so that
+# reviewers and the policy pack can follow where each secret lands.
+key='' file='' mode=''
 deliver() {
   _n=1
   until aws --region "$REGION" s3 cp --only-show-errors "s3://$BUCKET/$key" "$file.part" </dev/null; do
@@ -24,4 +27,4 @@ deliver() {
   [ -s "$file" ] || die "s3://$BUCKET/$key is empty"
 }
 
-mountpoint -q "$ROOT$PKI_DIR" || die "$ROOT$PKI_DIR is not mounted: k8s-aws-secrets.service mounts a tmpfs there first; refusing to write secrets to disk"
+mountpoint -q "$ROOT$PKI_DIR" || die "$ROOT$PKI_DIR is not mounted: $SECRETS_UNIT mounts a tmpfs there first; refusing to write secrets to disk"

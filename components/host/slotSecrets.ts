@@ -14,10 +14,9 @@
 import { CloudConfigPart } from "./cloudConfig";
 
 import { DIR_MODE, KUBERNETES_PKI_DIR, SecretObject, objectKey } from "../secrets/layout";
-import { CONTROL_PLANE_UNIT, SECRETS_UNIT } from "./paths";
+import { CONTROL_PLANE_UNIT, SECRETS_UNIT, SLOT_SECRETS_SCRIPT, SLOT_SECRETS_UNIT } from "./paths";
 import { check, checkPositiveInt, renderUnit, shq } from "./shell";
 import { renderScript } from "./script";
-import { SLOT_SECRETS_UNIT, SLOT_SECRETS_SCRIPT } from "./paths";
 
 export interface SlotSecretsOptions {
     readonly slot: string;
@@ -41,6 +40,7 @@ export function renderSlotSecretsScript(o: SlotSecretsOptions): string {
     const dirs = [...new Set(o.objects.map((x) => x.path.slice(0, x.path.lastIndexOf("/"))))].filter((d) => d !== KUBERNETES_PKI_DIR);
     const vars: Array<[string, string]> = [
         ["SCRIPT_NAME", "k8s-aws-slot-secrets"],
+        ["SECRETS_UNIT", SECRETS_UNIT],
         ["BUCKET", check("bucket", "bucket", o.bucket)],
         ["REGION", check("region", "region", o.region)],
         ["PKI_DIR", KUBERNETES_PKI_DIR],

@@ -2,7 +2,7 @@
 # Registers the secrets bucket's bootstrap token in the cluster and removes the tokens
 # k8s-aws made before it (tokenSync.ts explains the steps).
 # Rendered by k8s-aws (components/host/script.ts renderScript): do not edit on the host.
-# parameters: SCRIPT_NAME ENV_FILE TOKEN_KEY TOKEN_FILE PKI_DIR SYNC_CONFIG ADMIN_CONF KUBEADM_API DESCRIPTION ATTEMPTS BACKOFF
+# parameters: SCRIPT_NAME SECRETS_UNIT CONTROL_PLANE_UNIT ENV_FILE TOKEN_KEY TOKEN_FILE PKI_DIR SYNC_CONFIG ADMIN_CONF KUBEADM_API DESCRIPTION ATTEMPTS BACKOFF
 set -eu
 ROOT="${K8S_AWS_ROOT:-}"
 LC_ALL=C
@@ -48,7 +48,7 @@ trap 'exit 1' HUP INT TERM
 
 # read_env: the bucket and region, from the env file the boot-time fetch reads (names only).
 read_env() {
-  [ -r "$ROOT$ENV_FILE" ] || die "cannot read $ROOT$ENV_FILE (written from user data for k8s-aws-secrets.service)"
+  [ -r "$ROOT$ENV_FILE" ] || die "cannot read $ROOT$ENV_FILE (written from user data for $SECRETS_UNIT)"
   BUCKET=''
   REGION=''
   while IFS='=' read -r _name _value || [ -n "$_name" ]; do
@@ -158,8 +158,8 @@ create_token() {
 
 command -v aws >/dev/null 2>&1 || die "the AWS CLI (aws) is not installed"
 command -v kubeadm >/dev/null 2>&1 || die "kubeadm is not installed"
-[ -r "$ROOT$ADMIN_CONF" ] || die "$ROOT$ADMIN_CONF is missing: this slot has not finished kubeadm init or join (k8s-aws-control-plane.service)"
-mountpoint -q "$ROOT$PKI_DIR" || die "$ROOT$PKI_DIR is not mounted: k8s-aws-secrets.service mounts a tmpfs there first; refusing to write the token to disk"
+[ -r "$ROOT$ADMIN_CONF" ] || die "$ROOT$ADMIN_CONF is missing: this slot has not finished kubeadm init or join ($CONTROL_PLANE_UNIT)"
+mountpoint -q "$ROOT$PKI_DIR" || die "$ROOT$PKI_DIR is not mounted: $SECRETS_UNIT mounts a tmpfs there first; refusing to write the token to disk"
 read_env
 fetch_token
 LISTING=$(kubeadm token list --kubeconfig "$ROOT$ADMIN_CONF" -o 'jsonpath={.token}{"\t"}{.description}{"\n"}' </dev/null) ||

@@ -62,6 +62,8 @@ export function renderTokenSyncScript(o: TokenSyncOptions): string {
     const description = bootstrapTokenDescription(o.cluster);
     const vars: Array<[string, string]> = [
         ["SCRIPT_NAME", TOKEN_SYNC_NAME],
+        ["SECRETS_UNIT", SECRETS_UNIT],
+        ["CONTROL_PLANE_UNIT", CONTROL_PLANE_UNIT],
         ["ENV_FILE", SECRETS_ENV_PATH],
         ["TOKEN_KEY", check("s3Key", "token key", objectKey({ prefix: NODES_PREFIX, name: BOOTSTRAP_TOKEN_FILE }))],
         // The boot-time fetch's destination (secrets/layout.ts), refreshed in place.

@@ -1,0 +1,80 @@
+/**
+ * The on-host scripts as files: every components/host/*.sh passes shellcheck
+ * as it is in the repository (one flag set, tools/check/shellcheck.ts), and
+ * the one renderer (components/host/script.ts) assigns exactly the declared
+ * parameters and expands includes.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { declaredParameters, includedBody, renderScript, scriptFiles } from "../../components/host/script";
+import { SHELLCHECK_FLAGS, shellcheckFiles } from "../../tools/check/shellcheck";
+
+const HOST_DIR = path.resolve(__dirname, "../../components/host");
+
+describe("on-host script files", () => {
+    it("are the components/host/*.sh files, common.sh among them", () => {
+        const names = scriptFiles().map((f) => path.basename(f));
+        assert.ok(names.includes("common.sh"), names.join(" "));
+        assert.ok(names.length >= 9, names.join(" "));
+        for (const f of scriptFiles()) assert.strictEqual(path.dirname(f), HOST_DIR);
+    });
+
+    it(`pass shellcheck ${SHELLCHECK_FLAGS.join(" ")} as they are in the repository`, function () {
+        this.timeout(60_000);
+        const r = shellcheckFiles(scriptFiles());
+        assert.strictEqual(r.status, 0, r.output);
+    });
+
+    it("the same flags flag a broken script, and follow the include from another working directory", function () {
+        this.timeout(30_000);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-aws-sc-"));
+        try {
+            fs.writeFileSync(path.join(dir, "lib.sh"), "#!/bin/sh\n# a library\n\nsay() { echo \"$1\"; }\n");
+            fs.writeFileSync(path.join(dir, "good.sh"), "#!/bin/sh\nset -eu\n# shellcheck source=lib.sh\n. ./lib.sh\nsay hi\n");
+            fs.writeFileSync(path.join(dir, "bad.sh"), "#!/bin/sh\nset -eu\n# shellcheck source=lib.sh\n. ./lib.sh\nrm -rf $1/x\n");
+            assert.strictEqual(shellcheckFiles([path.join(dir, "good.sh")]).status, 0);
+            const bad = shellcheckFiles([path.join(dir, "bad.sh")]);
+            assert.notStrictEqual(bad.status, 0);
+            assert.match(bad.output, /SC2086/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("every script that is not only included declares its parameters and starts with #!/bin/sh and set -eu", () => {
+        for (const f of scriptFiles()) {
+            const text = fs.readFileSync(f, "utf8");
+            assert.ok(text.startsWith("#!/bin/sh\n"), `${f} starts with #!/bin/sh`);
+            if (path.basename(f) === "common.sh") continue;
+            assert.match(text, /^set -eu$/m, f);
+        }
+    });
+});
+
+describe("renderScript", () => {
+    const vars = declaredParameters("leafCerts.sh").map((n) => [n, `value of ${n}`] as const);
+
+    it("puts NAME='value' lines right after set -eu, shell-quoted", () => {
+        const quoted = vars.map(([n], i) => [n, i === 0 ? "it's $HOME `x`" : "v"] as const);
+        const text = renderScript("leafCerts.sh", quoted);
+        const lines = text.split("\n");
+        const at = lines.indexOf("set -eu");
+        assert.deepStrictEqual(lines.slice(at + 1, at + 1 + vars.length), quoted.map(([n, v]) => `${n}='${v.replace(/'/g, `'"'"'`)}'`));
+    });
+
+    it("replaces an include with the included file's body (its comment block left out)", () => {
+        const text = renderScript("leafCerts.sh", vars);
+        assert.ok(text.includes(includedBody("common.sh")));
+        assert.ok(!text.includes(". ./common.sh"));
+        assert.ok(!text.includes("# shellcheck source="));
+        assert.ok(!includedBody("common.sh").startsWith("#"));
+    });
+
+    it("refuses parameters other than the declared ones, naming them", () => {
+        assert.throws(() => renderScript("leafCerts.sh", vars.slice(1)), new RegExp(`missing ${vars[0][0]}`));
+        assert.throws(() => renderScript("leafCerts.sh", [...vars, ["EXTRA", "x"]]), /not declared EXTRA/);
+        assert.throws(() => renderScript("../x.sh", []), /not a script file name/);
+    });
+});
