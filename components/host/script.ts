@@ -5,6 +5,13 @@
  * `NAME='value'` assignments, which this renderer puts right after the file's
  * `set -eu` line, never by text substitution inside the script.
  *
+ * A value is single-quoted (shq); with `quoting: "when-needed"` a value of
+ * only [A-Za-z0-9_./:@%+,-] stays a bare word (node setup's versions and
+ * names, which operators and tests read as `NAME=value`). A value of several
+ * lines (a file's content, ending in one newline) is a quoted here-document,
+ * `NAME=$(cat <<'EOF' ... EOF)`, which keeps it literal; the shell variable
+ * holds it without its final newline (`printf '%s\n' "$NAME"` writes it back).
+ *
  * A script file is laid out as:
  *
  *     #!/bin/sh
@@ -34,7 +41,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { shAssignments } from "./shell";
+import { shq } from "./shell";
 
 const cache = new Map<string, string>();
 
@@ -76,6 +83,28 @@ export function expandIncludes(text: string, from: string): string {
     });
 }
 
+export type Quoting = "always" | "when-needed";
+
+const BARE_WORD_RE = /^[A-Za-z0-9_./:@%+,-]*$/;
+
+/** One `NAME=value` assignment (see the module comment for the forms). */
+export function shAssignment(name: string, value: string, quoting: Quoting = "always"): string {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw new Error(`not a script parameter name: ${name}`);
+    if (value.includes("\n")) {
+        if (!value.endsWith("\n") || value.endsWith("\n\n")) throw new Error(`${name}: a value of several lines ends in exactly one newline`);
+        if (value.split("\n").includes("EOF")) throw new Error(`${name}: a value of several lines cannot hold a line "EOF"`);
+        return `${name}=$(cat <<'EOF'\n${value}EOF\n)`;
+    }
+    return `${name}=${quoting === "when-needed" && BARE_WORD_RE.test(value) ? value : shq(value)}`;
+}
+
+/** The definition of shell function `fn` in a script file, from `fn() {` to the first line that is `}`. */
+export function shellFunction(name: string, fn: string): string {
+    const m = new RegExp(`^${fn}\\(\\) \\{\\n[\\s\\S]*?\\n\\}$`, "m").exec(readScriptFile(name));
+    if (!m) throw new Error(`${name} defines no function ${fn}`);
+    return m[0];
+}
+
 /** The names a script file declares on its `# parameters:` line (none without one). */
 export function declaredParameters(name: string): string[] {
     const m = /^# parameters:(.*)$/m.exec(readScriptFile(name));
@@ -86,7 +115,7 @@ export function declaredParameters(name: string): string[] {
  * The script `name` with `vars` assigned after its `set -eu` line and its
  * includes expanded. Throws unless `vars` are exactly the declared parameters.
  */
-export function renderScript(name: string, vars: ReadonlyArray<readonly [string, string]> = []): string {
+export function renderScript(name: string, vars: ReadonlyArray<readonly [string, string]> = [], quoting: Quoting = "always"): string {
     const text = readScriptFile(name);
     const declared = declaredParameters(name);
     const given = vars.map(([n]) => n);
@@ -99,6 +128,6 @@ export function renderScript(name: string, vars: ReadonlyArray<readonly [string,
     const m = /^set -eu$/m.exec(text);
     if (!m) throw new Error(`${name}: no "set -eu" line`);
     const cut = m.index + m[0].length;
-    const prelude = vars.length > 0 ? `\n${shAssignments(vars)}` : "";
+    const prelude = vars.map(([n, v]) => `\n${shAssignment(n, v, quoting)}`).join("");
     return expandIncludes(`${text.slice(0, cut)}${prelude}${text.slice(cut)}`, name);
 }

@@ -44,11 +44,17 @@ describe("on-host script files", () => {
     });
 
     it("every script that is not only included declares its parameters and starts with #!/bin/sh and set -eu", () => {
-        for (const f of scriptFiles()) {
-            const text = fs.readFileSync(f, "utf8");
-            assert.ok(text.startsWith("#!/bin/sh\n"), `${f} starts with #!/bin/sh`);
-            if (path.basename(f) === "common.sh") continue;
-            assert.match(text, /^set -eu$/m, f);
+        const texts = scriptFiles().map((f) => [path.basename(f), fs.readFileSync(f, "utf8")] as const);
+        const included = new Set(texts.flatMap(([, t]) => [...t.matchAll(/^\. \.\/(\S+\.sh)$/gm)].map((m) => m[1])));
+        assert.ok(included.has("common.sh"));
+        for (const [name, text] of texts) {
+            assert.ok(text.startsWith("#!/bin/sh\n"), `${name} starts with #!/bin/sh`);
+            if (included.has(name)) {
+                assert.doesNotMatch(text, /^# parameters:/m, `${name} is included: the including script declares the parameters`);
+                continue;
+            }
+            assert.match(text, /^set -eu$/m, name);
+            assert.ok(declaredParameters(name).length > 0, `${name} declares its parameters`);
         }
     });
 });
