@@ -59,6 +59,26 @@ describe("on-host script files", () => {
     });
 });
 
+describe("no shell script inside TypeScript", () => {
+    it("no components/ module holds a script text or a ${\"$\"} escape: the scripts are the .sh files", () => {
+        const ts: string[] = [];
+        const walk = (dir: string) => {
+            for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+                const p = path.join(dir, e.name);
+                if (e.isDirectory()) walk(p);
+                else if (e.name.endsWith(".ts")) ts.push(p);
+            }
+        };
+        walk(path.resolve(__dirname, "../../components"));
+        // script.ts, the renderer, checks that each file starts with the shebang.
+        const offenders = ts.filter((f) => path.basename(f) !== "script.ts").filter((f) => {
+            const text = fs.readFileSync(f, "utf8");
+            return text.includes('${"$"}') || /["'`]#!\/bin\/sh\b/.test(text) || /String\.raw`/.test(text);
+        });
+        assert.deepStrictEqual(offenders.map((f) => path.relative(HOST_DIR, f)), []);
+    });
+});
+
 describe("renderScript", () => {
     const vars = declaredParameters("leafCerts.sh").map((n) => [n, `value of ${n}`] as const);
 
