@@ -8,7 +8,10 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { declaredParameters, includedBody, renderScript, scriptFiles } from "../../components/host/script";
+import { spawnSync } from "child_process";
+import { renderContainerdConfig, renderContainerdUnit } from "../../components/host/containerd";
+import { renderNodeSetupScript } from "../../components/host/nodeSetup";
+import { declaredParameters, includedBody, renderScript, scriptFiles, shAssignment } from "../../components/host/script";
 import { SHELLCHECK_FLAGS, shellcheckFiles } from "../../tools/check/shellcheck";
 
 const HOST_DIR = path.resolve(__dirname, "../../components/host");
@@ -102,5 +105,24 @@ describe("renderScript", () => {
         assert.throws(() => renderScript("leafCerts.sh", vars.slice(1)), new RegExp(`missing ${vars[0][0]}`));
         assert.throws(() => renderScript("leafCerts.sh", [...vars, ["EXTRA", "x"]]), /not declared EXTRA/);
         assert.throws(() => renderScript("../x.sh", []), /not a script file name/);
+    });
+
+    it("hands values of several lines and awkward characters to dash unchanged", () => {
+        const awkward = "a 'quoted' $HOME `date` $(id) \\ back\\slash\n) unbalanced\n\"double\" # not a comment\n";
+        const prelude = [shAssignment("TEXT", awkward), shAssignment("WORD", "it's $x", "when-needed"), shAssignment("BARE", "1.35.9-1.1", "when-needed")].join("\n");
+        assert.match(prelude, /^BARE=1\.35\.9-1\.1$/m);
+        const r = spawnSync("dash", ["-c", `${prelude}\nprintf '%s\\n' "$TEXT"; printf '%s|%s' "$WORD" "$BARE"`], { encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, `${awkward}it's $x|1.35.9-1.1`);
+        assert.throws(() => shAssignment("TEXT", "a\nEOF\nb\n"), /line "EOF"/);
+        assert.throws(() => shAssignment("TEXT", "a\nb"), /exactly one newline/);
+    });
+
+    it("node setup's prelude gives dash containerd's config and unit exactly as containerd.ts renders them", () => {
+        const script = renderNodeSetupScript({ kubernetesMinor: "1.35", kubernetesVersion: "1.35.9", arch: "amd64" });
+        const prelude = script.slice(0, script.indexOf('\nROOT="${K8S_AWS_ROOT:-}"'));
+        const r = spawnSync("dash", ["-c", `${prelude}\nprintf '%s\\n' "$CONTAINERD_CONFIG_TOML" "$CONTAINERD_SERVICE_UNIT"`], { encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, `${renderContainerdConfig()}${renderContainerdUnit()}`);
     });
 });
