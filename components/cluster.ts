@@ -15,7 +15,7 @@ import { SecretsBucket, SecretsLocation } from "./secrets";
 import { InstanceRoles } from "./iam";
 import { Firewall, PortRange } from "./firewall";
 import { SlotPlan, planSlots } from "./controlplane/slots";
-import { backupLifecycleRules } from "./controlplane/render";
+import { backupLifecycleRules } from "./controlplane/backupRetention";
 import {
     ApiEndpoint, ControlPlane, ControlPlaneSecrets, EtcdCluster, EtcdSnapshots, SlotEnvironment, controlPlaneBucketAccess, kubeadmSettings, maxClusterNodes, planEndpoint,
 } from "./controlplane";

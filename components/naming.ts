@@ -267,7 +267,7 @@ export function apiEndpointName(cluster: string): string {
     return `${cluster}-api`;
 }
 
-/** RFC 1123 label length: our scripts accept cluster-derived tokens only as labels (render/shell.ts). */
+/** RFC 1123 label length: our scripts accept cluster-derived tokens only as labels (host/shell.ts). */
 const LABEL_MAX = 63;
 
 /** etcd's initial-cluster-token: `<cluster>-etcd`, shortened with a hash to a DNS label for long cluster names. */

@@ -72,7 +72,7 @@ export function rolloutGroup(
 ): pulumi.Output<RolloutGroup> {
     // From the arguments the program passes (a preview knows them; the provider's echo of unset fields it does not).
     const data = pulumi.output(Object.fromEntries(TEMPLATE_DATA_FIELDS.map((f) => [f, ltArgs[f]])));
-    // Unsecret: the hash of plain template data, no secret in it (user data carries none: components/bootstrap).
+    // Unsecret: the hash of plain template data, no secret in it (user data carries none: components/host).
     const fingerprint = pulumi.unsecret(data.apply((d) => templateFingerprint(d as Record<string, unknown>)));
     return pulumi.all([group.name, lt.id, lt.latestVersion, fingerprint]).apply(([groupName, launchTemplateId, latest, templateFingerprint]) => ({
         role,

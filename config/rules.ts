@@ -14,8 +14,8 @@ import { architectureOf, closestInstanceTypes, INSTANCE_TYPE_SOURCE, isKnownInst
 import { poolGroupTags } from "../components/nodepools/tags";
 import { apiInternalDnsName, slotTags, subnetTags } from "../components/naming";
 import { DNS_NAME_MAX, TAG_LIMITS } from "../lib/awsLimits";
-import { DLM_TARGET_TAG } from "../components/controlplane/render/backupRetention";
-import { ETCD_TIMING_LIMITS } from "../components/controlplane/render/paths";
+import { DLM_TARGET_TAG } from "../components/controlplane/backupRetention";
+import { ETCD_TIMING_LIMITS } from "../components/host/paths";
 import { CLUSTER_AUTOSCALER_TAGS, KubernetesMinor, SUPPORTED_KUBERNETES_MINORS } from "./versions";
 
 type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { SUPPORTED_KUBERNETES_MINORS, DEFAULT_KUBERNETES_MINOR } from "./versions";
 // Defaults and etcd's own limits for the etcd timing (derivation at ETCD_TUNING).
-import { ETCD_TIMING_LIMITS, ETCD_TUNING } from "../components/controlplane/render/paths";
+import { ETCD_TIMING_LIMITS, ETCD_TUNING } from "../components/host/paths";
 
 /**
  * An RFC 1123 DNS label (it is part of `api.<name>.<zone>`), at most 63 characters. AWS names with

@@ -120,7 +120,7 @@ export const CLUSTER_AUTOSCALER_TAGS: Partial<Record<KubernetesMinor, string>> =
 };
 
 // ---------------------------------------------------------------------------------------------
-// The machine image and the node runtime (components/bootstrap/).
+// The machine image and the node runtime (components/host/).
 
 /** Ubuntu Server LTS release the AMI comes from (Canonical's SSM parameters). */
 export const UBUNTU_RELEASE = "24.04";

@@ -21,7 +21,7 @@ import { parse, parseAllDocuments } from "yaml";
 import {
     ANONYMOUS_PATHS, KubeadmClusterInputs, TLS_CIPHER_SUITES, apiServerCertSANs, renderAuditPolicy, renderAuthenticationConfig,
     renderEncryptionConfig, renderEtcdConfig, renderKubeadmInit, renderKubeadmJoinNode,
-} from "../components/controlplane/render";
+} from "../components/host";
 import { KUBERNETES_RELEASES } from "../config/versions";
 
 /** The item ids in aquasecurity/kube-bench@v0.15.6:cfg/cis-1.12/{master,etcd,controlplane,node}.yaml, in order. */

@@ -13,7 +13,7 @@ import {
     SecretsBucket, SecretsLocation, SecretsReaders, Audience, allObjects, audienceObjects, fetchedObjects, objectKey, pairContents,
     readablePrefixes, secretsBucketPolicy, secretsReadPolicy, secretsDirs, checkExtraObjects, controlPlaneExtraObjects, controlPlaneSlotObjects,
 } from "../components/secrets";
-import { secretsDeliveryCloudConfig } from "../components/bootstrap/secretsDelivery";
+import { secretsDeliveryCloudConfig } from "../components/host/secretsDelivery";
 import { clusterTagKey } from "../components/naming";
 import { runComponents, Recorded, Secret, RecordedResource, unwrapSecrets } from "./harness";
 import { clusterConfig } from "./fixtures";

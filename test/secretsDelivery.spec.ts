@@ -13,14 +13,12 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { stringify } from "yaml";
-import {
-    FETCH_SCRIPT_PATH, LOG_TAG, SECRETS_ENV_PATH, SECRETS_UNIT, SECRETS_UNIT_PATH, renderFetchScript, renderSecretsEnv, renderSecretsUnit,
-    secretsDeliveryCloudConfig,
-} from "../components/bootstrap/secretsDelivery";
+import { LOG_TAG, renderFetchScript, renderSecretsEnv, renderSecretsUnit, secretsDeliveryCloudConfig } from "../components/host/secretsDelivery";
 import { Audience, EtcdTopology, RoleKind, SecretObject, allObjects, fetchedObjects, objectKey, secretsDirs } from "../components/secrets";
 // The policy pack's own reader of user data (policies/rules/secrets.ts, user-data-secrets-on-tmpfs).
 import { readBoot } from "../policies/rules/lib/boot";
 import { tmpfsProblems } from "../policies/rules/lib/tmpfs";
+import { FETCH_SCRIPT_PATH, SECRETS_ENV_PATH, SECRETS_UNIT, SECRETS_UNIT_PATH } from "../components/host";
 
 const BUCKET = "demo-secrets-0a1b2c3d4e5f60718293a4b5c6";
 const REGION = "eu-west-1";

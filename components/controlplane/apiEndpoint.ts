@@ -20,7 +20,7 @@ import * as aws from "@pulumi/aws";
 import { Tags, apiEndpointName, loadBalancerName, namedTags, targetGroupName } from "../naming";
 import { EndpointPlan, endpointCertSans, hostPort } from "./endpoint";
 import { classicElbArgs, internalTargetGroupArgs, nlbListenerArgs, nlbTargetGroupArgs } from "./loadBalancer";
-import { API_SERVER_PORT } from "./render/paths";
+import { API_SERVER_PORT } from "../host/paths";
 
 export interface ApiEndpointArgs {
     readonly clusterName: string;

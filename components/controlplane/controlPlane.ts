@@ -14,7 +14,7 @@ import { backupStatements, initMarkerStatements, renderStatements, slotAttachmen
 import { controlPlaneSizeWarning } from "./sizing";
 import { Slot } from "./slot";
 import { SlotPlan } from "./slots";
-import { controlPlaneUserData } from "./userData";
+import { controlPlaneUserData } from "../host/slotUserData";
 
 export interface ControlPlaneArgs extends SlotEnvironment {
     readonly slots: readonly SlotPlan[];

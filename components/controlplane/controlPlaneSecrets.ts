@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ExtraSecretObject } from "../secrets/secretsBucket";
 import { controlPlaneSlotObjects, ENCRYPTION_CONFIG_FILE, KUBEADM_INIT_FILE, KUBEADM_JOIN_FILE } from "../secrets/layout";
-import { renderEncryptionConfig } from "./render";
+import { renderEncryptionConfig } from "../host";
 import { ControlPlaneKubeadmInput, slotKubeadmConfigs } from "./kubeadmConfigs";
 import { SlotPlan } from "./slots";
 

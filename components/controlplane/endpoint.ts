@@ -42,9 +42,9 @@
  *   cost and a hop.
  */
 import { apiInternalDnsName, privateApiZoneName } from "../naming";
-import { apiServerCertSANs } from "./render/kubeadm";
+import { apiServerCertSANs } from "../host/kubeadm";
 import { apiDnsName } from "./slots";
-import { API_SERVER_PORT } from "./render/paths";
+import { API_SERVER_PORT } from "../host/paths";
 
 export type EndpointKind = "network" | "classic" | "elasticIp";
 

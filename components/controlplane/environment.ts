@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { architectureOf } from "../../config/rules";
-import { debianArch, lookupAmi } from "../bootstrap/ami";
+import { debianArch, lookupAmi } from "../host/ami";
 import { Tags } from "../naming";
 
 export interface SlotEnvironment {

@@ -7,12 +7,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { InstanceRole } from "../iam/instanceRoles";
 import { slotResourceName } from "../naming";
-import { ETCD_CLIENT_PORT, EtcdTiming } from "./render/paths";
+import { ETCD_CLIENT_PORT, EtcdTiming } from "../host/paths";
 import { SlotEnvironment, attachPolicies, imageFor } from "./environment";
 import { backupStatements, renderStatements, slotAttachmentStatements } from "./iamPolicies";
 import { Slot } from "./slot";
 import { SlotPlan } from "./slots";
-import { etcdMemberUserData } from "./userData";
+import { etcdMemberUserData } from "../host/slotUserData";
 
 export interface EtcdClusterArgs extends SlotEnvironment {
     readonly members: readonly SlotPlan[];

@@ -1,7 +1,7 @@
 /**
  * EBS snapshots of the slots' data volumes by Amazon Data Lifecycle Manager:
- * a second, independent copy of etcd next to the S3 snapshots (render/backup.ts),
- * on a schedule and retention from render/backupRetention.ts dlmPolicy. The
+ * a second, independent copy of etcd next to the S3 snapshots (host/backup.ts),
+ * on a schedule and retention from backupRetention.ts dlmPolicy. The
  * policy selects volumes by DLM_TARGET_TAG, which only the slot data volumes
  * carry (slot.ts). DLM acts through a role it assumes, with the AWS managed
  * policy for EBS snapshot management
@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { policyDocument, renderPolicy } from "../iam/policyDocument";
 import { Tags, etcdSnapshotsName, iamPath, iamRoleNamePrefix, namedTags } from "../naming";
-import { dlmPolicy } from "./render";
+import { dlmPolicy } from "./backupRetention";
 
 export interface EtcdSnapshotsArgs {
     readonly clusterName: string;

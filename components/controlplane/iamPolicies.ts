@@ -4,7 +4,7 @@
  * scoped as tightly as the service allows. Rendered with
  * iam/policyDocument.ts; one aws.iam.RolePolicy per concern.
  *
- * - Slot attachment (render/slotBootstrap.ts): DescribeNetworkInterfaces and
+ * - Slot attachment (host/slotBootstrap.ts): DescribeNetworkInterfaces and
  *   DescribeVolumes (no resource-level permissions: "*"), AttachNetworkInterface
  *   and AttachVolume only for interfaces and volumes tagged as this role's
  *   slots of this cluster, and only to instances tagged the same way (the
@@ -14,10 +14,10 @@
  *   (Service Authorization Reference, Amazon EC2: AttachNetworkInterface ->
  *   instance*, network-interface*; AttachVolume -> instance*, volume*;
  *   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
- * - The init marker (render/controlPlaneBootstrap.ts): PutObject (with
+ * - The init marker (host/controlPlaneBootstrap.ts): PutObject (with
  *   If-None-Match, still s3:PutObject) and GetObject on that one key, and
  *   kms:GenerateDataKey for its SSE-KMS encryption.
- * - Backups (render/backup.ts): PutObject/AbortMultipartUpload (aws s3 cp
+ * - Backups (host/backup.ts): PutObject/AbortMultipartUpload (aws s3 cp
  *   uploads multipart above 8 MiB), GetObject (head-object, restore),
  *   ListBucket restricted to the backup prefix (restore lists; HEAD of a
  *   missing key answers 404 instead of 403), and GenerateDataKey + Decrypt on
@@ -26,7 +26,7 @@
 import { PolicyStatement, policyDocument, renderPolicy } from "../iam/policyDocument";
 import { CONTROL_PLANE_ROLE_TAG, ETCD_ROLE_TAG, SLOT_TAG, clusterTagKey } from "../naming";
 import { BucketAccess } from "../secrets/policies";
-import { BACKUP_PREFIX, INIT_MARKER_KEY, SlotRole } from "./render";
+import { BACKUP_PREFIX, INIT_MARKER_KEY, SlotRole } from "../host";
 
 export interface SlotScope {
     readonly cluster: string;

@@ -15,6 +15,4 @@ export * from "./loadBalancer";
 export * from "./kubeadmConfigs";
 export * from "./iamPolicies";
 export * from "./sizing";
-export * from "./slotSecrets";
-export * from "./userData";
 export * from "./slots";

@@ -4,9 +4,9 @@
  * advertise address. Both files carry the bootstrap token, so they are
  * secrets (stored in the secrets bucket, fetched onto tmpfs, never in user data).
  */
-import { bootstrapTokenDescription } from "./render/tokenSync";
-import { ETCD_CLIENT_PORT, ETCD_TUNING, EtcdTiming, etcdTuningFor } from "./render/paths";
-import { KubeadmClusterInputs, renderKubeadmInit, renderKubeadmJoinControlPlane } from "./render/kubeadm";
+import { bootstrapTokenDescription } from "../host/tokenSync";
+import { ETCD_CLIENT_PORT, ETCD_TUNING, EtcdTiming, etcdTuningFor } from "../host/paths";
+import { KubeadmClusterInputs, renderKubeadmInit, renderKubeadmJoinControlPlane } from "../host/kubeadm";
 
 export type KubeadmEtcd = { readonly mode: "stacked"; readonly volumeSizeGiB: number; readonly timing?: EtcdTiming } | { readonly mode: "external"; readonly memberHosts: readonly string[] };
 

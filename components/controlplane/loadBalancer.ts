@@ -8,7 +8,7 @@
  * a TLS-terminating balancer would break), so listener 6443/TCP forwards to
  * target port 6443/TCP.
  */
-import { API_SERVER_PORT } from "./render/paths";
+import { API_SERVER_PORT } from "../host/paths";
 
 export interface HealthCheck {
     readonly protocol: "HTTPS";

@@ -4,7 +4,7 @@
  * interface with the fixed private IP and an encrypted gp3 data volume, both
  * tagged with the slot. An autoscaling group of exactly one instance, in the
  * slot's subnet only, replaces the instance when EC2 finds it impaired; the
- * replacement's boot script (render/slotBootstrap.ts) claims the same
+ * replacement's boot script (host/slotBootstrap.ts) claims the same
  * interface and volume, so it comes back with the same IP, the same etcd
  * member and the same data.
  *
@@ -30,9 +30,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Tags, namedTags, slotResourceName, slotTags } from "../naming";
-import { DLM_TARGET_TAG } from "./render";
+import { DLM_TARGET_TAG } from "./backupRetention";
 import { SlotPlan } from "./slots";
-import { encodeUserData } from "./userData";
+import { encodeUserData } from "../host/slotUserData";
 import { RolloutGroup, rolloutGroup } from "../rollout";
 
 /** Root volume of every slot instance: the OS, images, logs; etcd data lives on the slot's own volume. */

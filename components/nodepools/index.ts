@@ -1,7 +1,6 @@
 // Worker node pools: the component and the pure renderers it wires (tested directly).
 export { NodePool, NODE_POOL_TYPE } from "./nodePool";
 export type { NodePoolArgs } from "./nodePool";
-export * from "./bootstrap";
 export * from "./capacity";
 export * from "./labels";
 export * from "./launchTemplate";

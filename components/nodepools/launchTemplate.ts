@@ -34,7 +34,7 @@ export interface PoolLaunchTemplateInput {
     readonly pool: Pick<NodePoolConfig, "name" | "instanceTypes" | "labels" | "taints" | "rootVolumeSizeGiB">;
     readonly tags: Tags;
     readonly imageId: pulumi.Input<string>;
-    /** The cloud-config (renderNodeUserData), gzip + base64 (bootstrap/userData.ts encodeUserData). */
+    /** The cloud-config (renderNodeUserData), gzip + base64 (host/userData.ts encodeUserData). */
     readonly userData: pulumi.Input<string>;
     readonly securityGroupId: pulumi.Input<string>;
     readonly instanceProfileArn: pulumi.Input<string>;

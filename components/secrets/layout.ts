@@ -187,7 +187,7 @@ export function pairContents<T>(contents: SecretContents<T>, topology: EtcdTopol
 // The control plane's own objects: not PKI material, but secrets the control-plane component
 // renders (kubeadm configurations with the bootstrap token, the encryption key). Same folder,
 // same readers; they differ per slot, so each slot fetches its own with a slot-specific unit
-// (components/controlplane/slotSecrets.ts) after the role's fetch unit has mounted the tmpfs.
+// (components/host/slotSecrets.ts) after the role's fetch unit has mounted the tmpfs.
 
 /** Per-slot objects live under `control-plane/slots/<slot>/`. */
 export const SLOTS_PREFIX = `${CONTROL_PLANE_PREFIX}/slots`;

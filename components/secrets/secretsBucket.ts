@@ -4,7 +4,7 @@
  * versioned, TLS only) holding the PKI material by audience, and readable by
  * the instance roles that need each folder (see layout.ts and policies.ts).
  * Instances fetch their objects into tmpfs at every boot
- * (bootstrap/secretsDelivery.ts); user data only carries the bucket's name.
+ * (host/secretsDelivery.ts); user data only carries the bucket's name.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";

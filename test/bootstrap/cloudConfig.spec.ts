@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as YAML from "yaml";
-import { renderCloudConfig, withoutCommentLines } from "../../components/bootstrap/cloudConfig";
+import { renderCloudConfig, withoutCommentLines } from "../../components/host/cloudConfig";
 
 const SCRIPT = [
     "#!/bin/sh",

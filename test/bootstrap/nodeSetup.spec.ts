@@ -10,9 +10,10 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import * as YAML from "yaml";
-import { renderNodeSetupScript, renderNodeSetupUnit, nodeSetupCloudConfig, NodeSetupInput, NODE_SETUP_SCRIPT } from "../../components/bootstrap/nodeSetup";
-import { runtimePins } from "../../components/bootstrap/containerd";
-import { renderCloudConfig, withoutCommentLines } from "../../components/bootstrap/cloudConfig";
+import { renderNodeSetupScript, renderNodeSetupUnit, nodeSetupCloudConfig, NodeSetupInput } from "../../components/host/nodeSetup";
+import { runtimePins } from "../../components/host/containerd";
+import { renderCloudConfig, withoutCommentLines } from "../../components/host/cloudConfig";
+import { NODE_SETUP_SCRIPT } from "../../components/host";
 
 const INPUT: NodeSetupInput = { kubernetesMinor: "1.35", kubernetesVersion: "1.35.9", arch: "amd64", etcdVersion: "3.6.16" };
 const PINS = runtimePins("1.35");

@@ -9,9 +9,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    BACKUP_PREFIX, DLM_TARGET_TAG, EtcdMember, backupLifecycleRules, dlmPolicy, renderEtcdBackupScript, renderEtcdBackupUnits,
-    renderEtcdConfig, renderEtcdRestoreScript,
-} from "../../components/controlplane/render";
+    BACKUP_PREFIX, EtcdMember, renderEtcdBackupScript, renderEtcdBackupUnits, renderEtcdConfig, renderEtcdRestoreScript,
+} from "../../components/host";
+import { DLM_TARGET_TAG, backupLifecycleRules, dlmPolicy } from "../../components/controlplane/backupRetention";
 import {
     assertShellcheckClean, etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil,
     writeExecutable,

@@ -16,7 +16,7 @@ import { instanceSubnetCidrs } from "../../components/network";
 import { firewallRules } from "../../components/firewall";
 import { calicoNodePorts } from "../../addons/calico";
 import { API_HEALTH_CHECK, ec2PrivateDnsName, secondsToLeaveRotation } from "../../components/controlplane";
-import { DLM_TARGET_TAG } from "../../components/controlplane/render";
+import { DLM_TARGET_TAG } from "../../components/controlplane/backupRetention";
 import { buildPlan } from "../../tools/offline/plan";
 import { runPolicies } from "../../policies/offline";
 import { keyMaterialIn } from "../../policies/rules/lib/keymaterial";

@@ -9,13 +9,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { gunzipSync } from "zlib";
 import { parse } from "yaml";
-import {
-    API_HEALTH_CHECK, CONTROL_PLANE_SIZES, USER_DATA_LIMIT_BYTES, classicElbArgs, controlPlaneSizeWarning, controlPlaneUserData, encodeUserData,
-    endpointCertSans, etcdMemberUserData, instanceSize, internalTargetGroupArgs, maxClusterNodes, nlbListenerArgs, nlbTargetGroupArgs, planEndpoint, planSlots,
-    renderSlotSecretsScript, secondsToLeaveRotation, SLOT_SECRETS_UNIT,
-} from "../../components/controlplane";
-import { ENCRYPTION_CONFIG, KUBEADM_INIT_CONFIG, KUBEADM_JOIN_CONFIG, CONTROL_PLANE_UNIT } from "../../components/controlplane/render";
-import { SECRETS_UNIT } from "../../components/bootstrap/secretsDelivery";
+import { API_HEALTH_CHECK, CONTROL_PLANE_SIZES, classicElbArgs, controlPlaneSizeWarning, endpointCertSans, instanceSize, internalTargetGroupArgs, maxClusterNodes, nlbListenerArgs, nlbTargetGroupArgs, planEndpoint, planSlots, secondsToLeaveRotation } from "../../components/controlplane";
+import { ENCRYPTION_CONFIG, KUBEADM_INIT_CONFIG, KUBEADM_JOIN_CONFIG, CONTROL_PLANE_UNIT, SECRETS_UNIT, SLOT_SECRETS_UNIT, USER_DATA_LIMIT_BYTES, controlPlaneUserData, encodeUserData, etcdMemberUserData, renderSlotSecretsScript } from "../../components/host";
+
 import { controlPlaneSlotObjects, controlPlaneExtraObjects, objectKey } from "../../components/secrets";
 import { readBoot } from "../../policies/rules/lib/boot";
 import { tmpfsProblems } from "../../policies/rules/lib/tmpfs";

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { parse } from "yaml";
-import { renderEtcdConfig, renderEtcdUnit, EtcdMember, ETCD_FAILOVER_TARGET_MS, ETCD_TUNING, etcdElectionBoundMs, etcdTuningFor } from "../../components/controlplane/render";
+import { renderEtcdConfig, renderEtcdUnit, EtcdMember, ETCD_FAILOVER_TARGET_MS, ETCD_TUNING, etcdElectionBoundMs, etcdTuningFor } from "../../components/host";
 import { ETCD_VERSION } from "../../config/versions";
 import {
     etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil, which,

@@ -7,9 +7,10 @@
 import * as assert from "assert";
 import { parse } from "yaml";
 import { ConfigError, formatProblem, validateClusterConfig } from "../../config";
-import { etcdMemberUserData, planSlots } from "../../components/controlplane";
+import { planSlots } from "../../components/controlplane";
+import { etcdMemberUserData } from "../../components/host/slotUserData";
 import { kubeadmSettings, slotKubeadmConfigs } from "../../components/controlplane/kubeadmConfigs";
-import { ETCD_TUNING, etcdTuningFor } from "../../components/controlplane/render";
+import { ETCD_TUNING, etcdTuningFor } from "../../components/host";
 import { clusterConfig, rawStack } from "../fixtures";
 import { failoverProblems } from "../real/etcdElection";
 

@@ -10,7 +10,7 @@ import { parseAllDocuments, parse } from "yaml";
 import {
     ANONYMOUS_PATHS, KubeadmClusterInputs, apiServerCertSANs, caCertHash, renderAuditPolicy, renderAuthenticationConfig,
     renderEncryptionConfig, renderKubeadmInit, renderKubeadmJoinControlPlane, renderKubeadmJoinNode, renderKubeletSysctls,
-} from "../../components/controlplane/render";
+} from "../../components/host";
 import { KUBERNETES_RELEASES } from "../../config/versions";
 import { makeCa, removeTempDirs, tempDir } from "./helpers";
 

@@ -6,15 +6,15 @@
  * (rung 1), the units are checked by `systemd-analyze verify` (rung 2), and
  * the script is run with `sh` against stubbed kubeadm.
  */
-import { withoutCommentLines } from "../../components/bootstrap/cloudConfig";
+import { withoutCommentLines } from "../../components/host/cloudConfig";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { parse } from "yaml";
-import { controlPlaneUserData, planSlots } from "../../components/controlplane";
-import { KUBEADM_INIT_CONFIG, KUBERNETES_PKI_DIR, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT } from "../../components/controlplane/render";
-import { renderLeafCertsScript } from "../../components/controlplane/render/leafCerts";
+import { planSlots } from "../../components/controlplane";
+import { KUBEADM_INIT_CONFIG, KUBERNETES_PKI_DIR, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, controlPlaneUserData } from "../../components/host";
+import { renderLeafCertsScript } from "../../components/host/leafCerts";
 import { assertShellcheckClean, removeTempDirs, tempDir, which, writeExecutable } from "./helpers";
 import { makeWorld, runScript } from "./stubs";
 

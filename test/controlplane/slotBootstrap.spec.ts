@@ -9,7 +9,7 @@ import * as path from "path";
 import {
     ControlPlaneBootstrapOptions, SlotBootstrapOptions, renderControlPlaneBootstrapScript, renderControlPlaneBootstrapUnit,
     renderSlotBootstrapScript, renderSlotBootstrapUnit,
-} from "../../components/controlplane/render";
+} from "../../components/host";
 import { assertShellcheckClean, removeTempDirs, tempDir } from "./helpers";
 import { StubWorld, makeWorld, runScript, writeFiles } from "./stubs";
 

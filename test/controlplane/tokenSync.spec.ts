@@ -1,24 +1,23 @@
 /**
- * The bootstrap token sync (render/tokenSync.ts), run for real with sh against
+ * The bootstrap token sync (host/tokenSync.ts), run for real with sh against
  * stubbed aws/kubeadm/logger/mountpoint (stubs.ts): the cluster's tokens are
  * files in the stub's state, the bucket is a directory. Plus its units, its
  * place in the control-plane user data, and the policy pack's view of it.
  */
-import { withoutCommentLines } from "../../components/bootstrap/cloudConfig";
+import { withoutCommentLines } from "../../components/host/cloudConfig";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { controlPlaneUserData, etcdMemberUserData, planSlots } from "../../components/controlplane";
+import { planSlots } from "../../components/controlplane";
 import { slotKubeadmConfigs } from "../../components/controlplane/kubeadmConfigs";
-import {
-    TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, bootstrapTokenDescription, renderTokenSyncScript, renderTokenSyncUnits,
-} from "../../components/controlplane/render/tokenSync";
+import { bootstrapTokenDescription, renderTokenSyncScript, renderTokenSyncUnits } from "../../components/host/tokenSync";
 import { readBoot } from "../../policies/rules/lib/boot";
 import { keyMaterialIn } from "../../policies/rules/lib/keymaterial";
 import { tmpfsProblems } from "../../policies/rules/lib/tmpfs";
 import { assertShellcheckClean, removeTempDirs, tempDir } from "./helpers";
 import { StubWorld, makeWorld, runScript, writeFiles } from "./stubs";
+import { TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, controlPlaneUserData, etcdMemberUserData } from "../../components/host";
 
 const BUCKET = "prod-secrets-0123456789";
 const OBJECT = `s3://${BUCKET}/nodes/bootstrap-token`;

@@ -14,7 +14,7 @@ import { userDataLines, userDataSizes } from "../../tools/offline/summary";
 import { ConfigError, formatProblem } from "../../config";
 import { CLUSTER_NAME_MAX } from "../../config/schema";
 import { LIMITS, TAG_LIMITS, USER_DATA_LIMIT_BYTES } from "../../lib/awsLimits";
-import { USER_DATA_HEADROOM } from "../../components/bootstrap/userData";
+import { USER_DATA_HEADROOM } from "../../components/host/userData";
 import {
     clusterTagKey, etcdClusterToken, etcdRestoredClusterToken, iamRoleNamePrefix, loadBalancerName, secretsBucketPrefix, targetGroupName,
 } from "../../components/naming";

@@ -6,27 +6,25 @@
  * CA hash, labels and taints, with a placeholder where the token goes (the
  * token itself comes from a file on the tmpfs). Plus the label rules.
  */
-import { withoutCommentLines } from "../../components/bootstrap/cloudConfig";
+import { withoutCommentLines } from "../../components/host/cloudConfig";
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import {
-    CA_CERT_PATH, JOIN_CONFIG_PATH, JOIN_TEMPLATE_PATH, KUBELET_SYSCTL_PATH, NODE_JOIN_SCRIPT, NODE_JOIN_UNIT, TOKEN_PATH, TOKEN_PLACEHOLDER,
-    fileAvailableCheck, kubeletMaySetLabel, nodeLabels, nodePoolsLabelProblems, renderJoinTemplate, renderNodeJoinScript, renderNodeUserData,
-} from "../../components/nodepools";
-import { NODE_SETUP_UNIT } from "../../components/bootstrap/nodeSetup";
-import { FETCH_SCRIPT_PATH, SECRETS_UNIT, renderFetchScript } from "../../components/bootstrap/secretsDelivery";
+import { kubeletMaySetLabel, nodeLabels, nodePoolsLabelProblems } from "../../components/nodepools";
+
+import { renderFetchScript } from "../../components/host/secretsDelivery";
 import { fetchedObjects, secretsDirs } from "../../components/secrets";
-import { KUBELET_SYSCTLS } from "../../components/controlplane/render/kubelet";
+import { KUBELET_SYSCTLS } from "../../components/host/kubelet";
 import { autoscalerNodeTemplateTags } from "../../components/naming";
 import { readBoot } from "../../policies/rules/lib/boot";
 import { tmpfsProblems } from "../../policies/rules/lib/tmpfs";
 import { keyMaterialIn } from "../../policies/rules/lib/keymaterial";
 import { findEtcd } from "../../policies/rules/lib/etcd";
 import { API_ENDPOINT, BUCKET, CA_HASH, decodeUserData, fileIn, poolConfig } from "./fixtures";
+import { CA_CERT_PATH, FETCH_SCRIPT_PATH, JOIN_CONFIG_PATH, JOIN_TEMPLATE_PATH, KUBELET_SYSCTL_PATH, NODE_JOIN_SCRIPT, NODE_JOIN_UNIT, NODE_SETUP_UNIT, SECRETS_UNIT, TOKEN_PATH, TOKEN_PLACEHOLDER, fileAvailableCheck, renderJoinTemplate, renderNodeJoinScript, renderNodeUserData } from "../../components/host";
 
 const batch = poolConfig({
     name: "batch",

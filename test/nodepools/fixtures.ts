@@ -3,7 +3,7 @@
  * changes in one place, the stacks' configurations, a run of the network
  * and the pools under the mocks, and readers for what a pool renders.
  */
-import { decodeUserData as decodeLaunchTemplateUserData } from "../../components/bootstrap/userData";
+import { decodeUserData as decodeLaunchTemplateUserData } from "../../components/host/userData";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { parse } from "yaml";
@@ -133,7 +133,7 @@ export function policyReport(run: { resources: RecordedResource[] }, config: obj
 
 /**
  * KNOWN FALSE POSITIVE, not of the pools' making: node setup
- * (components/bootstrap/nodeSetup.ts, shared by every role) assigns the
+ * (components/host/nodeSetup.ts, shared by every role) assigns the
  * shell variable `ETCD_VERSION=` (empty on nodes), and the pack's etcd reader
  * (policies/rules/lib/etcd.ts envSettings) takes any `ETCD_*=` line in any
  * written file for etcd's environment. It then sees an etcd member on every

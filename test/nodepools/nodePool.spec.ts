@@ -10,13 +10,14 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, ConfigError, validateClusterConfig } from "../../config";
-import { NODE_JOIN_UNIT, TOKEN_PLACEHOLDER, NodePool } from "../../components/nodepools";
+import { NodePool } from "../../components/nodepools";
 import { nodePoolComponentName } from "../../components/naming";
 import { rawStack, clusterConfig } from "../fixtures";
 import { RecordedResource, runComponents, Secret } from "../harness";
 import {
     API_ENDPOINT, CA_HASH, INSTANCE_PROFILE_ARN, SECURITY_GROUP, T, BUCKET, buildPools, decodeUserData, fileIn, groupTags, isNodeSetupEtcdFalsePositive, ofPool, policyReport, poolConfig, stackConfig,
 } from "./fixtures";
+import { NODE_JOIN_UNIT, TOKEN_PLACEHOLDER } from "../../components/host";
 
 type Run = Awaited<ReturnType<typeof buildPools>>;
 

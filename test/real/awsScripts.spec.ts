@@ -12,12 +12,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { SpawnSyncReturns, spawnSync } from "child_process";
-import { SECRETS_ENV_PATH, renderFetchScript, renderSecretsEnv } from "../../components/bootstrap/secretsDelivery";
+import { renderFetchScript, renderSecretsEnv } from "../../components/host/secretsDelivery";
 import { fetchedObjects, objectKey } from "../../components/secrets";
-import {
-    bootstrapTokenDescription, etcdClientTls, renderControlPlaneBootstrapScript, renderEtcdBackupScript, renderEtcdRestoreScript, renderSlotBootstrapScript,
-    renderTokenSyncScript,
-} from "../../components/controlplane/render";
+import { bootstrapTokenDescription, etcdClientTls, renderControlPlaneBootstrapScript, renderEtcdBackupScript, renderEtcdRestoreScript, renderSlotBootstrapScript, renderTokenSyncScript, SECRETS_ENV_PATH } from "../../components/host";
 import { removeTempDirs, tempDir, writeExecutable } from "../controlplane/helpers";
 import { StubWorld, makeWorld, runScript, writeFiles } from "../controlplane/stubs";
 import { Recorded, runStackFixture } from "../harness";

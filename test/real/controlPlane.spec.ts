@@ -3,7 +3,7 @@
  * kube-apiserver, kube-controller-manager and kube-scheduler at the pinned versions, on
  * 127.0.0.1. See controlPlaneRig.ts for how the rendered files are placed and what is remapped.
  * kubeadm writes the manifests from the slot's kubeadm-init.yaml exactly as the slot's bootstrap
- * script hands it over (components/controlplane/render/controlPlaneBootstrap.ts), the PKI
+ * script hands it over (components/host/controlPlaneBootstrap.ts), the PKI
  * pre-placed as the secrets unit places it; what is asserted is what a user relies on.
  * Every process is stopped in after(), also on failure.
  */

@@ -26,7 +26,7 @@
  * The tests share one cluster and run in order. Every child is killed in
  * after(); temporary directories are removed.
  */
-import { withoutCommentLines } from "../../components/bootstrap/cloudConfig";
+import { withoutCommentLines } from "../../components/host/cloudConfig";
 import * as assert from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
@@ -38,7 +38,7 @@ import { gunzipSync } from "zlib";
 import {
     BACKUP_PREFIX, BACKUP_UNIT, ETCD_CLIENT_PORT, ETCD_METRICS_PORT, ETCD_PEER_PORT, EtcdBackupOptions, EtcdMember, EtcdRestoreOptions, EtcdTuning,
     etcdClientTls, renderEtcdBackupScript, renderEtcdConfig, renderEtcdRestoreScript,
-} from "../../components/controlplane/render";
+} from "../../components/host";
 import { SecretObject, audienceObjects, objectKey } from "../../components/secrets/layout";
 import { ETCD_VERSION } from "../../config/versions";
 import { runStackFixture, unwrapSecrets } from "../harness";
@@ -415,7 +415,7 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
 
     it("renders the backup and restore scripts each member's user data ships, with only the endpoint and peer URLs remapped", () => {
         for (const l of local) {
-            // User data ships each script without its comment lines (components/bootstrap/cloudConfig.ts).
+            // User data ships each script without its comment lines (components/host/cloudConfig.ts).
             assert.strictEqual(withoutCommentLines(l.backup.script), l.backup.expected, `${l.name} backup`);
             assert.strictEqual(withoutCommentLines(l.restore.script), l.restore.expected, `${l.name} restore`);
             assert.deepStrictEqual(

@@ -9,7 +9,7 @@
  * node.go "raft.node: %x elected leader %x at term %d".
  */
 import * as fs from "fs";
-import { EtcdTuning, ETCD_FAILOVER_TARGET_MS, etcdElectionBoundMs } from "../../components/controlplane/render";
+import { EtcdTuning, ETCD_FAILOVER_TARGET_MS, etcdElectionBoundMs } from "../../components/host";
 
 /**
  * What a loaded 2-core machine may add to raft's own election time: its

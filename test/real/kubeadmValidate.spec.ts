@@ -13,13 +13,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { JOIN_TEMPLATE_PATH, TOKEN_PLACEHOLDER } from "../../components/nodepools/bootstrap";
+
 import { SUPPORTED_KUBERNETES_MINORS } from "../../config/versions";
 import { userDataFiles } from "../../tools/offline/plan";
 import { runStack } from "../../tools/offline/run";
 import { listStacks, readStackFile } from "../../tools/offline/stackFile";
 import { PINNED_NOW, PINNED_SEED, unwrapSecrets } from "../harness";
 import { RealTools, realToolsOrSkip } from "./toolchain";
+import { JOIN_TEMPLATE_PATH, TOKEN_PLACEHOLDER } from "../../components/host";
 
 /** A token in kubeadm's format ([a-z0-9]{6}.[a-z0-9]{16}), standing in for the one the secrets unit fetches. */
 const BOOT_TOKEN = "k8saws.0123456789abcdef";

@@ -3,7 +3,7 @@
  * (../shared/contracts/render.md): plan.json, user data per launch template,
  * and Kubernetes manifests per addon. Pure functions over recorded resources.
  */
-import { decodeUserData } from "../../components/bootstrap/userData";
+import { decodeUserData } from "../../components/host/userData";
 import * as YAML from "yaml";
 import { RecordedResource, Secret } from "../mocks";
 import { ProgramRun } from "./run";

@@ -6,7 +6,7 @@ import { Plan, PlanResource } from "./plan";
 import { estimateStackCost, formatCost, recallCost } from "../cost";
 import { ArchitectureModel, architectureModel } from "./architecture";
 import { rollSummaryLines } from "./rollSummary";
-import { USER_DATA_LIMIT_BYTES, userDataBytes } from "../../components/bootstrap/userData";
+import { USER_DATA_LIMIT_BYTES, userDataBytes } from "../../components/host/userData";
 
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 

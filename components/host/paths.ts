@@ -1,9 +1,11 @@
 /**
- * Where things live on a control-plane or etcd slot, and the values that more
- * than one renderer must agree on. The secrets unit (k8s-aws-secrets.service,
- * owned by the secrets component) fills the tmpfs directories below; the
- * renderers here only reference them.
+ * Every systemd unit name and every path on an instance that the on-host
+ * renderers (this folder) name, and the values that more than one renderer
+ * must agree on. The secrets unit (k8s-aws-secrets.service) fills the tmpfs
+ * directories below; the other renderers only reference them. The
+ * secrets bucket's key layout is components/secrets/layout.ts.
  */
+import { BOOTSTRAP_TOKEN_FILE } from "../secrets/layout";
 
 /** The tmpfs secrets unit; every unit here that needs keys orders after it. Its name is fixed. */
 export const SECRETS_UNIT = "k8s-aws-secrets.service";
@@ -14,6 +16,9 @@ export const CONTROL_PLANE_UNIT = "k8s-aws-control-plane.service";
 /** The oneshot unit that recreates kubeadm-made leaf certificates on the tmpfs pki before the kubelet starts (renderLeafCertsUnit). */
 export const LEAF_CERTS_UNIT = "k8s-aws-leaf-certs.service";
 export const LEAF_CERTS_SCRIPT = "/usr/local/sbin/k8s-aws-leaf-certs";
+
+/** Where etcd snapshots go in the secrets bucket: <prefix>/<cluster>/{hourly,daily}/ (backup.ts; the S3 lifecycle rules in controlplane/backupRetention.ts). */
+export const BACKUP_PREFIX = "backups/etcd";
 
 /** kubeadm's certificatesDir; tmpfs, filled by the secrets unit with the CAs and the SA key pair. */
 export const KUBERNETES_PKI_DIR = "/etc/kubernetes/pki";
@@ -193,3 +198,57 @@ export function etcdTuningFor(volumeSizeGiB: number, timing: EtcdTiming = ETCD_T
     const quota = Math.max(2 * gib, Math.min(ETCD_TUNING.quotaBackendBytes, Math.floor(volumeSizeGiB * 0.4) * gib));
     return { ...ETCD_TUNING, heartbeatIntervalMs: timing.heartbeatIntervalMs, electionTimeoutMs: timing.electionTimeoutMs, quotaBackendBytes: quota };
 }
+
+/* Secrets delivery (secretsDelivery.ts) */
+export const SECRETS_ENV_PATH = "/etc/k8s-aws/secrets.env";
+export const FETCH_SCRIPT_PATH = "/usr/local/sbin/k8s-aws-fetch-secrets";
+export const SECRETS_UNIT_PATH = `/etc/systemd/system/${SECRETS_UNIT}`;
+
+/* Node setup (nodeSetup.ts) */
+export const NODE_SETUP_UNIT = "k8s-aws-node-setup.service";
+export const NODE_SETUP_SCRIPT = "/usr/local/sbin/k8s-aws-node-setup";
+
+/* The container runtime (containerd.ts) */
+export const CONTAINERD_CONFIG_PATH = "/etc/containerd/config.toml";
+export const CONTAINERD_UNIT = "containerd.service";
+/** Where the static tarball's bin/ lands (the upstream unit's ExecStart is /usr/local/bin/containerd). */
+export const CONTAINERD_BIN_DIR = "/usr/local/bin";
+export const RUNC_PATH = "/usr/local/sbin/runc";
+
+/* Bootstrap token sync (tokenSync.ts) */
+export const TOKEN_SYNC_NAME = "k8s-aws-token-sync";
+export const TOKEN_SYNC_SCRIPT = `/usr/local/sbin/${TOKEN_SYNC_NAME}`;
+export const TOKEN_SYNC_SERVICE = `${TOKEN_SYNC_NAME}.service`;
+export const TOKEN_SYNC_TIMER = `${TOKEN_SYNC_NAME}.timer`;
+/** The kubeadm configuration with the token: on the tmpfs, 0600, only while `kubeadm token create` runs. */
+export const TOKEN_SYNC_CONFIG = `${KUBERNETES_PKI_DIR}/kubeadm/token-sync.yaml`;
+export const ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf";
+
+/* etcd backups (backup.ts) */
+export const BACKUP_UNIT = "k8s-aws-etcd-backup";
+
+/* Slot user data (slotUserData.ts) */
+export const RESTORE_SCRIPT = "/usr/local/sbin/k8s-aws-etcd-restore";
+/** Where every k8s-aws script is installed. */
+export const SBIN = "/usr/local/sbin";
+/** Where cloud-init writes the k8s-aws units. */
+export const UNITS = "/etc/systemd/system";
+
+/* A control-plane slot's own secrets (slotSecrets.ts) */
+export const SLOT_SECRETS_UNIT = "k8s-aws-slot-secrets.service";
+export const SLOT_SECRETS_SCRIPT = "/usr/local/sbin/k8s-aws-slot-secrets";
+
+/* A pool node's join (nodeUserData.ts) */
+export const NODE_JOIN_UNIT = "k8s-aws-node-join.service";
+export const NODE_JOIN_SCRIPT = "/usr/local/sbin/k8s-aws-node-join";
+/** The JoinConfiguration template (no secret in it), written by cloud-init. */
+export const JOIN_TEMPLATE_PATH = "/etc/k8s-aws/kubeadm-join.yaml.tmpl";
+/** Where the bootstrap token goes in the template. */
+export const TOKEN_PLACEHOLDER = "K8S_AWS_BOOTSTRAP_TOKEN";
+/** Fetched onto tmpfs by the secrets unit (secrets/layout.ts, audience `node`). */
+export const TOKEN_PATH = `${KUBERNETES_PKI_DIR}/${BOOTSTRAP_TOKEN_FILE}`;
+export const CA_CERT_PATH = `${KUBERNETES_PKI_DIR}/ca.crt`;
+/** Rendered at boot onto the tmpfs; deleted after the join. */
+export const JOIN_CONFIG_PATH = KUBEADM_JOIN_CONFIG;
+/** Applied by systemd-sysctl at every boot (and by node setup's `sysctl --system` on the first). */
+export const KUBELET_SYSCTL_PATH = "/etc/sysctl.d/90-kubelet.conf";

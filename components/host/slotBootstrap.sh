@@ -1,49 +1,14 @@
-/**
- * The slot bootstrap: a POSIX sh script, run by a oneshot unit on every boot
- * of a control-plane or etcd slot instance before the secrets unit, kubelet
- * and etcd. A slot is a fixed identity that outlives its instances: an ENI
- * with a fixed private IP and an EBS data volume, both tagged
- * k8s.io/slot=<slot>, kubernetes.io/cluster/<cluster>=owned and the role tag,
- * in the slot's zone. The script claims them for this instance, waits while
- * a dying predecessor still holds them, mounts the volume and makes the
- * fixed IP usable. Everything is idempotent: on a reboot every step finds
- * its work done and skips.
- *
- * For tests, K8S_AWS_ROOT prefixes every path the script touches and every
- * command (aws, curl, ip, blkid, mkfs.ext4, mount, mountpoint, sleep, ...)
- * is looked up on PATH, so stubs can stand in.
- */
-import { CONTROL_PLANE_ROLE_TAG, ETCD_ROLE_TAG, SLOT_TAG, clusterTagKey } from "../../naming";
-import { SECRETS_UNIT, SLOT_DATA_MOUNT, SLOT_UNIT } from "./paths";
-import { SHELL_COMMON, check, checkPositiveInt, renderUnit, scriptHeader, shAssignments } from "./shell";
+#!/bin/sh
+# Claims this instance's slot (control-plane or etcd) of the cluster: its ENI, data volume
+# and fixed IP; installed as /usr/local/sbin/k8s-aws-slot, run by k8s-aws-slot.service.
+# K8S_AWS_ROOT relocates every path and every command is looked up on PATH (tests only).
+# Rendered by k8s-aws (components/host/script.ts renderScript): do not edit on the host.
+# parameters: SCRIPT_NAME CLUSTER SLOT ROLE REGION SLOT_TAG CLUSTER_TAG ROLE_TAG DEVICE MOUNT_POINT FS_LABEL ENI_DEVICE_INDEX SLOT_TABLE PRIMARY_TABLE ATTEMPTS BACKOFF_MAX IMDS
+set -eu
+ROOT="${K8S_AWS_ROOT:-}"
 
-export { renderControlPlaneBootstrapScript, renderControlPlaneBootstrapUnit } from "./controlPlaneBootstrap";
-export type { ControlPlaneBootstrapOptions } from "./controlPlaneBootstrap";
-
-export type SlotRole = "control-plane" | "etcd";
-
-export interface SlotBootstrapOptions {
-    readonly cluster: string;
-    /** The slot's name, e.g. "a" (k8s.io/slot tag value). */
-    readonly slot: string;
-    readonly region: string;
-    readonly role: SlotRole;
-    /** Device name given to AttachVolume; on Nitro it shows up as an NVMe disk found by volume id. */
-    readonly device?: string;
-    readonly mountPoint?: string;
-    /** Bounded waiting: attempts per step, sleeping 2, 4, 8 ... up to backoffMaxSeconds between them. */
-    readonly attempts?: number;
-    readonly backoffMaxSeconds?: number;
-    /** Policy-routing tables for the slot ENI and the primary ENI. */
-    readonly routeTables?: { readonly slot: number; readonly primary: number };
-}
-
-const ROLE_TAGS: Record<SlotRole, string> = { "control-plane": CONTROL_PLANE_ROLE_TAG, etcd: ETCD_ROLE_TAG };
-
-/** The script body after the variable assignments (plain text, no interpolation). */
-const SLOT_SCRIPT_BODY = String.raw`ROOT="${"$"}{K8S_AWS_ROOT:-}"
-
-${SHELL_COMMON}
+# shellcheck source=common.sh
+. ./common.sh
 
 imds_token() {
   curl -sS --fail --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' "$IMDS/latest/api/token"
@@ -115,10 +80,10 @@ claim() {
     if [ "$_lines" -gt 1 ]; then die "$_kind: $_lines resources tagged for slot $SLOT in $AZ; expected one"; fi
     # shellcheck disable=SC2086 # the text output is whitespace-separated on purpose
     set -- $_out
-    _id=${"$"}{1:-} _state=${"$"}{2:-} _owner=${"$"}{3:-None}
+    _id=${1:-} _state=${2:-} _owner=${3:-None}
     if [ -z "$_id" ]; then
       log "$_kind: none tagged $SLOT_TAG=$SLOT in $AZ yet (attempt $_n/$ATTEMPTS)"
-    elif is_mine "$_kind" "$_owner" "$_state" "${"$"}{4:-}"; then
+    elif is_mine "$_kind" "$_owner" "$_state" "${4:-}"; then
       if [ "$_kind" = eni ]; then ENI_ID=$_id ENI_IP=$4 ENI_MAC=$5; else VOLUME_ID=$_id; fi
       log "$_kind: $_id is attached to this instance"
       return 0
@@ -144,7 +109,7 @@ claim() {
 # the volume id without its dash; Xen instances use the requested name.
 find_block_device() {
   _nvme="$ROOT/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_$(printf '%s' "$VOLUME_ID" | tr -d -)"
-  _xvd="$ROOT/dev/xvd${"$"}{DEVICE#/dev/?d}"
+  _xvd="$ROOT/dev/xvd${DEVICE#/dev/?d}"
   for _d in "$_nvme" "$ROOT$DEVICE" "$_xvd"; do
     if [ -e "$_d" ]; then BLOCK_DEVICE=$_d; return 0; fi
   done
@@ -183,8 +148,8 @@ netdev_by_mac() {
 
 # The subnet router is the subnet's base address + 1.
 gateway_of() {
-  _base=${"$"}{1%/*}
-  printf '%s.%s\n' "${"$"}{_base%.*}" "$((${"$"}{_base##*.} + 1))"
+  _base=${1%/*}
+  printf '%s.%s\n' "${_base%.*}" "$((${_base##*.} + 1))"
 }
 
 route_source() { # route_source <dev> <ip> <subnet> <table> <priority>
@@ -209,7 +174,7 @@ configure_fixed_ip() {
   sysctl -q -w "net.ipv4.conf.$SLOT_DEV.rp_filter=2"
   ip link set dev "$SLOT_DEV" up
   ip -4 -o addr show dev "$SLOT_DEV" | grep -q " $ENI_IP/" ||
-    ip addr add "$ENI_IP/${"$"}{_subnet#*/}" dev "$SLOT_DEV"
+    ip addr add "$ENI_IP/${_subnet#*/}" dev "$SLOT_DEV"
   route_source "$SLOT_DEV" "$ENI_IP" "$_subnet" "$SLOT_TABLE" "$SLOT_TABLE"
   route_source "$PRIMARY_DEV" "$PRIMARY_IP" "$_psubnet" "$PRIMARY_TABLE" "$PRIMARY_TABLE"
   ip route replace "$_subnet" dev "$SLOT_DEV" src "$ENI_IP"
@@ -232,54 +197,3 @@ mkdir -p "$ROOT/run/k8s-aws"
 printf 'SLOT=%s\nSLOT_IP=%s\nSLOT_ENI=%s\nSLOT_VOLUME=%s\nSLOT_DEVICE=%s\nINSTANCE_ID=%s\nNODE_NAME=%s\n' \
   "$SLOT" "$ENI_IP" "$ENI_ID" "$VOLUME_ID" "$BLOCK_DEVICE" "$INSTANCE_ID" "$LOCAL_HOSTNAME" >"$ROOT/run/k8s-aws/slot.env"
 log "slot $SLOT ready"
-`;
-
-/** The slot bootstrap script (install as /usr/local/sbin/k8s-aws-slot, run by renderSlotBootstrapUnit). */
-export function renderSlotBootstrapScript(o: SlotBootstrapOptions): string {
-    const tables = o.routeTables ?? { slot: 1001, primary: 1000 };
-    const vars: Array<[string, string]> = [
-        ["SCRIPT_NAME", "k8s-aws-slot"],
-        ["CLUSTER", check("label", "cluster", o.cluster)],
-        ["SLOT", check("label", "slot", o.slot)],
-        ["ROLE", o.role],
-        ["REGION", check("region", "region", o.region)],
-        ["SLOT_TAG", SLOT_TAG],
-        ["CLUSTER_TAG", clusterTagKey(o.cluster)],
-        ["ROLE_TAG", ROLE_TAGS[o.role]],
-        ["DEVICE", check("device", "device", o.device ?? "/dev/sdf")],
-        ["MOUNT_POINT", check("absPath", "mountPoint", o.mountPoint ?? SLOT_DATA_MOUNT)],
-        // ext4 labels hold 16 bytes.
-        ["FS_LABEL", `slot-${o.slot}`.slice(0, 16)],
-        ["ENI_DEVICE_INDEX", "1"],
-        ["SLOT_TABLE", String(checkPositiveInt("routeTables.slot", tables.slot))],
-        ["PRIMARY_TABLE", String(checkPositiveInt("routeTables.primary", tables.primary))],
-        ["ATTEMPTS", String(checkPositiveInt("attempts", o.attempts ?? 40))],
-        ["BACKOFF_MAX", String(checkPositiveInt("backoffMaxSeconds", o.backoffMaxSeconds ?? 30))],
-        ["IMDS", "http://169.254.169.254"],
-    ];
-    if (tables.slot === tables.primary) throw new Error("routeTables.slot and routeTables.primary must differ");
-    return `${scriptHeader(`Claims ${o.role} slot ${o.slot} of cluster ${o.cluster}: its ENI, data volume and fixed IP.`)}\n${shAssignments(vars)}\n${SLOT_SCRIPT_BODY}`;
-}
-
-/** k8s-aws-slot.service: runs the slot script on every boot, before the secrets unit, kubelet and etcd. */
-export function renderSlotBootstrapUnit(scriptPath = "/usr/local/sbin/k8s-aws-slot"): string {
-    return renderUnit({
-        Unit: [
-            ["Description", "k8s-aws: attach this slot's ENI and data volume, mount it, configure the fixed IP"],
-            ["Wants", "network-online.target"],
-            ["After", "network-online.target cloud-init.service"],
-            ["Before", `${SECRETS_UNIT} kubelet.service etcd.service`],
-        ],
-        Service: [
-            ["Type", "oneshot"],
-            ["RemainAfterExit", true],
-            ["ExecStart", check("absPath", "scriptPath", scriptPath)],
-            // The script waits (bounded) for a predecessor to release the slot;
-            // if it still gives up, try again rather than leave the node half-made.
-            ["Restart", "on-failure"],
-            ["RestartSec", "30s"],
-            ["TimeoutStartSec", "30min"],
-        ],
-        Install: [["WantedBy", "multi-user.target"], ["RequiredBy", "kubelet.service etcd.service"]],
-    });
-}

@@ -4,21 +4,19 @@
  * encryption configuration (the key), objects the control plane adds to its
  * folder in the secrets bucket (secrets/layout.ts controlPlaneSlotObjects).
  *
- * The role's fetch unit (k8s-aws-secrets.service, bootstrap/secretsDelivery.ts)
+ * The role's fetch unit (k8s-aws-secrets.service, host/secretsDelivery.ts)
  * is the same on every control-plane instance and mounts the tmpfs; this unit
  * runs after it, on every boot (the tmpfs is empty after a reboot and kubeadm
  * and kube-apiserver need these files again), and fetches this slot's objects
  * into that tmpfs. It refuses to run if the tmpfs is not there: these files
  * must never land on a disk.
  */
-import { CloudConfigPart } from "../bootstrap/cloudConfig";
-import { SECRETS_UNIT } from "../bootstrap/secretsDelivery";
-import { DIR_MODE, KUBERNETES_PKI_DIR, SecretObject, objectKey } from "../secrets/layout";
-import { CONTROL_PLANE_UNIT } from "./render/paths";
-import { SHELL_COMMON, check, checkPositiveInt, renderUnit, scriptHeader, shAssignments, shq } from "./render/shell";
+import { CloudConfigPart } from "./cloudConfig";
 
-export const SLOT_SECRETS_UNIT = "k8s-aws-slot-secrets.service";
-export const SLOT_SECRETS_SCRIPT = "/usr/local/sbin/k8s-aws-slot-secrets";
+import { DIR_MODE, KUBERNETES_PKI_DIR, SecretObject, objectKey } from "../secrets/layout";
+import { CONTROL_PLANE_UNIT, SECRETS_UNIT, SLOT_SECRETS_SCRIPT, SLOT_SECRETS_UNIT } from "./paths";
+import { check, checkPositiveInt, renderUnit, shq } from "./shell";
+import { renderScript } from "./script";
 
 export interface SlotSecretsOptions {
     readonly slot: string;
@@ -28,28 +26,6 @@ export interface SlotSecretsOptions {
     readonly objects: readonly SecretObject[];
     readonly attempts?: number;
 }
-
-const BODY = String.raw`ROOT="${"$"}{K8S_AWS_ROOT:-}"
-umask 077
-
-${SHELL_COMMON}
-
-# deliver: s3://$BUCKET/$key -> $file with $mode, through a .part file, retrying with backoff.
-deliver() {
-  _n=1
-  until aws --region "$REGION" s3 cp --only-show-errors "s3://$BUCKET/$key" "$file.part" </dev/null; do
-    rm -f "$file.part"
-    [ "$_n" -ge "$ATTEMPTS" ] && die "cannot fetch s3://$BUCKET/$key after $_n attempts"
-    backoff_sleep "$_n"
-    _n=$((_n + 1))
-  done
-  chmod "$mode" "$file.part"
-  mv -f "$file.part" "$file"
-  [ -s "$file" ] || die "s3://$BUCKET/$key is empty"
-}
-
-mountpoint -q "$ROOT$PKI_DIR" || die "$ROOT$PKI_DIR is not mounted: ${SECRETS_UNIT} mounts a tmpfs there first; refusing to write secrets to disk"
-`;
 
 /** The fetch script (install as SLOT_SECRETS_SCRIPT). */
 export function renderSlotSecretsScript(o: SlotSecretsOptions): string {
@@ -64,6 +40,7 @@ export function renderSlotSecretsScript(o: SlotSecretsOptions): string {
     const dirs = [...new Set(o.objects.map((x) => x.path.slice(0, x.path.lastIndexOf("/"))))].filter((d) => d !== KUBERNETES_PKI_DIR);
     const vars: Array<[string, string]> = [
         ["SCRIPT_NAME", "k8s-aws-slot-secrets"],
+        ["SECRETS_UNIT", SECRETS_UNIT],
         ["BUCKET", check("bucket", "bucket", o.bucket)],
         ["REGION", check("region", "region", o.region)],
         ["PKI_DIR", KUBERNETES_PKI_DIR],
@@ -75,7 +52,7 @@ export function renderSlotSecretsScript(o: SlotSecretsOptions): string {
         ...o.objects.flatMap((x) => [`key=${shq(objectKey(x))} file="$ROOT${x.path}" mode=${shq(x.mode)}`, "deliver"]),
         `log "fetched ${o.objects.length} secrets of slot ${o.slot} into $ROOT$PKI_DIR"`,
     ];
-    return `${scriptHeader(`Fetches control-plane slot ${o.slot}'s kubeadm configurations and the encryption configuration onto the tmpfs.`)}\n${shAssignments(vars)}\n${BODY}${lines.join("\n")}\n`;
+    return `${renderScript("slotSecrets.sh", vars)}${lines.join("\n")}\n`;
 }
 
 /** k8s-aws-slot-secrets.service: after the role's secrets unit, before kubeadm and kubelet, on every boot. */

@@ -12,12 +12,9 @@
  * checked against the checksum file containerd publishes beside it.
  */
 import { CONTAINERD_KUBERNETES_MATRIX, CONTAINERD_VERSIONS, KubernetesMinor, RUNC_VERSIONS } from "../../config/versions";
+import { shAssignment, shellFunction } from "./script";
+import { CONTAINERD_BIN_DIR, RUNC_PATH } from "./paths";
 
-export const CONTAINERD_CONFIG_PATH = "/etc/containerd/config.toml";
-export const CONTAINERD_UNIT = "containerd.service";
-/** Where the static tarball's bin/ lands (the upstream unit's ExecStart is /usr/local/bin/containerd). */
-export const CONTAINERD_BIN_DIR = "/usr/local/bin";
-export const RUNC_PATH = "/usr/local/sbin/runc";
 
 /**
  * The CRI runc runtime's options table in a config version 3 file
@@ -132,13 +129,15 @@ export function renderContainerdUnit(): string {
     ].join("\n");
 }
 
+/** RUNC_OPTIONS_TABLE without its quotes: how the node setup's check names the table after dropping every quote. */
+export const CRI_RUNC_OPTIONS = RUNC_OPTIONS_TABLE.replace(/'/g, "");
+
 /**
- * A POSIX sh pipeline stage that reads `containerd config dump` on stdin and
- * prints the value of SystemdCgroup in the CRI runc options table (nothing if
- * absent). Quotes are dropped first so `'io.containerd...'` and
- * `"io.containerd..."` spellings of the table name compare equal.
+ * A POSIX sh program that reads `containerd config dump` on stdin and prints
+ * the value of SystemdCgroup in the CRI runc options table (nothing if
+ * absent): node setup's own systemd_cgroup_from_dump (nodeSetup-kubernetes.sh)
+ * with its table name assigned, so that tests run the function the instances run.
  */
-export const SYSTEMD_CGROUP_FROM_DUMP = `tr -d "\\"'" | awk -v want="[${RUNC_OPTIONS_TABLE.replace(/'/g, "")}]" '
-/^[[:space:]]*\\[/ { t = $0; gsub(/[[:space:]]/, "", t); table = t; next }
-table == want && $1 == "SystemdCgroup" && $2 == "=" { value = $3 }
-END { print value }'`;
+export const SYSTEMD_CGROUP_FROM_DUMP = `${shAssignment("CRI_RUNC_OPTIONS", CRI_RUNC_OPTIONS)}
+${shellFunction("nodeSetup-kubernetes.sh", "systemd_cgroup_from_dump")}
+systemd_cgroup_from_dump`;

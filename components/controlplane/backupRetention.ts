@@ -3,9 +3,8 @@
  * prefixes written by the backup script (backup.ts explains the layout) and
  * a DLM policy for EBS snapshots of the slot data volumes.
  */
-import { check, checkPositiveInt } from "./shell";
-
-export const BACKUP_PREFIX = "backups/etcd";
+import { check, checkPositiveInt } from "../host/shell";
+import { BACKUP_PREFIX } from "../host/paths";
 
 /** A rule shaped like aws.s3.BucketLifecycleConfiguration's `rules[]` input. */
 export interface LifecycleRule {

@@ -20,16 +20,11 @@
  * leader's run fails, the next run 15 minutes later covers it, and the EBS
  * snapshots (dlmPolicy) are a second, independent copy.
  */
-import { ETCD_DATA_DIR, SLOT_DATA_MOUNT } from "./paths";
-import { SHELL_COMMON, check, renderUnit, scriptHeader, shAssignments } from "./shell";
+import { BACKUP_PREFIX, ETCD_DATA_DIR, SLOT_DATA_MOUNT } from "./paths";
+import { check, renderUnit } from "./shell";
+import { renderScript } from "./script";
+import { BACKUP_UNIT } from "./paths";
 
-export { backupLifecycleRules, dlmPolicy, DLM_TARGET_TAG } from "./backupRetention";
-export type { LifecycleRule, DlmPolicy } from "./backupRetention";
-
-import { BACKUP_PREFIX } from "./backupRetention";
-
-export { BACKUP_PREFIX };
-export const BACKUP_UNIT = "k8s-aws-etcd-backup";
 
 export interface EtcdClientTls {
     readonly caFile: string;
@@ -70,55 +65,6 @@ const tlsVars = (t: EtcdClientTls): Array<[string, string]> => [
     ["KEY", check("absPath", "keyFile", t.keyFile)],
 ];
 
-const BACKUP_BODY = String.raw`ROOT="${"$"}{K8S_AWS_ROOT:-}"
-
-${SHELL_COMMON}
-
-ctl() {
-  ETCDCTL_API=3 etcdctl --endpoints="$ENDPOINT" --cacert="$ROOT$CACERT" --cert="$ROOT$CERT" --key="$ROOT$KEY" \
-    --command-timeout=60s "$@"
-}
-
-# etcd 3.5 moved offline snapshot tools to etcdutl (etcdctl's are deprecated
-# there and gone in 3.6); 3.4 only has etcdctl.
-snapshot_status() {
-  if command -v etcdutl >/dev/null 2>&1; then etcdutl snapshot status "$1" -w json; else ETCDCTL_API=3 etcdctl snapshot status "$1" -w json; fi
-}
-
-upload() { # upload <file> <key>
-  aws --region "$REGION" s3 cp "$1" "s3://$BUCKET/$2" --sse aws:kms --sse-kms-key-id "$KMS_KEY_ID" --only-show-errors
-}
-
-_status=$(ctl endpoint status -w fields) || die "cannot reach the local etcd member at $ENDPOINT"
-_member=$(printf '%s\n' "$_status" | awk -F' : ' '$1 == "\"MemberID\"" { print $2 }')
-_leader=$(printf '%s\n' "$_status" | awk -F' : ' '$1 == "\"Leader\"" { print $2 }')
-[ -n "$_member" ] || die "no MemberID in 'etcdctl endpoint status' output"
-if [ "$_member" != "$_leader" ]; then
-  log "member $_member is not the leader ($_leader): the leader takes the snapshot"
-  exit 0
-fi
-
-mkdir -p "$ROOT$WORK_DIR"
-chmod 0700 "$ROOT$WORK_DIR"
-_now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-_hour=$(printf '%s' "$_now" | cut -c1-13)
-_day=$(printf '%s' "$_now" | cut -c1-10)
-SNAPSHOT="$ROOT$WORK_DIR/etcd-$(printf '%s' "$_now" | tr -d :).db"
-trap 'rm -f "$SNAPSHOT" "$SNAPSHOT.part"' EXIT
-_start=$(date +%s)
-ctl snapshot save "$SNAPSHOT" >/dev/null
-_verify=$(snapshot_status "$SNAPSHOT") || die "snapshot $SNAPSHOT does not verify"
-log "snapshot verified: $_verify"
-upload "$SNAPSHOT" "$PREFIX/hourly/$_hour.db"
-if aws --region "$REGION" s3api head-object --bucket "$BUCKET" --key "$PREFIX/daily/$_day.db" >/dev/null 2>&1; then
-  log "daily snapshot for $_day exists"
-else
-  upload "$SNAPSHOT" "$PREFIX/daily/$_day.db"
-  log "uploaded the daily snapshot s3://$BUCKET/$PREFIX/daily/$_day.db"
-fi
-log "uploaded s3://$BUCKET/$PREFIX/hourly/$_hour.db ($(wc -c <"$SNAPSHOT") bytes) in $(($(date +%s) - _start)) s"
-`;
-
 /** The backup script (install as /usr/local/sbin/k8s-aws-etcd-backup). */
 export function renderEtcdBackupScript(o: EtcdBackupOptions): string {
     const endpoint = o.endpoint ?? "https://127.0.0.1:2379";
@@ -132,7 +78,7 @@ export function renderEtcdBackupScript(o: EtcdBackupOptions): string {
         ["WORK_DIR", check("absPath", "workDir", o.workDir ?? `${SLOT_DATA_MOUNT}/backup-tmp`)],
         ["BACKOFF_MAX", "30"],
     ];
-    return `${scriptHeader(`Snapshots etcd (leader only) to s3://${o.bucket}/${o.prefix ?? BACKUP_PREFIX}/${o.cluster}/.`)}\n${shAssignments(vars)}\n${BACKUP_BODY}`;
+    return renderScript("etcdBackup.sh", vars);
 }
 
 /** k8s-aws-etcd-backup.service and .timer: every 15 minutes, catching up after downtime. */
@@ -181,59 +127,6 @@ export interface EtcdRestoreOptions {
     readonly owner?: string;
 }
 
-const RESTORE_BODY = String.raw`ROOT="${"$"}{K8S_AWS_ROOT:-}"
-
-${SHELL_COMMON}
-
-latest_key() { # latest_key <hourly|daily>
-  aws --region "$REGION" s3api list-objects-v2 --bucket "$BUCKET" --prefix "$PREFIX/$1/" \
-    --query 'Contents[].Key' --output text | tr '\t' '\n' | grep '\.db$' | sort | tail -n 1
-}
-
-_which=${"$"}{1:-latest}
-case "$_which" in
-  latest)
-    _key=$(latest_key hourly || true)
-    [ -n "$_key" ] || _key=$(latest_key daily || true)
-    [ -n "$_key" ] || die "no snapshot under s3://$BUCKET/$PREFIX/"
-    ;;
-  hourly/*.db | daily/*.db) _key="$PREFIX/$_which" ;;
-  *) die "usage: $SCRIPT_NAME [latest | hourly/<YYYY-MM-DDTHH>.db | daily/<YYYY-MM-DD>.db]" ;;
-esac
-
-if [ -d "$ROOT$DATA_DIR" ] && [ -n "$(ls -A "$ROOT$DATA_DIR")" ]; then
-  die "$ROOT$DATA_DIR is not empty: stop etcd and move it aside first; restore never overwrites data"
-fi
-mkdir -p "$ROOT$WORK_DIR"
-chmod 0700 "$ROOT$WORK_DIR"
-SNAPSHOT="$ROOT$WORK_DIR/restore.db"
-trap 'rm -f "$SNAPSHOT"' EXIT
-log "downloading s3://$BUCKET/$_key"
-aws --region "$REGION" s3 cp "s3://$BUCKET/$_key" "$SNAPSHOT" --only-show-errors
-
-if command -v etcdutl >/dev/null 2>&1; then
-  etcdutl snapshot status "$SNAPSHOT" -w json >/dev/null || die "snapshot does not verify"
-  # Kubernetes' restore guidance: bump the revision and mark it compacted so
-  # watchers of the old cluster relist instead of missing events.
-  if etcdutl snapshot restore --help 2>&1 | grep -q -- '--bump-revision'; then
-    set -- --bump-revision 1000000000 --mark-compacted
-  else
-    set --
-  fi
-  etcdutl snapshot restore "$SNAPSHOT" --name "$MEMBER_NAME" --initial-cluster "$INITIAL_CLUSTER" \
-    --initial-cluster-token "$INITIAL_CLUSTER_TOKEN" --initial-advertise-peer-urls "$PEER_URL" \
-    --data-dir "$ROOT$DATA_DIR" "$@"
-else
-  ETCDCTL_API=3 etcdctl snapshot status "$SNAPSHOT" -w json >/dev/null || die "snapshot does not verify"
-  ETCDCTL_API=3 etcdctl snapshot restore "$SNAPSHOT" --name "$MEMBER_NAME" --initial-cluster "$INITIAL_CLUSTER" \
-    --initial-cluster-token "$INITIAL_CLUSTER_TOKEN" --initial-advertise-peer-urls "$PEER_URL" \
-    --data-dir "$ROOT$DATA_DIR"
-fi
-chmod 0700 "$ROOT$DATA_DIR"
-if [ -n "$OWNER" ]; then chown -R "$OWNER:$OWNER" "$ROOT$DATA_DIR"; fi
-log "restored s3://$BUCKET/$_key into $ROOT$DATA_DIR as member $MEMBER_NAME; start etcd on every restored member"
-`;
-
 /** The restore script (install as /usr/local/sbin/k8s-aws-etcd-restore). */
 export function renderEtcdRestoreScript(o: EtcdRestoreOptions): string {
     if (!/^https:\/\/[a-z0-9.-]+:\d+$/.test(o.peerUrl)) throw new Error(`peerUrl ${o.peerUrl} is not https://<host>:<port>`);
@@ -252,5 +145,5 @@ export function renderEtcdRestoreScript(o: EtcdRestoreOptions): string {
         ["OWNER", o.owner === undefined || o.owner === "" ? "" : check("label", "owner", o.owner)],
         ["BACKOFF_MAX", "30"],
     ];
-    return `${scriptHeader(`Restores an etcd snapshot from s3://${o.bucket} into a fresh data dir for member ${o.memberName}.`)}\n${shAssignments(vars)}\n${RESTORE_BODY}`;
+    return renderScript("etcdRestore.sh", vars);
 }

@@ -16,27 +16,8 @@
  * touches the kubelet, and on a first boot (no kubelet.conf yet) does nothing.
  */
 import { KUBERNETES_PKI_DIR, KUBEADM_INIT_CONFIG, LEAF_CERTS_SCRIPT } from "./paths";
-import { SHELL_COMMON, check, renderUnit, scriptHeader, shAssignments } from "./shell";
-
-const BODY = String.raw`ROOT="${"$"}{K8S_AWS_ROOT:-}"
-KUBELET_CONF="$ROOT/etc/kubernetes/kubelet.conf"
-
-${SHELL_COMMON}
-
-if [ ! -f "$KUBELET_CONF" ]; then
-  log "not a member yet ($KUBELET_CONF is absent): kubeadm init or join makes the certificates"
-  exit 0
-fi
-if [ -f "$ROOT$PKI_DIR/apiserver.crt" ]; then
-  log "kubeadm-made certificates are present"
-  exit 0
-fi
-[ -f "$ROOT$INIT_CONFIG" ] || die "$ROOT$INIT_CONFIG is missing (the slot secrets unit should have written it)"
-[ -f "$ROOT$PKI_DIR/ca.crt" ] || die "$ROOT$PKI_DIR/ca.crt is missing (the secrets unit should have written it)"
-log "kubeadm-made certificates are missing from the tmpfs pki: recreating them from the CAs"
-kubeadm init phase certs all --config "$ROOT$INIT_CONFIG" || die "kubeadm could not recreate the certificates; the kubelet stays down"
-log "done"
-`;
+import { check, renderUnit } from "./shell";
+import { renderScript } from "./script";
 
 /** The script (install as LEAF_CERTS_SCRIPT). */
 export function renderLeafCertsScript(): string {
@@ -45,7 +26,7 @@ export function renderLeafCertsScript(): string {
         ["PKI_DIR", KUBERNETES_PKI_DIR],
         ["INIT_CONFIG", KUBEADM_INIT_CONFIG],
     ];
-    return `${scriptHeader("Recreates kubeadm-made leaf certificates on the tmpfs pki after a reboot, before the kubelet starts.")}\n${shAssignments(vars)}\n${BODY}`;
+    return renderScript("leafCerts.sh", vars);
 }
 
 /**

@@ -13,38 +13,26 @@
  *
  * The kubelet configuration itself is not here: `kubeadm join` downloads the
  * cluster's kubelet-config ConfigMap, which `kubeadm init` uploaded from the
- * control plane's hardened KubeletConfiguration (controlplane/render/kubelet.ts),
+ * control plane's hardened KubeletConfiguration (host/kubelet.ts),
  * so nodes get the same settings. That configuration sets
  * protectKernelDefaults, hence the kubelet sysctls file here.
  *
  * For tests, K8S_AWS_ROOT prefixes every path the join script touches, and
  * kubeadm, systemctl, curl and sleep are looked up on PATH.
  */
-import { CloudConfigPart, renderCloudConfig } from "../bootstrap/cloudConfig";
-import { nodeSetupCloudConfig, NODE_SETUP_UNIT } from "../bootstrap/nodeSetup";
-import { secretsDeliveryCloudConfig, SECRETS_UNIT } from "../bootstrap/secretsDelivery";
-import { Arch } from "../bootstrap/ami";
-import { renderKubeadmJoinNode } from "../controlplane/render/kubeadm";
-import { renderKubeletSysctls } from "../controlplane/render/kubelet";
-import { KUBEADM_JOIN_CONFIG } from "../controlplane/render/paths";
-import { SHELL_COMMON, check, checkPositiveInt, renderUnit, shAssignments } from "../controlplane/render/shell";
+import { CloudConfigPart, renderCloudConfig } from "./cloudConfig";
+import { nodeSetupCloudConfig } from "./nodeSetup";
+import { secretsDeliveryCloudConfig } from "./secretsDelivery";
+import { Arch } from "./ami";
+import { renderKubeadmJoinNode } from "./kubeadm";
+import { renderKubeletSysctls } from "./kubelet";
+import { KUBEADM_JOIN_CONFIG, NODE_SETUP_UNIT, SECRETS_UNIT } from "./paths";
+import { check, checkPositiveInt, renderUnit } from "./shell";
+import { renderScript } from "./script";
 import { BOOTSTRAP_TOKEN_FILE, KUBERNETES_PKI_DIR } from "../secrets/layout";
 import type { NodePoolConfig } from "../../config";
-import { nodeLabels } from "./labels";
-
-export const NODE_JOIN_UNIT = "k8s-aws-node-join.service";
-export const NODE_JOIN_SCRIPT = "/usr/local/sbin/k8s-aws-node-join";
-/** The JoinConfiguration template (no secret in it), written by cloud-init. */
-export const JOIN_TEMPLATE_PATH = "/etc/k8s-aws/kubeadm-join.yaml.tmpl";
-/** Where the bootstrap token goes in the template. */
-export const TOKEN_PLACEHOLDER = "K8S_AWS_BOOTSTRAP_TOKEN";
-/** Fetched onto tmpfs by the secrets unit (secrets/layout.ts, audience `node`). */
-export const TOKEN_PATH = `${KUBERNETES_PKI_DIR}/${BOOTSTRAP_TOKEN_FILE}`;
-export const CA_CERT_PATH = `${KUBERNETES_PKI_DIR}/ca.crt`;
-/** Rendered at boot onto the tmpfs; deleted after the join. */
-export const JOIN_CONFIG_PATH = KUBEADM_JOIN_CONFIG;
-/** Applied by systemd-sysctl at every boot (and by node setup's `sysctl --system` on the first). */
-export const KUBELET_SYSCTL_PATH = "/etc/sysctl.d/90-kubelet.conf";
+import { nodeLabels } from "../nodepools/labels";
+import { NODE_JOIN_UNIT, NODE_JOIN_SCRIPT, JOIN_TEMPLATE_PATH, TOKEN_PLACEHOLDER, TOKEN_PATH, CA_CERT_PATH, JOIN_CONFIG_PATH, KUBELET_SYSCTL_PATH } from "./paths";
 
 /**
  * The secrets unit has already put the cluster CA at the JoinConfiguration's
@@ -85,96 +73,6 @@ export function renderJoinTemplate(i: Pick<NodeJoinInput, "pool" | "apiEndpoint"
     return parts.join(TOKEN_PLACEHOLDER);
 }
 
-const JOIN_BODY = String.raw`ROOT="${"$"}{K8S_AWS_ROOT:-}"
-KUBELET_CONF="$ROOT/etc/kubernetes/kubelet.conf"
-BOOTSTRAP_KUBECONFIG="$ROOT/etc/kubernetes/bootstrap-kubelet.conf"
-
-${SHELL_COMMON}
-
-# read_token: the bootstrap token the secrets unit fetched onto tmpfs, in kubeadm's
-# format [a-z0-9]{6}.[a-z0-9]{16}. It is never printed.
-read_token() {
-  [ -s "$ROOT$TOKEN_FILE" ] ||
-    die "the bootstrap token $ROOT$TOKEN_FILE is missing or empty: $SECRETS_UNIT fetches it from the secrets bucket onto tmpfs (journalctl -u $SECRETS_UNIT)"
-  IFS= read -r TOKEN <"$ROOT$TOKEN_FILE" || [ -n "$TOKEN" ]
-  _id=${"$"}{TOKEN%%.*}
-  _secret=${"$"}{TOKEN#*.}
-  case $TOKEN in
-    *[!a-z0-9.]* | *.*.*) die "$ROOT$TOKEN_FILE does not hold a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16})" ;;
-    *) ;;
-  esac
-  if [ "${"$"}{#_id}" -ne 6 ] || [ "${"$"}{#_secret}" -ne 16 ]; then
-    die "$ROOT$TOKEN_FILE does not hold a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16})"
-  fi
-}
-
-# render_join_config: the template with the token in place, onto the tmpfs (0600).
-# Shell builtins only, so the token never shows in a process's arguments.
-render_join_config() {
-  [ -s "$ROOT$TEMPLATE" ] || die "the join template $ROOT$TEMPLATE is missing (cloud-init writes it from user data)"
-  mkdir -p "$ROOT$JOIN_DIR"
-  chmod 0700 "$ROOT$JOIN_DIR"
-  _found=0
-  _umask=$(umask)
-  umask 077
-  while IFS= read -r _line || [ -n "$_line" ]; do
-    case $_line in
-      *"$PLACEHOLDER"*)
-        printf '%s%s%s\n' "${"$"}{_line%%"$PLACEHOLDER"*}" "$TOKEN" "${"$"}{_line#*"$PLACEHOLDER"}"
-        _found=$((_found + 1))
-        ;;
-      *) printf '%s\n' "$_line" ;;
-    esac
-  done <"$ROOT$TEMPLATE" >"$ROOT$JOIN_CONFIG.part"
-  umask "$_umask"
-  if [ "$_found" -ne 1 ]; then
-    rm -f "$ROOT$JOIN_CONFIG.part"
-    die "the join template $ROOT$TEMPLATE has $_found token placeholders, expected 1"
-  fi
-  mv -f "$ROOT$JOIN_CONFIG.part" "$ROOT$JOIN_CONFIG"
-}
-
-# wait_for_api: until /readyz answers (anonymous, verified against the cluster CA).
-wait_for_api() {
-  [ -s "$ROOT$CA_FILE" ] || die "the cluster CA $ROOT$CA_FILE is missing: $SECRETS_UNIT fetches it onto tmpfs"
-  _n=1
-  until curl -sS --fail --max-time 5 --cacert "$ROOT$CA_FILE" "https://$API_ENDPOINT/readyz" >/dev/null; do
-    [ "$_n" -ge "$API_ATTEMPTS" ] && die "https://$API_ENDPOINT/readyz did not answer after $_n attempts"
-    log "waiting for https://$API_ENDPOINT/readyz (attempt $_n/$API_ATTEMPTS)"
-    backoff_sleep "$_n"
-    _n=$((_n + 1))
-  done
-}
-
-join_cluster() {
-  _n=1
-  until kubeadm join --config "$ROOT$JOIN_CONFIG" --ignore-preflight-errors="$CA_CHECK"; do
-    if [ -f "$KUBELET_CONF" ]; then
-      log "kubeadm join failed after the kubelet registered ($KUBELET_CONF exists): not joining again"
-      return 0
-    fi
-    [ "$_n" -ge "$JOIN_ATTEMPTS" ] && die "kubeadm join failed $_n times (see above); the node is not in the cluster"
-    log "kubeadm join failed (attempt $_n/$JOIN_ATTEMPTS); retrying"
-    rm -f "$BOOTSTRAP_KUBECONFIG"
-    backoff_sleep "$_n"
-    _n=$((_n + 1))
-  done
-}
-
-if [ -f "$KUBELET_CONF" ]; then
-  log "already a member of the cluster ($KUBELET_CONF exists): nothing to do"
-  exit 0
-fi
-read_token
-render_join_config
-systemctl enable kubelet.service
-wait_for_api
-log "joining through $API_ENDPOINT as a node of pool $POOL"
-join_cluster
-rm -f "$ROOT$JOIN_CONFIG"
-log "done"
-`;
-
 /** The join script (install as NODE_JOIN_SCRIPT). */
 export function renderNodeJoinScript(i: Pick<NodeJoinInput, "pool" | "apiEndpoint" | "apiWaitAttempts" | "joinAttempts" | "backoffMaxSeconds">): string {
     if (!ENDPOINT_RE.test(i.apiEndpoint)) throw new Error(`apiEndpoint ${JSON.stringify(i.apiEndpoint)} is not <host>:<port>`);
@@ -194,14 +92,7 @@ export function renderNodeJoinScript(i: Pick<NodeJoinInput, "pool" | "apiEndpoin
         ["JOIN_ATTEMPTS", String(checkPositiveInt("joinAttempts", i.joinAttempts ?? 3))],
         ["BACKOFF_MAX", String(checkPositiveInt("backoffMaxSeconds", i.backoffMaxSeconds ?? 30))],
     ];
-    const header = [
-        "#!/bin/sh",
-        `# Joins this node to the cluster as a node of pool ${i.pool.name} (kubeadm join, first boot only).`,
-        "# Rendered by k8s-aws (components/nodepools/bootstrap.ts); do not edit on the host.",
-        "# K8S_AWS_ROOT relocates every path (tests only).",
-        "set -eu",
-    ].join("\n");
-    return `${header}\n${shAssignments(vars)}\n${JOIN_BODY}`;
+    return renderScript("nodeJoin.sh", vars);
 }
 
 /** k8s-aws-node-join.service: after node setup and the secrets, on every boot (a no-op once joined). */

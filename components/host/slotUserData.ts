@@ -11,36 +11,34 @@
  *      etcd backup timer with stacked etcd; for an etcd member its
  *      configuration, unit and backup timer;
  *   5. on a control-plane slot, the bootstrap token sync timer: it registers the
- *      bucket's token in the cluster after a rotation (render/tokenSync.ts).
+ *      bucket's token in the cluster after a rotation (host/tokenSync.ts).
  *
  * Only names reach user data (bucket, key ARN, endpoints, IPs): every key,
  * token and kubeconfig comes from the secrets bucket onto tmpfs. The text is
- * gzip-compressed before base64 (bootstrap/userData.ts encodeUserData): the scripts alone are about
+ * gzip-compressed before base64 (host/userData.ts encodeUserData): the scripts alone are about
  * 35 KB and EC2 takes at most 16 KB; cloud-init decompresses gzip user data.
  */
-import { CloudConfigPart, renderCloudConfig } from "../bootstrap/cloudConfig";
-import { nodeSetupCloudConfig } from "../bootstrap/nodeSetup";
-import { secretsDeliveryCloudConfig } from "../bootstrap/secretsDelivery";
+import { CloudConfigPart, renderCloudConfig } from "./cloudConfig";
+import { nodeSetupCloudConfig } from "./nodeSetup";
+import { secretsDeliveryCloudConfig } from "./secretsDelivery";
 import { controlPlaneSlotObjects } from "../secrets/layout";
 import { ETCD_VERSION } from "../../config/versions";
-import { SlotPlan } from "./slots";
+import { SlotPlan } from "../controlplane/slots";
 import { etcdClusterToken, etcdRestoredClusterToken } from "../naming";
-import { SLOT_SECRETS_UNIT, slotSecretsCloudConfig } from "./slotSecrets";
+import { slotSecretsCloudConfig } from "./slotSecrets";
 import {
     AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, EtcdClientTls, EtcdRestoreOptions,
     SLOT_UNIT, etcdClientTls, etcdTuningFor, renderAuditPolicy, renderAuthenticationConfig, renderControlPlaneBootstrapScript,
     renderControlPlaneBootstrapUnit, renderEtcdBackupScript, renderEtcdBackupUnits, renderEtcdConfig, renderEtcdRestoreScript, renderEtcdUnit,
     renderKubeletSysctls, renderSlotBootstrapScript, renderSlotBootstrapUnit,
-} from "./render";
-import { EtcdTiming, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, SECRETS_UNIT } from "./render/paths";
-import { renderLeafCertsScript, renderLeafCertsUnit } from "./render/leafCerts";
-import { TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, renderTokenSyncScript, renderTokenSyncUnits } from "./render/tokenSync";
+} from ".";
+import { EtcdTiming, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, SECRETS_UNIT, SLOT_SECRETS_UNIT, TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER } from "./paths";
+import { renderLeafCertsScript, renderLeafCertsUnit } from "./leafCerts";
+import { renderTokenSyncScript, renderTokenSyncUnits } from "./tokenSync";
+import { RESTORE_SCRIPT, SBIN, UNITS } from "./paths";
 
 // The launch templates' one encoder (gzip + base64, EC2's 16 KB checked), re-exported for the slots.
-export { USER_DATA_LIMIT_BYTES, encodeUserData } from "../bootstrap/userData";
-export const RESTORE_SCRIPT = "/usr/local/sbin/k8s-aws-etcd-restore";
-const SBIN = "/usr/local/sbin";
-const UNITS = "/etc/systemd/system";
+export { USER_DATA_LIMIT_BYTES, encodeUserData } from "./userData";
 
 export interface SlotUserDataInput {
     readonly cluster: string;

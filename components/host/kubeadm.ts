@@ -97,7 +97,7 @@ const yamlDocs = (docs: ReadonlyArray<Record<string, unknown> | undefined>): str
     docs.filter((d): d is Record<string, unknown> => d !== undefined).map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
 
 /** "sha256:<hex>" of a CA certificate's SubjectPublicKeyInfo: one implementation, with the PKI. */
-export { caCertHash } from "../../pki/join";
+export { caCertHash } from "../pki/join";
 
 /**
  * The apiserver certificate's extra SANs: the stable API name, the load

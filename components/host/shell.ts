@@ -1,17 +1,13 @@
 /**
  * Small helpers shared by the script and unit renderers: POSIX shell quoting,
  * input validation (every value a script embeds is checked here, so a bad
- * value fails the render rather than the boot), and systemd unit text.
+ * value fails the render rather than the boot), and systemd unit text. The
+ * scripts themselves are the *.sh files beside this module (script.ts).
  */
 
 /** A POSIX shell single-quoted literal: safe for any string. */
 export function shq(value: string): string {
     return `'${value.replace(/'/g, `'"'"'`)}'`;
-}
-
-/** `NAME='value'` lines for the top of a script, in the given order. */
-export function shAssignments(vars: ReadonlyArray<readonly [string, string]>): string {
-    return vars.map(([name, value]) => `${name}=${shq(value)}`).join("\n");
 }
 
 const CHECKS = {
@@ -67,41 +63,3 @@ export function renderUnit(sections: Readonly<Record<string, UnitSection>>): str
             .join("\n\n") + "\n"
     );
 }
-
-/** The header every rendered script starts with. */
-export function scriptHeader(purpose: string): string {
-    return [
-        "#!/bin/sh",
-        `# ${purpose}`,
-        "# Rendered by k8s-aws (components/controlplane/render); do not edit on the host.",
-        "set -eu",
-    ].join("\n");
-}
-
-/**
- * Shell functions every script shares: `log` (timestamped, to stderr, so
- * journald keeps it) and `backoff_sleep N` (2, 4, 8 ... capped at
- * $BACKOFF_MAX seconds). `sleep` is looked up on PATH, so tests stub it.
- */
-export const SHELL_COMMON = `log() {
-  printf '%s %s: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SCRIPT_NAME" "$*" >&2
-}
-
-die() {
-  log "ERROR: $*"
-  exit 1
-}
-
-backoff_sleep() {
-  _delay=2
-  _i=1
-  while [ "$_i" -lt "$1" ]; do
-    _delay=$((_delay * 2))
-    _i=$((_i + 1))
-    if [ "$_delay" -ge "$BACKOFF_MAX" ]; then
-      _delay=$BACKOFF_MAX
-      break
-    fi
-  done
-  sleep "$_delay"
-}`;
