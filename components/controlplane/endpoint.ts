@@ -41,7 +41,7 @@
  *   member there is nothing to fail over to, and a balancer would only add
  *   cost and a hop.
  */
-import { apiInternalDnsName, privateApiZoneName } from "../naming";
+import { apiInternalDnsName, privateApiZoneName } from "../../lib/naming";
 import { apiServerCertSANs } from "./render/kubeadm";
 import { apiDnsName } from "./slots";
 import { API_SERVER_PORT } from "./render/paths";

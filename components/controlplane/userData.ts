@@ -24,7 +24,7 @@ import { secretsDeliveryCloudConfig } from "../bootstrap/secretsDelivery";
 import { controlPlaneSlotObjects } from "../secrets/layout";
 import { ETCD_VERSION } from "../../config/versions";
 import { SlotPlan } from "./slots";
-import { etcdClusterToken, etcdRestoredClusterToken } from "../naming";
+import { etcdClusterToken, etcdRestoredClusterToken } from "../../lib/naming";
 import { SLOT_SECRETS_UNIT, slotSecretsCloudConfig } from "./slotSecrets";
 import {
     AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, EtcdClientTls, EtcdRestoreOptions,

@@ -30,7 +30,7 @@ import { KUBEADM_JOIN_CONFIG } from "../controlplane/render/paths";
 import { SHELL_COMMON, check, checkPositiveInt, renderUnit, shAssignments } from "../controlplane/render/shell";
 import { BOOTSTRAP_TOKEN_FILE, KUBERNETES_PKI_DIR } from "../secrets/layout";
 import type { NodePoolConfig } from "../../config";
-import { nodeLabels } from "./labels";
+import { nodeLabels } from "../../lib/poolTags";
 
 export const NODE_JOIN_UNIT = "k8s-aws-node-join.service";
 export const NODE_JOIN_SCRIPT = "/usr/local/sbin/k8s-aws-node-join";

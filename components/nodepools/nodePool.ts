@@ -12,12 +12,12 @@ import { ConfigError, keyOf } from "../../config/errors";
 import { architectureOf } from "../../config/rules";
 import { debianArch, lookupAmi } from "../bootstrap/ami";
 import { encodeUserData } from "../bootstrap/userData";
-import { Tags } from "../naming";
+import { Tags } from "../../lib/naming";
 import { renderNodeUserData } from "./bootstrap";
 import { groupCapacity, groupLaunchSpec, instanceRefresh } from "./capacity";
-import { nodePoolLabelProblems } from "./labels";
+import { nodePoolLabelProblems } from "../../config/nodePoolLabels";
 import { poolLaunchTemplateArgs } from "./launchTemplate";
-import { poolGroupTags } from "./tags";
+import { poolGroupTags } from "../../lib/poolTags";
 
 export const NODE_POOL_TYPE = "k8s-aws:nodepools:NodePool";
 

@@ -21,7 +21,7 @@ import { NODE_SETUP_UNIT } from "../../components/bootstrap/nodeSetup";
 import { FETCH_SCRIPT_PATH, SECRETS_UNIT, renderFetchScript } from "../../components/bootstrap/secretsDelivery";
 import { fetchedObjects, secretsDirs } from "../../components/secrets";
 import { KUBELET_SYSCTLS } from "../../components/controlplane/render/kubelet";
-import { autoscalerNodeTemplateTags } from "../../components/naming";
+import { autoscalerNodeTemplateTags } from "../../lib/naming";
 import { readBoot } from "../../policies/rules/lib/boot";
 import { tmpfsProblems } from "../../policies/rules/lib/tmpfs";
 import { keyMaterialIn } from "../../policies/rules/lib/keymaterial";
