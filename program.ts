@@ -6,8 +6,9 @@
 import * as aws from "@pulumi/aws";
 import { readStackConfig, validateClusterConfig, resolveZones } from "./config";
 import { readRunningVersion } from "./config/previous";
+import { assertExistingNetwork } from "./config/existingNetwork";
 import { Cluster } from "./components/cluster";
-import { assertExistingNetwork, instanceSubnetCidrs } from "./components/network";
+import { instanceSubnetCidrs } from "./components/network";
 
 export async function main(): Promise<Record<string, unknown>> {
     // Everything that can be checked without AWS is checked first, all at once.

@@ -43,7 +43,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import * as k8s from "@pulumi/kubernetes";
 import { ChartPin, ADDON_CHARTS } from "../config/versions";
 import { PolicyDocument, policyDocument, renderPolicy } from "../components/iam";
 import { AddonContext, RoleRef, addonNamespace, pinnedChart, pinnedRelease } from "./common";
@@ -132,7 +131,7 @@ export function calicoValues(s: CalicoSettings): Record<string, unknown> {
 
 /** The host of `<host>:<port>` (IPv6 in brackets allowed) and its port. */
 export function splitHostPort(endpoint: string): { host: string; port: number } {
-    const m = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(endpoint);
+    const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(endpoint);
     if (!m) throw new Error(`an API endpoint must be <host>:<port>, not ${JSON.stringify(endpoint)}`);
     return { host: m[1] ?? m[2], port: Number(m[3]) };
 }

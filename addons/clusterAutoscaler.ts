@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ChartPin, ADDON_CHARTS, CLUSTER_AUTOSCALER_IMAGE } from "../config/versions";
 import { PolicyDocument, policyDocument } from "../components/iam";
-import { autoscalerTags } from "../components/naming";
+import { autoscalerTags } from "../lib/naming";
 import { AddonContext, RoleRef, addonNamespace, controlPlaneScheduling, pinnedRelease } from "./common";
 import { podIamAnnotation, podRole } from "./podIdentity";
 

@@ -12,7 +12,7 @@ import { formatProblem } from "../config/errors";
 import {
     ADDON_CHARTS, AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, KUBE2IAM_IMAGE, AddonChart, ChartPin, KubernetesMinor,
 } from "../config/versions";
-import { addonName } from "../components/naming";
+import { addonName } from "../lib/naming";
 import { AddonContext, RoleRef } from "./common";
 import { WaitForApi, clusterProvider } from "./provider";
 import { Calico, NodePort, calicoNodePorts, splitHostPort } from "./calico";

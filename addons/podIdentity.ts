@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { PolicyDocument, policyDocument, renderPolicy } from "../components/iam";
-import { Tags, iamRoleNamePrefix, namedTags, podRoleName, podRolePath } from "../components/naming";
+import { Tags, iamRoleNamePrefix, namedTags, podRoleName, podRolePath } from "../lib/naming";
 
 /** The pod annotation kube2iam reads (--iam-role-key default). */
 export const POD_ROLE_ANNOTATION = "iam.amazonaws.com/role";

@@ -20,7 +20,7 @@ import {
     ApiEndpoint, ControlPlane, ControlPlaneSecrets, EtcdCluster, EtcdSnapshots, SlotEnvironment, controlPlaneBucketAccess, kubeadmSettings, maxClusterNodes, planEndpoint,
 } from "./controlplane";
 import { NodePool } from "./nodepools";
-import { nodePoolComponentName } from "./naming";
+import { nodePoolComponentName } from "../lib/naming";
 
 export interface ClusterArgs {
     readonly config: ClusterConfig;

@@ -8,14 +8,13 @@ import { Cidr, coveredAddresses, formatCidr, mustParseCidr, overlaps, parseCidr 
 import { ifKnown, isUnknownValueError, unlessUnknown } from "./lenient";
 import { KNOWN_REGIONS, zonesOf } from "./regions";
 import { MAX_ZONES, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from "../lib/subnetLayout";
-// Label and taint rules are the node pools' own (what a kubelet may set, cluster-autoscaler's tag limits).
-import { nodePoolLabelProblems } from "../components/nodepools/labels";
+// Label and taint rules: what a kubelet may set, cluster-autoscaler's tag limits.
+import { nodePoolLabelProblems } from "./nodePoolLabels";
 import { architectureOf, closestInstanceTypes, INSTANCE_TYPE_SOURCE, isKnownInstanceType, needsDedicatedHost } from "../lib/instanceTypes";
-import { poolGroupTags } from "../components/nodepools/tags";
-import { apiInternalDnsName, slotTags, subnetTags } from "../components/naming";
+import { poolGroupTags } from "../lib/poolTags";
+import { apiInternalDnsName, DLM_TARGET_TAG, slotTags, subnetTags } from "../lib/naming";
 import { DNS_NAME_MAX, TAG_LIMITS } from "../lib/awsLimits";
-import { DLM_TARGET_TAG } from "../components/controlplane/backupRetention";
-import { ETCD_TIMING_LIMITS } from "../components/host/paths";
+import { ETCD_TIMING_LIMITS } from "../lib/etcdTuning";
 import { CLUSTER_AUTOSCALER_TAGS, KubernetesMinor, SUPPORTED_KUBERNETES_MINORS } from "./versions";
 
 type Check = (c: ClusterConfigInput, region: string) => ConfigProblem[];
@@ -165,7 +164,7 @@ const checkExistingVpc: Check = (c) => {
  * /16 to /28 (EC2's subnet limits), none overlapping another, an internet
  * gateway to route the public ones through, and private subnets with egress
  * (the cluster's instances run there). That they sit inside the VPC and clear
- * its existing subnets is checked against EC2 in components/network/checks.ts.
+ * its existing subnets is checked against EC2 in config/existingNetwork.ts.
  */
 function checkCreatedSubnets(network: Extract<ClusterConfigInput["network"], { mode: "existing" }>): ConfigProblem[] {
     const out: ConfigProblem[] = [];

@@ -8,11 +8,11 @@
 import { z } from "zod";
 import { SUPPORTED_KUBERNETES_MINORS, DEFAULT_KUBERNETES_MINOR } from "./versions";
 // Defaults and etcd's own limits for the etcd timing (derivation at ETCD_TUNING).
-import { ETCD_TIMING_LIMITS, ETCD_TUNING } from "../components/host/paths";
+import { ETCD_TIMING_LIMITS, ETCD_TUNING } from "../lib/etcdTuning";
 
 /**
  * An RFC 1123 DNS label (it is part of `api.<name>.<zone>`), at most 63 characters. AWS names with
- * shorter limits (load balancers: 32) are shortened with a hash by components/naming.ts; tags keep it whole.
+ * shorter limits (load balancers: 32) are shortened with a hash by lib/naming.ts; tags keep it whole.
  */
 export const CLUSTER_NAME_MAX = 63;
 export const CLUSTER_NAME_RE = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -228,3 +228,15 @@ export const clusterConfigSchema = z.strictObject({
 export type ClusterConfigInput = z.infer<typeof clusterConfigSchema>;
 export type NodePoolConfig = z.infer<typeof nodePoolSchema>;
 export type NetworkConfig = z.infer<typeof networkSchema>;
+export type NewVpcConfig = Extract<NetworkConfig, { mode: "new" }>;
+export type ExistingVpcConfig = Extract<NetworkConfig, { mode: "existing" }>;
+export type NatGatewayMode = NewVpcConfig["natGateways"];
+export type ZoneSubnetsConfig = ExistingVpcConfig["subnets"][string];
+/** A zone of an existing VPC whose subnets the cluster creates (given as CIDRs) and owns. */
+export type CreatedZoneSubnets = Extract<ZoneSubnetsConfig, { publicCidr: string }>;
+/** A zone of an existing VPC whose subnets someone else made (given as ids). */
+export type ExistingZoneSubnets = Extract<ZoneSubnetsConfig, { public: string }>;
+
+export function isCreatedZone(s: ZoneSubnetsConfig): s is CreatedZoneSubnets {
+    return "publicCidr" in s;
+}

@@ -5,7 +5,7 @@
  *
  * The AWS mock (tools/mocks/aws.ts) refuses every registration that breaks a
  * row, naming the type, the resource, the value and the limit, as the provider
- * would; the naming module (components/naming.ts) keeps derived names inside
+ * would; the naming module (lib/naming.ts) keeps derived names inside
  * them; configuration validation refuses what no shortening can fix (tags).
  *
  * Pulumi auto-naming (pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go,
@@ -176,6 +176,7 @@ export const LIMITS: readonly LimitRow[] = [
     {
         type: "aws:iam/role:Role", property: "description",
         limit: "0-1000 characters: tab, line feed, carriage return, U+0020-U+007E and U+00A1-U+00FF",
+        // eslint-disable-next-line no-control-regex -- IAM allows exactly these control characters (tab, LF, CR) in a description
         check: all(lengthBetween(0, 1000), charset(/^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$/, "tab, line feed, carriage return, U+0020-U+007E and U+00A1-U+00FF")),
         citation: CITE.iamCreateRole,
         autoNaming: NONE, max: 1000, example: a, invalid: ["nodes \u2192 API", "pods \u{1F680}"],

@@ -27,8 +27,10 @@ function parseDot(dot: string): { clusters: string[]; nodes: Map<string, { label
         const sub = /^\s*subgraph "([^"]+)" \{$/.exec(line);
         const edge = /^\s*"([^"]+)" -> "([^"]+)" \[(.*)\];$/.exec(line);
         const node = /^\s*"([^"]+)" \[label="((?:[^"\\]|\\.)*)"/.exec(line);
-        if (sub) (clusters.push(sub[1]), open.push(sub[1]));
-        else if (/^\s*\}$/.test(line)) open.pop();
+        if (sub) {
+            clusters.push(sub[1]);
+            open.push(sub[1]);
+        } else if (/^\s*\}$/.test(line)) open.pop();
         else if (edge) edges.push({ from: edge[1], to: edge[2], attrs: edge[3] });
         else if (node) nodes.set(node[1], { label: node[2].replace(/\\n/g, "\n"), within: [...open] });
     }

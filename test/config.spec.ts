@@ -3,8 +3,10 @@
  * and what is allowed, all at once, before any resource exists.
  */
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import { validateClusterConfig, resolveZones, ConfigError, formatProblem } from "../config";
 import { architectureOf } from "../config/rules";
+import { coveredAddresses, mustParseCidr } from "../lib/cidr";
 import { rawStack, clusterConfig } from "./fixtures";
 
 function problemsOf(overrides: Record<string, unknown>, region?: string): string[] {
@@ -105,7 +107,6 @@ describe("cluster configuration", () => {
     });
 
     it("is a RunError, so pulumi prints the message without a stack trace", () => {
-        const pulumi = require("@pulumi/pulumi");
         try {
             validateClusterConfig(rawStack({ name: "BAD" }));
             assert.fail("expected an error");
@@ -125,7 +126,6 @@ describe("cluster configuration", () => {
     });
 
     it("counts overlapping and adjacent CIDRs once", () => {
-        const { coveredAddresses, mustParseCidr } = require("../lib/cidr");
         const count = (cidrs: string[], excluded: string[] = []) => coveredAddresses(cidrs.map(mustParseCidr), excluded.map(mustParseCidr));
         assert.strictEqual(count(["0.0.0.0/1", "128.0.0.0/1"]), 2 ** 32);
         assert.strictEqual(count(["10.0.0.0/8", "10.1.0.0/16"]), 2 ** 24);

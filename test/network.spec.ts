@@ -8,7 +8,7 @@ import { Network, NETWORK_TYPE, checkExistingNetwork, assertExistingNetwork, pla
 import { NetworkConfig, ConfigError, validateClusterConfig, resolveZones } from "../config";
 import { formatCidr, mustParseCidr, overlaps, size } from "../lib/cidr";
 import { zonesOf } from "../config/regions";
-import { clusterTagKey, LEGACY_CLUSTER_TAG, ROLE_ELB_TAG, ROLE_INTERNAL_ELB_TAG, SUBNET_TYPE_TAG } from "../components/naming";
+import { clusterTagKey, LEGACY_CLUSTER_TAG, ROLE_ELB_TAG, ROLE_INTERNAL_ELB_TAG, SUBNET_TYPE_TAG } from "../lib/naming";
 import { PLATFORM_VPC, OTHER_VPC, existingSubnetId } from "../tools/mocks/world";
 import { readStackFile } from "../tools/offline/stackFile";
 import { runComponents, RecordedResource } from "./harness";

@@ -14,7 +14,7 @@ import {
     readablePrefixes, secretsBucketPolicy, secretsReadPolicy, secretsDirs, checkExtraObjects, controlPlaneExtraObjects, controlPlaneSlotObjects,
 } from "../components/secrets";
 import { secretsDeliveryCloudConfig } from "../components/host/secretsDelivery";
-import { clusterTagKey } from "../components/naming";
+import { clusterTagKey } from "../lib/naming";
 import { runComponents, Recorded, Secret, RecordedResource, unwrapSecrets } from "./harness";
 import { clusterConfig } from "./fixtures";
 import { anyMatch, decide, list, Request } from "./iamEval";

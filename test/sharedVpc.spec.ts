@@ -11,7 +11,7 @@ import { Network, checkExistingNetwork } from "../components/network";
 import { ConfigError, ConfigProblem, NetworkConfig, resolveZones, validateClusterConfig } from "../config";
 import { mustParseCidr, overlaps } from "../lib/cidr";
 import { zonesOf } from "../config/regions";
-import { clusterTagKey, LEGACY_CLUSTER_TAG, ROLE_ELB_TAG, ROLE_INTERNAL_ELB_TAG } from "../components/naming";
+import { clusterTagKey, LEGACY_CLUSTER_TAG, ROLE_ELB_TAG, ROLE_INTERNAL_ELB_TAG } from "../lib/naming";
 import { EXISTING_SUBNETS, NO_DNS_HOSTNAMES_VPC, SHARED_VPC } from "../tools/mocks/world";
 import { readStackFile } from "../tools/offline/stackFile";
 import { RecordedResource, runComponents } from "./harness";

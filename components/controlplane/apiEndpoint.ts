@@ -17,7 +17,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { Tags, apiEndpointName, loadBalancerName, namedTags, targetGroupName } from "../naming";
+import { Tags, apiEndpointName, loadBalancerName, namedTags, targetGroupName } from "../../lib/naming";
 import { EndpointPlan, endpointCertSans, hostPort } from "./endpoint";
 import { classicElbArgs, internalTargetGroupArgs, nlbListenerArgs, nlbTargetGroupArgs } from "./loadBalancer";
 import { API_SERVER_PORT } from "../host/paths";

@@ -3,8 +3,11 @@
  * prefixes written by the backup script (backup.ts explains the layout) and
  * a DLM policy for EBS snapshots of the slot data volumes.
  */
+import { DLM_TARGET_TAG } from "../../lib/naming";
 import { check, checkPositiveInt } from "../host/shell";
 import { BACKUP_PREFIX } from "../host/paths";
+
+export { DLM_TARGET_TAG };
 
 /** A rule shaped like aws.s3.BucketLifecycleConfiguration's `rules[]` input. */
 export interface LifecycleRule {
@@ -32,15 +35,6 @@ export function backupLifecycleRules(cluster: string, prefix = BACKUP_PREFIX, ke
         { id: `${cluster}-etcd-multipart`, status: "Enabled", filter: { prefix: `${base}/` }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
     ];
 }
-
-/**
- * The tag the DLM policy selects slot data volumes by. DLM targets a
- * resource that carries ANY of the policy's target tags, so the cluster tag
- * or the role tag alone would also catch root volumes, PVs or other
- * clusters' volumes; the wiring puts this one tag, value = cluster name,
- * on the slot data volumes only (candidate for components/naming.ts).
- */
-export const DLM_TARGET_TAG = "k8s.io/etcd-snapshots";
 
 /** Shaped like aws.dlm.LifecyclePolicy's args, minus executionRoleArn (the wiring's role). */
 export interface DlmPolicy {

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { InstanceRole } from "../iam/instanceRoles";
-import { slotResourceName } from "../naming";
+import { slotResourceName } from "../../lib/naming";
 import { SlotEnvironment, attachPolicies, imageFor } from "./environment";
 import { backupStatements, initMarkerStatements, renderStatements, slotAttachmentStatements } from "./iamPolicies";
 import { controlPlaneSizeWarning } from "./sizing";

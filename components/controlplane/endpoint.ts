@@ -41,7 +41,7 @@
  *   member there is nothing to fail over to, and a balancer would only add
  *   cost and a hop.
  */
-import { apiInternalDnsName, privateApiZoneName } from "../naming";
+import { apiInternalDnsName, privateApiZoneName } from "../../lib/naming";
 import { apiServerCertSANs } from "../host/kubeadm";
 import { apiDnsName } from "./slots";
 import { API_SERVER_PORT } from "../host/paths";

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { architectureOf } from "../../config/rules";
 import { debianArch, lookupAmi } from "../host/ami";
-import { Tags } from "../naming";
+import { Tags } from "../../lib/naming";
 
 export interface SlotEnvironment {
     readonly clusterName: string;

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { InstanceRole } from "../iam/instanceRoles";
-import { slotResourceName } from "../naming";
+import { slotResourceName } from "../../lib/naming";
 import { ETCD_CLIENT_PORT, EtcdTiming } from "../host/paths";
 import { SlotEnvironment, attachPolicies, imageFor } from "./environment";
 import { backupStatements, renderStatements, slotAttachmentStatements } from "./iamPolicies";

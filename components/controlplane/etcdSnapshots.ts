@@ -11,7 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { policyDocument, renderPolicy } from "../iam/policyDocument";
-import { Tags, etcdSnapshotsName, iamPath, iamRoleNamePrefix, namedTags } from "../naming";
+import { Tags, etcdSnapshotsName, iamPath, iamRoleNamePrefix, namedTags } from "../../lib/naming";
 import { dlmPolicy } from "./backupRetention";
 
 export interface EtcdSnapshotsArgs {

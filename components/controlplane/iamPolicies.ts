@@ -24,7 +24,7 @@
  *   the bucket key (SSE-KMS multipart uploads need both).
  */
 import { PolicyStatement, policyDocument, renderPolicy } from "../iam/policyDocument";
-import { CONTROL_PLANE_ROLE_TAG, ETCD_ROLE_TAG, SLOT_TAG, clusterTagKey } from "../naming";
+import { CONTROL_PLANE_ROLE_TAG, ETCD_ROLE_TAG, SLOT_TAG, clusterTagKey } from "../../lib/naming";
 import { BucketAccess } from "../secrets/policies";
 import { BACKUP_PREFIX, INIT_MARKER_KEY, SlotRole } from "../host";
 

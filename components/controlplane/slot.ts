@@ -29,7 +29,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { Tags, namedTags, slotResourceName, slotTags } from "../naming";
+import { Tags, namedTags, slotResourceName, slotTags } from "../../lib/naming";
 import { DLM_TARGET_TAG } from "./backupRetention";
 import { SlotPlan } from "./slots";
 import { encodeUserData } from "../host/slotUserData";

@@ -6,7 +6,7 @@
  * names, zones, IPs and DNS names; pure, so tests and policies can rely on it.
  */
 import { formatIp, host, mustParseCidr } from "../../lib/cidr";
-import { zoneSuffix } from "../naming";
+import { zoneSuffix } from "../../lib/naming";
 
 export type SlotRole = "control-plane" | "etcd";
 

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { Tags, namedTags } from "../naming";
+import { Tags, namedTags } from "../../lib/naming";
 import { FirewallInput, GroupRole, firewallRules, groupRoles } from "./rules";
 
 export interface FirewallArgs extends FirewallInput {

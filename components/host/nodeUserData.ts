@@ -26,12 +26,11 @@ import { secretsDeliveryCloudConfig } from "./secretsDelivery";
 import { Arch } from "./ami";
 import { renderKubeadmJoinNode } from "./kubeadm";
 import { renderKubeletSysctls } from "./kubelet";
-import { KUBEADM_JOIN_CONFIG, NODE_SETUP_UNIT, SECRETS_UNIT } from "./paths";
+import { NODE_SETUP_UNIT, SECRETS_UNIT } from "./paths";
 import { check, checkPositiveInt, renderUnit } from "./shell";
 import { renderScript } from "./script";
-import { BOOTSTRAP_TOKEN_FILE, KUBERNETES_PKI_DIR } from "../secrets/layout";
 import type { NodePoolConfig } from "../../config";
-import { nodeLabels } from "../nodepools/labels";
+import { nodeLabels } from "../../lib/poolTags";
 import { NODE_JOIN_UNIT, NODE_JOIN_SCRIPT, JOIN_TEMPLATE_PATH, TOKEN_PLACEHOLDER, TOKEN_PATH, CA_CERT_PATH, JOIN_CONFIG_PATH, KUBELET_SYSCTL_PATH } from "./paths";
 
 /**

@@ -14,16 +14,16 @@ const CHECKS = {
     /** RFC 1123 label (cluster and slot names). */
     label: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
     region: /^[a-z]{2}(-[a-z]+)+-\d$/,
-    absPath: /^\/[A-Za-z0-9._\/-]*$/,
+    absPath: /^\/[A-Za-z0-9._/-]*$/,
     ipv4: /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/,
     /** A DNS name, no trailing dot. */
     dns: /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
     /** S3 bucket name. */
     bucket: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
     /** An S3 key prefix or key: no leading slash, no "..". */
-    s3Key: /^(?!\/)(?!.*\.\.)[A-Za-z0-9!_.*'()\/-]+$/,
+    s3Key: /^(?!\/)(?!.*\.\.)[A-Za-z0-9!_.*'()/-]+$/,
     /** A KMS key id, alias or ARN. */
-    kmsKey: /^[A-Za-z0-9:\/_-]+$/,
+    kmsKey: /^[A-Za-z0-9:/_-]+$/,
     /** A systemd unit name. */
     unit: /^[A-Za-z0-9:_.@-]+\.(service|target|mount|socket|timer)$/,
     /** EBS device name as given to AttachVolume. */

@@ -13,8 +13,8 @@
  * command (aws, curl, ip, blkid, mkfs.ext4, mount, mountpoint, sleep, ...)
  * is looked up on PATH, so stubs can stand in.
  */
-import { CONTROL_PLANE_ROLE_TAG, ETCD_ROLE_TAG, SLOT_TAG, clusterTagKey } from "../naming";
-import { SECRETS_UNIT, SLOT_DATA_MOUNT, SLOT_UNIT } from "./paths";
+import { CONTROL_PLANE_ROLE_TAG, ETCD_ROLE_TAG, SLOT_TAG, clusterTagKey } from "../../lib/naming";
+import { SECRETS_UNIT, SLOT_DATA_MOUNT } from "./paths";
 import { check, checkPositiveInt, renderUnit } from "./shell";
 import { renderScript } from "./script";
 

@@ -24,18 +24,20 @@ import { secretsDeliveryCloudConfig } from "./secretsDelivery";
 import { controlPlaneSlotObjects } from "../secrets/layout";
 import { ETCD_VERSION } from "../../config/versions";
 import { SlotPlan } from "../controlplane/slots";
-import { etcdClusterToken, etcdRestoredClusterToken } from "../naming";
+import { etcdClusterToken, etcdRestoredClusterToken } from "../../lib/naming";
 import { slotSecretsCloudConfig } from "./slotSecrets";
-import {
-    AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, EtcdClientTls, EtcdRestoreOptions,
-    SLOT_UNIT, etcdClientTls, etcdTuningFor, renderAuditPolicy, renderAuthenticationConfig, renderControlPlaneBootstrapScript,
-    renderControlPlaneBootstrapUnit, renderEtcdBackupScript, renderEtcdBackupUnits, renderEtcdConfig, renderEtcdRestoreScript, renderEtcdUnit,
-    renderKubeletSysctls, renderSlotBootstrapScript, renderSlotBootstrapUnit,
-} from ".";
-import { EtcdTiming, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, SECRETS_UNIT, SLOT_SECRETS_UNIT, TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER } from "./paths";
+import { EtcdClientTls, EtcdRestoreOptions, etcdClientTls, renderEtcdBackupScript, renderEtcdBackupUnits, renderEtcdRestoreScript } from "./backup";
+import { renderAuditPolicy, renderAuthenticationConfig } from "./apiserverFiles";
+import { renderControlPlaneBootstrapScript, renderControlPlaneBootstrapUnit } from "./controlPlaneBootstrap";
+import { renderEtcdConfig, renderEtcdUnit } from "./etcd";
+import { renderKubeletSysctls } from "./kubelet";
+import { renderSlotBootstrapScript, renderSlotBootstrapUnit } from "./slotBootstrap";
 import { renderLeafCertsScript, renderLeafCertsUnit } from "./leafCerts";
 import { renderTokenSyncScript, renderTokenSyncUnits } from "./tokenSync";
-import { RESTORE_SCRIPT, SBIN, UNITS } from "./paths";
+import {
+    AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, EtcdTiming, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, RESTORE_SCRIPT, SBIN,
+    SECRETS_UNIT, SLOT_SECRETS_UNIT, SLOT_UNIT, TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, UNITS, etcdTuningFor,
+} from "./paths";
 
 // The launch templates' one encoder (gzip + base64, EC2's 16 KB checked), re-exported for the slots.
 export { USER_DATA_LIMIT_BYTES, encodeUserData } from "./userData";

@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { Tags, namedTags, iamPath, iamRoleNamePrefix, instanceRoleName, CONTROL_PLANE_ROLE_TAG, NODE_ROLE_TAG, ETCD_ROLE_TAG } from "../naming";
+import { Tags, namedTags, iamPath, iamRoleNamePrefix, instanceRoleName, CONTROL_PLANE_ROLE_TAG, NODE_ROLE_TAG, ETCD_ROLE_TAG } from "../../lib/naming";
 import { Audience, assertMemberName } from "../secrets/layout";
 import { SecretsLocation, SecretsReaders, secretsReadPolicy } from "../secrets/policies";
 import { ec2TrustPolicy } from "./policyDocument";

@@ -12,7 +12,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { clusterTagKey, namedTags, networkResourceName, sharedSubnetTags, subnetTags, SubnetTier, zonalName } from "../naming";
+import { clusterTagKey, namedTags, networkResourceName, sharedSubnetTags, subnetTags, SubnetTier, zonalName } from "../../lib/naming";
 import { CreatedZoneSubnets, ExistingVpcConfig, isCreatedZone, NetworkArgs, NetworkParts } from "./types";
 
 const ANYWHERE = "0.0.0.0/0";

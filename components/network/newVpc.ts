@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { namedTags, networkResourceName, subnetTags, SubnetTier, zonalName } from "../naming";
+import { namedTags, networkResourceName, subnetTags, SubnetTier, zonalName } from "../../lib/naming";
 import { natForZone, natZoneIndexes, planSubnets } from "./layout";
 import { NetworkArgs, NetworkParts, NewVpcConfig } from "./types";
 

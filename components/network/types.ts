@@ -4,20 +4,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkConfig } from "../../config";
-import { Tags } from "../naming";
+import { Tags } from "../../lib/naming";
 
-export type NewVpcConfig = Extract<NetworkConfig, { mode: "new" }>;
-export type ExistingVpcConfig = Extract<NetworkConfig, { mode: "existing" }>;
-export type NatGatewayMode = NewVpcConfig["natGateways"];
-export type ZoneSubnetsConfig = ExistingVpcConfig["subnets"][string];
-/** A zone of an existing VPC whose subnets the cluster creates (given as CIDRs) and owns. */
-export type CreatedZoneSubnets = Extract<ZoneSubnetsConfig, { publicCidr: string }>;
-/** A zone of an existing VPC whose subnets someone else made (given as ids). */
-export type ExistingZoneSubnets = Extract<ZoneSubnetsConfig, { public: string }>;
-
-export function isCreatedZone(s: ZoneSubnetsConfig): s is CreatedZoneSubnets {
-    return "publicCidr" in s;
-}
+// The network modes' configuration shapes are the configuration's own (config/schema.ts).
+export { isCreatedZone } from "../../config/schema";
+export type { NewVpcConfig, ExistingVpcConfig, NatGatewayMode, ZoneSubnetsConfig, CreatedZoneSubnets, ExistingZoneSubnets } from "../../config/schema";
 
 export interface NetworkArgs {
     readonly clusterName: string;

@@ -5,8 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { NodePoolConfig } from "../../config";
-import { Tags } from "../naming";
-import { poolInstanceTags, poolTagSpecifications } from "./tags";
+import { Tags } from "../../lib/naming";
+import { poolInstanceTags, poolTagSpecifications } from "../../lib/poolTags";
 
 /** Canonical's Ubuntu AMIs boot from this device. */
 export const ROOT_DEVICE_NAME = "/dev/sda1";

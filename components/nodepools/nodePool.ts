@@ -12,13 +12,13 @@ import { ConfigError, keyOf } from "../../config/errors";
 import { architectureOf } from "../../config/rules";
 import { debianArch, lookupAmi } from "../host/ami";
 import { encodeUserData } from "../host/userData";
-import { Tags } from "../naming";
+import { Tags } from "../../lib/naming";
 import { renderNodeUserData } from "../host/nodeUserData";
 import { groupCapacity, groupLaunchSpec } from "./capacity";
 import { RolloutGroup, rolloutGroup } from "../rollout";
-import { nodePoolLabelProblems } from "./labels";
+import { nodePoolLabelProblems } from "../../config/nodePoolLabels";
 import { poolLaunchTemplateArgs } from "./launchTemplate";
-import { poolGroupTags } from "./tags";
+import { poolGroupTags } from "../../lib/poolTags";
 
 export const NODE_POOL_TYPE = "k8s-aws:nodepools:NodePool";
 

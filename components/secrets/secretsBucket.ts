@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { Tags, namedTags, secretsName, secretsBucketPrefix, secretsKmsAlias } from "../naming";
+import { Tags, namedTags, secretsName, secretsBucketPrefix, secretsKmsAlias } from "../../lib/naming";
 import { EtcdTopology, SecretContents, SecretObject, checkExtraObjects, objectKey, pairContents } from "./layout";
 import { BucketAccess, SecretsLocation, SecretsReaders, secretsBucketPolicy } from "./policies";
 

@@ -9,7 +9,7 @@
 import * as assert from "assert";
 import { ADDON_CHARTS, AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, SUPPORTED_KUBERNETES_MINORS } from "../../config/versions";
 import { renderPolicy } from "../../components/iam";
-import { autoscalerTags } from "../../components/naming";
+import { autoscalerTags } from "../../lib/naming";
 import { addonVersions, cloudControllerPolicy, ec2PrivateDnsDomain, nodeNameRegex } from "../../addons";
 import { CLOUD_CONTROLLER_ACTIONS } from "../../addons/awsCloudController";
 import { INSECURE_KUBELET_FLAGS } from "../../addons/metricsServer";

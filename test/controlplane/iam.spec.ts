@@ -8,7 +8,7 @@ import * as assert from "assert";
 import {
     backupStatements, controlPlaneBucketAccess, initMarkerStatements, renderStatements, slotAttachmentStatements,
 } from "../../components/controlplane";
-import { slotTags } from "../../components/naming";
+import { slotTags } from "../../lib/naming";
 import { SecretsReaders, secretsBucketPolicy } from "../../components/secrets";
 import { Request, decide, decideAll, resourcesOfAction, tagContext } from "../iamEval";
 

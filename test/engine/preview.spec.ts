@@ -99,7 +99,6 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
 
     after(() => {
         engine?.cleanup();
-        // eslint-disable-next-line no-console
         if (Object.keys(walls).length > 0) console.log(`      wall times (s): ${JSON.stringify(walls)}`);
     });
 
@@ -141,7 +140,6 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
         // Before the first `up`, a policy reading a value the providers compute cannot run in a
         // preview (@pulumi/policy reports it as an advisory notice); the render's mocks know those
         // values, the engine does not. Recorded, not hidden: `pulumi up --policy-pack` below judges them.
-        // eslint-disable-next-line no-console
         console.log(`      policies the engine could not run in a first preview (${unverifiable.length}):\n        ${unverifiable.join("\n        ")}`);
     });
 

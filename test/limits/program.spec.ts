@@ -17,7 +17,7 @@ import { LIMITS, TAG_LIMITS, USER_DATA_LIMIT_BYTES } from "../../lib/awsLimits";
 import { USER_DATA_HEADROOM } from "../../components/host/userData";
 import {
     clusterTagKey, etcdClusterToken, etcdRestoredClusterToken, iamRoleNamePrefix, loadBalancerName, secretsBucketPrefix, targetGroupName,
-} from "../../components/naming";
+} from "../../lib/naming";
 import { PINNED_NOW, PINNED_SEED, RecordedResource, unwrapSecrets } from "../harness";
 
 const CLUSTER = "k8s-aws:cluster";

@@ -18,7 +18,7 @@ import { kubeletMaySetLabel, nodeLabels, nodePoolsLabelProblems } from "../../co
 import { renderFetchScript } from "../../components/host/secretsDelivery";
 import { fetchedObjects, secretsDirs } from "../../components/secrets";
 import { KUBELET_SYSCTLS } from "../../components/host/kubelet";
-import { autoscalerNodeTemplateTags } from "../../components/naming";
+import { autoscalerNodeTemplateTags } from "../../lib/naming";
 import { readBoot } from "../../policies/rules/lib/boot";
 import { tmpfsProblems } from "../../policies/rules/lib/tmpfs";
 import { keyMaterialIn } from "../../policies/rules/lib/keymaterial";

@@ -12,7 +12,7 @@ import { nodePoolSchema } from "../../config/schema";
 import { zonesOf } from "../../config/regions";
 import { Network } from "../../components/network";
 import { NodePool } from "../../components/nodepools";
-import { nodePoolComponentName } from "../../components/naming";
+import { nodePoolComponentName } from "../../lib/naming";
 import { readStackFile } from "../../tools/offline/stackFile";
 import { runPolicies, PolicyReport } from "../../policies/offline";
 import { RecordedResource, runComponents } from "../harness";

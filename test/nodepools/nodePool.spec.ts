@@ -11,7 +11,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, ConfigError, validateClusterConfig } from "../../config";
 import { NodePool } from "../../components/nodepools";
-import { nodePoolComponentName } from "../../components/naming";
+import { nodePoolComponentName } from "../../lib/naming";
 import { rawStack, clusterConfig } from "../fixtures";
 import { RecordedResource, runComponents, Secret } from "../harness";
 import {

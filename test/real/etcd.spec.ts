@@ -239,7 +239,7 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
     let dir = "";
     let clientTls: Tls;
     let local: LocalMember[] = [];
-    let procs: ChildProcess[] = [];
+    const procs: ChildProcess[] = [];
     let endpoints: string[] = [];
     let startedAt = 0;
     let restoreOwner = "";

@@ -64,7 +64,6 @@ export function motoToolsOrSkip(ctx: Mocha.Context): { aws: string; motoServer: 
     if (missing.length === 0) return { aws, motoServer };
     const message = `moto/awscli not installed under ${cacheRoot()} (missing ${missing.join(", ")}): run \`npm run tools:real\``;
     if (process.env.CI === "true") throw new Error(message);
-    // eslint-disable-next-line no-console
     console.log(`      skipped: ${message}`);
     ctx.skip();
     throw new Error("unreachable");

@@ -17,7 +17,6 @@ export function requireTools<K extends ToolName>(ctx: Mocha.Context, names: read
     if (missing.length > 0) {
         const message = `real binaries not built under ${cacheRoot()} (missing: ${missing.map(([n, file]) => `${n} at ${file}`).join(", ")}): run \`npm run tools:real\``;
         if (process.env.CI === "true") throw new Error(message);
-        // eslint-disable-next-line no-console
         console.log(`      skipped: ${message}`);
         ctx.skip();
     }

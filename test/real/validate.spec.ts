@@ -17,7 +17,7 @@ import { toolPaths } from "../../tools/real/pins";
 import { readStackFile } from "../../tools/offline/stackFile";
 import { expectedFromStack, ExpectedCluster } from "../../tools/validate/expected";
 import { main } from "../../tools/validate/cli";
-import { POOL_LABEL } from "../../components/naming";
+import { POOL_LABEL } from "../../lib/naming";
 import { removeTempDirs, tempDir } from "../controlplane/helpers";
 import {
     Credentials, Fatal, Rendered, advertiseAddress, bindClusterAdmins, flag, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, localKubeconfigs,

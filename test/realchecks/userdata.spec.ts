@@ -13,30 +13,7 @@ import * as YAML from "yaml";
 import { listStacks } from "../../tools/offline/stackFile";
 import { userDataFiles } from "../../tools/offline/plan";
 import { runStackFixture } from "../harness";
-
-const SHELL_SHEBANG = /^#!\s*\/(usr\/)?bin\/(env\s+)?(sh|bash|dash)\b/;
-
-interface Script {
-    readonly where: string;
-    readonly text: string;
-}
-
-/** Shell scripts a cloud-config document carries. */
-export function scriptsIn(doc: { write_files?: { path: string; content?: string }[]; runcmd?: unknown[]; bootcmd?: unknown[] }): Script[] {
-    const scripts: Script[] = [];
-    for (const f of doc.write_files ?? []) {
-        if (f.content && SHELL_SHEBANG.test(f.content)) scripts.push({ where: f.path, text: f.content });
-    }
-    for (const [key, list] of [["runcmd", doc.runcmd], ["bootcmd", doc.bootcmd]] as const) {
-        (list ?? []).forEach((cmd, n) => {
-            if (typeof cmd === "string") scripts.push({ where: `${key}[${n}]`, text: `#!/bin/sh\n${cmd}\n` });
-            else if (Array.isArray(cmd) && ["sh", "bash", "/bin/sh", "/bin/bash"].includes(cmd[0]) && cmd[1] === "-c") {
-                scripts.push({ where: `${key}[${n}]`, text: `#!/bin/sh\n${cmd[2]}\n` });
-            }
-        });
-    }
-    return scripts;
-}
+import { scriptsIn } from "../../tools/check/scripts";
 
 function shellcheck(text: string): { status: number | null; out: string } {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sc-")), "script");

@@ -70,11 +70,14 @@ export function replicatePlan(plan: Plan, k: number): Plan {
 
 async function main(jobFile: string): Promise<void> {
     const job = JSON.parse(fs.readFileSync(jobFile, "utf8")) as RunnerJob;
+    // Loaded here, not imported, so that their load time is measured (loadMs).
+    /* eslint-disable @typescript-eslint/no-require-imports */
     const [mods, loadMs] = timed(() => ({
         render: require("../offline/render") as typeof import("../offline/render"),
         policies: require("../../policies/offline") as typeof import("../../policies/offline"),
         cost: require("../cost") as typeof import("../cost"),
     }));
+    /* eslint-enable @typescript-eslint/no-require-imports */
     // Round-robin: a warm-up pass over every stack, then `runs` passes that render each stack once,
     // so a burst of load on a shared machine spreads over all stacks instead of landing on one.
     interface Acc {

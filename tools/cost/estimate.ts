@@ -193,7 +193,7 @@ function tagsOf(r: CostPlanResource): Record<string, string> {
     return Object.fromEntries(Object.entries(obj(t)).map(([k, v]) => [k, String(v)]));
 }
 
-/** The program's role tags (components/naming.ts); names as a fallback for hand-made plans. */
+/** The program's role tags (lib/naming.ts); names as a fallback for hand-made plans. */
 export function roleOf(r: CostPlanResource): Role {
     const tags = tagsOf(r);
     if ("k8s.io/role/control-plane" in tags) return "control-plane";

@@ -194,7 +194,7 @@ const COMPUTED: Record<string, Computed> = {
         const policyArn = `arn:${ctx.partition}:iam::${ctx.accountId}:policy${path}${name}`;
         return { id: policyArn, outputs: { name, path, arn: policyArn, policyId: `ANPA${hex(ctx, `${req.type}::${req.name}`, 17).toUpperCase()}` } };
     },
-    "aws:iam/rolePolicy:RolePolicy": (req, ctx) => {
+    "aws:iam/rolePolicy:RolePolicy": (req, _ctx) => {
         const name = String(req.inputs.name);
         return { id: `${req.inputs.role}:${name}`, outputs: { name } };
     },

@@ -65,6 +65,7 @@ export interface MockOptions {
 }
 
 /** `waitForRPCs` is internal to the SDK (not in its typings) but is what `pulumi up` awaits before exiting. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an SDK module without typings
 const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
 /** Waits until every registration and RPC the program started has completed. */

@@ -199,7 +199,7 @@ export function parsePrivateKeyPem(text: string): { key: crypto.KeyObject } & Ke
     try {
         key = crypto.createPrivateKey({ key: block.der, format: "der", type });
     } catch (e) {
-        throw new Error(`failed to parse private key given PEM preamble '${block.type}': ${(e as Error).message}`);
+        throw new Error(`failed to parse private key given PEM preamble '${block.type}': ${(e as Error).message}`, { cause: e });
     }
     return { key, ...describeKey(key) };
 }

@@ -81,7 +81,7 @@ function withContext<T>(prefix: string, fn: () => T): T {
     try {
         return fn();
     } catch (e) {
-        throw new Error(`${prefix}: ${(e as Error).message}`);
+        throw new Error(`${prefix}: ${(e as Error).message}`, { cause: e });
     }
 }
 
@@ -101,6 +101,7 @@ function altNames(inputs: Record<string, any>): AltNames {
     const uris = strings(inputs.uris).map((uri) => {
         // The failures Go's url.Parse reports for strings that reach it.
         const badEscape = /%(?![0-9A-Fa-f]{2}).{0,2}/.exec(uri);
+        // eslint-disable-next-line no-control-regex -- the control characters Go's url.Parse refuses
         const bad = /[\x00-\x1f\x7f]/.test(uri) ? "net/url: invalid control character in URL"
             : badEscape ? `invalid URL escape ${JSON.stringify(badEscape[0])}`
             : uri.startsWith(":") ? "missing protocol scheme" : undefined;

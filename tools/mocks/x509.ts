@@ -21,6 +21,7 @@ export interface AltNames {
 }
 
 function ia5(value: string): Buffer {
+    // eslint-disable-next-line no-control-regex -- IA5String is 7-bit ASCII, NUL included
     if (!/^[\x00-\x7f]*$/.test(value)) {
         throw new Error(`x509: ${JSON.stringify(value)} cannot be encoded as an IA5String`);
     }
@@ -178,7 +179,7 @@ export function parseCertificateRequest(text: string): ParsedRequest {
         }
         return { subjectDer: raw(der, subject), spkiDer: raw(der, spki), altNames };
     } catch (e) {
-        throw new Error(`failed to parse certificate request: ${(e as Error).message}`);
+        throw new Error(`failed to parse certificate request: ${(e as Error).message}`, { cause: e });
     }
 }
 
@@ -205,6 +206,6 @@ export function parseCertificate(text: string): ParsedCertificate {
             isCA: bc ? AsnConvert.parse(bc.extnValue.buffer, asn1x509.BasicConstraints).cA : false,
         };
     } catch (e) {
-        throw new Error(`failed to parse certificate: ${(e as Error).message}`);
+        throw new Error(`failed to parse certificate: ${(e as Error).message}`, { cause: e });
     }
 }

@@ -11,7 +11,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { NODE_ROLE_TAG, POOL_TAG, SLOT_TAG } from "../../components/naming";
+import { NODE_ROLE_TAG, POOL_TAG, SLOT_TAG } from "../../lib/naming";
 import type { Plan, PlanResource } from "./plan";
 
 export interface SubnetView { readonly tier: "public" | "private"; readonly cidr?: string; readonly id: string }
@@ -239,7 +239,10 @@ export function architectureDot(m: ArchitectureModel): string {
     L.push('  edge [fontname="Helvetica", fontsize="9"];');
     const top = ["admins"];
     node("  ", "admins", `admins, CI (6443 allowed from)\n${m.adminCidrs.join("\n") || "nobody"}`, { shape: "oval", fillcolor: "#eef3fb" });
-    if (m.publicName) (top.push("dns:public"), node("  ", "dns:public", `Route53 ${m.publicName}`, { shape: "note", fillcolor: FILL.dns }));
+    if (m.publicName) {
+        top.push("dns:public");
+        node("  ", "dns:public", `Route53 ${m.publicName}`, { shape: "note", fillcolor: FILL.dns });
+    }
     if (m.internalName) {
         top.push("dns:internal");
         const ips = cps.map((s) => s.ip).join(", ");
@@ -263,13 +266,25 @@ export function architectureDot(m: ArchitectureModel): string {
             const egress = s.tier === "private" && z.egress ? `\negress: ${z.egress}` : "";
             cluster("      ", `cluster_subnet_${z.zone}_${s.tier}`, `${s.tier} subnet${s.cidr ? ` ${s.cidr}` : ""}${egress}`, `style="filled"; fillcolor="${s.tier === "public" ? "#eef6ee" : "#f2f2f7"}"; color="#bbbbbb";`);
             const ids: string[] = [];
-            if (s.tier === "public" && z.nat) (ids.push(`nat:${z.zone}`), node("        ", `nat:${z.zone}`, `NAT gateway\n${natFor(z.nat.serves, m.zones.length)}`, { shape: "house", fillcolor: FILL.plain }));
-            for (const x of members) (ids.push(slotNodeId(x.name)), node("        ", slotNodeId(x.name), slotLabel(x), { fillcolor: FILL[x.role] }));
-            if (ids.length === 0) (ids.push(`empty:${z.zone}:${s.tier}`), node("        ", `empty:${z.zone}:${s.tier}`, "no instances", { shape: "plaintext", style: "", fontcolor: "#888888" }));
+            if (s.tier === "public" && z.nat) {
+                ids.push(`nat:${z.zone}`);
+                node("        ", `nat:${z.zone}`, `NAT gateway\n${natFor(z.nat.serves, m.zones.length)}`, { shape: "house", fillcolor: FILL.plain });
+            }
+            for (const x of members) {
+                ids.push(slotNodeId(x.name));
+                node("        ", slotNodeId(x.name), slotLabel(x), { fillcolor: FILL[x.role] });
+            }
+            if (ids.length === 0) {
+                ids.push(`empty:${z.zone}:${s.tier}`);
+                node("        ", `empty:${z.zone}:${s.tier}`, "no instances", { shape: "plaintext", style: "", fontcolor: "#888888" });
+            }
             column.push(...ids);
             L.push("      }");
         }
-        for (const x of z.slots.filter((y) => !z.subnets.some((s) => s.id === y.subnetId))) (column.push(slotNodeId(x.name)), node("      ", slotNodeId(x.name), slotLabel(x), { fillcolor: FILL[x.role] }));
+        for (const x of z.slots.filter((y) => !z.subnets.some((s) => s.id === y.subnetId))) {
+            column.push(slotNodeId(x.name));
+            node("      ", slotNodeId(x.name), slotLabel(x), { fillcolor: FILL[x.role] });
+        }
         L.push("    }");
         columns.push(column);
     }
@@ -279,7 +294,10 @@ export function architectureDot(m: ArchitectureModel): string {
         const spot = p.spotPercent > 0 ? `\nspot ${p.spotPercent}% above the on-demand base` : "";
         node("    ", `pool:${p.name}`, `node pool ${p.name}: one ASG over ${p.zones.length === m.zones.length && m.zones.length > 1 ? `all ${p.zones.length} zones` : p.zones.join(", ")}\nmin ${p.min} / desired ${p.desired} / max ${p.max}\n${p.instanceTypes.join(", ")}${spot}`, { fillcolor: FILL.pool });
     }
-    if (m.s3Endpoint) (below.push("s3endpoint"), node("    ", "s3endpoint", "S3 gateway endpoint", { shape: "cds", fillcolor: FILL.aws }));
+    if (m.s3Endpoint) {
+        below.push("s3endpoint");
+        node("    ", "s3endpoint", "S3 gateway endpoint", { shape: "cds", fillcolor: FILL.aws });
+    }
     L.push("  }");
 
     // Regional services, below the VPC.
@@ -288,10 +306,19 @@ export function architectureDot(m: ArchitectureModel): string {
         regional.push("bucket");
         const backups = m.bucket.backupPrefix ? `\netcd backups under ${m.bucket.backupPrefix}` : "";
         node("  ", "bucket", `S3 secrets bucket ${m.bucket.name}\nSSE-KMS, versioned, TLS only, no ACLs\nPKI by role, kubeadm configs${backups}`, { shape: "cylinder", fillcolor: FILL.aws });
-        if (m.bucket.kmsAlias) (regional.push("kms"), node("  ", "kms", `KMS key\n${m.bucket.kmsAlias}`, { shape: "component", fillcolor: FILL.aws }));
+        if (m.bucket.kmsAlias) {
+            regional.push("kms");
+            node("  ", "kms", `KMS key\n${m.bucket.kmsAlias}`, { shape: "component", fillcolor: FILL.aws });
+        }
     }
-    if (m.snapshots) (regional.push("dlm"), node("  ", "dlm", m.snapshots, { shape: "folder", fillcolor: FILL.plain }));
-    if (m.addons.length > 0) (regional.push("addons"), node("  ", "addons", `in the cluster (addons)\n${m.addons.join("\n")}`, { shape: "tab", fillcolor: FILL.pool }));
+    if (m.snapshots) {
+        regional.push("dlm");
+        node("  ", "dlm", m.snapshots, { shape: "folder", fillcolor: FILL.plain });
+    }
+    if (m.addons.length > 0) {
+        regional.push("addons");
+        node("  ", "addons", `in the cluster (addons)\n${m.addons.join("\n")}`, { shape: "tab", fillcolor: FILL.pool });
+    }
 
     // Order: top row, then the endpoint, each zone's column, what sits below the zones, the regional row.
     for (const row of [top, regional]) if (row.length > 1) L.push(`  { rank="same"; ${row.map(q).join("; ")}; }`);

@@ -53,7 +53,7 @@ function missingRealTools(): string[] {
  * step runs and empties a group's folder before building it, so a second build must never start beside one.
  */
 function runningRealBuilds(): number[] {
-    let names: string[] = [];
+    let names: string[];
     try {
         names = fs.readdirSync(cacheRoot());
     } catch {

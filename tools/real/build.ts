@@ -19,7 +19,6 @@ import {
     PULUMI_VERSION, cacheRoot, dirs, kubernetesBuiltVersion,
 } from "./pins";
 
-const REPO = path.resolve(__dirname, "..", "..");
 const GO_DIR = path.join(__dirname, "go");
 const ROOT = cacheRoot();
 const GO_ENV = {
@@ -297,7 +296,7 @@ function lockCache(): void {
             return;
         } catch {
             const holder = Number(fs.existsSync(lock) ? fs.readFileSync(lock, "utf8") : 0);
-            let alive = false;
+            let alive: boolean;
             try {
                 process.kill(holder, 0);
                 alive = holder > 0;

@@ -20,6 +20,7 @@ if (!mock) {
     process.stderr.write(`stand-in provider: unknown package ${JSON.stringify(pkg)}; allowed: ${Object.keys(MOCKS).join(", ")}\n`);
     process.exit(2);
 }
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the package is named at run time
 const version: string = require(`@pulumi/${pkg}/package.json`).version;
 
 /**

@@ -87,7 +87,7 @@ export function standInProvider(opts: StandInOptions): provider.Provider {
     };
     return {
         version: opts.version,
-        async check(urn, olds, news) {
+        async check(urn, _olds, news) {
             resourceMock(parseUrn(urn).type);
             return { inputs: news };
         },
@@ -100,7 +100,7 @@ export function standInProvider(opts: StandInOptions): provider.Provider {
         async create(urn, inputs) {
             return answer(urn, inputs);
         },
-        async update(id, urn, olds, news) {
+        async update(_id, urn, olds, news) {
             const { outs } = await answer(urn, news);
             return { outs: { ...olds, ...outs } };
         },

@@ -110,7 +110,7 @@ function main(): void {
             const deleted = render(edit(r.values, p, (o, k) => delete o[k]));
             const reached = changed.err ? `breaks render (${changed.err.slice(0, 100)})` : changed.out.includes(SENTINEL) ? "sentinel rendered" : changed.out !== base.out ? "changes output" : "NO EFFECT";
             const vsDefault = deleted.err ? "deleting breaks render" : deleted.out === base.out ? "same as chart default" : "differs from chart default";
-            let at: string[] = [];
+            const at: string[] = [];
             for (let n = p.length; n >= 1 && at.length === 0; n--) {
                 const re = new RegExp(`\\.Values\\.${p.slice(0, n).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("\\.")}(?![A-Za-z0-9_])`);
                 for (const t of templates) fs.readFileSync(t, "utf8").split("\n").forEach((line, i) => re.test(line) && at.push(`${path.relative(chartDir, t)}:${i + 1}`));

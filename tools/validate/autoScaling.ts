@@ -7,7 +7,7 @@
  * (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingGroups.html, Filters).
  */
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, AutoScalingGroup } from "@aws-sdk/client-auto-scaling";
-import { POOL_TAG, SLOT_TAG } from "../../components/naming";
+import { POOL_TAG, SLOT_TAG } from "../../lib/naming";
 
 export interface GroupInstance {
     readonly id: string;

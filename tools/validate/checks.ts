@@ -3,7 +3,7 @@
  * AWS) reported to rows of results. Each row says what was checked, where,
  * and in plain words what was found.
  */
-import { POOL_LABEL } from "../../components/naming";
+import { POOL_LABEL } from "../../lib/naming";
 import type { ClusterGroup } from "./autoScaling";
 import type { ExpectedCluster, ExpectedSlot } from "./expected";
 import type { ExpectedWorkload } from "./workloads";

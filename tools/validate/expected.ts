@@ -9,7 +9,7 @@ import { ConfigError, validateClusterConfig } from "../../config";
 import { CONFIG_KEY } from "../../config/errors";
 import { planSlots } from "../../components/controlplane/slots";
 import { instanceSubnetCidrs } from "../../components/network/layout";
-import { clusterTagKey } from "../../components/naming";
+import { clusterTagKey } from "../../lib/naming";
 import { ExpectedWorkload, expectedWorkloads, systemNamespaces } from "./workloads";
 
 export interface ExpectedSlot {

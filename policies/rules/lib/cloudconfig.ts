@@ -25,7 +25,7 @@ export interface CloudConfig {
 
 /** Quotes an argv element so the shell reads it back as one word: cloud-init runs list commands as argv. */
 function shellQuote(arg: string): string {
-    return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+    return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 function decodeContent(content: string, encoding: string): string {
@@ -50,7 +50,7 @@ export function parseCloudConfig(body: string): CloudConfig {
     try {
         doc = parse(body);
     } catch (e) {
-        throw new Error(`cloud-config is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+        throw new Error(`cloud-config is not valid YAML: ${(e as Error).message.split("\n")[0]}`, { cause: e });
     }
     if (doc === null || doc === undefined) return { writeFiles: [], bootcmd: [], runcmd: [], mounts: [] };
     if (!isRecord(doc)) throw new Error("cloud-config is not a YAML mapping");

@@ -37,7 +37,7 @@ export const T = {
     tlsLocallySignedCert: "tls:index/locallySignedCert:LocallySignedCert",
 } as const;
 
-/** Tag keys; they must match components/naming.ts (copied, since the pack is built and shipped on its own). */
+/** Tag keys; they must match lib/naming.ts (copied, since the pack is built and shipped on its own). */
 export const TAG = {
     clusterPrefix: "kubernetes.io/cluster/",
     legacyCluster: "KubernetesCluster",

@@ -1,17 +1,31 @@
 /**
- * A node pool's tags. Instances (through the launch template's tag
+ * What a node pool's nodes carry: the labels they register with, and the
+ * pool's tags. Instances (through the launch template's tag
  * specifications and the group's propagated tags) and volumes carry the
  * cluster's ownership tag, the node role and the pool; the group alone
  * carries cluster-autoscaler's discovery and node-template tags, which
- * describe the group, not an instance. Pure.
+ * describe the group, not an instance. Pure: a naming fact that the
+ * configuration rules (tag counts) and the node-pool component both read.
  */
-import type { NodePoolConfig } from "../../config";
-import { NODE_ROLE_TAG, POOL_TAG, Tags, autoscalerNodeTemplateTags, autoscalerTags, namedTags, nodePoolName } from "../naming";
-import { nodeLabels } from "./labels";
+import { NODE_ROLE_TAG, POOL_LABEL, POOL_TAG, Tags, autoscalerNodeTemplateTags, autoscalerTags, namedTags, nodePoolName } from "./naming";
+
+/** The parts of a node pool's configuration its labels and tags derive from (a config NodePoolConfig fits). */
+export interface PoolIdentity {
+    readonly name: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly taints: ReadonlyArray<{ readonly key: string; readonly value?: string; readonly effect: string }>;
+    readonly rootVolumeSizeGiB: number;
+}
+
+/** The labels a pool's nodes register with: the configured ones plus `k8s-aws.io/pool=<pool>`, sorted by key. */
+export function nodeLabels(pool: Pick<PoolIdentity, "name" | "labels">): Record<string, string> {
+    const all = { ...pool.labels, [POOL_LABEL]: pool.name };
+    return Object.fromEntries(Object.entries(all).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
 
 export interface PoolTagInput {
     readonly clusterName: string;
-    readonly pool: Pick<NodePoolConfig, "name" | "labels" | "taints" | "rootVolumeSizeGiB">;
+    readonly pool: PoolIdentity;
     /** The user's extra tags (config.tags). */
     readonly tags: Tags;
 }

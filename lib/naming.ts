@@ -91,6 +91,15 @@ export const SLOT_TAG = "k8s.io/slot";
 export const POOL_TAG = "k8s.io/pool";
 export const SUBNET_TYPE_TAG = "SubnetType";
 
+/**
+ * The tag the DLM policy selects slot data volumes by. DLM targets a
+ * resource that carries ANY of the policy's target tags, so the cluster tag
+ * or the role tag alone would also catch root volumes, PVs or other
+ * clusters' volumes; the wiring puts this one tag, value = cluster name,
+ * on the slot data volumes only.
+ */
+export const DLM_TARGET_TAG = "k8s.io/etcd-snapshots";
+
 /** cluster-autoscaler auto-discovery (`--node-group-auto-discovery=asg:tag=...`). */
 export function autoscalerTags(cluster: string): Tags {
     return { "k8s.io/cluster-autoscaler/enabled": "true", [`k8s.io/cluster-autoscaler/${cluster}`]: "owned" };

@@ -1,13 +1,14 @@
 /**
- * Checks of an existing VPC against the stack configuration, made with EC2
- * data sources before any resource is created. Failures become config
+ * Preflight checks of an existing VPC against the stack configuration, made
+ * with EC2 data sources before any resource is created (program.ts runs them
+ * after validateClusterConfig). Failures become config
  * problems (key, value, allowed), reported all at once, never stack traces.
  */
 import * as aws from "@pulumi/aws";
-import { ClusterConfig, ConfigError, ConfigProblem } from "../../config";
-import { keyOf } from "../../config/errors";
-import { Cidr, contains, mustParseCidr, overlaps } from "../../lib/cidr";
-import { ExistingVpcConfig, isCreatedZone } from "./types";
+import type { ClusterConfig } from "./index";
+import { ConfigError, ConfigProblem, keyOf } from "./errors";
+import { Cidr, contains, mustParseCidr, overlaps } from "../lib/cidr";
+import { ExistingVpcConfig, isCreatedZone } from "./schema";
 
 /** Whether `inner` lies wholly inside `outer`. */
 function within(inner: Cidr, outer: Cidr): boolean {

@@ -1,14 +1,13 @@
 /**
- * What a pool's nodes say about themselves when they register: their labels
- * (kubelet --node-labels) and taints (kubeadm nodeRegistration.taints, i.e.
- * --register-with-taints), and the checks that keep those acceptable to the
- * API server. Pure.
+ * Configuration rules for what a pool's nodes say about themselves when they
+ * register: their labels (kubelet --node-labels) and taints (kubeadm
+ * nodeRegistration.taints, i.e. --register-with-taints), checked so that the
+ * kubelet and the API server accept them. Pure. (The labels themselves:
+ * lib/poolTags.ts nodeLabels.)
  */
-import type { NodePoolConfig } from "../../config";
-import { CONFIG_KEY, ConfigProblem, keyOf } from "../../config/errors";
-import { AUTOSCALER_NODE_TEMPLATE_PREFIX, POOL_LABEL } from "../naming";
-
-export type Taint = NodePoolConfig["taints"][number];
+import type { NodePoolConfig } from "./schema";
+import { CONFIG_KEY, ConfigProblem, keyOf } from "./errors";
+import { AUTOSCALER_NODE_TEMPLATE_PREFIX, POOL_LABEL } from "../lib/naming";
 
 /**
  * Label keys and namespaces a kubelet may set on its own Node: the
@@ -46,12 +45,6 @@ export function kubeletMaySetLabel(key: string): boolean {
     if (!RESERVED_NAMESPACES.some((d) => within(ns, d))) return true;
     if (within(ns, "node-restriction.kubernetes.io")) return false;
     return KUBELET_LABELS.has(key) || KUBELET_NAMESPACES.some((d) => within(ns, d));
-}
-
-/** The labels a pool's nodes register with: the configured ones plus `k8s-aws.io/pool=<pool>`, sorted by key. */
-export function nodeLabels(pool: Pick<NodePoolConfig, "name" | "labels">): Record<string, string> {
-    const all = { ...pool.labels, [POOL_LABEL]: pool.name };
-    return Object.fromEntries(Object.entries(all).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** AWS tag limits (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html): keys up to 128 characters, values up to 256. */
