@@ -10,7 +10,7 @@ import * as path from "path";
 import { buildPlan, Plan } from "../tools/offline/plan";
 import { DOC_STACKS, architectureDot, architectureModel, architectureSvg, docFile, slotNodeId, zoneClusterId } from "../tools/offline/architecture";
 import { formatSummary } from "../tools/offline/summary";
-import { runStackFixture } from "./harness";
+import { runStackFixture } from "./support/harness";
 import {
     ADDON_CHARTS, AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, CONTAINERD_VERSIONS, ETCD_VERSION, KUBE2IAM_IMAGE, KUBERNETES_RELEASES, RUNC_VERSIONS, UBUNTU_RELEASE,
 } from "../config/versions";

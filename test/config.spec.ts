@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { validateClusterConfig, resolveZones, ConfigError, formatProblem } from "../config";
 import { architectureOf } from "../config/rules";
-import { rawStack, clusterConfig } from "./fixtures";
+import { rawStack, clusterConfig } from "./support/fixtures";
 
 function problemsOf(overrides: Record<string, unknown>, region?: string): string[] {
     try {

@@ -6,7 +6,7 @@
  */
 import * as assert from "assert";
 import { Firewall, FirewallInput, firewallRules, IngressRule } from "../components/firewall";
-import { runComponents } from "./harness";
+import { runComponents } from "./support/harness";
 
 const VXLAN = { protocol: "udp" as const, from: 4789, to: 4789 };
 /** What Calico's VXLANCrossSubnet asks for between machines: every port, since same-subnet pod traffic is not encapsulated. */

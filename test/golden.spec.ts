@@ -10,8 +10,8 @@ import * as os from "os";
 import * as path from "path";
 import { render } from "../tools/offline/render";
 import { listStacks } from "../tools/offline/stackFile";
-import { assertRenderMatchesGolden } from "./golden";
-import { PINNED_NOW, PINNED_SEED } from "./harness";
+import { assertRenderMatchesGolden } from "./support/golden";
+import { PINNED_NOW, PINNED_SEED } from "./support/harness";
 
 describe("golden renders of every stack", function () {
     this.timeout(120_000);

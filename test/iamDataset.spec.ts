@@ -8,8 +8,8 @@
 import * as assert from "assert";
 import { listStacks } from "../tools/offline/stackFile";
 import { policyDocumentFiles } from "../tools/offline/plan";
-import { runStackFixture } from "./harness";
-import { datasetProblems } from "./iamDataset";
+import { runStackFixture } from "./support/harness";
+import { datasetProblems } from "./support/iamDataset";
 
 const BUCKET = "arn:aws:s3:::demo-secrets-0123";
 const doc = (st: Record<string, unknown>) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", ...st }] });

@@ -11,8 +11,8 @@ import { zonesOf } from "../config/regions";
 import { clusterTagKey, LEGACY_CLUSTER_TAG, ROLE_ELB_TAG, ROLE_INTERNAL_ELB_TAG, SUBNET_TYPE_TAG } from "../components/naming";
 import { PLATFORM_VPC, OTHER_VPC, existingSubnetId } from "../tools/mocks/world";
 import { readStackFile } from "../tools/offline/stackFile";
-import { runComponents, RecordedResource } from "./harness";
-import { clusterConfig } from "./fixtures";
+import { runComponents, RecordedResource } from "./support/harness";
+import { clusterConfig } from "./support/fixtures";
 
 const T = {
     vpc: "aws:ec2/vpc:Vpc",

@@ -18,8 +18,8 @@ import {
     etcdMemberCerts, privateKeyArgs, renderKubeconfig,
 } from "../components/pki";
 import { BOOTSTRAP_TOKEN_FILE, CA_HASH_FILE } from "../components/secrets";
-import { runComponents, runStackFixture, Secret, Recorded, PINNED_NOW } from "./harness";
-import { clusterConfig } from "./fixtures";
+import { runComponents, runStackFixture, Secret, Recorded, PINNED_NOW } from "./support/harness";
+import { clusterConfig } from "./support/fixtures";
 
 const T = {
     pki: "k8s-aws:pki:Pki",

@@ -11,7 +11,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { render, defaultPolicyConfigFile } from "../tools/offline/render";
 import { listStacks, readStackFile } from "../tools/offline/stackFile";
-import { PINNED_NOW, PINNED_SEED } from "./harness";
+import { PINNED_NOW, PINNED_SEED } from "./support/harness";
 
 describe("per-stack policy configuration", function () {
     this.timeout(120_000);

@@ -9,13 +9,13 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { gunzipSync, gzipSync } from "zlib";
+import { decodeUserData, reencodeUserDataLike } from "./support/userData";
 import { spawnSync } from "child_process";
 import { render } from "../tools/offline/render";
 import { Plan, PlanResource } from "../tools/offline/plan";
 import { main as policyCli } from "../policies/cli";
 import { allPolicies } from "../policies/rules";
-import { PINNED_NOW, PINNED_SEED } from "./harness";
+import { PINNED_NOW, PINNED_SEED } from "./support/harness";
 
 type Mutation = (plan: Plan) => void;
 
@@ -30,13 +30,10 @@ const tagged = (key: string) => (r: PlanResource) => inputs(r).tags?.[key] !== u
 
 /** Edits a launch template's user data as text, keeping its encoding (gzip or not, base64). */
 function editUserData(r: PlanResource, edit: (text: string) => string): void {
-    const bytes = Buffer.from(String(inputs(r).userData), "base64");
-    const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
-    const text = (gzipped ? gunzipSync(bytes) : bytes).toString("utf8");
+    const text = decodeUserData(inputs(r).userData);
     const edited = edit(text);
     assert.notStrictEqual(edited, text, `the mutation changed nothing in ${r.name}'s user data`);
-    const out = Buffer.from(edited, "utf8");
-    inputs(r).userData = (gzipped ? gzipSync(out) : out).toString("base64");
+    inputs(r).userData = reencodeUserDataLike(inputs(r).userData, edited);
 }
 
 const bucketPolicy = (plan: Plan) => {

@@ -12,7 +12,7 @@ import { installMocks, settle } from "../tools/mocks";
 import { readStackFileAt, listStacks } from "../tools/offline/stackFile";
 import { mockContext } from "../tools/offline/run";
 import { ConfigError } from "../config";
-import { runStackFixture, PINNED_NOW, Secret } from "./harness";
+import { runStackFixture, PINNED_NOW, Secret } from "./support/harness";
 
 const BROKEN = path.join(__dirname, "fixtures", "stacks", "Pulumi.broken.yaml");
 const ROOT = path.join(__dirname, "..");

@@ -15,9 +15,9 @@ import {
 } from "../components/secrets";
 import { secretsDeliveryCloudConfig } from "../components/bootstrap/secretsDelivery";
 import { clusterTagKey } from "../components/naming";
-import { runComponents, Recorded, Secret, RecordedResource, unwrapSecrets } from "./harness";
-import { clusterConfig } from "./fixtures";
-import { anyMatch, decide, list, Request } from "./iamEval";
+import { runComponents, Recorded, Secret, RecordedResource, unwrapSecrets } from "./support/harness";
+import { clusterConfig } from "./support/fixtures";
+import { anyMatch, decide, list, Request } from "./support/iamEval";
 
 const T = {
     bucket: "aws:s3/bucket:Bucket",

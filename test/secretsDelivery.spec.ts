@@ -21,6 +21,7 @@ import { Audience, EtcdTopology, RoleKind, SecretObject, allObjects, fetchedObje
 // The policy pack's own reader of user data (policies/rules/secrets.ts, user-data-secrets-on-tmpfs).
 import { readBoot } from "../policies/rules/lib/boot";
 import { tmpfsProblems } from "../policies/rules/lib/tmpfs";
+import { assertShellcheckClean } from "./support/shell";
 
 const BUCKET = "demo-secrets-0a1b2c3d4e5f60718293a4b5c6";
 const REGION = "eu-west-1";
@@ -40,9 +41,7 @@ describe("secrets delivery: rendered files (pure)", () => {
         it(`renders a fetch script that passes shellcheck (${kind}, ${topology} etcd)`, () => {
             const script = renderFetchScript(kind, topology);
             assert.ok(script.startsWith("#!/bin/sh\n"));
-            const r = spawnSync("shellcheck", ["--shell=sh", "--severity=style", "-"], { input: script, encoding: "utf8" });
-            assert.ok(!r.error, `shellcheck is required (apt-get install -y shellcheck): ${r.error}`);
-            assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+            assertShellcheckClean(script, `${kind} fetch script`);
         });
     }
 

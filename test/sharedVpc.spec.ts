@@ -14,7 +14,7 @@ import { zonesOf } from "../config/regions";
 import { clusterTagKey, LEGACY_CLUSTER_TAG, ROLE_ELB_TAG, ROLE_INTERNAL_ELB_TAG } from "../components/naming";
 import { EXISTING_SUBNETS, NO_DNS_HOSTNAMES_VPC, SHARED_VPC } from "../tools/mocks/world";
 import { readStackFile } from "../tools/offline/stackFile";
-import { RecordedResource, runComponents } from "./harness";
+import { RecordedResource, runComponents } from "./support/harness";
 
 const T = {
     vpc: "aws:ec2/vpc:Vpc",

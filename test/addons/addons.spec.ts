@@ -8,8 +8,8 @@ import * as assert from "assert";
 import { ADDON_CHARTS, KUBE2IAM_IMAGE } from "../../config/versions";
 import { AddonToggles, addonProblems, defaultStorageClass, kube2iamDaemonSetSpec } from "../../addons";
 import { manifestFiles } from "../../tools/offline/plan";
-import { PINNED_SEED } from "../harness";
-import { ALL_ON, AddonsRun, TOGGLES, key, ownerOf, runAddons, validateObject } from "./fixtures";
+import { PINNED_SEED } from "../support/harness";
+import { ALL_ON, AddonsRun, TOGGLES, key, ownerOf, runAddons, validateObject } from "../support/addonFixtures";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const isObject = (type: string) => type.startsWith("kubernetes:") && type !== RELEASE;

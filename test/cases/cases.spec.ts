@@ -20,8 +20,8 @@ import { mockContext } from "../../tools/offline/run";
 import { awsMock } from "../../tools/mocks/aws";
 import { PlanResource } from "../../tools/offline/plan";
 import { ubuntuAmiParameter } from "../../components/bootstrap/ami";
-import { assertRenderMatchesGolden } from "../golden";
-import { PINNED_NOW, PINNED_SEED } from "../harness";
+import { assertRenderMatchesGolden } from "../support/golden";
+import { PINNED_NOW, PINNED_SEED } from "../support/harness";
 
 const CASES_ROOT = __dirname;
 

@@ -15,8 +15,8 @@ import {
 import {
     assertShellcheckClean, etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil,
     writeExecutable,
-} from "./helpers";
-import { runScript, s3StubWorld as s3World } from "./stubs";
+} from "../support/shell";
+import { runScript, s3StubWorld as s3World } from "../support/stubs";
 
 const TLS = { caFile: "/pki/ca.crt", certFile: "/pki/client.crt", keyFile: "/pki/client.key" };
 const BACKUP = { cluster: "prod", region: "eu-west-1", bucket: "prod-secrets", kmsKeyId: "alias/prod-secrets", tls: TLS };

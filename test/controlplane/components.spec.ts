@@ -9,7 +9,7 @@
  * pack, backups and the stack outputs.
  */
 import * as assert from "assert";
-import { gunzipSync } from "zlib";
+import { readUserData } from "../support/userData";
 import { parseAllDocuments } from "yaml";
 import { Cluster } from "../../components/cluster";
 import { instanceSubnetCidrs } from "../../components/network";
@@ -20,9 +20,9 @@ import { DLM_TARGET_TAG } from "../../components/controlplane/render";
 import { buildPlan } from "../../tools/offline/plan";
 import { runPolicies } from "../../policies/offline";
 import { keyMaterialIn } from "../../policies/rules/lib/keymaterial";
-import { Recorded, RecordedResource, Secret, runComponents, runStackFixture } from "../harness";
-import { clusterConfig } from "../fixtures";
-import { decideAll, tagContext } from "../iamEval";
+import { Recorded, RecordedResource, Secret, runComponents, runStackFixture } from "../support/harness";
+import { clusterConfig } from "../support/fixtures";
+import { decideAll, tagContext } from "../support/iamEval";
 
 const T = {
     eni: "aws:ec2/networkInterface:NetworkInterface",
@@ -307,7 +307,9 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
             for (const s of slots) {
                 const raw = run.inputs(s.lt).userData;
                 assert.strictEqual(typeof raw, "string", "user data is not a secret");
-                const text = gunzipSync(Buffer.from(raw, "base64")).toString("utf8");
+                const decoded = readUserData(raw);
+                assert.ok(decoded.gzipped, `${s.slotName} user data is gzip`);
+                const text = decoded.text;
                 assert.match(text, /^#cloud-config\n/);
                 assert.deepStrictEqual(keyMaterialIn(text), [], s.slotName);
                 for (const secret of [token, token.split(".")[1], encKey]) assert.ok(!text.includes(secret), `${s.slotName} user data holds a secret`);

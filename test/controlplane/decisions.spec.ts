@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { gunzipSync } from "zlib";
+import { readUserData } from "../support/userData";
 import { parse } from "yaml";
 import {
     API_HEALTH_CHECK, CONTROL_PLANE_SIZES, USER_DATA_LIMIT_BYTES, classicElbArgs, controlPlaneSizeWarning, controlPlaneUserData, encodeUserData,
@@ -20,8 +20,8 @@ import { controlPlaneSlotObjects, controlPlaneExtraObjects, objectKey } from "..
 import { readBoot } from "../../policies/rules/lib/boot";
 import { tmpfsProblems } from "../../policies/rules/lib/tmpfs";
 import { keyMaterialIn } from "../../policies/rules/lib/keymaterial";
-import { assertShellcheckClean, removeTempDirs, tempDir } from "./helpers";
-import { makeWorld, runScript } from "./stubs";
+import { assertShellcheckClean, removeTempDirs, tempDir } from "../support/shell";
+import { makeWorld, runScript } from "../support/stubs";
 
 const endpointConfig = (over: { count?: number; endpoint?: "loadBalancer" | "elasticIp"; loadBalancerType?: "network" | "classic"; apiAccess?: "public" | "internal"; dns?: boolean } = {}) => ({
     name: "prod",
@@ -133,9 +133,10 @@ describe("controlplane/userData: what a slot boots with", () => {
     for (const [label, text] of [["control plane, stacked", cpData("stacked")], ["control plane, external", cpData("external")], ["etcd member", etcdData()]] as const) {
         it(`${label}: fits EC2's 16 KB once compressed, and decodes back to the same text`, () => {
             const encoded = encodeUserData(text);
-            const raw = Buffer.from(encoded, "base64");
-            assert.ok(raw.length <= USER_DATA_LIMIT_BYTES, `${raw.length} bytes`);
-            assert.strictEqual(gunzipSync(raw).toString("utf8"), text);
+            const decoded = readUserData(encoded);
+            assert.ok(decoded.bytes <= USER_DATA_LIMIT_BYTES, `${decoded.bytes} bytes`);
+            assert.ok(decoded.gzipped, "compressed (gzip)");
+            assert.strictEqual(decoded.text, text);
             assert.strictEqual(encodeUserData(text), encoded, "deterministic");
         });
 

@@ -14,7 +14,7 @@ import { renderEtcdConfig, renderEtcdUnit, EtcdMember, ETCD_TUNING, etcdTuningFo
 import { ETCD_VERSION } from "../../config/versions";
 import {
     etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil, which,
-} from "./helpers";
+} from "../support/shell";
 
 const MEMBERS: EtcdMember[] = [
     { name: "etcd-a", host: "etcd-a.prod.internal" },

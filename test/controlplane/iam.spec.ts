@@ -10,7 +10,7 @@ import {
 } from "../../components/controlplane";
 import { slotTags } from "../../components/naming";
 import { SecretsReaders, secretsBucketPolicy } from "../../components/secrets";
-import { Request, decide, decideAll, resourcesOfAction, tagContext } from "../iamEval";
+import { Request, decide, decideAll, resourcesOfAction, tagContext } from "../support/iamEval";
 
 const BUCKET = "arn:aws:s3:::prod-secrets-0123";
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555";

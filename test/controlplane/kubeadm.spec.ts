@@ -12,7 +12,7 @@ import {
     renderEncryptionConfig, renderKubeadmInit, renderKubeadmJoinControlPlane, renderKubeadmJoinNode, renderKubeletSysctls,
 } from "../../components/controlplane/render";
 import { KUBERNETES_RELEASES } from "../../config/versions";
-import { makeCa, removeTempDirs, tempDir } from "./helpers";
+import { makeCa, removeTempDirs, tempDir } from "../support/shell";
 
 const TOKEN = "abcdef.0123456789abcdef";
 const HASH = `sha256:${"ab".repeat(32)}`;

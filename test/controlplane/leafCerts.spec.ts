@@ -15,8 +15,8 @@ import { parse } from "yaml";
 import { controlPlaneUserData, planSlots } from "../../components/controlplane";
 import { KUBEADM_INIT_CONFIG, KUBERNETES_PKI_DIR, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT } from "../../components/controlplane/render";
 import { renderLeafCertsScript } from "../../components/controlplane/render/leafCerts";
-import { assertShellcheckClean, removeTempDirs, tempDir, which, writeExecutable } from "./helpers";
-import { makeWorld, runScript } from "./stubs";
+import { assertShellcheckClean, removeTempDirs, tempDir, which, writeExecutable } from "../support/shell";
+import { makeWorld, runScript } from "../support/stubs";
 
 interface WriteFile { path: string; content: string }
 type Unit = Record<string, Record<string, string[]>>;

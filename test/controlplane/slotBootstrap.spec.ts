@@ -10,8 +10,8 @@ import {
     ControlPlaneBootstrapOptions, SlotBootstrapOptions, renderControlPlaneBootstrapScript, renderControlPlaneBootstrapUnit,
     renderSlotBootstrapScript, renderSlotBootstrapUnit,
 } from "../../components/controlplane/render";
-import { assertShellcheckClean, removeTempDirs, tempDir } from "./helpers";
-import { StubWorld, makeWorld, runScript, writeFiles } from "./stubs";
+import { assertShellcheckClean, removeTempDirs, tempDir } from "../support/shell";
+import { StubWorld, makeWorld, runScript, writeFiles } from "../support/stubs";
 
 const PRIMARY_MAC = "0a:00:00:00:00:01";
 const SLOT_MAC = "0a:00:00:00:00:02";

@@ -17,8 +17,8 @@ import {
 import { readBoot } from "../../policies/rules/lib/boot";
 import { keyMaterialIn } from "../../policies/rules/lib/keymaterial";
 import { tmpfsProblems } from "../../policies/rules/lib/tmpfs";
-import { assertShellcheckClean, removeTempDirs, tempDir } from "./helpers";
-import { StubWorld, makeWorld, runScript, writeFiles } from "./stubs";
+import { assertShellcheckClean, removeTempDirs, tempDir } from "../support/shell";
+import { StubWorld, makeWorld, runScript, writeFiles } from "../support/stubs";
 
 const BUCKET = "prod-secrets-0123456789";
 const OBJECT = `s3://${BUCKET}/nodes/bootstrap-token`;

@@ -7,7 +7,7 @@
  */
 import * as assert from "assert";
 import * as aws from "@pulumi/aws";
-import { runComponents } from "../harness";
+import { runComponents } from "../support/harness";
 import { RegistrationError } from "../../tools/offline/run";
 import { reportFailure } from "../../tools/offline/failure";
 import { LIMITS, LimitRow, POLICY_SIZE_LIMITS, TAG_LIMITS, policySize } from "../../lib/awsLimits";

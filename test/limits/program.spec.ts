@@ -18,7 +18,7 @@ import { USER_DATA_HEADROOM } from "../../components/bootstrap/userData";
 import {
     clusterTagKey, etcdClusterToken, etcdRestoredClusterToken, iamRoleNamePrefix, loadBalancerName, secretsBucketPrefix, targetGroupName,
 } from "../../components/naming";
-import { PINNED_NOW, PINNED_SEED, RecordedResource, unwrapSecrets } from "../harness";
+import { PINNED_NOW, PINNED_SEED, RecordedResource, unwrapSecrets } from "../support/harness";
 
 const CLUSTER = "k8s-aws:cluster";
 

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import * as aws from "@pulumi/aws";
-import { runComponents, PINNED_SEED } from "../harness";
+import { runComponents, PINNED_SEED } from "../support/harness";
 
 describe("mocked AWS provider", () => {
     it("gives resources real-looking ids, ARNs and DNS names", async () => {

@@ -26,7 +26,8 @@ import { readBoot } from "../../policies/rules/lib/boot";
 import { tmpfsProblems } from "../../policies/rules/lib/tmpfs";
 import { keyMaterialIn } from "../../policies/rules/lib/keymaterial";
 import { findEtcd } from "../../policies/rules/lib/etcd";
-import { API_ENDPOINT, BUCKET, CA_HASH, decodeUserData, fileIn, poolConfig } from "./fixtures";
+import { API_ENDPOINT, BUCKET, CA_HASH, cloudConfigOf, fileIn, poolConfig } from "../support/nodePoolFixtures";
+import { assertShellcheckClean } from "../support/shell";
 
 const batch = poolConfig({
     name: "batch",
@@ -37,14 +38,9 @@ const batch = poolConfig({
 
 const userData = (pool = batch) =>
     renderNodeUserData({ pool, region: "eu-west-1", kubernetes: { minor: "1.35", version: "1.35.9" }, arch: "amd64", secretsBucket: BUCKET, apiEndpoint: API_ENDPOINT, caCertHash: CA_HASH });
-const doc = (pool = batch) => decodeUserData(Buffer.from(userData(pool)).toString("base64")).doc;
+const doc = (pool = batch) => cloudConfigOf(Buffer.from(userData(pool)).toString("base64")).doc;
 const unitLine = (unit: string, key: string) => unit.split("\n").find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1).split(" ") ?? [];
 
-function shellcheck(script: string): void {
-    const r = spawnSync("shellcheck", ["--shell=sh", "--severity=style", "-"], { input: script, encoding: "utf8" });
-    assert.ok(!r.error, `shellcheck is required (apt-get install -y shellcheck): ${r.error}`);
-    assert.strictEqual(r.status, 0, r.stdout + r.stderr);
-}
 
 describe("node pools: user data (pure)", () => {
     it("is one #cloud-config document that parses as YAML", () => {
@@ -106,7 +102,7 @@ describe("node pools: user data (pure)", () => {
     it("writes a join script that passes shellcheck", () => {
         const script = fileIn(doc(), NODE_JOIN_SCRIPT);
         assert.ok(script.startsWith("#!/bin/sh\n"));
-        shellcheck(script);
+        assertShellcheckClean(script, "join script");
         assert.strictEqual(doc().write_files.find((f) => f.path === NODE_JOIN_SCRIPT)!.permissions, "0755");
     });
 

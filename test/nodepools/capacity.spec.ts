@@ -8,7 +8,7 @@ import {
     HEALTH_CHECK_GRACE_SECONDS, INSTANCE_WARMUP_SECONDS, groupCapacity, groupLaunchSpec, instanceRefresh, maxHealthyPercentage, usesMixedInstances,
 } from "../../components/nodepools";
 import { NodePoolConfig } from "../../config";
-import { poolConfig } from "./fixtures";
+import { poolConfig } from "../support/nodePoolFixtures";
 
 const LT = { id: "lt-0123456789abcdef0", version: "7" };
 

@@ -12,8 +12,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { JOIN_CONFIG_PATH, JOIN_TEMPLATE_PATH, TOKEN_PATH, CA_CERT_PATH, renderJoinTemplate, renderNodeJoinScript } from "../../components/nodepools";
-import { removeTempDirs, tempDir, writeExecutable } from "../controlplane/helpers";
-import { API_ENDPOINT, CA_HASH, poolConfig } from "./fixtures";
+import { removeTempDirs, tempDir, writeExecutable } from "../support/shell";
+import { API_ENDPOINT, CA_HASH, poolConfig } from "../support/nodePoolFixtures";
 
 const TOKEN = "q1w2e3.r4t5y6u7i8o9p0a1";
 const RECORD = `printf '%s\\n' "$(basename "$0") $*" >>"$STUB_LOG"`;

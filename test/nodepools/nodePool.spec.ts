@@ -12,11 +12,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, ConfigError, validateClusterConfig } from "../../config";
 import { NODE_JOIN_UNIT, TOKEN_PLACEHOLDER, NodePool } from "../../components/nodepools";
 import { nodePoolComponentName } from "../../components/naming";
-import { rawStack, clusterConfig } from "../fixtures";
-import { RecordedResource, runComponents, Secret } from "../harness";
+import { rawStack, clusterConfig } from "../support/fixtures";
+import { RecordedResource, runComponents, Secret } from "../support/harness";
 import {
-    API_ENDPOINT, CA_HASH, INSTANCE_PROFILE_ARN, SECURITY_GROUP, T, BUCKET, buildPools, decodeUserData, fileIn, groupTags, isNodeSetupEtcdFalsePositive, ofPool, policyReport, poolConfig, stackConfig,
-} from "./fixtures";
+    API_ENDPOINT, CA_HASH, INSTANCE_PROFILE_ARN, SECURITY_GROUP, T, BUCKET, buildPools, cloudConfigOf, fileIn, groupTags, isNodeSetupEtcdFalsePositive, ofPool, policyReport, poolConfig, stackConfig,
+} from "../support/nodePoolFixtures";
 
 type Run = Awaited<ReturnType<typeof buildPools>>;
 
@@ -160,12 +160,12 @@ describe("node pools: one pool in detail (mock runtime)", () => {
         const r = await buildPools(arm);
         const amd = ofPool(run, T.lt, "demo", "batch").inputs.imageId;
         assert.notStrictEqual(ofPool(r, T.lt, "demo", "arm").inputs.imageId, amd);
-        const setup = fileIn(decodeUserData(ofPool(r, T.lt, "demo", "arm").inputs.userData).doc, "/usr/local/sbin/k8s-aws-node-setup");
+        const setup = fileIn(cloudConfigOf(ofPool(r, T.lt, "demo", "arm").inputs.userData).doc, "/usr/local/sbin/k8s-aws-node-setup");
         assert.match(setup, /^ARCH=arm64$/m);
     });
 
     it("renders user data that joins through the endpoint with the pinned CA hash, and never the token", () => {
-        const { text, doc } = decodeUserData(lt.inputs.userData);
+        const { text, doc } = cloudConfigOf(lt.inputs.userData);
         assert.ok(doc.runcmd.some((c) => c.join(" ") === `systemctl enable --now ${NODE_JOIN_UNIT}`));
         const template = fileIn(doc, "/etc/k8s-aws/kubeadm-join.yaml.tmpl");
         assert.match(template, new RegExp(`apiServerEndpoint: ${API_ENDPOINT.replace(/\./g, "\\.")}`));

@@ -18,9 +18,9 @@ import {
     bootstrapTokenDescription, etcdClientTls, renderControlPlaneBootstrapScript, renderEtcdBackupScript, renderEtcdRestoreScript, renderSlotBootstrapScript,
     renderTokenSyncScript,
 } from "../../components/controlplane/render";
-import { removeTempDirs, tempDir, writeExecutable } from "../controlplane/helpers";
-import { StubWorld, makeWorld, runScript, writeFiles } from "../controlplane/stubs";
-import { Recorded, runStackFixture } from "../harness";
+import { removeTempDirs, tempDir, writeExecutable } from "../support/shell";
+import { StubWorld, makeWorld, runScript, writeFiles } from "../support/stubs";
+import { Recorded, runStackFixture } from "../support/harness";
 import { Moto, SeedPlan, Seeded, motoToolsOrSkip, startMoto } from "./moto";
 import { RenderedPlan, planFromRender } from "./motoPlan";
 

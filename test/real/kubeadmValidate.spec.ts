@@ -18,7 +18,7 @@ import { SUPPORTED_KUBERNETES_MINORS } from "../../config/versions";
 import { userDataFiles } from "../../tools/offline/plan";
 import { runStack } from "../../tools/offline/run";
 import { listStacks, readStackFile } from "../../tools/offline/stackFile";
-import { PINNED_NOW, PINNED_SEED, unwrapSecrets } from "../harness";
+import { PINNED_NOW, PINNED_SEED, unwrapSecrets } from "../support/harness";
 import { RealTools, realToolsOrSkip } from "./toolchain";
 
 /** A token in kubeadm's format ([a-z0-9]{6}.[a-z0-9]{16}), standing in for the one the secrets unit fetches. */

@@ -4,7 +4,7 @@
  * subnets, the slot interfaces with their fixed IPs and tags, the slot data volumes with their
  * tags, and the secrets bucket with every object the program puts in it.
  */
-import { Recorded } from "../harness";
+import { Recorded } from "../support/harness";
 import { SeedPlan } from "./moto";
 
 export interface RenderedPlan {

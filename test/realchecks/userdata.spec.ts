@@ -12,7 +12,8 @@ import { spawnSync } from "child_process";
 import * as YAML from "yaml";
 import { listStacks } from "../../tools/offline/stackFile";
 import { userDataFiles } from "../../tools/offline/plan";
-import { runStackFixture } from "../harness";
+import { runStackFixture } from "../support/harness";
+import { shellcheck } from "../support/shell";
 
 const SHELL_SHEBANG = /^#!\s*\/(usr\/)?bin\/(env\s+)?(sh|bash|dash)\b/;
 
@@ -36,13 +37,6 @@ export function scriptsIn(doc: { write_files?: { path: string; content?: string 
         });
     }
     return scripts;
-}
-
-function shellcheck(text: string): { status: number | null; out: string } {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sc-")), "script");
-    fs.writeFileSync(file, text);
-    const r = spawnSync("shellcheck", ["-x", file], { encoding: "utf8" });
-    return { status: r.status, out: r.stdout + r.stderr };
 }
 
 describe("user data of every stack, checked by cloud-init and shellcheck", function () {

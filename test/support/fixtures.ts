@@ -2,8 +2,8 @@
  * Shared fixtures: a happy-path cluster configuration that each test changes
  * in one place.
  */
-import { validateClusterConfig, resolveZones, ClusterConfig, RawStackConfig } from "../config";
-import { zonesOf } from "../config/regions";
+import { validateClusterConfig, resolveZones, ClusterConfig, RawStackConfig } from "../../config";
+import { zonesOf } from "../../config/regions";
 
 export const FIXTURE_REGION = "eu-west-1";
 

@@ -5,9 +5,9 @@
  * store or show in plain text: resource ids, names, URNs, plain inputs, plain
  * provider state, plain stack outputs, and the render's files.
  */
-import { RecordedResource, Secret } from "../tools/mocks";
-import { ProgramRun } from "../tools/offline/run";
-import { buildPlan, manifestFiles, policyDocumentFiles, userDataFiles } from "../tools/offline/plan";
+import { RecordedResource, Secret } from "../../tools/mocks";
+import { ProgramRun } from "../../tools/offline/run";
+import { buildPlan, manifestFiles, policyDocumentFiles, userDataFiles } from "../../tools/offline/plan";
 
 /** Shorter values match plain text by chance (and bootstrap token ids, 6 characters, are public by kubeadm's design). */
 const MIN_ATOM = 12;

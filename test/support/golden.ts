@@ -9,11 +9,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import type { Plan } from "../tools/offline/plan";
-import type { RenderResult } from "../tools/offline/render";
+import type { Plan } from "../../tools/offline/plan";
+import type { RenderResult } from "../../tools/offline/render";
+import { PROJECT_ROOT, TEST_ROOT } from "./paths";
 
-export const GOLDEN_ROOT = path.join(__dirname, "golden");
-const PROJECT_ROOT = path.resolve(__dirname, "..");
+export const GOLDEN_ROOT = path.join(TEST_ROOT, "golden");
 export const updating = () => process.env.UPDATE_GOLDEN === "1";
 
 const shown = (file: string) => path.relative(PROJECT_ROOT, file);

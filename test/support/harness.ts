@@ -3,10 +3,10 @@
  * program under the mocked providers and records each resource's type, name,
  * parent and inputs. Duplicate names fail the run, as they fail `pulumi up`.
  */
-import { installMocks, RecordedResource, unwrapSecrets, Secret, MockContext, settle } from "../tools/mocks";
-import { readStackFile } from "../tools/offline/stackFile";
-import { runStack, RunOptions, ProgramRun, RegistrationError, MOCK_ACCOUNT_ID } from "../tools/offline/run";
-import { resolveValue } from "../tools/offline/outputs";
+import { installMocks, RecordedResource, unwrapSecrets, Secret, MockContext, settle } from "../../tools/mocks";
+import { readStackFile } from "../../tools/offline/stackFile";
+import { runStack, RunOptions, ProgramRun, RegistrationError, MOCK_ACCOUNT_ID } from "../../tools/offline/run";
+import { resolveValue } from "../../tools/offline/outputs";
 
 export { Secret, unwrapSecrets, RecordedResource };
 

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Addons, AddonsArgs, AddonToggles, WaitForApiOptions, addonVersions } from "../../addons";
 import { MOCK_ACCOUNT_ID } from "../../tools/offline/run";
-import { runComponents, Recorded, RecordedResource } from "../harness";
+import { runComponents, Recorded, RecordedResource } from "./harness";
 
 export const CLUSTER = "demo";
 export const REGION = "eu-west-1";

@@ -1,7 +1,8 @@
 /**
- * Shared helpers for the control-plane specs: shellcheck, temporary
- * directories, a throwaway PKI made with openssl, free loopback ports, and
- * real etcd processes that are always killed in after().
+ * Shell-test helpers shared by every spec that checks or runs a script: the
+ * one shellcheck invocation, temporary directories, executables (the stubs in
+ * stubs.ts), a throwaway PKI made with openssl, free loopback ports, and real
+ * etcd processes that are always killed in after().
  */
 import * as assert from "assert";
 import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "child_process";
@@ -15,11 +16,24 @@ export function which(cmd: string): string | undefined {
     return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
+/**
+ * The tests' one shellcheck flag set: every script is judged as POSIX sh
+ * (whatever its shebang says; the project ships no other shell), at every
+ * severity down to style.
+ */
+export const SHELLCHECK_ARGS: readonly string[] = ["--shell=sh", "--severity=style"];
+
+/** shellcheck's verdict on a script (read from stdin); throws when shellcheck cannot run at all. */
+export function shellcheck(script: string): { status: number | null; out: string } {
+    const r = spawnSync("shellcheck", [...SHELLCHECK_ARGS, "-"], { input: script, encoding: "utf8" });
+    if (r.error) throw new Error(`shellcheck not runnable: ${r.error.message} (apt-get install shellcheck)`);
+    return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
 /** Fails with shellcheck's findings unless the script is clean as POSIX sh. */
 export function assertShellcheckClean(script: string, name: string): void {
-    const r = spawnSync("shellcheck", ["-s", "sh", "-"], { input: script, encoding: "utf8" });
-    if (r.error) throw new Error(`shellcheck not runnable: ${r.error.message} (apt-get install shellcheck)`);
-    assert.strictEqual(r.status, 0, `${name} has shellcheck findings:\n${r.stdout}${r.stderr}`);
+    const r = shellcheck(script);
+    assert.strictEqual(r.status, 0, `${name} has shellcheck findings:\n${r.out}`);
 }
 
 const tempDirs: string[] = [];

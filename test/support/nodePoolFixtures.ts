@@ -3,7 +3,6 @@
  * changes in one place, the stacks' configurations, a run of the network
  * and the pools under the mocks, and readers for what a pool renders.
  */
-import { decodeUserData as decodeLaunchTemplateUserData } from "../../components/bootstrap/userData";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { parse } from "yaml";
@@ -15,7 +14,8 @@ import { NodePool } from "../../components/nodepools";
 import { nodePoolComponentName } from "../../components/naming";
 import { readStackFile } from "../../tools/offline/stackFile";
 import { runPolicies, PolicyReport } from "../../policies/offline";
-import { RecordedResource, runComponents } from "../harness";
+import { RecordedResource, runComponents } from "./harness";
+import { decodeUserData } from "./userData";
 
 export const T = {
     lt: "aws:ec2/launchTemplate:LaunchTemplate",
@@ -109,10 +109,9 @@ export interface CloudConfig {
     readonly runcmd: string[][];
 }
 
-/** User data as the instance gets it: base64 -> gunzip (as cloud-init does) -> text -> the parsed cloud-config document. */
-export function decodeUserData(userData: unknown): { text: string; doc: CloudConfig } {
-    if (typeof userData !== "string") throw new Error(`user data is not a plain string: ${JSON.stringify(userData)}`);
-    const text = decodeLaunchTemplateUserData(userData);
+/** User data as the instance gets it (support/userData.ts: base64, gunzip as cloud-init does), and its parsed cloud-config document. */
+export function cloudConfigOf(userData: unknown): { text: string; doc: CloudConfig } {
+    const text = decodeUserData(userData);
     return { text, doc: parse(text) as CloudConfig };
 }
 

@@ -9,7 +9,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { writeExecutable } from "./helpers";
+import { writeExecutable } from "./shell";
 
 const RECORD = `printf '%s\\n' "$(basename "$0") $*" >>"$STUB_LOG"`;
 
