@@ -344,7 +344,7 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
 
     describe("etcd backups (k8s-aws-etcd-backup, k8s-aws-etcd-restore) in the plan's bucket", () => {
         // Host commands: etcdctl answers as the leader and writes a snapshot; etcdutl verifies and
-        // restores by copying. The real etcd path is covered by test/controlplane/backup.spec.ts.
+        // restores by copying. The real etcd path is covered by test/components/controlplane/backup.spec.ts.
         const STUBS: Record<string, string> = {
             etcdctl: `#!/bin/sh
 case "$*" in
