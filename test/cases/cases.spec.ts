@@ -73,10 +73,11 @@ function writtenFile(userData: string, filePath: string): string {
 const subnetZones = (c: RenderedCase) => new Map(c.ofType("aws:ec2/subnet:Subnet").map((s) => [s.id, String(s.inputs.availabilityZone)]));
 
 /**
- * Graviton families of the instance types the arm64 case names, from AWS's
- * Graviton page (https://aws.amazon.com/ec2/graviton/: M6g/C6g/R6g on
- * Graviton2, M7g/C7g/R7g on Graviton3), listed here rather than derived from
- * lib/instanceTypes.ts so the program's naming rule is not its own witness.
+ * Graviton families of the instance types the arm64 case names, as AWS lists
+ * them (github.com/aws/aws-graviton-getting-started README: Graviton2 and
+ * Graviton3 power C6g[d], M6g[d], R6g[d], ..., C7g[d][n], M7g[d], R7g[d]),
+ * listed here rather than derived from lib/instanceTypes.ts so the program's
+ * naming rule is not its own witness.
  */
 const GRAVITON_FAMILIES = new Set(["m6g", "c6g", "r6g", "m7g", "c7g", "r7g"]);
 
