@@ -21,7 +21,7 @@ const SDK_VERSION: string = require(SDK_PACKAGE_JSON).version;
  * (@aws-sdk/client-ec2@3.1178.0:dist-es/models/enums.js, `export const
  * _InstanceType = { a1_2xlarge: "a1.2xlarge", ... };`) instead of loading the
  * whole EC2 client, which cost every render about 0.2 s of CPU for this one
- * object (issue 23). test/instanceTypes.spec.ts checks the result against the
+ * object (issue 23). test/lib/instanceTypes.spec.ts checks the result against the
  * client's own `_InstanceType` export, so an SDK upgrade that changes the file's
  * layout fails that test and this throws rather than reading a partial list.
  */
@@ -64,7 +64,7 @@ const OTHER_ARM_FAMILIES = /^(a1|mac2(-.*)?|mac-m\d.*|p6e-gb\d+)$/;
  * c7gn, r8gd, im4gn, is4gen); see "Amazon EC2 instance type naming
  * conventions" in the Amazon EC2 Instance Types guide (the page the EC2 API
  * reference points to for `InstanceFamily`). The SDK's list carries no
- * architecture, so test/instanceTypes.spec.ts holds this rule against AWS's
+ * architecture, so test/lib/instanceTypes.spec.ts holds this rule against AWS's
  * published list of Graviton families.
  */
 export function architectureOf(instanceType: string): "arm64" | "x86_64" {

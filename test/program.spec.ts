@@ -12,10 +12,11 @@ import { installMocks, settle } from "../tools/mocks";
 import { readStackFileAt, listStacks } from "../tools/offline/stackFile";
 import { mockContext } from "../tools/offline/run";
 import { ConfigError } from "../config";
-import { runStackFixture, PINNED_NOW, Secret } from "./harness";
+import { runStackFixture, PINNED_NOW, Secret } from "./support/harness";
+import { PROJECT_ROOT, TEST_ROOT } from "./support/paths";
 
-const BROKEN = path.join(__dirname, "fixtures", "stacks", "Pulumi.broken.yaml");
-const ROOT = path.join(__dirname, "..");
+const BROKEN = path.join(TEST_ROOT, "support", "stacks", "Pulumi.broken.yaml");
+const ROOT = PROJECT_ROOT;
 
 function renderCli(args: string[]) {
     return spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "tools", "render.ts"), ...args], {

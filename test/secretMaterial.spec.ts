@@ -9,8 +9,8 @@ import * as assert from "assert";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { listStacks } from "../tools/offline/stackFile";
-import { runComponents, runStackFixture, Secret } from "./harness";
-import { atomsOf, leaks, runSecrets } from "./secretScan";
+import { runComponents, runStackFixture, Secret } from "./support/harness";
+import { atomsOf, leaks, runSecrets } from "./support/secretScan";
 
 const RANDOM_STRING = "random:index/randomString:RandomString";
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";

@@ -8,8 +8,8 @@ import * as assert from "assert";
 import { ADDON_CHARTS } from "../../config/versions";
 import { AddonToggles, addonProblems } from "../../addons";
 import { manifestFiles } from "../../tools/offline/plan";
-import { PINNED_SEED } from "../harness";
-import { ALL_ON, TOGGLES, key, ownerOf, runAddons } from "./fixtures";
+import { PINNED_SEED } from "../support/harness";
+import { ALL_ON, TOGGLES, key, ownerOf, runAddons } from "../support/addonFixtures";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const isObject = (type: string) => type.startsWith("kubernetes:") && type !== RELEASE;

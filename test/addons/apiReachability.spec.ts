@@ -8,7 +8,7 @@
  * balancer or the Elastic IP.
  */
 import * as assert from "assert";
-import { runStackFixture } from "../harness";
+import { runStackFixture } from "../support/harness";
 import { readStackFile } from "../../tools/offline/stackFile";
 import { inClusterApiHosts } from "../../policies/rules/apiReachability";
 import { parseCidr } from "../../lib/cidr";

@@ -8,7 +8,7 @@ import { ADDON_CHARTS } from "../../config/versions";
 import { calicoNodePorts, calicoValues, calicoSrcDstCheckPolicy, splitHostPort } from "../../addons";
 import { renderPolicy } from "../../components/iam";
 import { PortRange } from "../../components/firewall/rules";
-import { ACCOUNT, CONTROL_PLANE_ROLE, NODE_ROLE, evaluate, runAddons } from "./fixtures";
+import { ACCOUNT, CONTROL_PLANE_ROLE, NODE_ROLE, evaluate, runAddons } from "../support/addonFixtures";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CHART_V4 = "kubernetes:helm.sh/v4:Chart";

@@ -13,7 +13,7 @@ import { autoscalerTags } from "../../lib/naming";
 import { addonVersions, cloudControllerPolicy, ec2PrivateDnsDomain, nodeNameRegex } from "../../addons";
 import { CLOUD_CONTROLLER_ACTIONS } from "../../addons/awsCloudController";
 import { INSECURE_KUBELET_FLAGS } from "../../addons/metricsServer";
-import { ACCOUNT, ALL_ON, CONTROL_PLANE_ROLE, evaluate, runAddons } from "./fixtures";
+import { ACCOUNT, ALL_ON, CONTROL_PLANE_ROLE, evaluate, runAddons } from "../support/addonFixtures";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";

@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { ADDON_CHARTS } from "../../config/versions";
 import { externalDnsValues } from "../../addons";
-import { ALL_ON, ZONE, evaluate, runAddons } from "./fixtures";
+import { ALL_ON, ZONE, evaluate, runAddons } from "../support/addonFixtures";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { KUBE2IAM_IMAGE } from "../../config/versions";
 import { POD_ROLE_ANNOTATION, PERMITTED_ROLES_ANNOTATION, kube2iamArgs, kube2iamClusterRoleRules, podIamAnnotation, podRoleArnPrefix } from "../../addons";
-import { ACCOUNT, CONTROL_PLANE_ROLE, NODE_ROLE, evaluate, runAddons, AddonsRun } from "./fixtures";
+import { ACCOUNT, CONTROL_PLANE_ROLE, NODE_ROLE, evaluate, runAddons, AddonsRun } from "../support/addonFixtures";
 
 const T = {
     ds: "kubernetes:apps/v1:DaemonSet",

@@ -12,8 +12,8 @@ import * as https from "https";
 import * as net from "net";
 import { execFileSync } from "child_process";
 import { waitForApiReady, readyzUrl, readyKubeconfig } from "../../addons";
-import { Secret } from "../harness";
-import { API_URL, FAKE_CA, KUBECONFIG, WaitRecorder, runAddons } from "./fixtures";
+import { Secret } from "../support/harness";
+import { API_URL, FAKE_CA, KUBECONFIG, WaitRecorder, runAddons } from "../support/addonFixtures";
 
 interface Pki {
     readonly caPem: string;

@@ -9,7 +9,7 @@
 import * as assert from "assert";
 import { kubeletCsrApproverValues, metricsServerArgs, metricsServerValues, publicIpv4Prefixes } from "../../addons";
 import { ApproverConfig, Ec2Instance, NodeIpRule, approverConfig, judge, kubeletServingCsr } from "./servingCsr";
-import { runAddons } from "./fixtures";
+import { runAddons } from "../support/addonFixtures";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const REGION = "eu-west-1";

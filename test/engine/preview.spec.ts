@@ -10,7 +10,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { EngineStack, initStack, pulumiCliOrSkip, ROOT } from "./engine";
-import { atomsOf } from "../secretScan";
+import { atomsOf } from "../support/secretScan";
 
 /** Every string the engine holds as a secret in a `--show-secrets` export (its plaintext, decrypted). */
 function exportedSecrets(value: unknown, out: string[] = []): string[] {

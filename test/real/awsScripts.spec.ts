@@ -15,9 +15,9 @@ import { SpawnSyncReturns, spawnSync } from "child_process";
 import { renderFetchScript, renderSecretsEnv } from "../../components/host/secretsDelivery";
 import { fetchedObjects, objectKey } from "../../components/secrets";
 import { bootstrapTokenDescription, etcdClientTls, renderControlPlaneBootstrapScript, renderEtcdBackupScript, renderEtcdRestoreScript, renderSlotBootstrapScript, renderTokenSyncScript, SECRETS_ENV_PATH } from "../../components/host";
-import { removeTempDirs, tempDir, writeExecutable } from "../controlplane/helpers";
-import { StubWorld, makeWorld, runScript, writeFiles } from "../controlplane/stubs";
-import { Recorded, runStackFixture } from "../harness";
+import { removeTempDirs, tempDir, writeExecutable } from "../support/shell";
+import { StubWorld, makeWorld, runScript, writeFiles } from "../support/stubs";
+import { Recorded, runStackFixture } from "../support/harness";
 import { Moto, SeedPlan, Seeded, motoToolsOrSkip, startMoto } from "./moto";
 import { RenderedPlan, planFromRender } from "./motoPlan";
 
@@ -341,7 +341,7 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
 
     describe("etcd backups (k8s-aws-etcd-backup, k8s-aws-etcd-restore) in the plan's bucket", () => {
         // Host commands: etcdctl answers as the leader and writes a snapshot; etcdutl verifies and
-        // restores by copying. The real etcd path is covered by test/controlplane/backup.spec.ts.
+        // restores by copying. The real etcd path is covered by test/components/controlplane/backup.spec.ts.
         const STUBS: Record<string, string> = {
             etcdctl: `#!/bin/sh
 case "$*" in

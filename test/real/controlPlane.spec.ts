@@ -16,9 +16,9 @@ import { performance } from "perf_hooks";
 import { parse } from "yaml";
 import { DEFAULT_KUBERNETES_MINOR } from "../../config/versions";
 import { toolPaths } from "../../tools/real/pins";
-import { removeTempDirs, tempDir } from "../controlplane/helpers";
-import { ALL_ON, runAddons } from "../addons/fixtures";
-import { runStackFixture, unwrapSecrets } from "../harness";
+import { removeTempDirs, tempDir } from "../support/shell";
+import { ALL_ON, runAddons } from "../support/addonFixtures";
+import { runStackFixture, unwrapSecrets } from "../support/harness";
 import {
     Credentials, Fatal, Rendered, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles, relocate,
     renderStack, request, serverSideApplier, startProcess, stopAll, until, writeUnder,

@@ -16,7 +16,7 @@ import { performance } from "perf_hooks";
 import { parse } from "yaml";
 import { DEFAULT_KUBERNETES_MINOR } from "../../config/versions";
 import { toolPaths } from "../../tools/real/pins";
-import { removeTempDirs, tempDir } from "../controlplane/helpers";
+import { removeTempDirs, tempDir } from "../support/shell";
 import {
     Credentials, Fatal, LocalEtcdMember, Rendered, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles,
     placeEtcdMembers, relocate, renderStack, request, sleep, startProcess, stopAll, until, writeUnder,

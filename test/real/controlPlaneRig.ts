@@ -14,10 +14,10 @@ import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { gunzipSync } from "zlib";
+import { decodeUserData } from "../support/userData";
 import { EtcdTopology, audienceObjects, controlPlaneExtraObjects, objectKey } from "../../components/secrets/layout";
-import { freePorts } from "../controlplane/helpers";
-import { runStackFixture, unwrapSecrets } from "../harness";
+import { freePorts } from "../support/shell";
+import { runStackFixture, unwrapSecrets } from "../support/harness";
 
 export interface Rendered {
     readonly stack: string;
@@ -37,12 +37,6 @@ export interface Rendered {
     /** The program's admin kubeconfig output. */
     readonly adminKubeconfig: string;
     readonly outputs: Record<string, any>;
-}
-
-/** A launch template's user data as cloud-init reads it: base64, gzip when it starts with gzip's magic. */
-function decodeUserData(userData: string): string {
-    const raw = Buffer.from(userData, "base64");
-    return (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString("utf8");
 }
 
 /** The stack rendered with the real clock (leaf certificates valid now), its first control-plane slot's material. */

@@ -34,18 +34,18 @@ import * as fs from "fs";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { parse } from "yaml";
-import { gunzipSync } from "zlib";
+import { decodeUserData } from "../support/userData";
 import {
     BACKUP_PREFIX, BACKUP_UNIT, ETCD_CLIENT_PORT, ETCD_METRICS_PORT, ETCD_PEER_PORT, EtcdBackupOptions, EtcdMember, EtcdRestoreOptions, EtcdTuning,
     etcdClientTls, renderEtcdBackupScript, renderEtcdConfig, renderEtcdRestoreScript,
 } from "../../components/host";
 import { SecretObject, audienceObjects, objectKey } from "../../components/secrets/layout";
 import { ETCD_VERSION } from "../../config/versions";
-import { runStackFixture, unwrapSecrets } from "../harness";
-import { etcdVersion, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil } from "../controlplane/helpers";
+import { runStackFixture, unwrapSecrets } from "../support/harness";
+import { etcdVersion, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil } from "../support/shell";
 import { failoverProblems, hexId, waitForLoggedElection } from "./etcdElection";
 import { requireTools } from "./requireTools";
-import { runScript, s3StubWorld } from "../controlplane/stubs";
+import { runScript, s3StubWorld } from "../support/stubs";
 
 const STACK = "prod";
 const BUCKET_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
@@ -153,12 +153,6 @@ interface ProgramEtcd {
 }
 
 const ETCD_CONFIG_FILE = "/etc/etcd/etcd.yaml";
-
-/** A launch template's user data as cloud-init reads it: base64, gzip when it starts with gzip's magic. */
-function decodeUserData(userData: string): string {
-    const raw = Buffer.from(userData, "base64");
-    return (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString("utf8");
-}
 
 /** The `NAME='value'` assignments at the top of a rendered script. */
 function scriptVars(script: string): Record<string, string> {

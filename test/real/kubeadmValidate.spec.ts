@@ -18,7 +18,7 @@ import { SUPPORTED_KUBERNETES_MINORS } from "../../config/versions";
 import { userDataFiles } from "../../tools/offline/plan";
 import { runStack } from "../../tools/offline/run";
 import { listStacks, readStackFile } from "../../tools/offline/stackFile";
-import { PINNED_NOW, PINNED_SEED, unwrapSecrets } from "../harness";
+import { PINNED_NOW, PINNED_SEED, unwrapSecrets } from "../support/harness";
 import { RealTools, realToolsOrSkip } from "./toolchain";
 import { JOIN_TEMPLATE_PATH, TOKEN_PLACEHOLDER } from "../../components/host";
 

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { cacheRoot, toolPaths } from "../../tools/real/pins";
-import { freePorts } from "../controlplane/helpers";
+import { freePorts } from "../support/shell";
 
 /** Longest a suite may keep moto alive; after this it exits on its own. */
 const MOTO_LIFETIME_SECONDS = 900;

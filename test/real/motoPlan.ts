@@ -1,10 +1,10 @@
 /**
  * What the emulator is seeded with, read from the program's own rendered plan (the offline
- * render of a stack under Pulumi's mocks, test/harness.ts runStackFixture): the VPC, its
+ * render of a stack under Pulumi's mocks, test/support/harness.ts runStackFixture): the VPC, its
  * subnets, the slot interfaces with their fixed IPs and tags, the slot data volumes with their
  * tags, and the secrets bucket with every object the program puts in it.
  */
-import { Recorded } from "../harness";
+import { Recorded } from "../support/harness";
 import { SeedPlan } from "./moto";
 
 export interface RenderedPlan {

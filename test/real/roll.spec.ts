@@ -22,7 +22,7 @@ import {
     AutoScalingClient, CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { CreateLaunchTemplateCommand, CreateLaunchTemplateVersionCommand, DescribeImagesCommand, EC2Client, ModifyLaunchTemplateCommand } from "@aws-sdk/client-ec2";
-import { removeTempDirs, tempDir } from "../controlplane/helpers";
+import { removeTempDirs, tempDir } from "../support/shell";
 import { Moto, startMoto } from "./moto";
 import { autoScalingPort, ec2Port } from "../../tools/roll/aws";
 import { run, CliOptions } from "../../tools/roll/index";

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_KUBERNETES_MINOR } from "../../config/versions";
 import { toolPaths } from "../../tools/real/pins";
-import { tempDir } from "../controlplane/helpers";
+import { tempDir } from "../support/shell";
 import {
     Credentials, Fatal, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles, relocate,
     renderStack, request, startProcess, until, writeUnder,

@@ -12,7 +12,7 @@ import * as assert from "assert";
 import * as path from "path";
 import { AutoScalingClient, CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand } from "@aws-sdk/client-auto-scaling";
 import { CreateLaunchTemplateCommand, CreateLaunchTemplateVersionCommand, DescribeImagesCommand, EC2Client, ModifyLaunchTemplateCommand } from "@aws-sdk/client-ec2";
-import { removeTempDirs, tempDir } from "../controlplane/helpers";
+import { removeTempDirs, tempDir } from "../support/shell";
 import { Moto, startMoto } from "./moto";
 import { Credentials, request, stopAll } from "./controlPlaneRig";
 import { startRollControlPlane } from "./rollControlPlane";

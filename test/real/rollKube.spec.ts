@@ -7,7 +7,7 @@
  */
 import * as assert from "assert";
 import { parse } from "yaml";
-import { removeTempDirs } from "../controlplane/helpers";
+import { removeTempDirs } from "../support/shell";
 import { Credentials, request, stopAll, until } from "./controlPlaneRig";
 import { startRollControlPlane } from "./rollControlPlane";
 import { kubePort, readinessGate, KubeCredentials } from "../../tools/roll/kube";

@@ -18,7 +18,7 @@ import { readStackFile } from "../../tools/offline/stackFile";
 import { expectedFromStack, ExpectedCluster } from "../../tools/validate/expected";
 import { main } from "../../tools/validate/cli";
 import { POOL_LABEL } from "../../lib/naming";
-import { removeTempDirs, tempDir } from "../controlplane/helpers";
+import { removeTempDirs, tempDir } from "../support/shell";
 import {
     Credentials, Fatal, Rendered, advertiseAddress, bindClusterAdmins, flag, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, localKubeconfigs,
     manifestCommand, placeControlPlaneFiles, relocate, renderStack, request, startProcess, stopAll, until, writeUnder,

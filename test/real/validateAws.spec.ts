@@ -13,8 +13,8 @@ import { readStackFile } from "../../tools/offline/stackFile";
 import { clusterGroups } from "../../tools/validate/autoScaling";
 import { groupChecks } from "../../tools/validate/checks";
 import { expectedFromStack } from "../../tools/validate/expected";
-import { removeTempDirs, tempDir } from "../controlplane/helpers";
-import { runStackFixture } from "../harness";
+import { removeTempDirs, tempDir } from "../support/shell";
+import { runStackFixture } from "../support/harness";
 import { Moto, startMoto } from "./moto";
 
 const STACK = "staging";

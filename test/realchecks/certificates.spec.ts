@@ -11,7 +11,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import * as YAML from "yaml";
 import { listStacks } from "../../tools/offline/stackFile";
-import { runStackFixture, unwrapSecrets, PINNED_NOW } from "../harness";
+import { runStackFixture, unwrapSecrets, PINNED_NOW } from "../support/harness";
 
 /** The render issues certificates at the pinned clock; verify them a minute later, not at today's date. */
 const AT = String(Math.floor(PINNED_NOW.getTime() / 1000) + 60);

@@ -12,15 +12,9 @@ import { spawnSync } from "child_process";
 import * as YAML from "yaml";
 import { listStacks } from "../../tools/offline/stackFile";
 import { userDataFiles } from "../../tools/offline/plan";
-import { runStackFixture } from "../harness";
+import { runStackFixture } from "../support/harness";
+import { shellcheck } from "../support/shell";
 import { scriptsIn } from "../../tools/check/scripts";
-
-function shellcheck(text: string): { status: number | null; out: string } {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sc-")), "script");
-    fs.writeFileSync(file, text);
-    const r = spawnSync("shellcheck", ["-x", file], { encoding: "utf8" });
-    return { status: r.status, out: r.stdout + r.stderr };
-}
 
 describe("user data of every stack, checked by cloud-init and shellcheck", function () {
     this.timeout(180_000);

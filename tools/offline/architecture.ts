@@ -388,7 +388,7 @@ export const docFile = (stack: string) => path.join(DOCS_DIR, `${stack}.svg`);
 
 /** docs/architecture/<stack>.svg as the current program renders it, with the tests' pinned seed and clock. */
 export async function architectureDocs(): Promise<Map<string, string>> {
-    const [{ readStackFile }, { runStack }, { buildPlan }, { PINNED_SEED, PINNED_NOW }] = await Promise.all([import("./stackFile"), import("./run"), import("./plan"), import("../../test/harness")]);
+    const [{ readStackFile }, { runStack }, { buildPlan }, { PINNED_SEED, PINNED_NOW }] = await Promise.all([import("./stackFile"), import("./run"), import("./plan"), import("../../test/support/harness")]);
     const docs = new Map<string, string>();
     for (const stack of DOC_STACKS) {
         docs.set(stack, await architectureSvg(buildPlan(await runStack(readStackFile(stack), { seed: PINNED_SEED, now: PINNED_NOW }))));

@@ -14,10 +14,10 @@ export interface SystemTool {
 }
 
 export const SYSTEM_TOOLS: readonly SystemTool[] = [
-    { command: "shellcheck", debianPackage: "shellcheck", usedBy: "lints every rendered shell script (test/realchecks, test/bootstrap)" },
+    { command: "shellcheck", debianPackage: "shellcheck", usedBy: "lints every rendered shell script (test/realchecks, test/components/bootstrap)" },
     { command: "cloud-init", debianPackage: "cloud-init", usedBy: "`cloud-init schema` on the rendered user data" },
     { command: "openssl", debianPackage: "openssl", usedBy: "verifies the generated certificates and keys" },
-    { command: "etcd", debianPackage: "etcd-server", usedBy: "runs the rendered etcd configuration (test/realchecks/etcd, test/controlplane/etcd)" },
+    { command: "etcd", debianPackage: "etcd-server", usedBy: "runs the rendered etcd configuration (test/realchecks/etcd, test/components/controlplane/etcd)" },
     { command: "etcdctl", debianPackage: "etcd-client", usedBy: "talks to those etcd members (snapshots, member list)" },
     { command: "systemd-analyze", debianPackage: "systemd", usedBy: "`systemd-analyze verify` on the rendered units" },
     { command: "/usr/bin/time", debianPackage: "time", usedBy: "measures each build of `npm run tools:real`" },
