@@ -1,6 +1,6 @@
 /**
  * The one renderer of on-host scripts. Every script is a real POSIX sh file
- * in this folder (shellcheck reads them as they are: test/host/scripts.spec.ts,
+ * in this folder (shellcheck reads them as they are: test/components/host/scripts.spec.ts,
  * flags in tools/check/shellcheck.ts); a script is parameterised only by
  * `NAME='value'` assignments, which this renderer puts right after the file's
  * `set -eu` line, never by text substitution inside the script.

@@ -58,7 +58,7 @@ interface ProcessTiming {
     readonly error?: string;
 }
 
-const FAILOVER_TESTS = ["test/real/etcd.spec.ts", "test/components/controlplane/etcd.spec.ts", "test/real/controlPlaneProd.spec.ts"];
+const FAILOVER_TESTS = ["test/real/etcd.spec.ts", "test/components/host/etcd.spec.ts", "test/real/controlPlaneProd.spec.ts"];
 
 function machine() {
     const cpus = os.cpus();

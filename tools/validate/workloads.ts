@@ -16,7 +16,7 @@
  *   metrics-server 3.13.1          -> Deployment metrics-server
  *   kubelet-csr-approver 1.2.14    -> Deployment kubelet-csr-approver
  *   external-dns 1.21.1            -> Deployment external-dns
- * Namespaces are the ones addons/ installs each release into; test/validate/workloads.spec.ts
+ * Namespaces are the ones addons/ installs each release into; test/tools/validate/workloads.spec.ts
  * checks them against every stack's rendered manifests.
  */
 import type { AddonToggles } from "../../addons";

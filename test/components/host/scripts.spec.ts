@@ -13,8 +13,9 @@ import { renderContainerdConfig, renderContainerdUnit } from "../../../component
 import { renderNodeSetupScript } from "../../../components/host/nodeSetup";
 import { declaredParameters, includedBody, renderScript, scriptFiles, shAssignment } from "../../../components/host/script";
 import { SHELLCHECK_FLAGS, shellcheckFiles } from "../../../tools/check/shellcheck";
+import { PROJECT_ROOT } from "../../support/paths";
 
-const HOST_DIR = path.resolve(__dirname, "../../components/host");
+const HOST_DIR = path.join(PROJECT_ROOT, "components", "host");
 
 describe("on-host script files", () => {
     it("are the components/host/*.sh files, common.sh among them", () => {
@@ -72,7 +73,7 @@ describe("no shell script inside TypeScript", () => {
                 else if (e.name.endsWith(".ts")) ts.push(p);
             }
         };
-        walk(path.resolve(__dirname, "../../components"));
+        walk(path.join(PROJECT_ROOT, "components"));
         // script.ts, the renderer, checks that each file starts with the shebang.
         const offenders = ts.filter((f) => path.basename(f) !== "script.ts").filter((f) => {
             const text = fs.readFileSync(f, "utf8");

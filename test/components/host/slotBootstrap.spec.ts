@@ -212,7 +212,7 @@ describe("controlplane/slotBootstrap: control-plane init or join", function () {
     });
 
     // The recreation of lost tmpfs leaf certificates moved to k8s-aws-leaf-certs.service, ordered before the
-    // kubelet (test/components/controlplane/leafCerts.spec.ts asserts it recreates them); this unit runs after the kubelet.
+    // kubelet (test/components/host/leafCerts.spec.ts asserts it recreates them); this unit runs after the kubelet.
     it("reboot: kubelet.conf exists, so neither init nor join, and no kubeadm call at all", async () => {
         const w = cpWorld(base, "a", s3);
         writeFiles(w.root, { "etc/kubernetes/kubelet.conf": "x" });

@@ -84,7 +84,7 @@ describe("bench: failover series", () => {
 
     it("both real tiers print the line the series reads", () => {
         for (const f of ["etcd.spec.ts", "controlPlaneProd.spec.ts"]) {
-            const src = fs.readFileSync(path.join(__dirname, "real", f), "utf8");
+            const src = fs.readFileSync(path.join(TEST_ROOT, "real", f), "utf8");
             assert.match(src, /new leader after \$\{.*\} s, (API )?writes blocked \$\{.*\} s/, f);
             assert.match(src, /logged: first campaign \$\{.*\} s, elected \$\{.*\} s/, f);
         }

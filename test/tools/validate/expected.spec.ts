@@ -9,8 +9,9 @@ import * as path from "path";
 import { ConfigError } from "../../../config";
 import { listStacks, readStackFile } from "../../../tools/offline/stackFile";
 import { expectedFromStack } from "../../../tools/validate/expected";
+import { TEST_ROOT } from "../../support/paths";
 
-const GOLDEN = path.resolve(__dirname, "..", "golden");
+const GOLDEN = path.join(TEST_ROOT, "golden");
 const goldenOutputs = (stack: string) => JSON.parse(fs.readFileSync(path.join(GOLDEN, stack, "plan.json"), "utf8")).outputs;
 
 describe("validate/expected: the cluster a stack should be", () => {

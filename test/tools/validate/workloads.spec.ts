@@ -12,8 +12,9 @@ import { parseAllDocuments } from "yaml";
 import { listStacks, readStackFile } from "../../../tools/offline/stackFile";
 import { expectedFromStack } from "../../../tools/validate/expected";
 import { ADDON_MANIFEST_FILES, WorkloadToggles } from "../../../tools/validate/workloads";
+import { TEST_ROOT } from "../../support/paths";
 
-const GOLDEN = path.resolve(__dirname, "..", "golden");
+const GOLDEN = path.join(TEST_ROOT, "golden");
 
 /** Release name (from addons/) -> the workload names of its chart in workloads.ts. */
 const CHART_WORKLOADS: Record<string, string[]> = {
