@@ -109,7 +109,7 @@ async function runStep(step: RollStep, name: string, deps: ExecutorDeps, t: Time
             for (const instance of step.outdated) await replaceSlotInstance(step.group, instance.instanceId, name, deps, t, clock);
             return;
         case "refresh-pool":
-            await refreshPool(step.group, name, deps, t, clock);
+            await refreshPool(step.group, step.outdated.length, name, deps, t, clock);
             return;
     }
 }
@@ -286,7 +286,7 @@ class HookDrainer {
  * would complete them with CONTINUE too). Either way the hook is deleted at the end, so that
  * cluster-autoscaler's scale-ins do not wait on it.
  */
-async function refreshPool(g: RolloutGroup, name: string, deps: ExecutorDeps, t: Timeouts, clock: Clock): Promise<void> {
+async function refreshPool(g: RolloutGroup, outdated: number, name: string, deps: ExecutorDeps, t: Timeouts, clock: Clock): Promise<void> {
     const { autoscaling: asg, progress } = deps;
     const minHealthy = g.minHealthyPercentage ?? 90;
     const spec = drainHookSpec(t.drainMs);
@@ -301,9 +301,34 @@ async function refreshPool(g: RolloutGroup, name: string, deps: ExecutorDeps, t:
     let id: string | undefined;
     let active = false;
     let failure: unknown;
+    let idle = false;
     try {
-        id =
-            (await asg.activeInstanceRefresh(g.groupName)) ??
+        id = await asg.activeInstanceRefresh(g.groupName);
+        idle = id === undefined && outdated === 0;
+        // Nothing left to replace and no refresh running: only what an interrupted roll left behind (instances the hook holds).
+        if (idle) await finishDrains();
+        else await watch();
+    } catch (e) {
+        failure = e;
+    }
+    const notes: string[] = [];
+    if (failure !== undefined && id !== undefined && active) {
+        // Stop the refresh before the hook goes: nothing would drain what it terminates next.
+        notes.push(await asg.cancelInstanceRefresh(g.groupName).then(() => `instance refresh ${id} cancelled`, (e: Error) => `instance refresh ${id} NOT cancelled (${e.message}): cancel it with aws autoscaling cancel-instance-refresh --auto-scaling-group-name ${g.groupName}`));
+    }
+    if (failure !== undefined && !(failure instanceof DrainTimeout)) await finishDrains().catch((e: Error) => notes.push(e.message.slice(name.length + 2)));
+    for (const [instanceId, w] of drainer.waiting) {
+        notes.push(
+            await asg.completeLifecycleAction(g.groupName, DRAIN_HOOK_NAME, instanceId, "CONTINUE").then(
+                () => `lifecycle action of ${instanceId} completed with CONTINUE: it terminates with ${w.blocked.length > 0 ? "the pods above" : "what its node still runs"}`,
+                (e: Error) => `lifecycle action of ${instanceId} not completed (${e.message})`,
+            ),
+        );
+    }
+    return removeHook(failure, notes);
+
+    async function watch(): Promise<void> {
+        id ??=
             (await asg.startInstanceRefresh(g.groupName, {
                 minHealthyPercentage: minHealthy,
                 maxHealthyPercentage: maxHealthyPercentage(minHealthy),
@@ -340,43 +365,36 @@ async function refreshPool(g: RolloutGroup, name: string, deps: ExecutorDeps, t:
             }
             return undefined;
         });
-    } catch (e) {
-        failure = e;
     }
-    const notes: string[] = [];
-    if (failure !== undefined && id !== undefined && active) {
-        // Stop the refresh before the hook goes: nothing would drain what it terminates next.
-        notes.push(await asg.cancelInstanceRefresh(g.groupName).then(() => `instance refresh ${id} cancelled`, (e: Error) => `instance refresh ${id} NOT cancelled (${e.message}): cancel it with aws autoscaling cancel-instance-refresh --auto-scaling-group-name ${g.groupName}`));
-    }
-    if (failure !== undefined && !(failure instanceof DrainTimeout) && drainer.waiting.size > 0) {
-        // The instances the refresh already took terminate whatever the roll does: finish their drains first.
+
+    /** The instances already held terminate whatever the roll does: their drains finish first (each within the drain timeout). */
+    async function finishDrains(): Promise<void> {
+        const [group] = await asg.describeGroups([g.groupName]);
+        await drainer.poll(group, await deps.kube.nodes());
+        if (drainer.waiting.size === 0) return;
         progress(`  ${name}: finishing the drain of ${[...drainer.waiting.keys()].join(", ")} (already taken by the refresh)`);
         await until(name, "", t.drainMs, clock, t.pollMs, async () => {
-            const [group] = await asg.describeGroups([g.groupName]);
-            await drainer.poll(group, await deps.kube.nodes());
+            const [again] = await asg.describeGroups([g.groupName]);
+            await drainer.poll(again, await deps.kube.nodes());
             return drainer.waiting.size === 0 ? true : undefined;
-        }).catch((e: Error) => notes.push(e.message.slice(name.length + 2) || `drains not finished within ${Math.round(t.drainMs / 1000)} s`));
+        });
     }
-    for (const [instanceId, w] of drainer.waiting) {
-        notes.push(
-            await asg.completeLifecycleAction(g.groupName, DRAIN_HOOK_NAME, instanceId, "CONTINUE").then(
-                () => `lifecycle action of ${instanceId} completed with CONTINUE: it terminates with ${w.blocked.length > 0 ? "the pods above" : "what its node still runs"}`,
-                (e: Error) => `lifecycle action of ${instanceId} not completed (${e.message})`,
-            ),
+
+    /** DeleteLifecycleHook last (AWS completes what is still held with CONTINUE); a hook left behind is an error the operator must see. */
+    async function removeHook(failed: unknown, notes: string[] = []): Promise<void> {
+        const left = await asg.deleteLifecycleHook(g.groupName, DRAIN_HOOK_NAME).then(
+            () => undefined,
+            (e: Error) => `the termination lifecycle hook ${DRAIN_HOOK_NAME} is still on ${g.groupName} (${e.message}): remove it with aws autoscaling delete-lifecycle-hook --auto-scaling-group-name ${g.groupName} --lifecycle-hook-name ${DRAIN_HOOK_NAME}`,
         );
+        if (left) notes.push(left);
+        else progress(`  ${name}: termination lifecycle hook ${DRAIN_HOOK_NAME} removed from ${g.groupName}`);
+        if (failed === undefined) {
+            if (left) throw new RollFailure(name, left);
+            return;
+        }
+        if (!(failed instanceof RollFailure) || notes.length === 0) throw failed;
+        throw new RollFailure(name, `${failed.message.slice(name.length + 2)}: ${notes.join("; ")}`);
     }
-    const removed = await asg.deleteLifecycleHook(g.groupName, DRAIN_HOOK_NAME).then(
-        () => undefined,
-        (e: Error) => `the termination lifecycle hook ${DRAIN_HOOK_NAME} is still on ${g.groupName} (${e.message}): remove it with aws autoscaling delete-lifecycle-hook --auto-scaling-group-name ${g.groupName} --lifecycle-hook-name ${DRAIN_HOOK_NAME}`,
-    );
-    if (removed) notes.push(removed);
-    else progress(`  ${name}: termination lifecycle hook ${DRAIN_HOOK_NAME} removed from ${g.groupName}`);
-    if (failure === undefined) {
-        if (removed) throw new RollFailure(name, removed);
-        return;
-    }
-    if (!(failure instanceof RollFailure) || notes.length === 0) throw failure;
-    throw new RollFailure(name, `${failure.message.slice(name.length + 2)}: ${notes.join("; ")}`);
 
     async function allReady(): Promise<boolean> {
         const [group] = await asg.describeGroups([g.groupName]);
