@@ -5,8 +5,9 @@
  * against moto in test/real/roll.spec.ts.
  */
 import * as assert from "assert";
-import { DRAIN_HOOK_NAME, executePlan } from "../../tools/roll/execute";
-import { planRoll } from "../../tools/roll/plan";
+import { DEFAULT_TIMEOUTS, DRAIN_HOOK_NAME, drainHookSpec, executePlan } from "../../tools/roll/execute";
+import { readLiveGroups } from "../../tools/roll/index";
+import { formatPlan, planRoll } from "../../tools/roll/plan";
 import type { AutoScalingPort, Clock, HealthGate, KubePort, LifecycleActionResult, LifecycleHook, PodRef, RefreshPreferences, TerminationHookSpec } from "../../tools/roll/ports";
 import type { LiveCluster, LiveGroup, LiveNode, Rollout } from "../../tools/roll/state";
 
@@ -43,7 +44,8 @@ class World implements AutoScalingPort, KubePort {
     /** Instances in Terminating:Wait: their group and when the heartbeat timeout last restarted. */
     held = new Map<string, { group: string; lastBeat: number }>();
     private n = 0;
-    constructor(r: Rollout, readonly clock: Clock = instantClock()) {
+    constructor(readonly rollout: Rollout, readonly clock: Clock = instantClock()) {
+        const r = rollout;
         for (const g of r.groups) {
             const count = g.role === "pool" ? 2 : 1;
             const instances = Array.from({ length: count }, () => this.launch(g.groupName, "1"));
@@ -178,10 +180,25 @@ class World implements AutoScalingPort, KubePort {
 
 const healthy: HealthGate = async () => ({ healthy: true, results: [] });
 
+/** The live state as `npm run roll` reads it (tools/roll/index.ts readLiveGroups: pools with their refresh and hook). */
 async function live(world: World) {
-    const groups = Object.fromEntries([...world.groups.entries()]);
+    const groups = Object.fromEntries((await readLiveGroups(world, world.rollout)).map((g) => [g.groupName, g]));
     return { groups, cluster: await world.cluster() };
 }
+
+/** The control plane done (every slot on version 2, kubeadm-config and kube-proxy moved): only the pool rolls. */
+function controlPlaneDone(world: World) {
+    for (const g of world.rollout.groups.filter((x) => x.role !== "pool")) world.groups.set(g.groupName, { ...world.groups.get(g.groupName)!, instances: world.groups.get(g.groupName)!.instances.map((i) => ({ ...i, launchTemplateVersion: "2" })) });
+    world.kubeadmVersion = V_NEW;
+    world.proxyImage = `registry.k8s.io/kube-proxy:${V_NEW}`;
+}
+
+async function poolPlan(world: World) {
+    return planRoll(world.rollout, { ...(await live(world)), cluster: { ...(await world.cluster()), apiServerVersion: V_NEW } }, { kind: "pools" });
+}
+
+const I4 = "i-00000000000000004";
+const I5 = "i-00000000000000005";
 
 describe("roll executor (in-memory world)", () => {
     it("updates kubeadm-config, replaces each slot after cordon and drain (retrying a PDB-blocked eviction), then kube-proxy, then refreshes the pool", async () => {
@@ -268,5 +285,102 @@ describe("roll executor (in-memory world)", () => {
         const result = await executePlan(planRoll(r, await live(world)), { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { drainMs: 20_000, pollMs: 1000 }, progress: () => undefined });
         assert.match(result.failed!.message, /drain of node-i-0+1 did not finish within 20 s: PodDisruptionBudget default\/web keeps default\/web-i-0+1$/);
         assert.ok(!world.log.some((l) => l.startsWith("terminate")));
+    });
+});
+
+describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto Scaling with Terminating:Wait)", () => {
+    it("a PodDisruptionBudget that refuses an eviction delays CompleteLifecycleAction until the node is drained; heartbeats keep the instance waiting meanwhile", async () => {
+        const world = new World(rollout());
+        controlPlaneDone(world);
+        // The budget refuses web-i-4's eviction seven times (70 s at one pass per 10 s poll): longer than the 90 s heartbeat
+        // timeout allows counted from when the wait began, so without a heartbeat Auto Scaling would terminate i-4 undrained.
+        world.pods.get(`node-${I4}`)![0].pdbBlocks = 7;
+        const lines: string[] = [];
+        const result = await executePlan(await poolPlan(world), { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { drainMs: 90_000, pollMs: 10_000 }, progress: (l) => lines.push(l) });
+        assert.strictEqual(result.failed, undefined, lines.join("\n"));
+        assert.deepStrictEqual(world.log.filter((l) => l.includes(I4)), [`refresh takes ${I4}`, `cordon node-${I4}`, `heartbeat ${I4}`, `evict default/web-${I4}`, `complete ${I4} CONTINUE`]);
+        assert.deepStrictEqual(world.log.filter((l) => l.includes(I5)), [`refresh takes ${I5}`, `cordon node-${I5}`, `evict default/web-${I5}`, `complete ${I5} CONTINUE`]);
+        // The hook is on the group before the refresh starts, and removed after the last completion.
+        assert.deepStrictEqual(world.log.slice(0, 2), [`put hook ${DRAIN_HOOK_NAME} on asg-general heartbeat 90 CONTINUE`, "refresh asg-general min 75 max 125 skipMatching true"]);
+        assert.strictEqual(world.log.at(-1), `delete hook ${DRAIN_HOOK_NAME} on asg-general`);
+        assert.ok(!world.log.some((l) => l.startsWith("killed") || l.startsWith("heartbeat timeout")), world.log.join("\n"));
+        assert.ok(lines.some((l) => l.includes(`node node-${I4} drained: lifecycle action of ${I4} completed (CONTINUE)`)), lines.join("\n"));
+        assert.strictEqual(world.hooks.size, 0);
+    });
+
+    it("a drain a PodDisruptionBudget never allows fails the step naming the budget, cancels the refresh, then completes the held instance (CONTINUE) and removes the hook; the other old instance is untouched", async () => {
+        const world = new World(rollout());
+        controlPlaneDone(world);
+        world.pods.get(`node-${I4}`)![0].pdbBlocks = 1e9;
+        const result = await executePlan(await poolPlan(world), { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { drainMs: 30_000, pollMs: 10_000 }, progress: () => undefined });
+        assert.strictEqual(result.failed?.step, "pool general");
+        assert.strictEqual(
+            result.failed!.message,
+            `drain of node-${I4} (instance ${I4}, terminating in the refresh) did not finish within 30 s: PodDisruptionBudget default/web keeps default/web-${I4}: ` +
+                `instance refresh r-asg-general cancelled; lifecycle action of ${I4} completed with CONTINUE: it terminates with the pods above`,
+        );
+        const tail = world.log.slice(world.log.indexOf("cancel refresh asg-general"));
+        assert.deepStrictEqual(tail, ["cancel refresh asg-general", `complete ${I4} CONTINUE`, `killed default/web-${I4} on ${I4} (completed CONTINUE)`, `delete hook ${DRAIN_HOOK_NAME} on asg-general`]);
+        assert.ok(world.log.includes(`heartbeat ${I4}`), "the 30 s heartbeat timeout was restarted while the drain waited");
+        assert.ok(!world.log.some((l) => l.includes(I5)), "i-5 was never taken");
+        assert.deepStrictEqual(world.groups.get("asg-general")!.instances.filter((i) => i.launchTemplateVersion === "1").map((i) => `${i.instanceId} ${i.lifecycleState}`), [`${I5} InService`]);
+        assert.strictEqual(world.hooks.size, 0);
+    });
+
+    it("a roll stopped mid-refresh resumes: the hook is reused, the running refresh watched (no second one), the held instance drained; the plan says so", async () => {
+        const world = new World(rollout());
+        controlPlaneDone(world);
+        // What the interrupted roll left: its hook, its refresh, i-4 held in Terminating:Wait.
+        await world.putTerminationLifecycleHook("asg-general", DRAIN_HOOK_NAME, drainHookSpec(DEFAULT_TIMEOUTS.drainMs));
+        const id = await world.startInstanceRefresh("asg-general", { minHealthyPercentage: 75, maxHealthyPercentage: 125, instanceWarmupSeconds: 300, skipMatching: true, autoRollback: false });
+        await world.describeInstanceRefresh("asg-general", id);
+        assert.ok(world.held.has(I4));
+        world.log.length = 0;
+        const plan = await poolPlan(world);
+        assert.match(formatPlan("prod", plan).join("\n"), /resumed: an instance refresh is in progress and the roll's drain hook is on the group \(a roll stopped mid-refresh\)/);
+        const lines: string[] = [];
+        const result = await executePlan(plan, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { pollMs: 10_000 }, progress: (l) => lines.push(l) });
+        assert.strictEqual(result.failed, undefined, lines.join("\n"));
+        assert.ok(lines.some((l) => l.includes(`termination lifecycle hook ${DRAIN_HOOK_NAME} already on asg-general (left by an interrupted roll): reused`)), lines.join("\n"));
+        assert.deepStrictEqual(world.log, [
+            `cordon node-${I4}`, `evict default/web-${I4}`, `complete ${I4} CONTINUE`,
+            `refresh takes ${I5}`, `cordon node-${I5}`, `evict default/web-${I5}`, `complete ${I5} CONTINUE`,
+            `delete hook ${DRAIN_HOOK_NAME} on asg-general`,
+        ]);
+    });
+
+    it("the last old instance held when the roll stopped: nothing left to replace, yet the plan resumes the pool, drains it and removes the hook", async () => {
+        const world = new World(rollout());
+        controlPlaneDone(world);
+        await world.putTerminationLifecycleHook("asg-general", DRAIN_HOOK_NAME, drainHookSpec(DEFAULT_TIMEOUTS.drainMs));
+        const id = await world.startInstanceRefresh("asg-general", { minHealthyPercentage: 75, maxHealthyPercentage: 125, instanceWarmupSeconds: 300, skipMatching: true, autoRollback: false });
+        await world.describeInstanceRefresh("asg-general", id);
+        await world.completeLifecycleAction("asg-general", DRAIN_HOOK_NAME, I4, "CONTINUE");
+        world.pods.set(`node-${I4}`, []);
+        await world.describeInstanceRefresh("asg-general", id);
+        assert.ok(world.held.has(I5));
+        world.log.length = 0;
+        const plan = await poolPlan(world);
+        assert.deepStrictEqual(plan.steps.map((s) => (s.kind === "refresh-pool" ? [s.group.name, s.outdated.length] : s.kind)), [["general", 0]]);
+        const result = await executePlan(plan, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { pollMs: 10_000 }, progress: () => undefined });
+        assert.strictEqual(result.failed, undefined);
+        assert.deepStrictEqual(world.log, [`cordon node-${I5}`, `evict default/web-${I5}`, `complete ${I5} CONTINUE`, `delete hook ${DRAIN_HOOK_NAME} on asg-general`]);
+        // The hook left alone (no refresh, nothing to replace) is still a step, which only removes it.
+        await world.putTerminationLifecycleHook("asg-general", DRAIN_HOOK_NAME, drainHookSpec(DEFAULT_TIMEOUTS.drainMs));
+        world.log.length = 0;
+        const cleanup = await poolPlan(world);
+        assert.match(formatPlan("prod", cleanup).join("\n"), /instance refresh of 0 of 2 instance\(s\)[^\n]*\n\s+resumed: the roll's drain hook is on the group/);
+        assert.strictEqual((await executePlan(cleanup, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, progress: () => undefined })).failed, undefined);
+        assert.deepStrictEqual(world.log, [`delete hook ${DRAIN_HOOK_NAME} on asg-general`]);
+        assert.deepStrictEqual((await poolPlan(world)).steps, [], "then nothing is left to roll");
+    });
+
+    it("removes the hook when the refresh cannot start", async () => {
+        const world = new World(rollout());
+        controlPlaneDone(world);
+        world.startInstanceRefresh = async () => Promise.reject(new Error("ValidationError: An Auto Scaling group can have only one instance refresh in progress"));
+        const result = await executePlan(await poolPlan(world), { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, progress: () => undefined });
+        assert.match(result.failed!.message, /only one instance refresh in progress/);
+        assert.deepStrictEqual(world.log, [`put hook ${DRAIN_HOOK_NAME} on asg-general heartbeat 900 CONTINUE`, `delete hook ${DRAIN_HOOK_NAME} on asg-general`]);
     });
 });

@@ -248,7 +248,8 @@ class HookDrainer {
             let w = this.waiting.get(id);
             if (!w) {
                 const node = nodes.find((n) => n.instanceId === id)?.name;
-                w = { since: now, lastBeat: now, node, blocked: [] };
+                // The wait began up to one poll ago: count the heartbeat timeout from then.
+                w = { since: now, lastBeat: now - this.t.pollMs, node, blocked: [] };
                 this.waiting.set(id, w);
                 if (node) {
                     progress(`  ${this.name}: ${id} is in Terminating:Wait: cordon and drain node ${node}`);
