@@ -186,8 +186,10 @@ async function drain(nodeName: string, name: string, deps: ExecutorDeps, t: Time
 }
 
 /**
- * The termination lifecycle hook a pool's refresh runs behind, as aws-node-termination-handler's
- * queue mode and Cluster API's machine pools do: Auto Scaling holds every instance it terminates,
+ * The termination lifecycle hook a pool's refresh runs behind, drained the way
+ * aws-node-termination-handler's queue mode drains on one (cordon and drain, heartbeats while it
+ * takes long, then CompleteLifecycleAction CONTINUE: aws/aws-node-termination-handler@v1.25.6
+ * pkg/monitor/sqsevent/asg-lifecycle-event.go). Auto Scaling holds every instance it terminates,
  * the refresh's included, in Terminating:Wait until the hook's action completes
  * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html, "Lifecycle hook
  * availability": instance refresh replacements; lifecycle-hooks-overview.html).
@@ -302,12 +304,10 @@ async function refreshPool(g: RolloutGroup, outdated: number, name: string, deps
     let id: string | undefined;
     let active = false;
     let failure: unknown;
-    let idle = false;
     try {
         id = await asg.activeInstanceRefresh(g.groupName);
-        idle = id === undefined && outdated === 0;
         // Nothing left to replace and no refresh running: only what an interrupted roll left behind (instances the hook holds).
-        if (idle) await finishDrains();
+        if (id === undefined && outdated === 0) await finishDrains();
         else await watch();
     } catch (e) {
         failure = e;
