@@ -46,7 +46,7 @@ class PlayedCluster implements KubePort {
     async cluster() { return { apiServerVersion: "v1.35.9", kubeadmKubernetesVersion: "v1.35.9", nodes: await this.nodes() }; }
     async cordon(n: string) { this.log.push(`cordon ${n}`); }
     async podsOn() { return []; }
-    async evict() { return "gone" as const; }
+    async evict() { return { result: "gone" as const }; }
     async etcdMemberHealthy() { return true; }
     async setKubeadmKubernetesVersion(v: string) { this.log.push(`kubeadm-config ${v}`); }
     async setKubeProxyImage(i: string) { this.log.push(`kube-proxy ${i}`); }

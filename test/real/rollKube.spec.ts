@@ -92,9 +92,10 @@ describe("real/roll: the roll's Kubernetes calls against the real API server and
         }, 500);
         const pods = await kube.podsOn(node);
         assert.deepStrictEqual(pods.map((p) => `${p.name}:${p.skip}`).sort(), ["agent-x:true", "web-1:false", "web-2:false"]);
-        assert.strictEqual(await kube.evict("default", "web-1"), "evicted");
-        assert.strictEqual(await kube.evict("default", "web-2"), "blocked", "the budget keeps one web pod");
-        assert.strictEqual(await kube.evict("default", "no-such-pod"), "gone");
+        assert.deepStrictEqual(await kube.evict("default", "web-1"), { result: "evicted" });
+        // The 429 names the budget (its DisruptionBudget cause): the roll's failure message says which budget holds a drain.
+        assert.deepStrictEqual(await kube.evict("default", "web-2"), { result: "blocked", budget: "web" }, "the budget keeps one web pod");
+        assert.deepStrictEqual(await kube.evict("default", "no-such-pod"), { result: "gone" });
     });
 
     it("says whether the stacked etcd member on a node is healthy (its etcd static pod Ready)", async () => {

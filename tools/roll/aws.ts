@@ -8,13 +8,18 @@ import { createHash } from "crypto";
 import {
     AutoScalingClient,
     CancelInstanceRefreshCommand,
+    CompleteLifecycleActionCommand,
+    DeleteLifecycleHookCommand,
     DescribeAutoScalingGroupsCommand,
     DescribeInstanceRefreshesCommand,
+    DescribeLifecycleHooksCommand,
+    PutLifecycleHookCommand,
+    RecordLifecycleActionHeartbeatCommand,
     StartInstanceRefreshCommand,
     TerminateInstanceInAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import type { AutoScalingPort, Ec2Port, RefreshPreferences } from "./ports";
+import type { AutoScalingPort, Ec2Port, LifecycleActionResult, RefreshPreferences } from "./ports";
 import type { LiveGroup, TemplateVersionData } from "./state";
 
 /**
@@ -105,6 +110,34 @@ export function autoScalingPort(region: string, client = new AutoScalingClient({
         async activeInstanceRefresh(groupName) {
             const r = await client.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: groupName }));
             return r.InstanceRefreshes?.find((x) => x.Status === "Pending" || x.Status === "InProgress")?.InstanceRefreshId;
+        },
+        async describeLifecycleHook(groupName, hookName) {
+            const r = await client.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName, LifecycleHookNames: [hookName] }));
+            const h = r.LifecycleHooks?.find((x) => x.LifecycleHookName === hookName);
+            if (!h) return undefined;
+            return { transition: String(h.LifecycleTransition), heartbeatTimeoutSeconds: h.HeartbeatTimeout ?? 3600, defaultResult: h.DefaultResult === "CONTINUE" ? "CONTINUE" : "ABANDON" };
+        },
+        async putTerminationLifecycleHook(groupName, hookName, spec) {
+            // No NotificationTargetARN: the roll polls DescribeAutoScalingGroups for Terminating:Wait instead of
+            // reading EventBridge/SQS (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutLifecycleHook.html).
+            await client.send(
+                new PutLifecycleHookCommand({
+                    AutoScalingGroupName: groupName,
+                    LifecycleHookName: hookName,
+                    LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+                    HeartbeatTimeout: spec.heartbeatTimeoutSeconds,
+                    DefaultResult: spec.defaultResult,
+                }),
+            );
+        },
+        async deleteLifecycleHook(groupName, hookName) {
+            await client.send(new DeleteLifecycleHookCommand({ AutoScalingGroupName: groupName, LifecycleHookName: hookName }));
+        },
+        async recordLifecycleActionHeartbeat(groupName, hookName, instanceId) {
+            await client.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: groupName, LifecycleHookName: hookName, InstanceId: instanceId }));
+        },
+        async completeLifecycleAction(groupName, hookName, instanceId, result: LifecycleActionResult) {
+            await client.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: groupName, LifecycleHookName: hookName, InstanceId: instanceId, LifecycleActionResult: result }));
         },
     };
 }

@@ -13,9 +13,10 @@ import { parseArgs } from "util";
 import { PROJECT_ROOT, stackNameProblem } from "../offline/stackFile";
 import { formatUsageProblem, UsageProblem } from "../offline/usage";
 import { formatPlan, planRoll, RollScope } from "./plan";
-import { executePlan, Timeouts } from "./execute";
-import { HealthGate, KubePort, AutoScalingPort, Ec2Port } from "./ports";
-import { LiveState, rolloutOf, templateVersionKey, TemplateVersionData } from "./state";
+import { DRAIN_HOOK_NAME, executePlan, Timeouts } from "./execute";
+import type { ExpectedCluster } from "../validate/expected";
+import { HealthGate, HealthResult, KubePort, AutoScalingPort, Ec2Port } from "./ports";
+import { LiveGroup, LiveState, Rollout, rolloutOf, templateVersionKey, TemplateVersionData } from "./state";
 
 const USAGE = "usage: npm run roll -- --stack <stack> [--only control-plane|pools|<pool>] [--dry-run] [--yes] [--outputs <file>] [--kubeconfig <file>]";
 
@@ -94,13 +95,30 @@ async function templateData(world: World, live: LiveState, rollout: NonNullable<
     return out;
 }
 
+/**
+ * The groups as DescribeAutoScalingGroups reports them; for pools also whether a refresh runs and
+ * whether the roll's drain hook is on the group, so that a roll stopped mid-refresh is resumed (and
+ * its hook removed) even when no instance is left to replace.
+ */
+export async function readLiveGroups(autoscaling: AutoScalingPort, rollout: Rollout): Promise<LiveGroup[]> {
+    const pools = new Set(rollout.groups.filter((g) => g.role === "pool").map((g) => g.groupName));
+    const groups = await autoscaling.describeGroups(rollout.groups.map((g) => g.groupName));
+    return Promise.all(
+        groups.map(async (g) =>
+            pools.has(g.groupName)
+                ? { ...g, refreshInProgress: (await autoscaling.activeInstanceRefresh(g.groupName)) !== undefined, drainHook: (await autoscaling.describeLifecycleHook(g.groupName, DRAIN_HOOK_NAME)) !== undefined }
+                : g,
+        ),
+    );
+}
+
 export async function run(o: CliOptions, outputs: Record<string, unknown>, world: World, io: Io): Promise<number> {
     const rollout = rolloutOf(outputs);
     if (!rollout) {
         io.err(`--stack: ${JSON.stringify(o.stack)} is not valid; allowed: a stack deployed by this version of the program (its outputs carry no rollout: run pulumi up first)\n`);
         return 2;
     }
-    const groups = await world.autoscaling.describeGroups(rollout.groups.map((g) => g.groupName));
+    const groups = await readLiveGroups(world.autoscaling, rollout);
     const live: LiveState = { groups: Object.fromEntries(groups.map((g) => [g.groupName, g])), cluster: world.kube ? await world.kube.cluster() : undefined };
     const plan = planRoll(rollout, { ...live, templateVersions: await templateData(world, live, rollout) }, o.scope);
     for (const line of formatPlan(o.stack, plan)) io.out(`${line}\n`);
@@ -127,27 +145,44 @@ export async function run(o: CliOptions, outputs: Record<string, unknown>, world
     return 0;
 }
 
+/** What the gate is built from; tests hand in their own validateCluster. */
+export interface GateDeps {
+    readonly validateCluster?: (opts: { kubeconfig: string; expected: ExpectedCluster }) => Promise<HealthResult>;
+    /** Where stacks/ is (default: this project). */
+    readonly root?: string;
+}
+
 /**
  * The health gate between steps: `npm run validate`'s own checks (issue 20), against the counts the
  * stack file configures and the slots the stack outputs name. When the stack file cannot be read
- * (a roll driven by --outputs alone), the gate falls back to /readyz and every node Ready, and says so.
+ * (a roll driven by --outputs alone), the gate is `fallback` (/readyz and every node Ready), and it says so.
+ * An API server that does not answer is an unhealthy pass, not the end of the roll: while a slot is
+ * replaced the endpoint may drop a connection, and the gate is polled until healthyMs. Refused
+ * credentials or an unusable kubeconfig end the roll (no amount of waiting fixes them).
  */
-async function validateGate(stack: string, outputs: Record<string, unknown>, kubeconfig: string, io: Io): Promise<HealthGate | undefined> {
+export async function healthGateFor(stack: string, outputs: Record<string, unknown>, kubeconfig: string, fallback: HealthGate, io: Io, deps: GateDeps = {}): Promise<HealthGate> {
     const { readStackFile } = await import("../offline/stackFile");
     const { expectedFromStack } = await import("../validate/expected");
-    const { validateCluster } = await import("../validate/validate");
-    let config: Readonly<Record<string, string>>;
+    const { ConnectionError } = await import("../validate/kubeApi");
+    const validate = deps.validateCluster ?? (await import("../validate/validate")).validateCluster;
+    let expected: ExpectedCluster;
     try {
-        const file = readStackFile(stack);
+        const file = deps.root ? readStackFile(stack, deps.root) : readStackFile(stack);
         if (file.problems.length > 0) throw new Error(file.problems.map((p) => String((p as { message?: string }).message ?? p)).join("; "));
-        config = file.config;
+        const slots = Array.isArray(outputs.controlPlaneSlots) ? (outputs.controlPlaneSlots as any[]) : undefined;
+        expected = expectedFromStack(file.config, { controlPlaneSlots: slots });
     } catch (e) {
         io.err(`roll: health gate without the stack file (${(e as Error).message}): /readyz and every node Ready only\n`);
-        return undefined;
+        return fallback;
     }
-    const slots = Array.isArray(outputs.controlPlaneSlots) ? (outputs.controlPlaneSlots as any[]) : undefined;
-    const expected = expectedFromStack(config, { controlPlaneSlots: slots });
-    return () => validateCluster({ kubeconfig, expected });
+    return async () => {
+        try {
+            return await validate({ kubeconfig, expected });
+        } catch (e) {
+            if (!(e instanceof ConnectionError) || /refused the kubeconfig's credentials|^kubeconfig:/.test(e.message)) throw e;
+            return { healthy: false, results: [{ check: "api reachable", where: "kube-apiserver", ok: false, message: e.message }] };
+        }
+    };
 }
 
 const PROCESS_IO: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
@@ -176,7 +211,7 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
                 : undefined;
         const creds = kubeconfigText ? credentialsFromKubeconfig(kubeconfigText) : undefined;
         const kube = creds ? kubePort(creds) : undefined;
-        const healthGate = kubeconfigText && creds && kube ? await validateGate(options.stack, outputs, kubeconfigText, io) ?? readinessGate(creds, kube) : undefined;
+        const healthGate = kubeconfigText && creds && kube ? await healthGateFor(options.stack, outputs, kubeconfigText, readinessGate(creds, kube), io) : undefined;
         return await run(options, outputs, { autoscaling: autoScalingPort(region), ec2: ec2Port(region), kube, healthGate }, io);
     } catch (e) {
         io.err(`roll failed: ${(e as Error).message}\n`);

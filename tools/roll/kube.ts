@@ -7,7 +7,7 @@
  */
 import * as https from "https";
 import { parse, parseDocument } from "yaml";
-import type { EvictionResult, HealthGate, KubePort, PodRef } from "./ports";
+import type { Eviction, HealthGate, KubePort, PodRef } from "./ports";
 import { instanceIdOfProviderId, LiveCluster, LiveNode } from "./state";
 
 export interface KubeCredentials {
@@ -72,6 +72,22 @@ function nodeOf(n: any): LiveNode {
     return { name: n.metadata.name, instanceId: instanceIdOfProviderId(n.spec?.providerID), kubeletVersion: n.status?.nodeInfo?.kubeletVersion ?? "", ready: isReady(n), unschedulable: n.spec?.unschedulable === true };
 }
 
+/**
+ * The budget a 429 names: the eviction handler adds a Status cause of type DisruptionBudget whose
+ * message starts "The disruption budget <name> ..." (kubernetes/kubernetes
+ * pkg/registry/core/pod/storage/eviction.go checkAndDecrement; test/real/rollKube.spec.ts reads it
+ * from the pinned kube-apiserver).
+ */
+function blockingBudget(body: string): string | undefined {
+    try {
+        const causes = (JSON.parse(body)?.details?.causes ?? []) as { type?: string; reason?: string; message?: string }[];
+        const cause = causes.find((x) => (x.type ?? x.reason) === "DisruptionBudget");
+        return /^The disruption budget (\S+)/.exec(cause?.message ?? "")?.[1];
+    } catch {
+        return undefined;
+    }
+}
+
 const KUBEADM_CONFIG = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config";
 const KUBE_PROXY = "/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy";
 
@@ -99,11 +115,11 @@ export function kubePort(c: KubeCredentials): KubePort {
                 skip: (p.metadata.ownerReferences ?? []).some((o: any) => o.kind === "DaemonSet") || p.metadata.annotations?.["kubernetes.io/config.mirror"] !== undefined,
             }));
         },
-        async evict(namespace, name): Promise<EvictionResult> {
+        async evict(namespace, name): Promise<Eviction> {
             const r = await call(c, "POST", `/api/v1/namespaces/${namespace}/pods/${name}/eviction`, { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace } });
-            if (r.status === 201 || r.status === 200) return "evicted";
-            if (r.status === 404) return "gone";
-            if (r.status === 429) return "blocked";
+            if (r.status === 201 || r.status === 200) return { result: "evicted" };
+            if (r.status === 404) return { result: "gone" };
+            if (r.status === 429) return { result: "blocked", budget: blockingBudget(r.body) };
             throw new Error(`evicting ${namespace}/${name}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
         },
         async etcdMemberHealthy(nodeName) {

@@ -38,7 +38,7 @@ export type RollStep =
     | { readonly kind: "cluster-config"; readonly kubernetesVersion: string; readonly changes: readonly string[] }
     | { readonly kind: "replace-slot"; readonly group: RolloutGroup; readonly outdated: readonly OutdatedInstance[] }
     | { readonly kind: "kube-proxy"; readonly from: string; readonly to: string }
-    | { readonly kind: "refresh-pool"; readonly group: RolloutGroup; readonly outdated: readonly OutdatedInstance[]; readonly total: number };
+    | { readonly kind: "refresh-pool"; readonly group: RolloutGroup; readonly outdated: readonly OutdatedInstance[]; readonly total: number; readonly interrupted?: string };
 
 export interface RollPlan {
     readonly kubernetesVersion: string;
@@ -150,8 +150,11 @@ export function planRoll(rollout: Rollout, live: LiveState, scope: RollScope = {
     const upToDate: string[] = [];
     const add = (g: RolloutGroup) => {
         const list = outdated.get(g.groupName) ?? [];
-        if (list.length === 0) return void upToDate.push(g.name);
-        if (g.role === "pool") steps.push({ kind: "refresh-pool", group: g, outdated: list, total: live.groups[g.groupName].instances.length });
+        const group = live.groups[g.groupName];
+        // A roll stopped mid-refresh: its refresh (whose last instances may wait in Terminating:Wait, undrained) and its hook are resumed even when no instance is left to replace.
+        const interrupted = g.role === "pool" ? [group.refreshInProgress ? "an instance refresh is in progress" : "", group.drainHook ? "the roll's drain hook is on the group" : ""].filter(Boolean).join(" and ") : "";
+        if (list.length === 0 && !interrupted) return void upToDate.push(g.name);
+        if (g.role === "pool") steps.push({ kind: "refresh-pool", group: g, outdated: list, total: group.instances.length, ...(interrupted ? { interrupted } : {}) });
         else steps.push({ kind: "replace-slot", group: g, outdated: list });
     };
     const groups = rollout.groups.filter((g) => inScope(g, scope));
@@ -177,7 +180,8 @@ export function formatPlan(stack: string, plan: RollPlan): string[] {
             for (const i of s.outdated) lines.push(`       ${i.instanceId}: ${i.reasons.join("; ")}`);
         }
         if (s.kind === "refresh-pool") {
-            lines.push(`${at} pool ${s.group.name} (group ${s.group.groupName}): instance refresh of ${s.outdated.length} of ${s.total} instance(s), at least ${s.group.minHealthyPercentage ?? 90}% healthy, instances already on version ${s.group.launchTemplateVersion} kept`);
+            lines.push(`${at} pool ${s.group.name} (group ${s.group.groupName}): instance refresh of ${s.outdated.length} of ${s.total} instance(s), at least ${s.group.minHealthyPercentage ?? 90}% healthy, instances already on version ${s.group.launchTemplateVersion} kept; each node drained before its instance terminates`);
+            if (s.interrupted) lines.push(`       resumed: ${s.interrupted} (a roll stopped mid-refresh)`);
             for (const i of s.outdated) lines.push(`       ${i.instanceId}: ${i.reasons.join("; ")}`);
         }
     });

@@ -18,6 +18,30 @@ export interface AutoScalingPort {
     cancelInstanceRefresh(groupName: string): Promise<void>;
     /** The latest refresh of the group that is Pending or InProgress, if any (a roll interrupted while a pool refreshed). */
     activeInstanceRefresh(groupName: string): Promise<string | undefined>;
+    /** DescribeLifecycleHooks for one hook name; undefined when the group has no hook of that name. */
+    describeLifecycleHook(groupName: string, hookName: string): Promise<LifecycleHook | undefined>;
+    /** PutLifecycleHook (creates or updates) with LifecycleTransition autoscaling:EC2_INSTANCE_TERMINATING and no notification target. */
+    putTerminationLifecycleHook(groupName: string, hookName: string, spec: TerminationHookSpec): Promise<void>;
+    /** DeleteLifecycleHook: AWS completes outstanding actions first (CONTINUE for terminating instances). */
+    deleteLifecycleHook(groupName: string, hookName: string): Promise<void>;
+    /** RecordLifecycleActionHeartbeat by instance id: restarts the hook's heartbeat timeout for that instance. */
+    recordLifecycleActionHeartbeat(groupName: string, hookName: string, instanceId: string): Promise<void>;
+    /** CompleteLifecycleAction by instance id: the instance leaves Terminating:Wait. */
+    completeLifecycleAction(groupName: string, hookName: string, instanceId: string, result: LifecycleActionResult): Promise<void>;
+}
+
+/** For a termination hook both results terminate the instance; ABANDON also skips the group's other termination hooks. */
+export type LifecycleActionResult = "CONTINUE" | "ABANDON";
+
+export interface TerminationHookSpec {
+    /** 30..7200 s (PutLifecycleHook). */
+    readonly heartbeatTimeoutSeconds: number;
+    /** What AWS does when the heartbeat timeout elapses (a roll that crashed mid-drain). */
+    readonly defaultResult: LifecycleActionResult;
+}
+
+export interface LifecycleHook extends TerminationHookSpec {
+    readonly transition: string;
 }
 
 export interface RefreshPreferences {
@@ -43,13 +67,19 @@ export interface PodRef {
 
 export type EvictionResult = "evicted" | "gone" | "blocked";
 
+/** An eviction's answer; when blocked, the PodDisruptionBudget the API server named (its 429's DisruptionBudget cause). */
+export interface Eviction {
+    readonly result: EvictionResult;
+    readonly budget?: string;
+}
+
 export interface KubePort {
     cluster(): Promise<LiveCluster>;
     nodes(): Promise<LiveNode[]>;
     cordon(nodeName: string): Promise<void>;
     podsOn(nodeName: string): Promise<PodRef[]>;
-    /** POST pods/<name>/eviction (policy/v1): 429 when a PodDisruptionBudget forbids it now -> "blocked". */
-    evict(namespace: string, name: string): Promise<EvictionResult>;
+    /** POST pods/<name>/eviction (policy/v1): 429 when a PodDisruptionBudget forbids it now -> "blocked", with the budget's name. */
+    evict(namespace: string, name: string): Promise<Eviction>;
     /** The stacked etcd member on this node is healthy (its etcd static pod Ready). */
     etcdMemberHealthy(nodeName: string): Promise<boolean>;
     setKubeadmKubernetesVersion(version: string): Promise<void>;

@@ -26,6 +26,8 @@ export interface LiveGroup {
     readonly instances: readonly LiveInstance[];
     /** An instance refresh is Pending or InProgress (DescribeInstanceRefreshes). */
     readonly refreshInProgress?: boolean;
+    /** The roll's termination lifecycle hook is on the group (DescribeLifecycleHooks): a roll stopped mid-refresh. */
+    readonly drainHook?: boolean;
 }
 
 /** One launch template version's data (DescribeLaunchTemplateVersions), for saying why an instance rolls. */

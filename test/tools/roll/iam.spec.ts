@@ -1,0 +1,50 @@
+/**
+ * The AWS permissions `npm run roll` needs, as docs/runbooks/README.md lists them (the IAM policy
+ * between the roll-iam-policy markers), are exactly the SDK commands tools/roll/aws.ts sends (rung 1:
+ * the list follows the code; AWS's own verdict on the policy is rung 4, not available here).
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_ROOT } from "../../support/paths";
+
+const ROOT = PROJECT_ROOT;
+
+/** `autoscaling:X` / `ec2:X` for every `new XCommand(` in aws.ts, by the client package it is imported from. */
+function actionsInCode(): string[] {
+    const src = fs.readFileSync(path.join(ROOT, "tools/roll/aws.ts"), "utf8");
+    const importsOf = (pkg: string) => new Set([...src.matchAll(new RegExp(`import \\{([^}]*)\\} from "${pkg}"`, "g"))].flatMap((m) => m[1].split(",").map((x) => x.trim()).filter((x) => x.endsWith("Command"))));
+    const services: [string, Set<string>][] = [["autoscaling", importsOf("@aws-sdk/client-auto-scaling")], ["ec2", importsOf("@aws-sdk/client-ec2")]];
+    const sent = new Set([...src.matchAll(/new (\w+Command)\(/g)].map((m) => m[1]));
+    return [...sent].map((c) => {
+        const service = services.find(([, names]) => names.has(c));
+        assert.ok(service, `${c} is imported from neither client`);
+        return `${service![0]}:${c.replace(/Command$/, "")}`;
+    }).sort();
+}
+
+function policyInRunbook(): any {
+    const text = fs.readFileSync(path.join(ROOT, "docs/runbooks/README.md"), "utf8");
+    const m = /<!-- roll-iam-policy -->\s*```json\n([\s\S]*?)```\s*<!-- \/roll-iam-policy -->/.exec(text);
+    assert.ok(m, "docs/runbooks/README.md has the roll's IAM policy between its markers");
+    return JSON.parse(m![1]);
+}
+
+describe("roll IAM permissions (docs/runbooks/README.md)", () => {
+    it("list exactly the AWS actions the roll sends", () => {
+        const policy = policyInRunbook();
+        const listed = (policy.Statement as any[]).flatMap((s) => s.Action as string[]).sort();
+        assert.deepStrictEqual(listed, actionsInCode());
+        assert.ok(listed.includes("autoscaling:CompleteLifecycleAction") && listed.includes("autoscaling:PutLifecycleHook"), "the drain hook's calls are in it");
+    });
+
+    it("grant the writes only on groups tagged as the cluster's, the reads on any resource", () => {
+        for (const s of policyInRunbook().Statement as any[]) {
+            assert.strictEqual(s.Effect, "Allow");
+            const writes = (s.Action as string[]).some((a) => !/:Describe/.test(a));
+            if (writes) assert.deepStrictEqual(s.Condition, { StringEquals: { "autoscaling:ResourceTag/kubernetes.io/cluster/<cluster>": "owned" } });
+            else assert.strictEqual(s.Condition, undefined);
+            if (writes) assert.ok((s.Action as string[]).every((a) => !/:Describe/.test(a)), "no describe in the conditioned statement (describes take no resource)");
+        }
+    });
+});
