@@ -23,6 +23,9 @@ export interface RollControlPlane {
     /** The program's admin kubeconfig's credentials. */
     readonly admin: Credentials;
     readonly creds: KubeCredentials;
+    /** The directory kubeadm runs in (`--rootfs`), and the kubeadm config inside it that the rig's kubeadm used. */
+    readonly root: string;
+    readonly kubeadmConfig: string;
 }
 
 /** Starts it (stopAll() from controlPlaneRig.ts stops it); skips the suite when the real tools are not built. */
@@ -62,5 +65,5 @@ export async function startRollControlPlane(ctx: Mocha.Context): Promise<RollCon
     for (const ns of ["default", "kube-system"]) {
         await until(`ServiceAccount ${ns}/default`, 120_000, async () => ((await request(api, admin, "GET", `/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200 ? true : undefined), 500);
     }
-    return { api, admin, creds: { server: api, ca: admin.ca, cert: admin.cert, key: admin.key } };
+    return { api, admin, creds: { server: api, ca: admin.ca, cert: admin.cert, key: admin.key }, root, kubeadmConfig: LOCAL_CONFIG };
 }
