@@ -18,6 +18,7 @@ import { parse, parseAllDocuments, stringify } from "yaml";
 import { KUBEADM_COREDNS_TAGS, KUBERNETES_RELEASES, KubernetesMinor } from "../../config/versions";
 import { toolPaths } from "../../tools/real/pins";
 import { executePlan } from "../../tools/roll/execute";
+import { run } from "../../tools/roll/index";
 import { KUBEADM_RBAC, kubePort, rbacKey } from "../../tools/roll/kube";
 import { planRoll, RollStep } from "../../tools/roll/plan";
 import type { AutoScalingPort, KubePort } from "../../tools/roll/ports";
@@ -135,20 +136,48 @@ describe("real/roll: the cluster-wide step and kubeadm's addons leave what the r
         }
     });
 
+    it("npm run roll --dry-run against it prints each cluster-wide and addon change, and changes nothing", async () => {
+        const state = async () => ({
+            kubeadmConfig: (await get("/api/v1/namespaces/kube-system/configmaps/kubeadm-config")).metadata.resourceVersion,
+            // The controllers keep writing these objects' status: their spec's generation is the witness.
+            coredns: (await get("/apis/apps/v1/namespaces/kube-system/deployments/coredns")).metadata.generation,
+            proxy: (await get("/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy")).metadata.generation,
+        });
+        const before = await state();
+        const deleted = KUBEADM_RBAC.find((o) => o.name === "kubeadm:node-autoapprove-certificate-rotation")!;
+        assert.strictEqual((await request(api, admin, "DELETE", rbacPathOf(deleted))).status, 200);
+        const asg = { describeGroups: async () => Object.values(GROUPS) } as unknown as AutoScalingPort;
+        let out = "";
+        const code = await run({ stack: "staging", scope: { kind: "all" }, dryRun: true, yes: false }, { rollout: rolloutAt(KUBERNETES_RELEASES["1.36"]) }, { autoscaling: asg, kube }, { out: (t) => void (out += t), err: (t) => void (out += t) });
+        assert.strictEqual(code, 0, out);
+        const want = [
+            /1\. cluster-wide configuration:/,
+            /ConfigMap kube-system\/kubeadm-config: ClusterConfiguration\.kubernetesVersion v1\.35\.\d+ -> v1\.36\.4/,
+            /ConfigMap kube-system\/kubelet-config: kept/,
+            /create ClusterRoleBinding kubeadm:node-autoapprove-certificate-rotation \(kubeadm's bootstrap-token phase writes it; missing from the cluster\)/,
+            /2\. Deployment kube-system\/coredns: image registry\.k8s\.io\/coredns\/coredns:v1\.13\.1 -> registry\.k8s\.io\/coredns\/coredns:v1\.14\.2/,
+            /3\. DaemonSet kube-system\/kube-proxy: image registry\.k8s\.io\/kube-proxy:v1\.35\.8 -> registry\.k8s\.io\/kube-proxy:v1\.36\.4/,
+        ];
+        for (const re of want) assert.match(out, re);
+        assert.deepStrictEqual(await state(), before, "a dry run changes nothing");
+        assert.strictEqual((await request(api, admin, "GET", rbacPathOf(deleted))).status, 404, "a dry run creates nothing");
+    });
+
     for (const [minor, from] of [["1.36", "1.35"], ["1.37", "1.36"]] as const) {
         const version = KUBERNETES_RELEASES[minor];
         describe(`to ${minor}`, () => {
             const apiAs = minor === "1.37" ? `v${KUBERNETES_RELEASES["1.36"]}` : undefined;
 
             it(`the cluster-wide step recreates deleted kubeadm RBAC and sets kubeadm-config, and the real kubeadm v${kubeadmOf(minor).version}'s upload-config and bootstrap-token phases change nothing of it`, async () => {
-                const namesBefore = await kubeadmRbacNames();
+                const missingBefore = minor === "1.36" ? ["ClusterRoleBinding kubeadm:node-autoapprove-certificate-rotation"] : []; // deleted by the dry-run test
+                const namesBefore = [...(await kubeadmRbacNames()), ...missingBefore].sort();
                 const deleted = KUBEADM_RBAC.filter((o) => ["kubeadm:apiserver-kubelet-client", "kubeadm:bootstrap-signer-clusterinfo", "kubeadm:get-nodes"].includes(o.name));
                 for (const o of deleted) assert.strictEqual((await request(api, admin, "DELETE", rbacPathOf(o))).status, 200, rbacKey(o));
                 const kubeletBefore = await kubeletConfig();
                 const ccBefore = await clusterConfiguration();
 
                 const steps = await roll(version, apiAs, ["cluster-config"]);
-                assert.deepStrictEqual(steps.map((s) => s.kind === "cluster-config" && [s.setKubernetesVersion, [...s.createRbac].sort()]), [[true, deleted.map(rbacKey).sort()]]);
+                assert.deepStrictEqual(steps.map((s) => s.kind === "cluster-config" && [s.setKubernetesVersion, [...s.createRbac].sort()]), [[true, [...deleted.map(rbacKey), ...missingBefore].sort()]]);
                 const ccRolled = await clusterConfiguration();
                 assert.deepStrictEqual({ ...ccRolled, kubernetesVersion: ccBefore.kubernetesVersion }, ccBefore, "only kubernetesVersion changed");
                 assert.strictEqual(ccRolled.kubernetesVersion, `v${version}`);
