@@ -101,7 +101,7 @@ describe("roll plan: cluster-wide configuration and kubeadm's addons", () => {
             assert.ok(!plan.steps.some((s) => s.kind === "coredns"), image);
             const note = plan.notes.find((n) => n.startsWith("Deployment kube-system/coredns"));
             assert.match(note ?? "", why, image);
-            assert.match(note!, /left as it is \(kubeadm upgrade apply phase addon coredns on a control-plane node migrates it\)/);
+            assert.match(note!, /left as it is \(`kubeadm upgrade apply v<patch>` on one control-plane slot after the roll migrates it/);
         }
     });
 
@@ -112,7 +112,7 @@ describe("roll plan: cluster-wide configuration and kubeadm's addons", () => {
     it("refuses to start when ConfigMap kube-system/kubelet-config is missing (every join downloads it)", () => {
         const plan = planRoll(rollout(), live({ kubeletConfigPresent: false }));
         assert.deepStrictEqual(plan.steps, []);
-        assert.match(plan.problems.join("\n"), /ConfigMap kube-system\/kubelet-config is missing: every kubeadm join downloads the kubelet configuration from it/);
+        assert.match(plan.problems.join("\n"), /ConfigMap kube-system\/kubelet-config is missing: every kubeadm join downloads the kubelet configuration from it .*sudo kubeadm init phase upload-config kubelet --config \/etc\/kubernetes\/pki\/kubeadm\/init\.yaml/);
     });
 
     it("KUBEADM_RBAC: unique keys, and each binding refers to a role of the same scope", () => {

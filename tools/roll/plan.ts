@@ -197,7 +197,7 @@ function coreDnsStep(target: string, live: LiveState): { step?: RollStep; note?:
             : newer
               ? `newer than ${tag}, which kubeadm ${v(target)} deploys`
               : `its Corefile may need a migration to ${tag} that the roll does not make`;
-        return { note: `Deployment kube-system/coredns runs ${from}, ${why}: left as it is (kubeadm upgrade apply phase addon coredns on a control-plane node migrates it)` };
+        return { note: `Deployment kube-system/coredns runs ${from}, ${why}: left as it is (\`kubeadm upgrade apply v<patch>\` on one control-plane slot after the roll migrates it: docs/runbooks/upgrade-kubernetes.md)` };
     }
     return { step: { kind: "coredns", from, to } };
 }
@@ -223,7 +223,7 @@ export function planRoll(rollout: Rollout, live: LiveState, scope: RollScope = {
     const controlPlanePending = rollout.groups.some((g) => g.role !== "pool" && (outdated.get(g.groupName)?.length ?? 0) > 0);
     problems.push(...skewProblems(rollout, live, scope, controlPlanePending));
     if (live.cluster?.kubeletConfigPresent === false) {
-        problems.push("ConfigMap kube-system/kubelet-config is missing: every kubeadm join downloads the kubelet configuration from it (kubeadm init's upload-config kubelet phase writes it); restore it before rolling (docs/runbooks/upgrade-kubernetes.md)");
+        problems.push("ConfigMap kube-system/kubelet-config is missing: every kubeadm join downloads the kubelet configuration from it (kubeadm init's upload-config kubelet phase writes it); restore it before rolling, on a control-plane slot: sudo kubeadm init phase upload-config kubelet --config /etc/kubernetes/pki/kubeadm/init.yaml (docs/runbooks/upgrade-kubernetes.md)");
     }
     const notes = addonNotes(rollout, live);
     if (problems.length > 0) return { kubernetesVersion: target, steps: [], upToDate: [], notes, problems };
