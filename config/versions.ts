@@ -168,3 +168,34 @@ export const RUNC_VERSIONS: Readonly<Record<string, string>> = {
     "2.2.7": "1.3.6",
     "2.3.4": "1.4.3",
 };
+
+// ---------------------------------------------------------------------------------------------
+// kubeadm's own addons. `kubeadm init` on the first control-plane slot deploys CoreDNS and kube-proxy
+// (components/controlplane/render/kubeadm.ts skips only its upload-certs phase); `npm run roll` moves
+// them to what the target minor's kubeadm deploys once every API server runs it (tools/roll/plan.ts).
+
+/** kubeadm's CoreDNS image name: GetDNSImage appends /coredns to registry.k8s.io (kubernetes/kubernetes@v1.36.4:cmd/kubeadm/app/images/images.go). */
+export const KUBEADM_COREDNS_IMAGE = "registry.k8s.io/coredns/coredns";
+
+/**
+ * The CoreDNS tag kubeadm deploys at each minor: constants.CoreDNSVersion in
+ * kubernetes/kubernetes@v<patch>:cmd/kubeadm/app/constants/constants.go, read at v1.35.8, v1.36.4 and
+ * v1.37.1 (the sources the Go module proxy serves; v1.35.9 is refused there, see tools/real/pins.ts) and
+ * confirmed by the built binaries' `kubeadm config images list`. The same tag for every patch of a minor
+ * is an assumption for 1.35.9 only.
+ */
+export const KUBEADM_COREDNS_TAGS: Record<KubernetesMinor, string> = {
+    "1.35": "v1.13.1",
+    "1.36": "v1.14.2",
+    "1.37": "v1.14.6",
+};
+
+/**
+ * CoreDNS releases whose Corefile plugins and options are the same, so a Corefile moves between them
+ * unchanged: coredns/corefile-migration@v1.0.34:migration/versions.go (the library kubeadm v1.37.1 uses;
+ * v1.0.31 for v1.36.4 says the same) gives 1.13.0-1.13.2 plugins_1_13_0 and 1.14.0-1.14.6 plugins_1_14_0,
+ * and the two maps are equal, so migration.Deprecated reports nothing between them and kubeadm keeps the
+ * Corefile (kubernetes/kubernetes@v1.36.4:cmd/kubeadm/app/phases/addons/dns/dns.go
+ * isCoreDNSConfigMapMigrationRequired). A CoreDNS outside this list is not moved by the roll.
+ */
+export const COREFILE_COMPATIBLE_COREDNS_TAGS: readonly string[] = ["v1.13.0", "v1.13.1", "v1.13.2", "v1.14.0", "v1.14.1", "v1.14.2", "v1.14.3", "v1.14.4", "v1.14.6"];

@@ -50,6 +50,8 @@ class PlayedCluster implements KubePort {
     async etcdMemberHealthy() { return true; }
     async setKubeadmKubernetesVersion(v: string) { this.log.push(`kubeadm-config ${v}`); }
     async setKubeProxyImage(i: string) { this.log.push(`kube-proxy ${i}`); }
+    async createKubeadmRbac(keys: readonly string[]) { this.log.push(`create ${keys.join(", ")}`); }
+    async setCoreDnsImage(i: string) { this.log.push(`coredns ${i}`); }
 }
 
 describe("roll against moto: control-plane slots one at a time, a fault mid-roll, and a resume", function () {

@@ -1,7 +1,8 @@
 /**
  * The staging render's control plane for the roll's tests: etcd, kube-apiserver and
  * kube-controller-manager as controlPlaneRig.ts runs them on 127.0.0.1, kubeadm-config uploaded as
- * `kubeadm init` uploads it, the namespaces' default ServiceAccounts present. No kubelet, no scheduler.
+ * `kubeadm init` uploads it (with kubelet-config and the bootstrap-token RBAC), the namespaces' default
+ * ServiceAccounts present. No kubelet, no scheduler.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -23,6 +24,9 @@ export interface RollControlPlane {
     /** The program's admin kubeconfig's credentials. */
     readonly admin: Credentials;
     readonly creds: KubeCredentials;
+    /** The directory kubeadm runs in (`--rootfs`), and the kubeadm config inside it that the rig's kubeadm used. */
+    readonly root: string;
+    readonly kubeadmConfig: string;
 }
 
 /** Starts it (stopAll() from controlPlaneRig.ts stops it); skips the suite when the real tools are not built. */
@@ -55,12 +59,15 @@ export async function startRollControlPlane(ctx: Mocha.Context): Promise<RollCon
         return (await request(api, admin, "GET", "/readyz")).status === 200 ? true : undefined;
     }, 500);
     await bindClusterAdmins(api, kubeconfigCredentials(fs.readFileSync(path.join(root, "etc/kubernetes/super-admin.conf"), "utf8")));
-    // What `kubeadm init` uploads: the ClusterConfiguration every later join reads (kubeadm-config).
-    kubeadm(kubeadmBin, root, ["init", "phase", "upload-config", "kubeadm", "--config", LOCAL_CONFIG, "--kubeconfig", "/etc/kubernetes/super-admin.conf"]);
+    // What `kubeadm init` uploads: the ClusterConfiguration every later join reads (kubeadm-config), the kubelet
+    // configuration (kubelet-config), and the bootstrap-token phase's RBAC rules and cluster-info.
+    for (const phase of [["upload-config", "kubeadm"], ["upload-config", "kubelet"], ["bootstrap-token"]]) {
+        kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG, "--kubeconfig", "/etc/kubernetes/super-admin.conf"]);
+    }
     startProcess(tools.kubeControllerManager, [...cmd["kube-controller-manager"], `--secure-port=${kcmPort}`], path.join(logs, "kube-controller-manager.log"));
     // Pods need their namespace's default ServiceAccount, which the controller-manager creates.
     for (const ns of ["default", "kube-system"]) {
         await until(`ServiceAccount ${ns}/default`, 120_000, async () => ((await request(api, admin, "GET", `/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200 ? true : undefined), 500);
     }
-    return { api, admin, creds: { server: api, ca: admin.ca, cert: admin.cert, key: admin.key } };
+    return { api, admin, creds: { server: api, ca: admin.ca, cert: admin.cert, key: admin.key }, root, kubeadmConfig: LOCAL_CONFIG };
 }

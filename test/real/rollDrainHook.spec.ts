@@ -38,6 +38,8 @@ const EMPTY_CLUSTER: KubePort = {
     async etcdMemberHealthy() { return true; },
     async setKubeadmKubernetesVersion() { throw new Error("not this step"); },
     async setKubeProxyImage() { throw new Error("not this step"); },
+    async createKubeadmRbac() { throw new Error("not this step"); },
+    async setCoreDnsImage() { throw new Error("not this step"); },
 };
 
 describe("real/roll drain hook against moto: the hook calls, and what moto does not emulate", function () {

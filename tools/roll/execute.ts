@@ -62,7 +62,7 @@ export interface RollResult {
 }
 
 export const stepName = (s: RollStep): string =>
-    s.kind === "cluster-config" ? "cluster-wide configuration" : s.kind === "kube-proxy" ? "kube-proxy" : `${s.kind === "refresh-pool" ? "pool" : s.group.role === "etcd" ? "etcd member" : "control-plane slot"} ${s.group.name}`;
+    s.kind === "cluster-config" ? "cluster-wide configuration" : s.kind === "kube-proxy" ? "kube-proxy" : s.kind === "coredns" ? "CoreDNS" : `${s.kind === "refresh-pool" ? "pool" : s.group.role === "etcd" ? "etcd member" : "control-plane slot"} ${s.group.name}`;
 
 export async function executePlan(plan: RollPlan, deps: ExecutorDeps): Promise<RollResult> {
     if (plan.problems.length > 0) throw new Error("internal: a plan with problems is not executed");
@@ -100,7 +100,12 @@ async function until<T>(step: string, what: string, ms: number, clock: Clock, po
 async function runStep(step: RollStep, name: string, deps: ExecutorDeps, t: Timeouts, clock: Clock): Promise<void> {
     switch (step.kind) {
         case "cluster-config":
-            await deps.kube.setKubeadmKubernetesVersion(step.kubernetesVersion);
+            // RBAC first: a slot replaced after an interruption between the two must find its join's permissions.
+            if (step.createRbac.length > 0) await deps.kube.createKubeadmRbac(step.createRbac);
+            if (step.setKubernetesVersion) await deps.kube.setKubeadmKubernetesVersion(step.kubernetesVersion);
+            return;
+        case "coredns":
+            await deps.kube.setCoreDnsImage(step.to);
             return;
         case "kube-proxy":
             await deps.kube.setKubeProxyImage(step.to);

@@ -89,7 +89,76 @@ function blockingBudget(body: string): string | undefined {
 }
 
 const KUBEADM_CONFIG = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config";
+const KUBELET_CONFIG = "/api/v1/namespaces/kube-system/configmaps/kubelet-config";
 const KUBE_PROXY = "/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy";
+const COREDNS = "/apis/apps/v1/namespaces/kube-system/deployments/coredns";
+
+/** One RBAC object kubeadm keeps in the cluster, as kubeadm writes it. */
+export interface KubeadmRbacObject {
+    readonly kind: "ClusterRole" | "ClusterRoleBinding" | "Role" | "RoleBinding";
+    readonly namespace?: string;
+    readonly name: string;
+    /** Which kubeadm phase writes it, for the plan's lines. */
+    readonly phase: string;
+    readonly rules?: readonly { readonly verbs: readonly string[]; readonly apiGroups: readonly string[]; readonly resources: readonly string[]; readonly resourceNames?: readonly string[] }[];
+    readonly roleRef?: { readonly apiGroup: "rbac.authorization.k8s.io"; readonly kind: "ClusterRole" | "Role"; readonly name: string };
+    readonly subjects?: readonly { readonly kind: "Group" | "User"; readonly name: string; readonly apiGroup: "rbac.authorization.k8s.io" }[];
+}
+
+const BOOTSTRAPPERS = "system:bootstrappers:kubeadm:default-node-token";
+const group = (name: string) => ({ kind: "Group" as const, name, apiGroup: "rbac.authorization.k8s.io" as const });
+const user = (name: string) => ({ kind: "User" as const, name, apiGroup: "rbac.authorization.k8s.io" as const });
+const clusterRole = (name: string) => ({ apiGroup: "rbac.authorization.k8s.io" as const, kind: "ClusterRole" as const, name });
+const role = (name: string) => ({ apiGroup: "rbac.authorization.k8s.io" as const, kind: "Role" as const, name });
+
+/**
+ * The RBAC objects `kubeadm upgrade apply` re-creates (its bootstrap-token and upload-config phases) plus
+ * kubeadm:cluster-admins, which Cluster API's EnsureKubeadmPermissions adds before replacing machines
+ * (kubernetes-sigs/cluster-api@v1.14.0:controlplane/kubeadm/pkg/workload_cluster_rbac.go, called first in
+ * controlplane/kubeadm/reconcilers/kubeadmcontrolplane/update.go updateControlPlane). Every object here is
+ * the same at kubeadm v1.35.8, v1.36.4 and v1.37.1 (kubernetes/kubernetes@v<patch>:cmd/kubeadm/app/phases/
+ * bootstraptoken/node/tlsbootstrap.go, bootstraptoken/clusterinfo/clusterinfo.go, uploadconfig/uploadconfig.go,
+ * kubelet/config.go CreateConfigMap, kubeconfig/kubeconfig.go EnsureAdminClusterRoleBinding; the files are equal
+ * across the three tags), and test/real/rollClusterConfig.spec.ts compares them with what each real kubeadm
+ * writes. A kubeadm of a future minor that adds one adds it here. The roll only creates those missing, as
+ * Cluster API does (an operator's edit of an existing one is kept).
+ */
+export const KUBEADM_RBAC: readonly KubeadmRbacObject[] = [
+    { kind: "ClusterRoleBinding", name: "kubeadm:kubelet-bootstrap", phase: "bootstrap-token", roleRef: clusterRole("system:node-bootstrapper"), subjects: [group(BOOTSTRAPPERS)] },
+    { kind: "ClusterRole", name: "kubeadm:get-nodes", phase: "bootstrap-token", rules: [{ verbs: ["get"], apiGroups: [""], resources: ["nodes"] }] },
+    { kind: "ClusterRoleBinding", name: "kubeadm:get-nodes", phase: "bootstrap-token", roleRef: clusterRole("kubeadm:get-nodes"), subjects: [group(BOOTSTRAPPERS)] },
+    { kind: "ClusterRoleBinding", name: "kubeadm:node-autoapprove-bootstrap", phase: "bootstrap-token", roleRef: clusterRole("system:certificates.k8s.io:certificatesigningrequests:nodeclient"), subjects: [group(BOOTSTRAPPERS)] },
+    { kind: "ClusterRoleBinding", name: "kubeadm:node-autoapprove-certificate-rotation", phase: "bootstrap-token", roleRef: clusterRole("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"), subjects: [group("system:nodes")] },
+    { kind: "ClusterRoleBinding", name: "kubeadm:apiserver-kubelet-client", phase: "bootstrap-token", roleRef: clusterRole("system:kubelet-api-admin"), subjects: [user("kube-apiserver-kubelet-client")] },
+    { kind: "Role", namespace: "kube-public", name: "kubeadm:bootstrap-signer-clusterinfo", phase: "bootstrap-token", rules: [{ verbs: ["get"], apiGroups: [""], resources: ["configmaps"], resourceNames: ["cluster-info"] }] },
+    { kind: "RoleBinding", namespace: "kube-public", name: "kubeadm:bootstrap-signer-clusterinfo", phase: "bootstrap-token", roleRef: role("kubeadm:bootstrap-signer-clusterinfo"), subjects: [user("system:anonymous")] },
+    { kind: "Role", namespace: "kube-system", name: "kubeadm:nodes-kubeadm-config", phase: "upload-config kubeadm", rules: [{ verbs: ["get"], apiGroups: [""], resources: ["configmaps"], resourceNames: ["kubeadm-config"] }] },
+    { kind: "RoleBinding", namespace: "kube-system", name: "kubeadm:nodes-kubeadm-config", phase: "upload-config kubeadm", roleRef: role("kubeadm:nodes-kubeadm-config"), subjects: [group(BOOTSTRAPPERS), group("system:nodes")] },
+    { kind: "Role", namespace: "kube-system", name: "kubeadm:kubelet-config", phase: "upload-config kubelet", rules: [{ verbs: ["get"], apiGroups: [""], resources: ["configmaps"], resourceNames: ["kubelet-config"] }] },
+    { kind: "RoleBinding", namespace: "kube-system", name: "kubeadm:kubelet-config", phase: "upload-config kubelet", roleRef: role("kubeadm:kubelet-config"), subjects: [group("system:nodes"), group(BOOTSTRAPPERS)] },
+    { kind: "ClusterRoleBinding", name: "kubeadm:cluster-admins", phase: "init (admin.conf)", roleRef: clusterRole("cluster-admin"), subjects: [group("kubeadm:cluster-admins")] },
+];
+
+/** `ClusterRoleBinding kubeadm:get-nodes`, `Role kube-public/kubeadm:bootstrap-signer-clusterinfo`. */
+export const rbacKey = (o: Pick<KubeadmRbacObject, "kind" | "namespace" | "name">) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`;
+
+function rbacPath(o: KubeadmRbacObject, named = true): string {
+    const plural = `${o.kind.toLowerCase()}s`;
+    const base = `/apis/rbac.authorization.k8s.io/v1${o.namespace ? `/namespaces/${o.namespace}` : ""}/${plural}`;
+    return named ? `${base}/${encodeURIComponent(o.name)}` : base;
+}
+
+/** The object as the API takes it. */
+export function rbacManifest(o: KubeadmRbacObject): Record<string, unknown> {
+    return {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: o.kind,
+        metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) },
+        ...(o.rules ? { rules: o.rules } : {}),
+        ...(o.roleRef ? { roleRef: o.roleRef } : {}),
+        ...(o.subjects ? { subjects: o.subjects } : {}),
+    };
+}
 
 export function kubePort(c: KubeCredentials): KubePort {
     const nodes = async () => ((await json(c, "GET", "/api/v1/nodes")).items as any[]).map(nodeOf);
@@ -101,7 +170,25 @@ export function kubePort(c: KubeCredentials): KubePort {
             const kubeadm = cm.status === 200 ? parse(JSON.parse(cm.body).data?.ClusterConfiguration ?? "")?.kubernetesVersion : undefined;
             const ds = await call(c, "GET", KUBE_PROXY);
             const proxy = ds.status === 200 ? (JSON.parse(ds.body).spec.template.spec.containers as any[]).find((x) => x.name === "kube-proxy")?.image : undefined;
-            return { apiServerVersion: version, kubeadmKubernetesVersion: kubeadm, kubeProxyImage: proxy, nodes: await nodes() };
+            const dns = await call(c, "GET", COREDNS);
+            const coreDns = dns.status === 200 ? (JSON.parse(dns.body).spec.template.spec.containers as any[]).find((x) => x.name === "coredns")?.image : undefined;
+            const missingKubeadmRbac: string[] = [];
+            for (const o of KUBEADM_RBAC) {
+                const r = await call(c, "GET", rbacPath(o));
+                if (r.status === 404) missingKubeadmRbac.push(rbacKey(o));
+                else if (r.status !== 200) throw new Error(`GET ${rbacPath(o)}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
+            }
+            const kubeletConfig = await call(c, "GET", KUBELET_CONFIG);
+            if (kubeletConfig.status !== 200 && kubeletConfig.status !== 404) throw new Error(`GET ${KUBELET_CONFIG}: HTTP ${kubeletConfig.status}: ${kubeletConfig.body.slice(0, 300)}`);
+            return {
+                apiServerVersion: version,
+                kubeadmKubernetesVersion: kubeadm,
+                kubeProxyImage: proxy,
+                coreDnsImage: coreDns,
+                missingKubeadmRbac,
+                kubeletConfigPresent: kubeletConfig.status === 200,
+                nodes: await nodes(),
+            };
         },
         async cordon(name) {
             await json(c, "PATCH", `/api/v1/nodes/${encodeURIComponent(name)}`, { spec: { unschedulable: true } }, "application/merge-patch+json");
@@ -138,6 +225,19 @@ export function kubePort(c: KubeCredentials): KubePort {
         },
         async setKubeProxyImage(image) {
             await json(c, "PATCH", KUBE_PROXY, { spec: { template: { spec: { containers: [{ name: "kube-proxy", image }] } } } }, "application/strategic-merge-patch+json");
+        },
+        async createKubeadmRbac(keys) {
+            for (const key of keys) {
+                const o = KUBEADM_RBAC.find((x) => rbacKey(x) === key);
+                if (!o) throw new Error(`internal: ${key} is not one of kubeadm's RBAC objects`);
+                const r = await call(c, "POST", rbacPath(o, false), rbacManifest(o));
+                // 409: created meanwhile (another roll, a kubeadm run): kept as it is, as Cluster API's EnsureResource does.
+                if (r.status !== 201 && r.status !== 409) throw new Error(`creating ${key}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
+            }
+        },
+        async setCoreDnsImage(image) {
+            // As Cluster API's patchCoreDNSDeploymentImage (workload_cluster_coredns.go): only the coredns container's image.
+            await json(c, "PATCH", COREDNS, { spec: { template: { spec: { containers: [{ name: "coredns", image }] } } } }, "application/strategic-merge-patch+json");
         },
     };
 }

@@ -4,15 +4,27 @@
  * templates, kops `rolling-update cluster` and Cluster API's order:
  *
  * 1. cluster-wide configuration the new version needs before any machine is
- *    replaced: ClusterConfiguration.kubernetesVersion in ConfigMap
- *    kube-system/kubeadm-config, which every replacement's
+ *    replaced, as Cluster API's KubeadmControlPlane does first in
+ *    updateControlPlane (kubernetes-sigs/cluster-api@v1.14.0:controlplane/kubeadm/
+ *    reconcilers/kubeadmcontrolplane/update.go: EnsureKubeadmPermissions, then
+ *    UpdateClusterConfiguration): ClusterConfiguration.kubernetesVersion in
+ *    ConfigMap kube-system/kubeadm-config, which every replacement's
  *    `kubeadm join --control-plane` reads to write its static pods (left at the
- *    old version, a new slot would come back running the old control plane);
+ *    old version, a new slot would come back running the old control plane),
+ *    and kubeadm's RBAC objects the cluster lacks (kube.ts KUBEADM_RBAC). The
+ *    kubelet-config ConfigMap stays: kubeadm writes the same document at every
+ *    pinned minor (test/real/rollClusterConfig.spec.ts runs each real kubeadm);
  * 2. control-plane slots, one at a time (HA apiservers within one minor of
  *    each other: https://kubernetes.io/releases/version-skew-policy/);
  * 3. external etcd members, one at a time (quorum keeps all but one);
- * 4. kube-proxy's image, once every apiserver runs the new version
- *    (kube-proxy must not be newer than kube-apiserver, same page);
+ * 4. kubeadm's addons, once every apiserver runs the new version, as kubeadm
+ *    (kubernetes/kubernetes@v1.36.4:cmd/kubeadm/app/cmd/phases/upgrade/addons.go
+ *    shouldUpgradeAddons skips them while a control-plane instance is not
+ *    upgraded) and Cluster API (UpdateKubeProxyImageInfo and UpdateCoreDNS run
+ *    only once no machine needs a rollout, kubeadmcontrolplane_controller.go
+ *    reconcile) do: CoreDNS's image to the tag the target kubeadm deploys
+ *    (config/versions.ts KUBEADM_COREDNS_TAGS), then kube-proxy's (kube-proxy must
+ *    not be newer than kube-apiserver, same page);
  * 5. pools, by instance refresh (kubelets must not be newer than kube-apiserver,
  *    so never before the control plane).
  *
@@ -20,7 +32,8 @@
  * the group's latest launch template version; the reasons say what differs.
  */
 import { parseKubernetesVersion } from "../../config/skew";
-import { AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, KubernetesMinor } from "../../config/versions";
+import { AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, COREFILE_COMPATIBLE_COREDNS_TAGS, KUBEADM_COREDNS_IMAGE, KUBEADM_COREDNS_TAGS, KubernetesMinor } from "../../config/versions";
+import { KUBEADM_RBAC, rbacKey } from "./kube";
 import { LiveGroup, LiveInstance, LiveState, Rollout, RolloutGroup, templateVersionKey } from "./state";
 
 export const KUBE_PROXY_IMAGE = "registry.k8s.io/kube-proxy";
@@ -35,7 +48,16 @@ export interface OutdatedInstance {
 }
 
 export type RollStep =
-    | { readonly kind: "cluster-config"; readonly kubernetesVersion: string; readonly changes: readonly string[] }
+    | {
+          readonly kind: "cluster-config";
+          readonly kubernetesVersion: string;
+          /** Set ClusterConfiguration.kubernetesVersion in kubeadm-config (false: it already says so). */
+          readonly setKubernetesVersion: boolean;
+          /** kubeadm's RBAC objects to create (kube.ts KUBEADM_RBAC keys). */
+          readonly createRbac: readonly string[];
+          readonly changes: readonly string[];
+      }
+    | { readonly kind: "coredns"; readonly from: string; readonly to: string }
     | { readonly kind: "replace-slot"; readonly group: RolloutGroup; readonly outdated: readonly OutdatedInstance[] }
     | { readonly kind: "kube-proxy"; readonly from: string; readonly to: string }
     | { readonly kind: "refresh-pool"; readonly group: RolloutGroup; readonly outdated: readonly OutdatedInstance[]; readonly total: number; readonly interrupted?: string };
@@ -119,6 +141,67 @@ function addonNotes(rollout: Rollout, live: LiveState): string[] {
     ];
 }
 
+/**
+ * The cluster-wide step: kubeadm-config's kubernetesVersion (not for a pools-only roll: no control plane
+ * joins) and kubeadm's missing RBAC objects (for every scope: pool joins need the bootstrap ones).
+ */
+function clusterConfigStep(target: string, live: LiveState, scope: RollScope): RollStep | undefined {
+    const kubeadmVersion = live.cluster?.kubeadmKubernetesVersion;
+    const poolsOnly = scope.kind === "pools" || scope.kind === "pool";
+    const setKubernetesVersion = !poolsOnly && kubeadmVersion !== undefined && kubeadmVersion !== v(target);
+    const createRbac = KUBEADM_RBAC.map(rbacKey).filter((k) => live.cluster?.missingKubeadmRbac?.includes(k));
+    if (!setKubernetesVersion && createRbac.length === 0) return undefined;
+    const changes: string[] = [];
+    if (setKubernetesVersion) {
+        changes.push(
+            `ConfigMap kube-system/kubeadm-config: ClusterConfiguration.kubernetesVersion ${kubeadmVersion} -> ${v(target)} (what each replacement's kubeadm join --control-plane deploys)`,
+            `ConfigMap kube-system/kubelet-config: kept (kubeadm writes the same kubelet configuration at ${v(target)} as before)`,
+        );
+    }
+    for (const key of createRbac) {
+        const o = KUBEADM_RBAC.find((x) => rbacKey(x) === key)!;
+        changes.push(`create ${key} (kubeadm's ${o.phase} phase writes it; missing from the cluster)`);
+    }
+    return { kind: "cluster-config", kubernetesVersion: v(target), setKubernetesVersion, createRbac, changes };
+}
+
+/** `registry.k8s.io/coredns/coredns:v1.13.1` -> [repository, tag]. */
+function splitImage(image: string): [string, string | undefined] {
+    const at = image.lastIndexOf(":");
+    return at > image.lastIndexOf("/") ? [image.slice(0, at), image.slice(at + 1)] : [image, undefined];
+}
+
+const tagNumbers = (tag: string) => /^v?(\d+)\.(\d+)\.(\d+)$/.exec(tag)?.slice(1).map(Number);
+
+/**
+ * CoreDNS to the image the target minor's kubeadm deploys (kubeadm's EnsureDNSAddon and Cluster API's
+ * UpdateCoreDNS, kubernetes-sigs/cluster-api@v1.14.0:controlplane/kubeadm/pkg/workload_cluster_coredns.go, patch
+ * the coredns container's image). Moved only from a kubeadm registry image whose Corefile needs no migration
+ * (config/versions.ts COREFILE_COMPATIBLE_COREDNS_TAGS), and never backwards (Cluster API's
+ * validateCoreDNSImageTag refuses that too); otherwise a note says why it stays.
+ */
+function coreDnsStep(target: string, live: LiveState): { step?: RollStep; note?: string } {
+    const from = live.cluster?.coreDnsImage;
+    const t = parseKubernetesVersion(target)!;
+    const tag = KUBEADM_COREDNS_TAGS[`${t.major}.${t.minor}` as KubernetesMinor];
+    if (from === undefined || tag === undefined) return {};
+    const to = `${KUBEADM_COREDNS_IMAGE}:${tag}`;
+    if (from === to) return {};
+    const [repo, fromTag] = splitImage(from);
+    const a = fromTag ? tagNumbers(fromTag) : undefined;
+    const b = tagNumbers(tag)!;
+    const newer = a !== undefined && (a[0] - b[0] || a[1] - b[1] || a[2] - b[2]) > 0;
+    if (repo !== KUBEADM_COREDNS_IMAGE || !fromTag || !COREFILE_COMPATIBLE_COREDNS_TAGS.includes(fromTag) || newer) {
+        const why = repo !== KUBEADM_COREDNS_IMAGE
+            ? `not kubeadm's image ${KUBEADM_COREDNS_IMAGE}`
+            : newer
+              ? `newer than ${tag}, which kubeadm ${v(target)} deploys`
+              : `its Corefile may need a migration to ${tag} that the roll does not make`;
+        return { note: `Deployment kube-system/coredns runs ${from}, ${why}: left as it is (\`kubeadm upgrade apply v<patch>\` on one control-plane slot after the roll migrates it: docs/runbooks/upgrade-kubernetes.md)` };
+    }
+    return { step: { kind: "coredns", from, to } };
+}
+
 export function planRoll(rollout: Rollout, live: LiveState, scope: RollScope = { kind: "all" }): RollPlan {
     const problems: string[] = [];
     const target = rollout.kubernetesVersion;
@@ -139,14 +222,15 @@ export function planRoll(rollout: Rollout, live: LiveState, scope: RollScope = {
     }
     const controlPlanePending = rollout.groups.some((g) => g.role !== "pool" && (outdated.get(g.groupName)?.length ?? 0) > 0);
     problems.push(...skewProblems(rollout, live, scope, controlPlanePending));
+    if (live.cluster?.kubeletConfigPresent === false) {
+        problems.push("ConfigMap kube-system/kubelet-config is missing: every kubeadm join downloads the kubelet configuration from it (kubeadm init's upload-config kubelet phase writes it); restore it before rolling, on a control-plane slot: sudo kubeadm init phase upload-config kubelet --config /etc/kubernetes/pki/kubeadm/init.yaml (docs/runbooks/upgrade-kubernetes.md)");
+    }
     const notes = addonNotes(rollout, live);
     if (problems.length > 0) return { kubernetesVersion: target, steps: [], upToDate: [], notes, problems };
 
     const steps: RollStep[] = [];
-    const kubeadmVersion = live.cluster?.kubeadmKubernetesVersion;
-    if (scope.kind !== "pools" && scope.kind !== "pool" && kubeadmVersion !== undefined && kubeadmVersion !== v(target)) {
-        steps.push({ kind: "cluster-config", kubernetesVersion: v(target), changes: [`ConfigMap kube-system/kubeadm-config: ClusterConfiguration.kubernetesVersion ${kubeadmVersion} -> ${v(target)} (what each replacement's kubeadm join --control-plane deploys)`] });
-    }
+    const clusterConfig = clusterConfigStep(target, live, scope);
+    if (clusterConfig) steps.push(clusterConfig);
     const upToDate: string[] = [];
     const add = (g: RolloutGroup) => {
         const list = outdated.get(g.groupName) ?? [];
@@ -160,6 +244,9 @@ export function planRoll(rollout: Rollout, live: LiveState, scope: RollScope = {
     const groups = rollout.groups.filter((g) => inScope(g, scope));
     groups.filter((g) => g.role === "control-plane").forEach(add);
     groups.filter((g) => g.role === "etcd").forEach(add);
+    const dns = scope.kind !== "pools" && scope.kind !== "pool" ? coreDnsStep(target, live) : {};
+    if (dns.note) notes.push(dns.note);
+    if (dns.step) steps.push(dns.step);
     const proxy = live.cluster?.kubeProxyImage;
     const wantProxy = `${KUBE_PROXY_IMAGE}:${v(target)}`;
     if (scope.kind !== "pools" && scope.kind !== "pool" && proxy !== undefined && proxy !== wantProxy) steps.push({ kind: "kube-proxy", from: proxy, to: wantProxy });
@@ -174,6 +261,7 @@ export function formatPlan(stack: string, plan: RollPlan): string[] {
     plan.steps.forEach((s, n) => {
         const at = `  ${n + 1}.`;
         if (s.kind === "cluster-config") lines.push(`${at} cluster-wide configuration:`, ...s.changes.map((c) => `       ${c}`));
+        if (s.kind === "coredns") lines.push(`${at} Deployment kube-system/coredns: image ${s.from} -> ${s.to} (what kubeadm ${v(plan.kubernetesVersion)} deploys; Corefile kept: the same plugins in both releases), after every API server runs the new version`);
         if (s.kind === "kube-proxy") lines.push(`${at} DaemonSet kube-system/kube-proxy: image ${s.from} -> ${s.to} (after every API server runs the new version)`);
         if (s.kind === "replace-slot") {
             lines.push(`${at} ${s.group.role === "etcd" ? "etcd member" : "control-plane slot"} ${s.group.name} (group ${s.group.groupName}): ${s.group.role === "etcd" ? "" : "cordon, drain, "}replace the instance, wait for ${s.group.role === "etcd" ? "its etcd member healthy" : "its node Ready, its etcd member healthy"} and the health gate`);

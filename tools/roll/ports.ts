@@ -84,6 +84,10 @@ export interface KubePort {
     etcdMemberHealthy(nodeName: string): Promise<boolean>;
     setKubeadmKubernetesVersion(version: string): Promise<void>;
     setKubeProxyImage(image: string): Promise<void>;
+    /** Creates those of kubeadm's RBAC objects (tools/roll/kube.ts KUBEADM_RBAC keys) that do not exist; an existing one is left as it is. */
+    createKubeadmRbac(keys: readonly string[]): Promise<void>;
+    /** Sets the coredns container's image in Deployment kube-system/coredns. */
+    setCoreDnsImage(image: string): Promise<void>;
 }
 
 /** The contract of `npm run validate` (issue 20: tools/validate/validate.ts validateCluster). */

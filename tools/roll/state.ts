@@ -56,6 +56,12 @@ export interface LiveCluster {
     readonly kubeadmKubernetesVersion?: string;
     /** The kube-proxy DaemonSet's image (kube-system/kube-proxy), absent when kube-proxy is not deployed. */
     readonly kubeProxyImage?: string;
+    /** The CoreDNS Deployment's image (kube-system/coredns, container coredns), absent when CoreDNS is not deployed. */
+    readonly coreDnsImage?: string;
+    /** kubeadm's RBAC objects (tools/roll/kube.ts KUBEADM_RBAC keys) the cluster lacks; absent when not read. */
+    readonly missingKubeadmRbac?: readonly string[];
+    /** ConfigMap kube-system/kubelet-config exists (every kubeadm join downloads it); absent when not read. */
+    readonly kubeletConfigPresent?: boolean;
     readonly nodes: readonly LiveNode[];
 }
 

@@ -37,6 +37,9 @@ class World implements AutoScalingPort, KubePort {
     nodes_: LiveNode[] = [];
     kubeadmVersion = V_OLD;
     proxyImage = `registry.k8s.io/kube-proxy:${V_OLD}`;
+    /** Undefined: no CoreDNS Deployment. */
+    coreDnsImage: string | undefined;
+    missingRbac: string[] = [];
     pods = new Map<string, (PodRef & { pdbBlocks?: number })[]>();
     neverReady = new Set<string>();
     refreshes = new Map<string, { group: string; prefs: RefreshPreferences; status: string }>();
@@ -157,7 +160,7 @@ class World implements AutoScalingPort, KubePort {
     async cluster(): Promise<LiveCluster> {
         const cp = [...this.groups.values()].filter((g) => g.groupName !== "asg-general").flatMap((g) => g.instances);
         const api = cp.every((i) => i.launchTemplateVersion === "2") ? V_NEW : V_OLD;
-        return { apiServerVersion: api, kubeadmKubernetesVersion: this.kubeadmVersion, kubeProxyImage: this.proxyImage, nodes: this.nodes_ };
+        return { apiServerVersion: api, kubeadmKubernetesVersion: this.kubeadmVersion, kubeProxyImage: this.proxyImage, coreDnsImage: this.coreDnsImage, missingKubeadmRbac: [...this.missingRbac], kubeletConfigPresent: true, nodes: this.nodes_ };
     }
     async nodes() { return this.nodes_; }
     async cordon(n: string) { this.log.push(`cordon ${n}`); }
@@ -176,6 +179,8 @@ class World implements AutoScalingPort, KubePort {
     async etcdMemberHealthy() { return true; }
     async setKubeadmKubernetesVersion(v: string) { this.log.push(`kubeadm-config ${v}`); this.kubeadmVersion = v; }
     async setKubeProxyImage(i: string) { this.log.push(`kube-proxy ${i}`); this.proxyImage = i; }
+    async createKubeadmRbac(keys: readonly string[]) { this.log.push(`create ${keys.join(", ")}`); this.missingRbac = this.missingRbac.filter((k) => !keys.includes(k)); }
+    async setCoreDnsImage(i: string) { this.log.push(`coredns ${i}`); this.coreDnsImage = i; }
 }
 
 const healthy: HealthGate = async () => ({ healthy: true, results: [] });
@@ -221,6 +226,30 @@ describe("roll executor (in-memory world)", () => {
             `delete hook ${DRAIN_HOOK_NAME} on asg-general`,
         ]);
         assert.ok(!world.log.some((l) => l.includes("calico")), "DaemonSet pods are not evicted");
+        assert.deepStrictEqual(planRoll(r, await live(world)).steps, [], "nothing left to roll");
+    });
+
+    it("creates kubeadm's missing RBAC before kubeadm-config and the slots, and moves CoreDNS after the last slot, before kube-proxy", async () => {
+        const r = rollout();
+        const world = new World(r);
+        world.coreDnsImage = "registry.k8s.io/coredns/coredns:v1.13.1";
+        world.missingRbac = ["ClusterRoleBinding kubeadm:apiserver-kubelet-client"];
+        const result = await executePlan(planRoll(r, await live(world)), { autoscaling: world, kube: world, healthGate: healthy, clock: instantClock(), progress: () => undefined });
+        assert.strictEqual(result.failed, undefined);
+        assert.deepStrictEqual(result.done, ["cluster-wide configuration", "control-plane slot control-plane-a", "control-plane slot control-plane-b", "control-plane slot control-plane-c", "CoreDNS", "kube-proxy", "pool general"]);
+        const ops = world.log.filter((l) => !/^(cordon|evict|refresh)/.test(l));
+        assert.deepStrictEqual(ops, [
+            "create ClusterRoleBinding kubeadm:apiserver-kubelet-client",
+            `kubeadm-config ${V_NEW}`,
+            "terminate i-00000000000000001", "terminate i-00000000000000002", "terminate i-00000000000000003",
+            "coredns registry.k8s.io/coredns/coredns:v1.14.2",
+            `kube-proxy registry.k8s.io/kube-proxy:${V_NEW}`,
+            // Then the pool, behind its drain hook (each instance drained before its action is completed).
+            "put hook k8s-aws-roll-drain on asg-general heartbeat 900 CONTINUE",
+            "complete i-00000000000000004 CONTINUE",
+            "complete i-00000000000000005 CONTINUE",
+            "delete hook k8s-aws-roll-drain on asg-general",
+        ]);
         assert.deepStrictEqual(planRoll(r, await live(world)).steps, [], "nothing left to roll");
     });
 
