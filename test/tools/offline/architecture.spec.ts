@@ -287,7 +287,7 @@ describe("operator docs (README.md, docs/)", () => {
         const pins = [
             ...Object.values(KUBERNETES_RELEASES), ETCD_VERSION, UBUNTU_RELEASE, KUBE2IAM_IMAGE.split(":").pop()!,
             ...Object.values(ADDON_CHARTS).map((c) => c.version), ...Object.values(AWS_CLOUD_CONTROLLER_MANAGER_TAGS), ...Object.values(CLUSTER_AUTOSCALER_TAGS),
-            ...Object.values(CONTAINERD_VERSIONS), ...Object.values(RUNC_VERSIONS),
+            ...Object.values(CONTAINERD_VERSIONS), ...Object.values(RUNC_VERSIONS), ...Object.values(KUBEADM_COREDNS_TAGS),
         ];
         for (const pin of pins) assert.ok(section.includes(`\`${pin}\``), `README.md's "Pinned versions" lacks ${pin} (config/versions.ts)`);
     });
