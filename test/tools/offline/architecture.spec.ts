@@ -12,7 +12,7 @@ import { DOC_STACKS, architectureDot, architectureModel, architectureSvg, docFil
 import { formatSummary } from "../../../tools/offline/summary";
 import { runStackFixture } from "../../support/harness";
 import {
-    ADDON_CHARTS, AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, CONTAINERD_VERSIONS, ETCD_VERSION, KUBE2IAM_IMAGE, KUBERNETES_RELEASES, RUNC_VERSIONS, UBUNTU_RELEASE,
+    ADDON_CHARTS, AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, CONTAINERD_VERSIONS, ETCD_VERSION, KUBE2IAM_IMAGE, KUBEADM_COREDNS_TAGS, KUBERNETES_RELEASES, RUNC_VERSIONS, UBUNTU_RELEASE,
 } from "../../../config/versions";
 import { PROJECT_ROOT } from "../../support/paths";
 
