@@ -23,6 +23,13 @@ function actionsInCode(): string[] {
     }).sort();
 }
 
+/**
+ * Checked by Auto Scaling on the caller when it starts an instance refresh, as on a group's create or
+ * update: launching what the template describes (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-launch-template-permissions.html,
+ * "Permissions validation for ec2:RunInstances and iam:PassRole").
+ */
+const LAUNCH_VALIDATED = ["ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"];
+
 function policyInRunbook(): any {
     const text = fs.readFileSync(path.join(ROOT, "docs/runbooks/README.md"), "utf8");
     const m = /<!-- roll-iam-policy -->\s*```json\n([\s\S]*?)```\s*<!-- \/roll-iam-policy -->/.exec(text);
@@ -34,13 +41,22 @@ describe("roll IAM permissions (docs/runbooks/README.md)", () => {
     it("list exactly the AWS actions the roll sends", () => {
         const policy = policyInRunbook();
         const listed = (policy.Statement as any[]).flatMap((s) => s.Action as string[]).sort();
-        assert.deepStrictEqual(listed, actionsInCode());
+        assert.deepStrictEqual(listed, [...actionsInCode(), ...LAUNCH_VALIDATED].sort());
         assert.ok(listed.includes("autoscaling:CompleteLifecycleAction") && listed.includes("autoscaling:PutLifecycleHook"), "the drain hook's calls are in it");
     });
 
-    it("grant the writes only on groups tagged as the cluster's, the reads on any resource", () => {
+    it("grant the writes only on groups tagged as the cluster's, the reads on any resource, a role pass only of the cluster's instance roles", () => {
         for (const s of policyInRunbook().Statement as any[]) {
             assert.strictEqual(s.Effect, "Allow");
+            if ((s.Action as string[]).every((a) => LAUNCH_VALIDATED.includes(a))) {
+                // Passing a role: only the cluster's instance roles (their IAM path), only to EC2.
+                if ((s.Action as string[]).includes("iam:PassRole")) {
+                    assert.deepStrictEqual(s.Action, ["iam:PassRole"]);
+                    assert.strictEqual(s.Resource, "arn:aws:iam::<account>:role/k8s-aws/<cluster>/*");
+                    assert.deepStrictEqual(s.Condition, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } });
+                }
+                continue;
+            }
             const writes = (s.Action as string[]).some((a) => !/:Describe/.test(a));
             if (writes) assert.deepStrictEqual(s.Condition, { StringEquals: { "autoscaling:ResourceTag/kubernetes.io/cluster/<cluster>": "owned" } });
             else assert.strictEqual(s.Condition, undefined);
