@@ -14,7 +14,7 @@ import { renderNodeSetupScript } from "../../../components/host/nodeSetup";
 import { declaredParameters, includedBody, renderScript, scriptFiles, shAssignment } from "../../../components/host/script";
 import { SHELLCHECK_FLAGS, shellcheckFiles } from "../../../tools/check/shellcheck";
 
-const HOST_DIR = path.resolve(__dirname, "../../components/host");
+const HOST_DIR = path.resolve(__dirname, "../../../components/host");
 
 describe("on-host script files", () => {
     it("are the components/host/*.sh files, common.sh among them", () => {
@@ -72,7 +72,7 @@ describe("no shell script inside TypeScript", () => {
                 else if (e.name.endsWith(".ts")) ts.push(p);
             }
         };
-        walk(path.resolve(__dirname, "../../components"));
+        walk(path.resolve(__dirname, "../../../components"));
         // script.ts, the renderer, checks that each file starts with the shebang.
         const offenders = ts.filter((f) => path.basename(f) !== "script.ts").filter((f) => {
             const text = fs.readFileSync(f, "utf8");
