@@ -141,6 +141,7 @@ const gateMeaning = (g: RolloutGroup): string =>
  */
 function replacementWatcher(g: RolloutGroup, oldInstanceId: string, name: string, deps: ExecutorDeps, clock: Clock) {
     const launching = new Map<string, { state: string; since: number }>();
+    const announced = new Set<string>();
     return async (): Promise<string | undefined> => {
         const [group] = await deps.autoscaling.describeGroups([g.groupName]);
         const instances = (group?.instances ?? []).filter((i) => i.instanceId !== oldInstanceId);
@@ -160,9 +161,10 @@ function replacementWatcher(g: RolloutGroup, oldInstanceId: string, name: string
             );
         }
         for (const i of instances) {
-            if (!LAUNCHING.has(i.lifecycleState) || i.launchTemplateVersion !== g.launchTemplateVersion || launching.has(i.instanceId)) continue;
-            launching.set(i.instanceId, { state: i.lifecycleState, since: clock.now() });
-            if (g.launchGate && i.lifecycleState === "Pending:Wait") {
+            if (!LAUNCHING.has(i.lifecycleState) || i.launchTemplateVersion !== g.launchTemplateVersion) continue;
+            if (!launching.has(i.instanceId)) launching.set(i.instanceId, { state: i.lifecycleState, since: clock.now() });
+            if (g.launchGate && i.lifecycleState === "Pending:Wait" && !announced.has(i.instanceId)) {
+                announced.add(i.instanceId);
                 deps.progress(`  ${name}: replacement ${i.instanceId} waits in Pending:Wait until its etcd member is healthy (launch hook ${g.launchGate.hookName}, abandoned after ${g.launchGate.heartbeatTimeoutSeconds} s)`);
             }
         }
