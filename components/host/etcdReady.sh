@@ -42,8 +42,10 @@ lifecycle_state() {
 }
 
 # healthy: etcd's /health on the local metrics listener answers {"health":"true",...}; REASON otherwise.
+# etcd answers within its request timeout (5 s + 2 election timeouts: 7 s by default, 25 s at the
+# largest election timeout the config allows), blocking on the linearizable read meanwhile.
 healthy() {
-  if ! _body=$(curl -sS --max-time 10 "$HEALTH_URL" 2>&1 </dev/null); then
+  if ! _body=$(curl -sS --max-time 30 "$HEALTH_URL" 2>&1 </dev/null); then
     REASON="not answering ($_body)"
     return 1
   fi
