@@ -100,13 +100,37 @@ describe("real AWS CLI against moto: the etcd launch gate script", function () {
         });
         loose = seeded.instances.loose.id;
         const ami = moto.awsJson(["ec2", "describe-images", "--owners", "amazon", "--query", "Images[0].ImageId"]);
-        const lt = moto.awsJson(["ec2", "create-launch-template", "--launch-template-name", "prod-etcd-a-lt", "--launch-template-data", JSON.stringify({ ImageId: ami, InstanceType: "m7i.large" })]).LaunchTemplate.LaunchTemplateId;
+        const lt = moto.awsJson(["ec2", "create-launch-template", "--launch-template-name", "prod-etcd-a-lt", "--launch-template-data", JSON.stringify({ ImageId: ami, InstanceType: "m7i.large" })])
+            .LaunchTemplate.LaunchTemplateId;
         group = "prod-etcd-a-asg-0a1b2c3";
         // As the provider creates a group with initial lifecycle hooks: size 0, the hooks, then the size.
-        moto.awsJson(["autoscaling", "create-auto-scaling-group", "--auto-scaling-group-name", group, "--launch-template", `LaunchTemplateId=${lt},Version=1`, "--min-size", "0", "--max-size", "0", "--vpc-zone-identifier", seeded.subnets.a]);
         moto.awsJson([
-            "autoscaling", "put-lifecycle-hook", "--auto-scaling-group-name", group, "--lifecycle-hook-name", ETCD_LAUNCH_HOOK_NAME,
-            "--lifecycle-transition", "autoscaling:EC2_INSTANCE_LAUNCHING", "--heartbeat-timeout", String(ETCD_LAUNCH_HOOK_HEARTBEAT_SECONDS), "--default-result", "ABANDON",
+            "autoscaling",
+            "create-auto-scaling-group",
+            "--auto-scaling-group-name",
+            group,
+            "--launch-template",
+            `LaunchTemplateId=${lt},Version=1`,
+            "--min-size",
+            "0",
+            "--max-size",
+            "0",
+            "--vpc-zone-identifier",
+            seeded.subnets.a,
+        ]);
+        moto.awsJson([
+            "autoscaling",
+            "put-lifecycle-hook",
+            "--auto-scaling-group-name",
+            group,
+            "--lifecycle-hook-name",
+            ETCD_LAUNCH_HOOK_NAME,
+            "--lifecycle-transition",
+            "autoscaling:EC2_INSTANCE_LAUNCHING",
+            "--heartbeat-timeout",
+            String(ETCD_LAUNCH_HOOK_HEARTBEAT_SECONDS),
+            "--default-result",
+            "ABANDON",
         ]);
         moto.awsJson(["autoscaling", "update-auto-scaling-group", "--auto-scaling-group-name", group, "--min-size", "1", "--max-size", "1", "--desired-capacity", "1"]);
         member = moto.awsJson(["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", group]).AutoScalingGroups[0].Instances[0].InstanceId;
@@ -200,7 +224,14 @@ describe("real etcd: the launch gate script polls the pinned etcd's /health", fu
             fs.mkdirSync(path.dirname(file), { recursive: true });
             fs.writeFileSync(
                 file,
-                renderEtcdConfig(m, members, { clusterToken: "prod-etcd", initialClusterState: "new", listenIp: "127.0.0.1", dataDir: path.join(base, m.name, "data"), pkiDir: pki, metricsPort: metrics[i] }),
+                renderEtcdConfig(m, members, {
+                    clusterToken: "prod-etcd",
+                    initialClusterState: "new",
+                    listenIp: "127.0.0.1",
+                    dataDir: path.join(base, m.name, "data"),
+                    pkiDir: pki,
+                    metricsPort: metrics[i],
+                }),
             );
             return file;
         });
@@ -238,7 +269,7 @@ describe("real etcd: the launch gate script polls the pinned etcd's /health", fu
     it("with quorum: /health is true, and the script completes the hook with CONTINUE", async () => {
         procs[1] = startEtcd(configs[1], path.join(base, "etcd-b.log"), etcd);
         procs[2] = startEtcd(configs[2], path.join(base, "etcd-c.log"), etcd);
-        let last = "";
+        let last: string;
         const deadline = Date.now() + 60_000;
         for (;;) {
             const h = await get(`http://127.0.0.1:${metrics[0]}/health`).catch((e: Error) => ({ status: 0, body: e.message }));
@@ -258,7 +289,7 @@ describe("real etcd: the launch gate script polls the pinned etcd's /health", fu
     it("after losing its peers (no quorum again): /health is false again and a waiting instance would not be let in", async () => {
         for (const p of procs.slice(1)) p.kill("SIGTERM");
         await Promise.all(procs.slice(1).map((p) => new Promise<void>((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve() : p.once("exit", () => resolve())))));
-        let h = { status: 0, body: "" };
+        let h: { status: number; body: string };
         const deadline = Date.now() + 30_000;
         do {
             await new Promise((r) => setTimeout(r, 250));

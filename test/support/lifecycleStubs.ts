@@ -44,4 +44,3 @@ printf '%s' "$line"
 
 export const HEALTHY = '{"health":"true","reason":""}';
 export const NO_LEADER = '{"health":"false","reason":"RAFT NO LEADER"}';
-

@@ -128,7 +128,14 @@ describe("controlplane/iam: an etcd member completes its own group's launch hook
     it("lets it read its lifecycle state (DescribeAutoScalingInstances is wildcard-only), and change nothing else in Auto Scaling", async () => {
         assert.strictEqual(await decide(policy("etcd-a"), { action: "autoscaling:DescribeAutoScalingInstances", resource: "*" }), "allow");
         const own = tagged(slotTags("prod", {}, "etcd", "etcd-a"));
-        for (const action of ["autoscaling:RecordLifecycleActionHeartbeat", "autoscaling:PutLifecycleHook", "autoscaling:DeleteLifecycleHook", "autoscaling:UpdateAutoScalingGroup", "autoscaling:TerminateInstanceInAutoScalingGroup", "autoscaling:CreateOrUpdateTags"]) {
+        for (const action of [
+            "autoscaling:RecordLifecycleActionHeartbeat",
+            "autoscaling:PutLifecycleHook",
+            "autoscaling:DeleteLifecycleHook",
+            "autoscaling:UpdateAutoScalingGroup",
+            "autoscaling:TerminateInstanceInAutoScalingGroup",
+            "autoscaling:CreateOrUpdateTags",
+        ]) {
             assert.strictEqual(await decide(policy("etcd-a"), { action, resource: group("prod-etcd-a-asg-0a1b2c3"), context: own }), "implicit-deny", action);
         }
     });
@@ -152,9 +159,19 @@ describe("the prod stack: every external etcd member, and only those, is gated a
     });
 
     it("gates the three etcd members' groups and none of the control plane's", () => {
-        const gated = run.ofType(T.asg).filter((g) => run.inputs(g).initialLifecycleHooks !== undefined).map((g) => g.name).sort();
+        const gated = run
+            .ofType(T.asg)
+            .filter((g) => run.inputs(g).initialLifecycleHooks !== undefined)
+            .map((g) => g.name)
+            .sort();
         assert.deepStrictEqual(gated, ["prod-etcd-a-asg", "prod-etcd-b-asg", "prod-etcd-c-asg"]);
-        assert.deepStrictEqual(run.ofType(T.hook).map((h) => h.name).sort(), ["prod-etcd-a-launch-gate", "prod-etcd-b-launch-gate", "prod-etcd-c-launch-gate"]);
+        assert.deepStrictEqual(
+            run
+                .ofType(T.hook)
+                .map((h) => h.name)
+                .sort(),
+            ["prod-etcd-a-launch-gate", "prod-etcd-b-launch-gate", "prod-etcd-c-launch-gate"],
+        );
     });
 
     it("gives each member's role the launch-gate policy for its own slot", () => {

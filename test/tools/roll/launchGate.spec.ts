@@ -18,7 +18,12 @@ const OLD = "i-00000000000000001";
 const NEW = "i-00000000000000002";
 
 const member = (name: string, gated: boolean): RolloutGroup => ({
-    role: "etcd", name, groupName: `asg-${name}`, launchTemplateId: `lt-${name}`, launchTemplateVersion: "2", templateFingerprint: "f",
+    role: "etcd",
+    name,
+    groupName: `asg-${name}`,
+    launchTemplateId: `lt-${name}`,
+    launchTemplateVersion: "2",
+    templateFingerprint: "f",
     ...(gated ? { launchGate: ETCD_LAUNCH_GATE } : {}),
 });
 
@@ -49,15 +54,26 @@ class Group implements AutoScalingPort {
         this.log.push(`terminate ${id}`);
         this.states = [...this.script];
     }
-    async startInstanceRefresh(): Promise<string> { throw new Error("not a pool"); }
-    async describeInstanceRefresh(): Promise<{ status: string }> { throw new Error("not a pool"); }
-    async cancelInstanceRefresh() { throw new Error("not a pool"); }
-    async activeInstanceRefresh() { return undefined; }
+    async startInstanceRefresh(): Promise<string> {
+        throw new Error("not a pool");
+    }
+    async describeInstanceRefresh(): Promise<{ status: string }> {
+        throw new Error("not a pool");
+    }
+    async cancelInstanceRefresh() {
+        throw new Error("not a pool");
+    }
+    async activeInstanceRefresh() {
+        return undefined;
+    }
 }
 
 const noNodes = { nodes: async () => [] } as unknown as KubePort;
 const healthy: HealthGate = async () => ({ healthy: true, results: [] });
-const instantClock = (): Clock => { let t = 0; return { now: () => t, sleep: async (ms) => void (t += ms) }; };
+const instantClock = (): Clock => {
+    let t = 0;
+    return { now: () => t, sleep: async (ms) => void (t += ms) };
+};
 
 async function roll(script: (string | null)[], ...groups: RolloutGroup[]) {
     const asg = new Group(script);
@@ -70,14 +86,23 @@ describe("roll: an external etcd member behind the launch gate", () => {
     it("waits through Pending:Wait and reports the replacement in service as a healthy member", async () => {
         const { result, lines } = await roll(["Pending", "Pending:Wait", "Pending:Wait", "InService"], member("etcd-a", true));
         assert.strictEqual(result.failed, undefined, lines.join("\n"));
-        assert.ok(lines.some((l) => l.includes(`replacement ${NEW} waits in Pending:Wait until its etcd member is healthy (launch hook k8s-aws-etcd-member-healthy, abandoned after 900 s)`)), lines.join("\n"));
-        assert.ok(lines.some((l) => l.includes(`replacement ${NEW} in service (launch hook k8s-aws-etcd-member-healthy completed: its etcd member answered /health true`)), lines.join("\n"));
+        assert.ok(
+            lines.some((l) => l.includes(`replacement ${NEW} waits in Pending:Wait until its etcd member is healthy (launch hook k8s-aws-etcd-member-healthy, abandoned after 900 s)`)),
+            lines.join("\n"),
+        );
+        assert.ok(
+            lines.some((l) => l.includes(`replacement ${NEW} in service (launch hook k8s-aws-etcd-member-healthy completed: its etcd member answered /health true`)),
+            lines.join("\n"),
+        );
     });
 
     it("fails the step at once when the hook abandons the replacement, names the hook and where to look, and starts nothing after it", async () => {
         const { result, lines } = await roll(["Pending:Wait", "Pending:Wait", "Terminating", null], member("etcd-a", true), member("etcd-b", true));
         assert.strictEqual(result.failed?.step, "etcd member etcd-a");
-        assert.match(result.failed!.message, new RegExp(`replacement ${NEW} is Terminating without entering service, 20 s after it was seen Pending:Wait: the launch hook k8s-aws-etcd-member-healthy abandoned it`));
+        assert.match(
+            result.failed!.message,
+            new RegExp(`replacement ${NEW} is Terminating without entering service, 20 s after it was seen Pending:Wait: the launch hook k8s-aws-etcd-member-healthy abandoned it`),
+        );
         assert.match(result.failed!.message, /did not answer \/health true within 900 s/);
         assert.match(result.failed!.message, /journalctl -u k8s-aws-etcd-ready -u etcd/);
         assert.deepStrictEqual(result.notStarted, ["etcd member etcd-b"]);
@@ -92,7 +117,10 @@ describe("roll: an external etcd member behind the launch gate", () => {
     it("says what InService means only for a gated group (a stack deployed before the gate)", async () => {
         const { result, lines } = await roll(["Pending", "InService"], member("etcd-a", false));
         assert.strictEqual(result.failed, undefined);
-        assert.ok(lines.some((l) => l.endsWith(`replacement ${NEW} in service`)), lines.join("\n"));
+        assert.ok(
+            lines.some((l) => l.endsWith(`replacement ${NEW} in service`)),
+            lines.join("\n"),
+        );
         assert.ok(!lines.some((l) => l.includes("launch hook")));
         const abandoned = await roll(["Pending", "Terminated"], member("etcd-a", false));
         assert.match(abandoned.result.failed?.message ?? "", new RegExp(`replacement ${NEW} is Terminated without entering service, 10 s after it was seen Pending$`));
@@ -100,7 +128,17 @@ describe("roll: an external etcd member behind the launch gate", () => {
 
     it("keeps waiting while the member is not healthy, and on giving up says that InService waits on the member's /health", async () => {
         const asg = new Group(["Pending:Wait"]);
-        const result = await executePlan(plan(member("etcd-a", true)), { autoscaling: asg, kube: noNodes, healthGate: healthy, clock: instantClock(), timeouts: { pollMs: 10_000, replaceMs: 60_000 }, progress: () => undefined });
-        assert.match(result.failed?.message ?? "", /no replacement instance on launch template version 2 came into service in asg-etcd-a \(an etcd member's instance enters service only once its member answers \/health true: see `journalctl -u k8s-aws-etcd-ready` on it\) \(gave up after 60 s\)/);
+        const result = await executePlan(plan(member("etcd-a", true)), {
+            autoscaling: asg,
+            kube: noNodes,
+            healthGate: healthy,
+            clock: instantClock(),
+            timeouts: { pollMs: 10_000, replaceMs: 60_000 },
+            progress: () => undefined,
+        });
+        assert.match(
+            result.failed?.message ?? "",
+            /no replacement instance on launch template version 2 came into service in asg-etcd-a \(an etcd member's instance enters service only once its member answers \/health true: see `journalctl -u k8s-aws-etcd-ready` on it\) \(gave up after 60 s\)/,
+        );
     });
 });
