@@ -13,9 +13,15 @@ ROOT="${K8S_AWS_ROOT:-}"
 # shellcheck source=common.sh
 . ./common.sh
 
-# The instance id the slot unit recorded on this boot (/run is a tmpfs).
+# The instance id the slot unit recorded on this boot (/run is a tmpfs). The slot unit may still be
+# retrying its claim (it restarts on failure), so wait for it within the same bound as for etcd.
 read_instance_id() {
-  [ -r "$ROOT$SLOT_ENV" ] || die "$ROOT$SLOT_ENV is missing: the slot unit has not claimed this slot on this boot"
+  until [ -r "$ROOT$SLOT_ENV" ]; do
+    [ "$_waited" -ge "$MAX_WAIT_SECONDS" ] && die "$ROOT$SLOT_ENV is still missing after ${_waited} s: the slot unit has not claimed this slot on this boot"
+    log "waiting for the slot unit to record this boot's instance in $SLOT_ENV"
+    sleep "$POLL_SECONDS"
+    _waited=$((_waited + POLL_SECONDS))
+  done
   INSTANCE_ID=''
   while IFS='=' read -r _name _value || [ -n "$_name" ]; do
     [ "$_name" = INSTANCE_ID ] && INSTANCE_ID=$_value
@@ -59,6 +65,8 @@ healthy() {
 ERR_FILE="$ROOT/run/k8s-aws/etcd-ready.err"
 mkdir -p "$ROOT/run/k8s-aws"
 trap 'rm -f "$ERR_FILE"' EXIT
+# One budget for the whole wait (the slot unit, then etcd): the hook abandons the instance after it.
+_waited=0
 read_instance_id
 lifecycle_state
 case $STATE in
@@ -74,7 +82,6 @@ case $STATE in
 esac
 
 log "$INSTANCE_ID waits in $GROUP on launch hook $HOOK_NAME: polling $HEALTH_URL until this member is healthy"
-_waited=0
 REASON=''
 until healthy; do
   if [ "$_waited" -ge "$MAX_WAIT_SECONDS" ]; then

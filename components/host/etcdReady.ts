@@ -58,14 +58,17 @@ export function renderEtcdReadyScript(o: EtcdReadyOptions): string {
  * k8s-aws-etcd-ready.service: after the slot unit (which records the instance
  * id), not after etcd.service: etcd reports ready to systemd only once it has
  * joined, and this unit should log why the member is not healthy meanwhile.
+ * Wants, not Requires, the slot unit: that unit restarts on failure, and a
+ * dependency failure would cancel this unit for good (systemd does not start
+ * it again when the slot unit later succeeds); the script waits for the slot
+ * unit's slot.env instead.
  */
 export function renderEtcdReadyUnit(scriptPath = ETCD_READY_SCRIPT): string {
     return renderUnit({
         Unit: [
             ["Description", "k8s-aws: put this etcd member's instance in service once the member is healthy (launch lifecycle hook)"],
-            ["Requires", SLOT_UNIT],
+            ["Wants", `${SLOT_UNIT} network-online.target`],
             ["After", `${SLOT_UNIT} network-online.target`],
-            ["Wants", "network-online.target"],
         ],
         Service: [
             ["Type", "oneshot"],

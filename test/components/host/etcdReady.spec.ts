@@ -102,11 +102,24 @@ describe("host/etcdReady: the launch gate script", () => {
         assert.match(g.stderr, /left Pending:Wait for Terminating:Wait before the action was completed: An error occurred \(ValidationError\)/);
     });
 
-    it("refuses to guess its instance: without this boot's slot.env it fails and completes nothing", async () => {
+    it("waits for this boot's slot.env while the slot unit retries, then goes on", async () => {
+        const w = world("slot-late", { asg: `Pending:Wait\t${GROUP}`, slotEnv: null });
+        // The slot unit records the instance during the second wait.
+        writeExecutable(
+            path.join(w.state, "..", "bin", "sleep"),
+            `#!/bin/sh\nprintf '%s\\n' "sleep $*" >>"$STUB_LOG"\n[ "$(grep -c '^sleep' "$STUB_LOG")" -eq 2 ] && mkdir -p "$K8S_AWS_ROOT/run/k8s-aws" && printf 'INSTANCE_ID=${INSTANCE}\\n' >"$K8S_AWS_ROOT/run/k8s-aws/slot.env"\nexit 0\n`,
+        );
+        const r = await runScript(script(), w);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /waiting for the slot unit to record this boot's instance/);
+        assert.strictEqual(completes(w).length, 1);
+    });
+
+    it("refuses to guess its instance: without this boot's slot.env it gives up after the wait and completes nothing", async () => {
         const w = world("noslot", { asg: `Pending:Wait\t${GROUP}`, slotEnv: null });
         const r = await runScript(script(), w);
         assert.strictEqual(r.code, 1);
-        assert.match(r.stderr, /run\/k8s-aws\/slot.env is missing: the slot unit has not claimed this slot on this boot/);
+        assert.match(r.stderr, /run\/k8s-aws\/slot.env is still missing after 20 s: the slot unit has not claimed this slot on this boot/);
         assert.ok(!w.calls().some((c) => c.startsWith("aws ")));
     });
 
@@ -114,7 +127,8 @@ describe("host/etcdReady: the launch gate script", () => {
         const unit = renderEtcdReadyUnit();
         assert.match(unit, /^Type=oneshot$/m);
         assert.match(unit, /^RemainAfterExit=yes$/m);
-        assert.match(unit, new RegExp(`^Requires=${SLOT_UNIT}$`, "m"));
+        assert.match(unit, new RegExp(`^Wants=${SLOT_UNIT} network-online.target$`, "m"));
+        assert.doesNotMatch(unit, /^Requires=/m, "a restarting slot unit must not cancel it for good");
         assert.match(unit, new RegExp(`^After=${SLOT_UNIT} network-online.target$`, "m"));
         assert.doesNotMatch(unit, /etcd\.service/);
         assert.match(unit, /^TimeoutStartSec=25min$/m);
