@@ -17,6 +17,10 @@ import { slotTags } from "../../../lib/naming";
 import { Recorded, runComponents, runStackFixture } from "../../support/harness";
 import { decide } from "../../support/iamEval";
 import { datasetProblems } from "../../support/iamDataset";
+import { readUserData } from "../../support/userData";
+import { parse } from "yaml";
+import { ETCD_READY_SCRIPT, ETCD_READY_UNIT, renderEtcdReadyScript } from "../../../components/host";
+import { withoutCommentLines } from "../../../components/host/cloudConfig";
 
 const T = { asg: "aws:autoscaling/group:Group", hook: "aws:autoscaling/lifecycleHook:LifecycleHook", rolePolicy: "aws:iam/rolePolicy:RolePolicy", slot: "k8s-aws:controlplane:Slot" };
 const plan = (role: "etcd" | "control-plane", name: string) => ({ name, role, zone: "eu-west-1a", zoneIndex: 0, ip: "10.30.0.11", dnsName: "ip-10-30-0-11.eu-west-1.compute.internal" });
@@ -172,6 +176,23 @@ describe("the prod stack: every external etcd member, and only those, is gated a
                 .sort(),
             ["prod-etcd-a-launch-gate", "prod-etcd-b-launch-gate", "prod-etcd-c-launch-gate"],
         );
+    });
+
+    it("ships the gate script, as rendered for the region, and starts its unit on every etcd member, and on no control-plane slot", () => {
+        for (const lt of run.ofType("aws:ec2/launchTemplate:LaunchTemplate").filter((l) => /^prod-(etcd|control-plane)-/.test(l.name))) {
+            const doc = parse(readUserData(run.inputs(lt).userData).text);
+            const script = (doc.write_files as { path: string; content: string; permissions: string }[]).find((f) => f.path === ETCD_READY_SCRIPT);
+            const starts = (doc.runcmd as string[][]).some((c) => c.join(" ") === `systemctl start --no-block ${ETCD_READY_UNIT}`);
+            if (lt.name.startsWith("prod-etcd-")) {
+                assert.ok(script, lt.name);
+                assert.strictEqual(script.content, withoutCommentLines(renderEtcdReadyScript({ region: "eu-west-1" })), lt.name);
+                assert.strictEqual(script.permissions, "0755");
+                assert.ok(starts, lt.name);
+            } else {
+                assert.strictEqual(script, undefined, lt.name);
+                assert.ok(!starts, lt.name);
+            }
+        }
     });
 
     it("gives each member's role the launch-gate policy for its own slot", () => {
