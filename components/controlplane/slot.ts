@@ -28,8 +28,10 @@
  * then means "member healthy", for `npm run roll` and for the provider's
  * wait for capacity alike; a member that never gets healthy is terminated and
  * replaced when the heartbeat timeout runs out
- * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html,
- * .../APIReference/API_LifecycleHookSpecification.html). The hook is an
+ * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html and
+ * lifecycle-hooks-overview.html: Pending:Wait until completed or timed out, then
+ * Pending:Proceed, and a load balancer registration only then;
+ * .../APIReference/API_LifecycleHookSpecification.html, DefaultResult). The hook is an
  * initial lifecycle hook, so that the group's first instance is gated too:
  * the provider creates such a group with size 0, puts the hooks, then sets
  * the size (hashicorp/terraform-provider-aws internal/service/autoscaling/group.go
