@@ -34,6 +34,14 @@ export interface RolloutGroup {
     readonly templateFingerprint: string;
     /** Pools: the instance refresh's floor (config minHealthyPercentage); slots roll one instance at a time. */
     readonly minHealthyPercentage?: number;
+    /** External etcd members: the launch lifecycle hook a new instance completes once its member is healthy (controlplane/slot.ts). */
+    readonly launchGate?: LaunchGate;
+}
+
+/** A launch lifecycle hook that holds a new instance in Pending:Wait until the instance itself completes it (or the timeout abandons it). */
+export interface LaunchGate {
+    readonly hookName: string;
+    readonly heartbeatTimeoutSeconds: number;
 }
 
 export interface Rollout {
@@ -69,6 +77,7 @@ export function rolloutGroup(
     lt: aws.ec2.LaunchTemplate,
     group: aws.autoscaling.Group,
     minHealthyPercentage?: number,
+    launchGate?: LaunchGate,
 ): pulumi.Output<RolloutGroup> {
     // From the arguments the program passes (a preview knows them; the provider's echo of unset fields it does not).
     const data = pulumi.output(Object.fromEntries(TEMPLATE_DATA_FIELDS.map((f) => [f, ltArgs[f]])));
@@ -82,5 +91,6 @@ export function rolloutGroup(
         launchTemplateVersion: String(latest),
         templateFingerprint,
         ...(minHealthyPercentage === undefined ? {} : { minHealthyPercentage }),
+        ...(launchGate === undefined ? {} : { launchGate: { hookName: launchGate.hookName, heartbeatTimeoutSeconds: launchGate.heartbeatTimeoutSeconds } }),
     }));
 }

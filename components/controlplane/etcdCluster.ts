@@ -2,14 +2,20 @@
  * External etcd: one Slot per member (role etcd, each in its own zone), each
  * with its own instance role (so a member reads only its own certificates)
  * carrying the policies its boot scripts need: attach its slot, write and
- * read the backups.
+ * read the backups, complete its group's launch lifecycle hook. Each member's
+ * group holds a new instance out of service until its own member is healthy
+ * (the launch gate: controlplane/slot.ts, host/etcdReady.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { InstanceRole } from "../iam/instanceRoles";
 import { slotResourceName } from "../../lib/naming";
-import { ETCD_CLIENT_PORT, EtcdTiming } from "../host/paths";
+import { ETCD_CLIENT_PORT, ETCD_LAUNCH_HOOK_HEARTBEAT_SECONDS, ETCD_LAUNCH_HOOK_NAME, EtcdTiming } from "../host/paths";
 import { SlotEnvironment, attachPolicies, imageFor } from "./environment";
-import { backupStatements, renderStatements, slotAttachmentStatements } from "./iamPolicies";
+import { backupStatements, launchGateStatements, renderStatements, slotAttachmentStatements } from "./iamPolicies";
+import { LaunchGate } from "../rollout";
+
+/** Every member's group: in service only once the member's /health is true (host/etcdReady.ts). */
+export const ETCD_LAUNCH_GATE: LaunchGate = { hookName: ETCD_LAUNCH_HOOK_NAME, heartbeatTimeoutSeconds: ETCD_LAUNCH_HOOK_HEARTBEAT_SECONDS };
 import { Slot } from "./slot";
 import { SlotPlan } from "./slots";
 import { etcdMemberUserData } from "../host/slotUserData";
@@ -42,13 +48,13 @@ export class EtcdCluster extends pulumi.ComponentResource {
             const role = args.roles[plan.name];
             if (!role) throw new Error(`no instance role for etcd member ${plan.name}`);
             const slotName = slotResourceName(args.clusterName, plan.name);
+            const scope = (partition: string) => ({ cluster: args.clusterName, role: "etcd" as const, slots: [plan.name], region: args.region, partition });
             const policies = attachPolicies(
                 slotName,
                 role.role,
                 {
-                    slot: pulumi.output(args.partition).apply((partition) =>
-                        renderStatements(slotAttachmentStatements({ cluster: args.clusterName, role: "etcd", slots: [plan.name], region: args.region, partition })),
-                    ),
+                    slot: pulumi.output(args.partition).apply((partition) => renderStatements(slotAttachmentStatements(scope(partition)))),
+                    "launch-gate": pulumi.output(args.partition).apply((partition) => renderStatements(launchGateStatements(scope(partition)))),
                     backups: pulumi.all([bucketArn, kmsKeyArn]).apply(([b, k]) => renderStatements(backupStatements(args.clusterName, b, k))),
                 },
                 this,
@@ -83,6 +89,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     associatePublicIp: args.instancesNeedPublicIp,
                     userData,
                     bootDependsOn: [...args.bootDependsOn, ...policies],
+                    launchGate: ETCD_LAUNCH_GATE,
                 },
                 { parent: this },
             );

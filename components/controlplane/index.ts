@@ -1,9 +1,9 @@
 // The control plane: slots, the API endpoint, external etcd, backups, and the pure decisions behind them.
 export { ControlPlane } from "./controlPlane";
 export type { ControlPlaneArgs } from "./controlPlane";
-export { EtcdCluster } from "./etcdCluster";
+export { EtcdCluster, ETCD_LAUNCH_GATE } from "./etcdCluster";
 export type { EtcdClusterArgs } from "./etcdCluster";
-export { Slot, ROOT_VOLUME_GIB, ROOT_DEVICE } from "./slot";
+export { Slot, ROOT_VOLUME_GIB, ROOT_DEVICE, capacityTimeout } from "./slot";
 export type { SlotArgs } from "./slot";
 export { ApiEndpoint } from "./apiEndpoint";
 export type { ApiEndpointArgs } from "./apiEndpoint";

@@ -21,6 +21,31 @@
  * pods' metadata calls itself, fetching from IMDS over the host network (the
  * reply to the host travels one hop).
  *
+ * Launch gate (external etcd members): the group holds each new instance in
+ * Pending:Wait on a launch lifecycle hook (autoscaling:EC2_INSTANCE_LAUNCHING,
+ * DefaultResult ABANDON) until the instance completes it with CONTINUE, which
+ * host/etcdReady.ts does once its etcd member answers /health true. InService
+ * then means "member healthy", for `npm run roll` and for the provider's
+ * wait for capacity alike; a member that never gets healthy is terminated and
+ * replaced when the heartbeat timeout runs out
+ * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html and
+ * lifecycle-hooks-overview.html: Pending:Wait until completed or timed out, then
+ * Pending:Proceed, and a load balancer registration only then;
+ * .../APIReference/API_LifecycleHookSpecification.html, DefaultResult). The hook is an
+ * initial lifecycle hook, so that the group's first instance is gated too:
+ * the provider creates such a group with size 0, puts the hooks, then sets
+ * the size (hashicorp/terraform-provider-aws internal/service/autoscaling/group.go
+ * resourceGroupCreate, "twoPhases"), and its wait for capacity counts only
+ * InService and Healthy instances (statusGroupCapacity), so waitForCapacityTimeout
+ * is raised above the heartbeat timeout. The provider marks
+ * initial_lifecycle_hook ForceNew (the same file's schema): on a group created
+ * before the gate existed, adding it would replace the group and its instance
+ * in a plain `pulumi up` (all members at once), so changes to it are ignored
+ * and a separate aws.autoscaling.LifecycleHook of the same name
+ * (PutLifecycleHook creates or updates) puts the hook on such groups and
+ * carries later changes; it depends on the group, so the group already
+ * launches from the template version whose user data completes the hook.
+ *
  * Health: the group uses EC2 status checks only (healthCheckType EC2), not the
  * load balancer's. /readyz fails on every member at once when etcd loses
  * quorum; ELB health checks would then terminate every control-plane instance
@@ -33,7 +58,7 @@ import { Tags, namedTags, slotResourceName, slotTags } from "../../lib/naming";
 import { DLM_TARGET_TAG } from "./backupRetention";
 import { SlotPlan } from "./slots";
 import { encodeUserData } from "../host/slotUserData";
-import { RolloutGroup, rolloutGroup } from "../rollout";
+import { LaunchGate, RolloutGroup, rolloutGroup } from "../rollout";
 
 /** Root volume of every slot instance: the OS, images, logs; etcd data lives on the slot's own volume. */
 export const ROOT_VOLUME_GIB = 50;
@@ -61,6 +86,13 @@ export interface SlotArgs {
     readonly classicLoadBalancers?: pulumi.Input<string>[];
     /** Resources the instance needs before it boots (its IAM policies, the secrets objects). */
     readonly bootDependsOn?: readonly pulumi.Resource[];
+    /** A launch lifecycle hook that a new instance's own user data completes when it is ready (see above). */
+    readonly launchGate?: LaunchGate;
+}
+
+/** The provider's wait for capacity on creation (its default is 10 minutes): a gated instance may wait the whole heartbeat timeout. */
+export function capacityTimeout(gate: LaunchGate | undefined): string | undefined {
+    return gate ? `${Math.ceil(gate.heartbeatTimeoutSeconds / 60) + 10}m` : undefined;
 }
 
 export class Slot extends pulumi.ComponentResource {
@@ -69,6 +101,7 @@ export class Slot extends pulumi.ComponentResource {
     readonly volume: aws.ebs.Volume;
     readonly launchTemplate: aws.ec2.LaunchTemplate;
     readonly group: aws.autoscaling.Group;
+    readonly launchHook?: aws.autoscaling.LifecycleHook;
     /** What `npm run roll` needs to replace this slot's instance (components/rollout.ts). */
     readonly rollout: pulumi.Output<RolloutGroup>;
 
@@ -132,6 +165,13 @@ export class Slot extends pulumi.ComponentResource {
         };
         this.launchTemplate = new aws.ec2.LaunchTemplate(`${name}-lt`, launchTemplateArgs, child);
 
+        const gate = args.launchGate;
+        const hook = gate && {
+            name: gate.hookName,
+            lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+            defaultResult: "ABANDON",
+            heartbeatTimeout: gate.heartbeatTimeoutSeconds,
+        };
         this.group = new aws.autoscaling.Group(
             `${name}-asg`,
             {
@@ -147,10 +187,18 @@ export class Slot extends pulumi.ComponentResource {
                 targetGroupArns: args.targetGroupArns,
                 loadBalancers: args.classicLoadBalancers,
                 tags: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+                initialLifecycleHooks: hook && [hook],
+                waitForCapacityTimeout: capacityTimeout(gate),
             },
-            { parent: this, dependsOn: [this.networkInterface, this.volume, ...(args.bootDependsOn ?? [])] },
+            {
+                parent: this,
+                dependsOn: [this.networkInterface, this.volume, ...(args.bootDependsOn ?? [])],
+                // ForceNew in the provider: never replace a running slot's group for it (see above).
+                ignoreChanges: hook ? ["initialLifecycleHooks"] : undefined,
+            },
         );
-        this.rollout = rolloutGroup(p.role, p.name, launchTemplateArgs, this.launchTemplate, this.group);
+        if (hook) this.launchHook = new aws.autoscaling.LifecycleHook(`${name}-launch-gate`, { ...hook, autoscalingGroupName: this.group.name }, { parent: this, dependsOn: [this.group] });
+        this.rollout = rolloutGroup(p.role, p.name, launchTemplateArgs, this.launchTemplate, this.group, undefined, gate);
         this.registerOutputs({
             networkInterfaceId: this.networkInterface.id,
             volumeId: this.volume.id,

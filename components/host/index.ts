@@ -12,6 +12,7 @@ export * from "./apiserverFiles";
 export * from "./kubelet";
 export * from "./kubeadm";
 export * from "./etcd";
+export * from "./etcdReady";
 export * from "./slotBootstrap";
 export { INIT_MARKER_KEY, dirAvailableCheck } from "./controlPlaneBootstrap";
 export * from "./backup";

@@ -133,3 +133,21 @@ export const CA_CERT_PATH = `${KUBERNETES_PKI_DIR}/ca.crt`;
 export const JOIN_CONFIG_PATH = KUBEADM_JOIN_CONFIG;
 /** Applied by systemd-sysctl at every boot (and by node setup's `sysctl --system` on the first). */
 export const KUBELET_SYSCTL_PATH = "/etc/sysctl.d/90-kubelet.conf";
+
+/* An external etcd member's launch gate (etcdReady.ts) */
+/** What the slot unit records on each boot (/run is a tmpfs): SLOT, SLOT_IP, ..., INSTANCE_ID, NODE_NAME. */
+export const SLOT_ENV_PATH = "/run/k8s-aws/slot.env";
+export const ETCD_READY_UNIT = "k8s-aws-etcd-ready.service";
+export const ETCD_READY_SCRIPT = "/usr/local/sbin/k8s-aws-etcd-ready";
+/** The launch lifecycle hook on each external etcd member's group, completed by ETCD_READY_UNIT. */
+export const ETCD_LAUNCH_HOOK_NAME = "k8s-aws-etcd-member-healthy";
+/**
+ * How long a new member's instance may wait in Pending:Wait for its member to
+ * turn healthy before the group abandons (terminates and replaces) it: boot
+ * and package setup (a few minutes), the wait for a terminating predecessor to
+ * release the slot's interface and volume (one to three minutes), etcd's start
+ * and catch-up from the volume's WAL. Below the roll's 20 minute replacement
+ * wait (tools/roll/execute.ts DEFAULT_TIMEOUTS.replaceMs), so a roll sees an
+ * abandoned replacement rather than its own timeout.
+ */
+export const ETCD_LAUNCH_HOOK_HEARTBEAT_SECONDS = 900;

@@ -9,7 +9,8 @@
  *      configurations, encryption configuration) onto the same tmpfs, the
  *      apiserver's files, the kubelet's sysctls, kubeadm init or join, and the
  *      etcd backup timer with stacked etcd; for an etcd member its
- *      configuration, unit and backup timer;
+ *      configuration, unit, launch gate (host/etcdReady.ts: the instance goes
+ *      in service once its member is healthy) and backup timer;
  *   5. on a control-plane slot, the bootstrap token sync timer: it registers the
  *      bucket's token in the cluster after a rotation (host/tokenSync.ts).
  *
@@ -30,12 +31,13 @@ import { EtcdClientTls, EtcdRestoreOptions, etcdClientTls, renderEtcdBackupScrip
 import { renderAuditPolicy, renderAuthenticationConfig } from "./apiserverFiles";
 import { renderControlPlaneBootstrapScript, renderControlPlaneBootstrapUnit } from "./controlPlaneBootstrap";
 import { renderEtcdConfig, renderEtcdUnit } from "./etcd";
+import { renderEtcdReadyScript, renderEtcdReadyUnit } from "./etcdReady";
 import { renderKubeletSysctls } from "./kubelet";
 import { renderSlotBootstrapScript, renderSlotBootstrapUnit } from "./slotBootstrap";
 import { renderLeafCertsScript, renderLeafCertsUnit } from "./leafCerts";
 import { renderTokenSyncScript, renderTokenSyncUnits } from "./tokenSync";
 import {
-    AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, EtcdTiming, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, RESTORE_SCRIPT, SBIN,
+    AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, ETCD_READY_SCRIPT, ETCD_READY_UNIT, EtcdTiming, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, RESTORE_SCRIPT, SBIN,
     SECRETS_UNIT, SLOT_SECRETS_UNIT, SLOT_UNIT, TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, UNITS, etcdTuningFor,
 } from "./paths";
 
@@ -196,13 +198,17 @@ function etcdPart(i: EtcdUserDataInput): CloudConfigPart {
             file("/etc/etcd/etcd.yaml", config),
             file(`${UNITS}/etcd.service`, renderEtcdUnit({ memberName: i.slot.name })),
             file(`${UNITS}/etcd.service.d/10-k8s-aws-pki-owner.conf`, dropIn),
+            file(ETCD_READY_SCRIPT, renderEtcdReadyScript({ region: i.region }), "0755"),
+            file(`${UNITS}/${ETCD_READY_UNIT}`, renderEtcdReadyUnit()),
         ],
         runcmd: [
             ["sh", "-c", "id -u etcd >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin etcd"],
             ["systemctl", "daemon-reload"],
-            ["systemctl", "enable", "etcd.service"],
+            ["systemctl", "enable", "etcd.service", ETCD_READY_UNIT],
             // A new member waits for quorum before it reports ready: do not hold cloud-init meanwhile.
             ["systemctl", "start", "--no-block", "etcd.service"],
+            // Completes the group's launch hook once the member is healthy (a no-op on reboots).
+            ["systemctl", "start", "--no-block", ETCD_READY_UNIT],
         ],
     };
 }

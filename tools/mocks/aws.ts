@@ -44,6 +44,23 @@ function publicIp(ctx: MockContext, label: string): string {
     return `52.${b[0]}.${b[1]}.${Math.max(1, b[2] % 254)}`;
 }
 
+/**
+ * PutLifecycleHook's validation (Amazon EC2 Auto Scaling API Reference, PutLifecycleHook and
+ * LifecycleHookSpecification): a name of 1-255 characters of [A-Za-z0-9-_/], the transition
+ * autoscaling:EC2_INSTANCE_LAUNCHING or autoscaling:EC2_INSTANCE_TERMINATING, DefaultResult
+ * CONTINUE or ABANDON, a HeartbeatTimeout of 30 to 7200 seconds.
+ */
+function checkLifecycleHook(h: Record<string, unknown>): void {
+    const name = String(h.name ?? "");
+    if (!/^[A-Za-z0-9\-_/]{1,255}$/.test(name)) throw new Error(`ValidationError: lifecycle hook name ${JSON.stringify(name)} is not 1-255 characters of [A-Za-z0-9-_/]`);
+    if (!["autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:EC2_INSTANCE_TERMINATING"].includes(String(h.lifecycleTransition))) {
+        throw new Error(`ValidationError: lifecycle transition ${String(h.lifecycleTransition)} is not autoscaling:EC2_INSTANCE_LAUNCHING or autoscaling:EC2_INSTANCE_TERMINATING`);
+    }
+    if (h.defaultResult !== undefined && !["CONTINUE", "ABANDON"].includes(String(h.defaultResult))) throw new Error(`ValidationError: DefaultResult ${String(h.defaultResult)} is not CONTINUE or ABANDON`);
+    const t = h.heartbeatTimeout;
+    if (t !== undefined && !(Number.isInteger(t) && (t as number) >= 30 && (t as number) <= 7200)) throw new Error(`ValidationError: HeartbeatTimeout ${String(t)} is not 30-7200 seconds`);
+}
+
 type Computed = (req: MockResourceRequest, ctx: MockContext) => { id: string; outputs?: Record<string, unknown> };
 
 const byId = (prefix: string, arnType?: string): Computed => (req, ctx) => {
@@ -116,7 +133,13 @@ const COMPUTED: Record<string, Computed> = {
     "aws:ec2/tag:Tag": (req) => ({ id: `${req.inputs.resourceId},${req.inputs.key}` }),
     "aws:autoscaling/group:Group": (req, ctx) => {
         const name = String(req.inputs.name);
+        for (const hook of (req.inputs.initialLifecycleHooks as Record<string, unknown>[] | undefined) ?? []) checkLifecycleHook(hook);
         return { id: name, outputs: { name, arn: `arn:${ctx.partition}:autoscaling:${ctx.region}:${ctx.accountId}:autoScalingGroup:${uuid(ctx, `${req.type}::${req.name}`)}:autoScalingGroupName/${name}` } };
+    },
+    // The provider's id is the hook's name (aws_autoscaling_lifecycle_hook: d.SetId(name)).
+    "aws:autoscaling/lifecycleHook:LifecycleHook": (req) => {
+        checkLifecycleHook(req.inputs);
+        return { id: String(req.inputs.name) };
     },
     "aws:lb/loadBalancer:LoadBalancer": (req, ctx) => {
         const name = String(req.inputs.name);

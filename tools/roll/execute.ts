@@ -11,7 +11,11 @@
  * replacement from the latest template version, which claims the slot's
  * interface and volume), then wait until the new instance's node is Ready, its
  * etcd member healthy and the health gate passes. An external etcd member: the
- * same without a node. A pool: an instance refresh with the pool's
+ * same without a node; its group's launch lifecycle hook (controlplane/slot.ts
+ * launchGate, host/etcdReady.ts) holds the replacement in Pending:Wait until
+ * its own member answers /health true, so "in service" there already means
+ * "member healthy", and a replacement the hook abandons (terminated without
+ * ever entering service) fails the step at once. A pool: an instance refresh with the pool's
  * minHealthyPercentage, skipMatching (instances on the latest version stay),
  * behind a termination lifecycle hook the roll puts on the group for the
  * refresh's duration, so that each instance the refresh terminates waits in
@@ -132,6 +136,50 @@ async function gateHealthy(deps: ExecutorDeps, name: string, what: string, t: Ti
     });
 }
 
+/** Lifecycle states of an instance on its way into service (LifecycleState, autoscaling API). */
+const LAUNCHING = new Set(["Pending", "Pending:Wait", "Pending:Proceed"]);
+
+/** What a gated group's InService proves, for the progress line. */
+const gateMeaning = (g: RolloutGroup): string =>
+    g.launchGate ? ` (launch hook ${g.launchGate.hookName} completed: its etcd member answered /health true, i.e. a leader and a linearizable read)` : "";
+
+/**
+ * The replacement that came into service, or undefined while none has; throws when one that was
+ * launching left without entering service (on a gated group: the hook abandoned it).
+ */
+function replacementWatcher(g: RolloutGroup, oldInstanceId: string, name: string, deps: ExecutorDeps, clock: Clock) {
+    const launching = new Map<string, { state: string; since: number }>();
+    const announced = new Set<string>();
+    return async (): Promise<string | undefined> => {
+        const [group] = await deps.autoscaling.describeGroups([g.groupName]);
+        const instances = (group?.instances ?? []).filter((i) => i.instanceId !== oldInstanceId);
+        const ready = instances.find((i) => i.lifecycleState === "InService" && i.launchTemplateVersion === g.launchTemplateVersion);
+        if (ready) return ready.instanceId;
+        for (const [id, seen] of launching) {
+            const now = instances.find((i) => i.instanceId === id);
+            if (now && LAUNCHING.has(now.lifecycleState)) continue;
+            const waited = Math.round((clock.now() - seen.since) / 1000);
+            const where = now ? `is ${now.lifecycleState}` : "is gone from the group";
+            throw new RollFailure(
+                name,
+                g.launchGate
+                    ? `replacement ${id} ${where} without entering service, ${waited} s after it was seen ${seen.state}: the launch hook ${g.launchGate.hookName} abandoned it, as its etcd member did not answer /health true within ${g.launchGate.heartbeatTimeoutSeconds} s ` +
+                          `(see \`journalctl -u k8s-aws-etcd-ready -u etcd\` on it, or the group's scaling activities; the group launches another instance by itself)`
+                    : `replacement ${id} ${where} without entering service, ${waited} s after it was seen ${seen.state}`,
+            );
+        }
+        for (const i of instances) {
+            if (!LAUNCHING.has(i.lifecycleState) || i.launchTemplateVersion !== g.launchTemplateVersion) continue;
+            if (!launching.has(i.instanceId)) launching.set(i.instanceId, { state: i.lifecycleState, since: clock.now() });
+            if (g.launchGate && i.lifecycleState === "Pending:Wait" && !announced.has(i.instanceId)) {
+                announced.add(i.instanceId);
+                deps.progress(`  ${name}: replacement ${i.instanceId} waits in Pending:Wait until its etcd member is healthy (launch hook ${g.launchGate.hookName}, abandoned after ${g.launchGate.heartbeatTimeoutSeconds} s)`);
+            }
+        }
+        return undefined;
+    };
+}
+
 async function replaceSlotInstance(g: RolloutGroup, instanceId: string, name: string, deps: ExecutorDeps, t: Timeouts, clock: Clock): Promise<void> {
     const { kube, autoscaling, progress } = deps;
     // Never take a slot down while the cluster is not healthy: quorum must hold with this slot gone.
@@ -144,11 +192,11 @@ async function replaceSlotInstance(g: RolloutGroup, instanceId: string, name: st
     }
     progress(`  ${name}: terminate ${instanceId} in ${g.groupName} (capacity kept: the group launches the replacement)`);
     await autoscaling.terminateInstance(instanceId);
-    const replacement = await until(name, `no replacement instance on launch template version ${g.launchTemplateVersion} came into service in ${g.groupName}`, t.replaceMs, clock, t.pollMs, async () => {
-        const [group] = await autoscaling.describeGroups([g.groupName]);
-        return group?.instances.find((i) => i.instanceId !== instanceId && i.lifecycleState === "InService" && i.launchTemplateVersion === g.launchTemplateVersion)?.instanceId;
-    });
-    progress(`  ${name}: replacement ${replacement} in service`);
+    const notInService = `no replacement instance on launch template version ${g.launchTemplateVersion} came into service in ${g.groupName}${
+        g.launchGate ? ` (an etcd member's instance enters service only once its member answers /health true: see \`journalctl -u k8s-aws-etcd-ready\` on it)` : ""
+    }`;
+    const replacement = await until(name, notInService, t.replaceMs, clock, t.pollMs, replacementWatcher(g, instanceId, name, deps, clock));
+    progress(`  ${name}: replacement ${replacement} in service${gateMeaning(g)}`);
     if (g.role === "control-plane") {
         const ready = await until(name, `the node of ${replacement} did not become Ready`, t.replaceMs, clock, t.pollMs, async () =>
             (await kube.nodes()).find((n) => n.instanceId === replacement && n.ready),
