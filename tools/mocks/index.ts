@@ -13,6 +13,7 @@ import { tlsMock } from "./tls";
 import { randomMock } from "./random";
 import { kubernetesMock } from "./kubernetes";
 import { stackReferenceMock } from "./stackReference";
+import { ssmMock } from "./ssm";
 
 export { MockContext } from "./types";
 
@@ -76,7 +77,7 @@ export function settle(): Promise<void> {
 /** The mocked cluster's API answers /readyz at once (the program's only call outside Pulumi). */
 const mockApiReady: WaitForApi = async () => undefined;
 
-const PROVIDERS: ProviderMock[] = [awsMock, tlsMock, randomMock, kubernetesMock, stackReferenceMock];
+const PROVIDERS: ProviderMock[] = [awsMock, ssmMock, tlsMock, randomMock, kubernetesMock, stackReferenceMock];
 
 const isRpcSecret = (v: unknown): v is { value: unknown } =>
     typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
