@@ -43,6 +43,8 @@ export interface RecordedResource {
     readonly dependencies?: readonly string[];
     /** The `replaceOnChanges` resource option: properties whose change replaces the resource. */
     readonly replaceOnChanges?: readonly string[];
+    /** The `ignoreChanges` resource option: inputs whose later changes the engine ignores (the state's value is kept). */
+    readonly ignoreChanges?: readonly string[];
 }
 
 export interface MockRun {
@@ -201,7 +203,7 @@ function recordRegistrations(run: MockRun): void {
                 for (const k of req.getAdditionalsecretoutputsList() as string[]) {
                     if (outputs[k] !== undefined && !(outputs[k] instanceof Secret)) outputs[k] = new Secret(outputs[k]);
                 }
-                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs, dependencies, replaceOnChanges: req.getReplaceonchangesList() as string[] });
+                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs, dependencies, replaceOnChanges: req.getReplaceonchangesList() as string[], ignoreChanges: req.getIgnorechangesList() as string[] });
             }
             callback(err, resp);
         });

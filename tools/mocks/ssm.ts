@@ -24,10 +24,15 @@ function valueOf(ctx: MockContext, name: string): string | undefined {
     return ctx.ssmParameters?.[name];
 }
 
+/** An invoke failure as the engine hands it to the SDK: a gRPC error whose text is in `details` (world.ts does the same). */
+function invokeError(text: string): never {
+    throw Object.assign(new Error(text), { code: 2 /* grpc UNKNOWN */, details: text });
+}
+
 const getParameter: CallMock = (inputs, ctx) => {
     const name = String(inputs.name);
     const value = valueOf(ctx, name);
-    if (value === undefined) throw new Error(`reading SSM Parameter (${name}): couldn't find resource`);
+    if (value === undefined) invokeError(`reading SSM Parameter (${name}): couldn't find resource`);
     return { id: name, name, type: "String", version: 1, arn: arnOf(ctx, name), value, insecureValue: value, withDecryption: inputs.withDecryption ?? true };
 };
 
@@ -36,7 +41,7 @@ const getParametersByPath: CallMock = (inputs, ctx) => {
     const path = String(inputs.path);
     const levels = path.replace(/^\/|\/$/g, "").split("/");
     if (!path.startsWith("/") || levels.length > SSM_PARAMETER_MAX_LEVELS) {
-        throw new Error(`getting SSM parameters by path (${path}): ValidationException: a path begins with / and has at most ${SSM_PARAMETER_MAX_LEVELS} levels`);
+        invokeError(`getting SSM parameters by path (${path}): ValidationException: a path begins with / and has at most ${SSM_PARAMETER_MAX_LEVELS} levels`);
     }
     const prefix = path.endsWith("/") ? path : `${path}/`;
     const names = Object.keys(ctx.ssmParameters ?? {})
