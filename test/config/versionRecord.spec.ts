@@ -86,6 +86,10 @@ describe("k8s-aws:cluster.upgrade.allowMinorDowngrade: one named rollback, refus
         { name: "set on a first deployment", cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "1.36->1.35" } }, running: undefined, lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.36->1\.35" is not valid; allowed: unset: no running version is known/] },
         { name: "not a transition", cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "yes" } }, running: rec("1.36.4"), lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "yes" is not valid; allowed: one exact transition "<running minor>-><kubernetesVersion>"/, /^k8s-aws:cluster\.kubernetesVersion: "1\.35" is not valid; allowed: .*never downgraded/] },
     ];
+    it("every refusal of the override names its key", () => {
+        const lines = problemsOf({ kubernetesVersion: "1.36", upgrade: { allowMinorDowngrade: "1.35->1.36" } }, rec("1.35.9"));
+        assert.ok(lines.every((l) => l.startsWith(`${OVERRIDE_KEY}: `)), lines.join("\n"));
+    });
     for (const c of cases) {
         it(`${c.name}`, () => {
             const lines = problemsOf(c.cluster, c.running);

@@ -59,7 +59,7 @@ describe("mocked SSM Parameter Store", () => {
     ];
     for (const [name, args, re] of refused) {
         it(`refuses a parameter AWS refuses: ${name}`, async () => {
-            await assert.rejects(runComponents(() => new aws.ssm.Parameter("p", args as aws.ssm.ParameterArgs)), (e: unknown) => e instanceof RegistrationError && re.test(e.message));
+            await assert.rejects(runComponents(() => new aws.ssm.Parameter("p", args as unknown as aws.ssm.ParameterArgs)), (e: unknown) => e instanceof RegistrationError && re.test(e.message));
         });
     }
 
