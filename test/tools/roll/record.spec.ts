@@ -8,6 +8,7 @@
 import * as assert from "assert";
 import { recordDecision, VersionRecordPort } from "../../../tools/roll/record";
 import { run, CliOptions } from "../../../tools/roll/index";
+import { formatPlan, planRoll } from "../../../tools/roll/plan";
 import type { AutoScalingPort, KubePort } from "../../../tools/roll/ports";
 import type { LiveCluster, LiveGroup, LiveNode, LiveState, Rollout } from "../../../tools/roll/state";
 
@@ -168,4 +169,14 @@ describe("recordDecision: only the live state moves the record", () => {
             assert.match(text, c.want);
         });
     }
+});
+
+describe("the roll plan's note on the addons tied to the minor", () => {
+    it("says they are held until this roll records the version (no longer that pulumi up moved them)", async () => {
+        const w = new World(rollout(), "1");
+        const plan = planRoll(rollout(), { groups: Object.fromEntries(w.groups), cluster: await w.cluster() });
+        const text = formatPlan("prod", plan).join("\n");
+        assert.match(text, /note: the addon images tied to the minor stay at 1\.35 until this roll records 1\.36\.4 .*then run pulumi up to move them to 1\.36/);
+        assert.doesNotMatch(text, /already set the addon images/);
+    });
 });
