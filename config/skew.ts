@@ -1,6 +1,8 @@
 /**
  * The version-skew rules on a change of `kubernetesVersion`, judged against the
- * version the cluster runs (the stack's previous outputs: config/previous.ts).
+ * version the cluster runs: npm run roll's record (config/rolled.ts), else the
+ * stack's previous outputs (config/previous.ts). A deliberate one-minor rollback
+ * passes only when `upgrade.allowMinorDowngrade` names exactly that transition.
  *
  * Facts, at the versions this program pins:
  * - kube-apiserver instances of an HA cluster must be within one minor of each

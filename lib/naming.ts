@@ -295,11 +295,12 @@ export function etcdSnapshotsName(cluster: string): string {
 }
 
 /**
- * The SSM parameter hierarchy of a cluster: `/k8s-aws/<cluster>/` (GetParametersByPath reads it;
- * the last part of a name is never in the path: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParametersByPath.html).
+ * The SSM parameter hierarchy of a cluster: `/k8s-aws/<cluster>` (GetParametersByPath reads it; the
+ * hierarchy is the name without its last part, written as the documentation's example
+ * `/Finance/Prod/IAD/WinServ2016`: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParametersByPath.html).
  */
 export function ssmParameterPath(cluster: string): string {
-    return `/k8s-aws/${cluster}/`;
+    return `/k8s-aws/${cluster}`;
 }
 
 /**
@@ -307,5 +308,5 @@ export function ssmParameterPath(cluster: string): string {
  * (`npm run roll` writes it; the program reads it): `/k8s-aws/<cluster>/rolled-kubernetes-version`.
  */
 export function rolledVersionParameterName(cluster: string): string {
-    return `${ssmParameterPath(cluster)}rolled-kubernetes-version`;
+    return `${ssmParameterPath(cluster)}/rolled-kubernetes-version`;
 }
