@@ -6,14 +6,18 @@
 import * as aws from "@pulumi/aws";
 import { readStackConfig, validateClusterConfig, resolveZones } from "./config";
 import { readRunningVersion } from "./config/previous";
+import { judgedAgainst, readRolledVersion } from "./config/rolled";
 import { assertExistingNetwork } from "./config/existingNetwork";
 import { Cluster } from "./components/cluster";
 import { instanceSubnetCidrs } from "./components/network";
 
 export async function main(): Promise<Record<string, unknown>> {
     // Everything that can be checked without AWS is checked first, all at once.
-    // A version change is judged against the version the cluster runs: the stack's own previous outputs.
-    const validated = validateClusterConfig({ ...readStackConfig(), running: await readRunningVersion() });
+    // A version change is judged against the version the cluster runs: the version npm run roll
+    // recorded (an SSM parameter, read live), else the stack's own previous outputs.
+    const raw = readStackConfig();
+    const rolled = await readRolledVersion((raw.cluster as { name?: unknown } | undefined)?.name);
+    const validated = validateClusterConfig({ ...raw, running: judgedAgainst(rolled, await readRunningVersion()) });
     // The zones this account can use (a data source, not a resource: nothing is created yet).
     const available = await aws.getAvailabilityZones({ state: "available" });
     const config = resolveZones(validated, available.names);

@@ -20,6 +20,7 @@ import {
     ApiEndpoint, ControlPlane, ControlPlaneSecrets, EtcdCluster, EtcdSnapshots, SlotEnvironment, controlPlaneBucketAccess, kubeadmSettings, maxClusterNodes, planEndpoint,
 } from "./controlplane";
 import { NodePool } from "./nodepools";
+import { VersionRecord } from "./versionRecord";
 import { nodePoolComponentName } from "../lib/naming";
 
 export interface ClusterArgs {
@@ -61,6 +62,8 @@ export class Cluster extends pulumi.ComponentResource {
     readonly snapshots: EtcdSnapshots;
     readonly nodePools: NodePool[];
     readonly addons: Addons;
+    /** The SSM parameter npm run roll writes once the control plane runs a new version (components/versionRecord.ts). */
+    readonly versionRecord: VersionRecord;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("k8s-aws:index:Cluster", name, {}, opts);
@@ -220,11 +223,17 @@ export class Cluster extends pulumi.ComponentResource {
                 vpcCidr: config.network.vpcCidr,
                 dns: config.dns,
                 toggles: config.addons,
-                versions: addonVersions(config.kubernetes.minor),
+                // The minor's addon pins wait for the roll (config/addonHold.ts).
+                versions: addonVersions(config.kubernetes.addons.minor),
                 nodeRole: { name: this.roles.node.role.name, arn: this.roles.node.role.arn },
                 controlPlaneRole: { name: this.roles.controlPlane.role.name, arn: this.roles.controlPlane.role.arn },
                 apiReadyAfter: this.controlPlane.slots.map((s) => s.group.id),
             },
+            child,
+        );
+        this.versionRecord = new VersionRecord(
+            `${name}-version-record`,
+            { clusterName: config.name, wantedVersion: config.kubernetes.version, running: config.kubernetes.running, tags },
             child,
         );
         this.registerOutputs(this.stackOutputs());
@@ -263,7 +272,13 @@ export class Cluster extends pulumi.ComponentResource {
                 ...this.controlPlane.slots.map((s) => s.rollout),
                 ...(this.etcd?.members ?? []).map((s) => s.rollout),
                 ...this.nodePools.map((p) => p.rollout),
-            ]).apply((groups) => ({ kubernetesVersion: this.config.kubernetes.version, groups })),
+            ]).apply((groups) => ({
+                kubernetesVersion: this.config.kubernetes.version,
+                groups,
+                // The addon pins tied to the minor, held at the running minor until the roll records the new one (config/addonHold.ts).
+                addons: { minor: this.config.kubernetes.addons.minor, ...(this.config.kubernetes.addons.heldBecause ? { heldBecause: this.config.kubernetes.addons.heldBecause } : {}) },
+                versionRecord: this.versionRecord.name,
+            })),
             kubectlHint: `pulumi stack output kubeconfig --show-secrets > kubeconfig && KUBECONFIG=$PWD/kubeconfig kubectl get nodes -o wide`,
         };
     }

@@ -48,6 +48,14 @@ export interface Rollout {
     /** The Kubernetes release the launch templates install. */
     readonly kubernetesVersion: string;
     readonly groups: readonly RolloutGroup[];
+    /**
+     * The minor the addon images tied to the minor follow; `heldBecause` when it is older than the
+     * templates' (config/addonHold.ts): they move on the first `pulumi up` after the roll.
+     * Absent from the outputs of a release before the record.
+     */
+    readonly addons?: { readonly minor: string; readonly heldBecause?: string };
+    /** The SSM parameter the roll writes when the control plane runs kubernetesVersion (components/versionRecord.ts). */
+    readonly versionRecord?: string;
 }
 
 /** The launch template fields whose change makes a new version (in the provider's updateKeys). */

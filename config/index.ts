@@ -12,6 +12,7 @@ import { issueToProblems } from "./issues";
 import { ConfigError, ConfigProblem, CONFIG_KEY, keyOf } from "./errors";
 import { DEFAULT_KUBERNETES_MINOR, KUBERNETES_RELEASES, KubernetesMinor } from "./versions";
 import { RunningVersion, versionSkewProblems } from "./skew";
+import { AddonMinor, addonMinor } from "./addonHold";
 
 export { ConfigError, ConfigProblem, formatProblem } from "./errors";
 export type { NodePoolConfig, NetworkConfig } from "./schema";
@@ -21,7 +22,14 @@ export interface ClusterConfig extends Omit<ClusterConfigInput, "availabilityZon
     readonly region: string;
     /** The zones the cluster uses, in order; slot i and subnet i live in zones[i % zones.length]. */
     readonly zones: readonly string[];
-    readonly kubernetes: { readonly minor: KubernetesMinor; readonly version: string };
+    readonly kubernetes: {
+        readonly minor: KubernetesMinor;
+        readonly version: string;
+        /** The minor the addon images tied to the minor follow (config/addonHold.ts). */
+        readonly addons: AddonMinor;
+        /** What the version change was judged against (config/rolled.ts); undefined for a first deployment. */
+        readonly running?: RunningVersion;
+    };
     readonly controlPlane: ClusterConfigInput["controlPlane"] & { readonly schedulable: boolean };
 }
 
@@ -31,7 +39,10 @@ export interface RawStackConfig {
     readonly region: string | undefined;
     /** Every other `k8s-aws:*` setting the stack holds, by key (none is read: each is a mistake). */
     readonly otherSettings?: Readonly<Record<string, unknown>>;
-    /** The version the cluster runs (config/previous.ts); undefined for a stack never deployed. */
+    /**
+     * The version the cluster runs: the roll's record (config/rolled.ts), else the stack's previous
+     * outputs (config/previous.ts); undefined for a stack never deployed.
+     */
     readonly running?: RunningVersion;
 }
 
@@ -74,7 +85,7 @@ function unknownKeyProblems(settings: Readonly<Record<string, unknown>>): Config
  * ConfigError listing every problem. Zones given as a count stay unresolved
  * until `resolveZones`, which needs the account's zone list.
  */
-export function validateClusterConfig(raw: RawStackConfig): ClusterConfigInput & { region: string } {
+export function validateClusterConfig(raw: RawStackConfig): ClusterConfigInput & { region: string; running?: RunningVersion } {
     const problems: ConfigProblem[] = [];
     if (!raw.region) problems.push({ key: "aws:region", value: undefined, allowed: "an AWS region such as eu-west-1 (pulumi config set aws:region ...)" });
     problems.push(...unknownKeyProblems(raw.otherSettings ?? {}));
@@ -90,19 +101,19 @@ export function validateClusterConfig(raw: RawStackConfig): ClusterConfigInput &
     if (!parsed.success) {
         const fieldProblems = parsed.error.issues.flatMap(issueToProblems);
         const lenient = lenientConfig(raw.cluster, parsed.error.issues);
-        problems.push(...fieldProblems, ...withoutReportedKeys([...crossFieldProblems(lenient, raw.region ?? "", { tolerant: true }), ...skewProblems((raw.cluster as Record<string, unknown>).kubernetesVersion ?? DEFAULT_KUBERNETES_MINOR, raw.running)], fieldProblems));
+        problems.push(...fieldProblems, ...withoutReportedKeys([...crossFieldProblems(lenient, raw.region ?? "", { tolerant: true }), ...skewProblems((raw.cluster as Record<string, unknown>).kubernetesVersion ?? DEFAULT_KUBERNETES_MINOR, raw.running, rawOverride(raw.cluster))], fieldProblems));
         throw new ConfigError(problems);
     }
-    problems.push(...crossFieldProblems(parsed.data, raw.region ?? ""), ...skewProblems(parsed.data.kubernetesVersion, raw.running));
+    problems.push(...crossFieldProblems(parsed.data, raw.region ?? ""), ...skewProblems(parsed.data.kubernetesVersion, raw.running, parsed.data.upgrade.allowMinorDowngrade));
     if (problems.length > 0) throw new ConfigError(problems);
-    return { ...parsed.data, region: raw.region! };
+    return { ...parsed.data, region: raw.region!, ...(raw.running ? { running: raw.running } : {}) };
 }
 
 /**
  * Picks the zones: explicit names must be available to the account; a count
  * takes the first N available. Then derives the rest of ClusterConfig.
  */
-export function resolveZones(c: ClusterConfigInput & { region: string }, available: readonly string[]): ClusterConfig {
+export function resolveZones(c: ClusterConfigInput & { region: string; running?: RunningVersion }, available: readonly string[]): ClusterConfig {
     const sorted = [...available].sort();
     const wanted = c.availabilityZones;
     const problems: ConfigProblem[] = [];
@@ -122,19 +133,26 @@ export function resolveZones(c: ClusterConfigInput & { region: string }, availab
     }
     if (problems.length > 0) throw new ConfigError(problems);
     const minor = c.kubernetesVersion as KubernetesMinor;
-    const { availabilityZones: _az, kubernetesVersion: _kv, ...rest } = c;
+    const { availabilityZones: _az, kubernetesVersion: _kv, running, ...rest } = c;
     return {
         ...rest,
         zones,
-        kubernetes: { minor, version: KUBERNETES_RELEASES[minor] },
+        kubernetes: { minor, version: KUBERNETES_RELEASES[minor], addons: addonMinor(minor, running), ...(running ? { running } : {}) },
         controlPlane: { ...c.controlPlane, schedulable: c.controlPlane.schedulable ?? c.controlPlane.count === 1 },
     };
 }
 
 /** The skew rules, for a minor this program pins (any other is reported by the schema). */
-function skewProblems(minor: unknown, running: RunningVersion | undefined): ConfigProblem[] {
+function skewProblems(minor: unknown, running: RunningVersion | undefined, allowMinorDowngrade: string | undefined): ConfigProblem[] {
     const version = typeof minor === "string" ? (KUBERNETES_RELEASES as Record<string, string>)[minor] : undefined;
-    return version === undefined ? [] : versionSkewProblems(minor as string, version, running);
+    return version === undefined ? [] : versionSkewProblems(minor as string, version, running, allowMinorDowngrade);
+}
+
+/** The override as written, when the rest of the stack file failed the schema (a malformed one is reported by the schema). */
+function rawOverride(cluster: unknown): string | undefined {
+    const upgrade = isPlainObject(cluster) ? cluster.upgrade : undefined;
+    const value = isPlainObject(upgrade) ? upgrade.allowMinorDowngrade : undefined;
+    return typeof value === "string" && /^\d+\.\d+->\d+\.\d+$/.test(value) ? value : undefined;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

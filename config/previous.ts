@@ -3,8 +3,9 @@
  * outputs, read through a StackReference to the stack itself (the engine's
  * builtin provider reads the last checkpoint; a stack never deployed has no
  * outputs). Read before validation, so that a version change is judged against
- * the version the cluster runs (config/skew.ts). No resource is created: a
- * StackReference is a read.
+ * the version the cluster runs (config/skew.ts) when npm run roll's record is
+ * absent (config/rolled.ts: the outputs run ahead of the cluster until the roll).
+ * No resource is created: a StackReference is a read.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RunningVersion } from "./skew";

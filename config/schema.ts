@@ -217,6 +217,15 @@ export const clusterConfigSchema = z.strictObject({
             leafValidityHours: z.number().int().min(1).max(87600).default(8760).describe("leaf certificate validity (1 year)"),
         })
         .prefault({}),
+    upgrade: z
+        .strictObject({
+            allowMinorDowngrade: z
+                .string()
+                .regex(/^\d+\.\d+->\d+\.\d+$/, { message: 'one exact transition "<running minor>-><kubernetesVersion>", e.g. "1.36->1.35"' })
+                .optional()
+                .describe("a deliberate one-minor rollback after restoring an etcd snapshot (docs/runbooks/restore-etcd.md): names the exact transition; refused otherwise"),
+        })
+        .prefault({}),
     // Key and value lengths, the reserved aws: prefix and the count are AWS's tag limits, checked in rules.ts (checkTags).
     tags: z
         .record(z.string(), z.string())

@@ -1,6 +1,8 @@
 /**
  * The version-skew rules on a change of `kubernetesVersion`, judged against the
- * version the cluster runs (the stack's previous outputs: config/previous.ts).
+ * version the cluster runs: npm run roll's record (config/rolled.ts), else the
+ * stack's previous outputs (config/previous.ts). A deliberate one-minor rollback
+ * passes only when `upgrade.allowMinorDowngrade` names exactly that transition.
  *
  * Facts, at the versions this program pins:
  * - kube-apiserver instances of an HA cluster must be within one minor of each
@@ -32,6 +34,9 @@ export interface RunningVersion {
 
 const SKEW_POLICY = "https://kubernetes.io/releases/version-skew-policy/";
 
+/** The one key that lets a deliberate minor rollback through (schema.ts `upgrade.allowMinorDowngrade`). */
+export const OVERRIDE_KEY = keyOf(["upgrade", "allowMinorDowngrade"]);
+
 /** `1.35.9` -> { major: 1, minor: 35, patch: 9 }; undefined when it is not a released x.y.z. */
 export function parseKubernetesVersion(text: unknown): { major: number; minor: number; patch: number } | undefined {
     if (typeof text !== "string") return undefined;
@@ -44,8 +49,14 @@ export function parseKubernetesVersion(text: unknown): { major: number; minor: n
  * (`1.36`), whose pinned patch is `wantedVersion` (`1.36.4`). None when the
  * stack has no previous version (its first deployment).
  */
-export function versionSkewProblems(wantedMinor: string, wantedVersion: string, running: RunningVersion | undefined): ConfigProblem[] {
-    if (!running || running.version === undefined || running.version === null) return [];
+export function versionSkewProblems(wantedMinor: string, wantedVersion: string, running: RunningVersion | undefined, allowMinorDowngrade?: string): ConfigProblem[] {
+    if (!running || running.version === undefined || running.version === null) {
+        return allowMinorDowngrade === undefined ? [] : [{
+            key: OVERRIDE_KEY,
+            value: allowMinorDowngrade,
+            allowed: `unset: no running version is known (a stack never deployed), so there is no minor to roll back from`,
+        }];
+    }
     const key = keyOf(["kubernetesVersion"]);
     const was = parseKubernetesVersion(running.version);
     if (!was) {
@@ -76,12 +87,37 @@ export function versionSkewProblems(wantedMinor: string, wantedVersion: string, 
             allowed: `${allowedMinors}: ${runs}; the control plane moves one minor at a time (kubeadm upgrades one minor at a time; ${SKEW_POLICY}), so deploy and roll ${next} first${SUPPORTED_KUBERNETES_MINORS.includes(next as never) ? "" : ` (with a release of this program that pins ${next})`}`,
         }];
     }
+    const transition = `${was.major}.${was.minor}->${wantedMinor}`;
     if (want.minor < was.minor) {
+        if (allowMinorDowngrade !== undefined) return overrideProblems(allowMinorDowngrade, transition, was.minor - want.minor, runs);
         return [{
             key,
             value: wantedMinor,
-            allowed: `${allowedMinors}: ${runs}, and the control plane is never downgraded to an older minor (the kubelets would be newer than the API server, and objects stored by ${was.major}.${was.minor} may not be readable by ${wantedMinor}; ${SKEW_POLICY}); to go back, restore an etcd snapshot taken before the upgrade (docs/runbooks/restore-etcd.md)`,
+            allowed: `${allowedMinors}: ${runs}, and the control plane is never downgraded to an older minor (the kubelets would be newer than the API server, and objects stored by ${was.major}.${was.minor} may not be readable by ${wantedMinor}; ${SKEW_POLICY}); to go back, restore an etcd snapshot taken before the upgrade (docs/runbooks/restore-etcd.md), then set ${OVERRIDE_KEY}: "${transition}" for that one deployment`,
         }];
+    }
+    if (allowMinorDowngrade !== undefined) {
+        return [{
+            key: OVERRIDE_KEY,
+            value: allowMinorDowngrade,
+            allowed: `unset: ${runs} and kubernetesVersion ${wantedMinor} is no minor downgrade; the override serves one deliberate rollback and is removed once the record shows the older minor`,
+        }];
+    }
+    return [];
+}
+
+/**
+ * The deliberate rollback: allowed only when the override names exactly this transition and it
+ * is one minor (kubeadm tolerates a downgrade of one minor at most; an etcd snapshot from two
+ * minors back is not a rollback, it is a rebuild).
+ */
+function overrideProblems(given: string, transition: string, minorsDown: number, runs: string): ConfigProblem[] {
+    const restore = "restore an etcd snapshot taken before the upgrade first (docs/runbooks/restore-etcd.md)";
+    if (given !== transition) {
+        return [{ key: OVERRIDE_KEY, value: given, allowed: `"${transition}" only, the transition this deployment makes (${runs}); ${restore}` }];
+    }
+    if (minorsDown > 1) {
+        return [{ key: OVERRIDE_KEY, value: given, allowed: `a rollback of one minor only (this one is ${minorsDown}): ${restore}, or rebuild the cluster at the older minor` }];
     }
     return [];
 }

@@ -293,3 +293,20 @@ export function etcdRestoredClusterToken(cluster: string): string {
 export function etcdSnapshotsName(cluster: string): string {
     return `${cluster}-etcd-snapshots`;
 }
+
+/**
+ * The SSM parameter hierarchy of a cluster: `/k8s-aws/<cluster>` (GetParametersByPath reads it; the
+ * hierarchy is the name without its last part, written as the documentation's example
+ * `/Finance/Prod/IAD/WinServ2016`: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParametersByPath.html).
+ */
+export function ssmParameterPath(cluster: string): string {
+    return `/k8s-aws/${cluster}`;
+}
+
+/**
+ * The SSM parameter holding the version the cluster's whole control plane was last rolled to
+ * (`npm run roll` writes it; the program reads it): `/k8s-aws/<cluster>/rolled-kubernetes-version`.
+ */
+export function rolledVersionParameterName(cluster: string): string {
+    return `${ssmParameterPath(cluster)}/rolled-kubernetes-version`;
+}

@@ -17,7 +17,7 @@ import { parse } from "yaml";
 import { render, RenderResult } from "../../tools/offline/render";
 import { readStackFileAt } from "../../tools/offline/stackFile";
 import { mockContext } from "../../tools/offline/run";
-import { awsMock } from "../../tools/mocks/aws";
+import { ssmMock } from "../../tools/mocks/ssm";
 import { PlanResource } from "../../tools/offline/plan";
 import { ubuntuAmiParameter } from "../../components/host/ami";
 import { assertRenderMatchesGolden } from "../support/golden";
@@ -107,7 +107,7 @@ const PROPERTIES: Record<string, { readonly about: string; readonly check: (c: R
         async check(c) {
             const lt = c.named("aws:ec2/launchTemplate:LaunchTemplate", "armspot-pool-graviton-lt").inputs as { imageId: string; instanceType: string };
             // The id the (mocked) SSM answers for Canonical's arm64 parameter, and not the amd64 one.
-            const ssm = awsMock.calls["aws:ssm/getParameter:getParameter"];
+            const ssm = ssmMock.calls["aws:ssm/getParameter:getParameter"];
             const ctx = mockContext(readStackFileAt(c.stackFile), { seed: PINNED_SEED, now: PINNED_NOW });
             const arm64Ami = ((await ssm({ name: ubuntuAmiParameter("arm64") }, ctx)) as { value: string }).value;
             const amd64Ami = ((await ssm({ name: ubuntuAmiParameter("amd64") }, ctx)) as { value: string }).value;

@@ -51,6 +51,8 @@ export interface ComponentRunOptions {
     readonly seed?: string;
     readonly now?: Date;
     readonly preview?: boolean;
+    /** SSM parameters the mocked account holds (tools/mocks/ssm.ts). */
+    readonly ssmParameters?: Readonly<Record<string, string>>;
 }
 
 /** Runs `build` (which creates components) under the mocks and waits for every registration. */
@@ -61,6 +63,7 @@ export async function runComponents<T>(build: () => T, opts: ComponentRunOptions
         region: opts.region ?? "eu-west-1",
         accountId: MOCK_ACCOUNT_ID,
         partition: "aws",
+        ssmParameters: opts.ssmParameters,
     };
     const run = await installMocks({ project: "k8s-aws", stack: "test", preview: opts.preview ?? false, config: { "aws:region": ctx.region }, ctx });
     const result = build();

@@ -268,10 +268,6 @@ const calls: Record<string, CallMock> = {
         id: ctx.accountId, accountId: ctx.accountId, arn: `arn:${ctx.partition}:iam::${ctx.accountId}:user/pulumi-deployer`, userId: "AIDA6ODU5ZXLL4OFFLINE",
     }),
     "aws:index/getPartition:getPartition": (_inputs, ctx) => ({ id: ctx.partition, partition: ctx.partition, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" }),
-    "aws:ssm/getParameter:getParameter": (inputs, ctx) => ({
-        id: inputs.name, name: inputs.name, type: "String", version: 1, arn: arn(ctx, "ssm", `parameter${inputs.name}`),
-        value: `ami-${hex(ctx, `ssm:${inputs.name}`, 17)}`, insecureValue: `ami-${hex(ctx, `ssm:${inputs.name}`, 17)}`,
-    }),
     // Answers like an owner-filtered AMI lookup (e.g. Canonical's 099720109477): the name follows the filter, the architecture too.
     "aws:ec2/getAmi:getAmi": (inputs, ctx) => {
         const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];

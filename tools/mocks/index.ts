@@ -13,6 +13,7 @@ import { tlsMock } from "./tls";
 import { randomMock } from "./random";
 import { kubernetesMock } from "./kubernetes";
 import { stackReferenceMock } from "./stackReference";
+import { ssmMock } from "./ssm";
 
 export { MockContext } from "./types";
 
@@ -42,6 +43,8 @@ export interface RecordedResource {
     readonly dependencies?: readonly string[];
     /** The `replaceOnChanges` resource option: properties whose change replaces the resource. */
     readonly replaceOnChanges?: readonly string[];
+    /** The `ignoreChanges` resource option: inputs whose later changes the engine ignores (the state's value is kept). */
+    readonly ignoreChanges?: readonly string[];
 }
 
 export interface MockRun {
@@ -76,7 +79,7 @@ export function settle(): Promise<void> {
 /** The mocked cluster's API answers /readyz at once (the program's only call outside Pulumi). */
 const mockApiReady: WaitForApi = async () => undefined;
 
-const PROVIDERS: ProviderMock[] = [awsMock, tlsMock, randomMock, kubernetesMock, stackReferenceMock];
+const PROVIDERS: ProviderMock[] = [awsMock, ssmMock, tlsMock, randomMock, kubernetesMock, stackReferenceMock];
 
 const isRpcSecret = (v: unknown): v is { value: unknown } =>
     typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
@@ -200,7 +203,7 @@ function recordRegistrations(run: MockRun): void {
                 for (const k of req.getAdditionalsecretoutputsList() as string[]) {
                     if (outputs[k] !== undefined && !(outputs[k] instanceof Secret)) outputs[k] = new Secret(outputs[k]);
                 }
-                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs, dependencies, replaceOnChanges: req.getReplaceonchangesList() as string[] });
+                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs, dependencies, replaceOnChanges: req.getReplaceonchangesList() as string[], ignoreChanges: req.getIgnorechangesList() as string[] });
             }
             callback(err, resp);
         });

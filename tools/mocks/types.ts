@@ -18,6 +18,11 @@ export interface MockContext {
      * (stackReference.ts); undefined: a stack never deployed (no outputs).
      */
     readonly previousOutputs?: { readonly values: Record<string, unknown>; readonly secretNames: readonly string[] };
+    /**
+     * SSM parameters the mocked account holds, by name (ssm.ts), besides Canonical's public AMI
+     * parameters; any other name is absent, as in an account that never held it.
+     */
+    readonly ssmParameters?: Readonly<Record<string, string>>;
 }
 
 /** One resource registration, as the mock runtime hands it over, with secrets already unwrapped. */

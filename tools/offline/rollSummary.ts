@@ -37,6 +37,14 @@ const label = (g: RolloutGroup) => (g.role === "pool" ? `pool ${g.name}` : g.nam
 export function rollSummaryLines(stack: string, outputs: Record<string, unknown>, previousOutputs: Record<string, unknown> | undefined): string[] {
     const current = outputs.rollout;
     if (!isRollout(current)) return [];
+    const held = current.addons?.heldBecause;
+    const addons = held
+        ? [`Addons held: the images tied to the minor (cloud-controller-manager, cluster-autoscaler) stay at ${current.addons!.minor}: ${held}; they move on the first pulumi up after the roll`]
+        : [];
+    return [...rollLines(stack, current, previousOutputs), ...addons];
+}
+
+function rollLines(stack: string, current: Rollout, previousOutputs: Record<string, unknown> | undefined): string[] {
     const command = `npm run roll -- --stack ${stack}`;
     if (previousOutputs === undefined) {
         return [`Roll: pulumi up replaces no instance; after it, \`${command} --dry-run\` shows which of the ${current.groups.length} group(s) roll (give --previous-outputs to see it here)`];

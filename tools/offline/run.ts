@@ -6,6 +6,7 @@ import { installMocks, RecordedResource, MockContext, settle } from "../mocks";
 import { StackFile } from "./stackFile";
 import { resolveValue } from "./outputs";
 import type { PreviousOutputs } from "./previousOutputs";
+import { rolledVersionParameterName } from "../../lib/naming";
 
 /** The account the mocked AWS answers as (AWS documentation's example account). */
 export const MOCK_ACCOUNT_ID = "123456789012";
@@ -19,6 +20,11 @@ export interface RunOptions {
     readonly preview?: boolean;
     /** The stack's outputs from its last deployment (previousOutputs.ts); undefined: a stack never deployed. */
     readonly previousOutputs?: PreviousOutputs;
+    /**
+     * The value of the stack's SSM record of the version the control plane was rolled to
+     * (components/versionRecord.ts), as `npm run roll` left it; undefined: the parameter does not exist.
+     */
+    readonly rolledVersion?: string;
 }
 
 export interface ProgramRun {
@@ -43,7 +49,18 @@ export function mockContext(stack: StackFile, opts: RunOptions): MockContext {
         accountId: MOCK_ACCOUNT_ID,
         partition: "aws",
         previousOutputs: opts.previousOutputs,
+        ssmParameters: opts.rolledVersion === undefined ? undefined : { [rolledVersionParameterName(clusterNameOf(stack))]: opts.rolledVersion },
     };
+}
+
+/** The cluster name the stack file gives (the record is named after it); "" when it has none (the program then reports it). */
+function clusterNameOf(stack: StackFile): string {
+    try {
+        const name = (JSON.parse(stack.config[`${stack.project}:cluster`] ?? "{}") as { name?: unknown }).name;
+        return typeof name === "string" ? name : "";
+    } catch {
+        return "";
+    }
 }
 
 export async function runStack(stack: StackFile, opts: RunOptions = {}): Promise<ProgramRun> {

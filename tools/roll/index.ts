@@ -17,6 +17,7 @@ import { DRAIN_HOOK_NAME, executePlan, Timeouts } from "./execute";
 import type { ExpectedCluster } from "../validate/expected";
 import { HealthGate, HealthResult, KubePort, AutoScalingPort, Ec2Port } from "./ports";
 import { LiveGroup, LiveState, Rollout, rolloutOf, templateVersionKey, TemplateVersionData } from "./state";
+import { recordRolledVersion, VersionRecordPort } from "./record";
 
 const USAGE = "usage: npm run roll -- --stack <stack> [--only control-plane|pools|<pool>] [--dry-run] [--yes] [--outputs <file>] [--kubeconfig <file>]";
 
@@ -34,6 +35,8 @@ export interface World {
     readonly healthGate?: HealthGate;
     /** Shorter waits for tests; the defaults are execute.ts DEFAULT_TIMEOUTS. */
     readonly timeouts?: Partial<Timeouts>;
+    /** The stack's record of the version the control plane runs (record.ts); undefined for outputs without one. */
+    readonly record?: VersionRecordPort;
 }
 
 export interface CliOptions {
@@ -124,7 +127,7 @@ export async function run(o: CliOptions, outputs: Record<string, unknown>, world
     for (const line of formatPlan(o.stack, plan)) io.out(`${line}\n`);
     if (!world.kube) io.out("  (no kubeconfig: planned from AWS alone; the cluster-wide configuration and kube-proxy steps need the cluster)\n");
     if (plan.problems.length > 0) return 1;
-    if (plan.steps.length === 0) return 0;
+    if (plan.steps.length === 0) return await recordStep(o, rollout, live, world, io, o.dryRun || !o.yes);
     if (o.dryRun) return 0;
     if (!o.yes) {
         io.out(`Nothing changed. Run again with --yes to roll.\n`);
@@ -142,7 +145,20 @@ export async function run(o: CliOptions, outputs: Record<string, unknown>, world
         return 1;
     }
     io.out(`roll ${o.stack}: done (${result.done.length} step(s))\n`);
-    return 0;
+    const after = await world.autoscaling.describeGroups(rollout.groups.map((g) => g.groupName));
+    return await recordStep(o, rollout, { groups: Object.fromEntries(after.map((g) => [g.groupName, g])), cluster: await world.kube.cluster() }, world, io, false);
+}
+
+/** Moves the record once the live state shows the whole control plane on the new version (record.ts). */
+async function recordStep(o: CliOptions, rollout: Rollout, live: LiveState, world: World, io: Io, dryRun: boolean): Promise<number> {
+    if (!world.record || !rollout.versionRecord) return 0;
+    try {
+        for (const line of await recordRolledVersion(rollout, live, world.record, o.stack, dryRun)) io.out(`${line}\n`);
+        return 0;
+    } catch (e) {
+        io.err(`recording the version in ${rollout.versionRecord} failed: ${(e as Error).message}; the cluster is rolled: fix the cause (the roll needs ssm:GetParameter and ssm:PutParameter on it), then run the same command again\n`);
+        return 1;
+    }
 }
 
 /** What the gate is built from; tests hand in their own validateCluster. */
@@ -212,7 +228,10 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
         const creds = kubeconfigText ? credentialsFromKubeconfig(kubeconfigText) : undefined;
         const kube = creds ? kubePort(creds) : undefined;
         const healthGate = kubeconfigText && creds && kube ? await healthGateFor(options.stack, outputs, kubeconfigText, readinessGate(creds, kube), io) : undefined;
-        return await run(options, outputs, { autoscaling: autoScalingPort(region), ec2: ec2Port(region), kube, healthGate }, io);
+        const { ssmVersionRecord } = await import("./recordSsm");
+        const recordName = rolloutOf(outputs)?.versionRecord;
+        const record = recordName ? ssmVersionRecord(region, recordName) : undefined;
+        return await run(options, outputs, { autoscaling: autoScalingPort(region), ec2: ec2Port(region), kube, healthGate, record }, io);
     } catch (e) {
         io.err(`roll failed: ${(e as Error).message}\n`);
         return 1;

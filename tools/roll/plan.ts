@@ -134,6 +134,10 @@ function addonNotes(rollout: Rollout, live: LiveState): string[] {
     const target = parseKubernetesVersion(rollout.kubernetesVersion)!;
     if (api === undefined || minorOf(api) === target.minor) return [];
     const minor = `${target.major}.${target.minor}` as KubernetesMinor;
+    // Held at the running minor by the program (config/addonHold.ts): they move on the pulumi up after the roll records the new version.
+    if (rollout.addons && rollout.addons.minor !== minor) {
+        return [`the addon images tied to the minor stay at ${rollout.addons.minor} until this roll records ${rollout.kubernetesVersion} (tools/roll/record.ts); then run pulumi up to move them to ${minor}`];
+    }
     const ccm = AWS_CLOUD_CONTROLLER_MANAGER_TAGS[minor];
     const ca = CLUSTER_AUTOSCALER_TAGS[minor];
     return [

@@ -7,12 +7,20 @@ import * as grpc from "@grpc/grpc-js";
 import * as provider from "@pulumi/pulumi/provider";
 import { ProviderMock } from "../mocks/types";
 import { awsMock } from "../mocks/aws";
+import { ssmMock } from "../mocks/ssm";
 import { tlsMock } from "../mocks/tls";
 import { randomMock } from "../mocks/random";
 import { kubernetesMock } from "../mocks/kubernetes";
 import { standInProvider } from "./provider";
 
-const MOCKS: Record<string, ProviderMock> = { aws: awsMock, tls: tlsMock, random: randomMock, kubernetes: kubernetesMock };
+/** The AWS plugin answers for every AWS mock (the render keeps Parameter Store in its own file, tools/mocks/ssm.ts). */
+const awsPlugin: ProviderMock = {
+    resources: { ...awsMock.resources, ...ssmMock.resources },
+    calls: { ...awsMock.calls, ...ssmMock.calls },
+    secretOutputs: { ...awsMock.secretOutputs, ...ssmMock.secretOutputs },
+};
+
+const MOCKS: Record<string, ProviderMock> = { aws: awsPlugin, tls: tlsMock, random: randomMock, kubernetes: kubernetesMock };
 
 const [pkg, ...args] = process.argv.slice(2);
 const mock = MOCKS[pkg];
