@@ -27,23 +27,62 @@ export interface CloudControllerSettings {
  * Upstream grants it on "*"; the controller discovers and creates resources by tag at run time, so it is kept as documented.
  */
 export const CLOUD_CONTROLLER_ACTIONS: readonly string[] = [
-    "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeTags",
-    "ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeRouteTables", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets",
-    "ec2:DescribeVolumes", "ec2:DescribeAvailabilityZones", "ec2:CreateSecurityGroup", "ec2:CreateTags", "ec2:CreateVolume",
-    "ec2:ModifyInstanceAttribute", "ec2:ModifyVolume", "ec2:AttachVolume", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateRoute",
-    "ec2:DeleteRoute", "ec2:DeleteSecurityGroup", "ec2:DeleteVolume", "ec2:DetachVolume", "ec2:RevokeSecurityGroupIngress",
-    "ec2:DescribeVpcs", "ec2:DescribeInstanceTopology",
-    "elasticloadbalancing:AddTags", "elasticloadbalancing:AttachLoadBalancerToSubnets", "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
-    "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateLoadBalancerPolicy", "elasticloadbalancing:CreateLoadBalancerListeners",
-    "elasticloadbalancing:ConfigureHealthCheck", "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteLoadBalancerListeners",
-    "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes", "elasticloadbalancing:DetachLoadBalancerFromSubnets",
-    "elasticloadbalancing:DeregisterInstancesFromLoadBalancer", "elasticloadbalancing:ModifyLoadBalancerAttributes",
-    "elasticloadbalancing:RegisterInstancesWithLoadBalancer", "elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer",
-    "elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteListener",
-    "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeLoadBalancerPolicies",
-    "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:ModifyListener",
-    "elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets",
-    "elasticloadbalancing:SetLoadBalancerPoliciesOfListener", "iam:CreateServiceLinkedRole", "kms:DescribeKey",
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeInstances",
+    "ec2:DescribeRegions",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVolumes",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:CreateSecurityGroup",
+    "ec2:CreateTags",
+    "ec2:CreateVolume",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:ModifyVolume",
+    "ec2:AttachVolume",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:CreateRoute",
+    "ec2:DeleteRoute",
+    "ec2:DeleteSecurityGroup",
+    "ec2:DeleteVolume",
+    "ec2:DetachVolume",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeInstanceTopology",
+    "elasticloadbalancing:AddTags",
+    "elasticloadbalancing:AttachLoadBalancerToSubnets",
+    "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
+    "elasticloadbalancing:CreateLoadBalancer",
+    "elasticloadbalancing:CreateLoadBalancerPolicy",
+    "elasticloadbalancing:CreateLoadBalancerListeners",
+    "elasticloadbalancing:ConfigureHealthCheck",
+    "elasticloadbalancing:DeleteLoadBalancer",
+    "elasticloadbalancing:DeleteLoadBalancerListeners",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DetachLoadBalancerFromSubnets",
+    "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+    "elasticloadbalancing:ModifyLoadBalancerAttributes",
+    "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
+    "elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer",
+    "elasticloadbalancing:CreateListener",
+    "elasticloadbalancing:CreateTargetGroup",
+    "elasticloadbalancing:DeleteListener",
+    "elasticloadbalancing:DeleteTargetGroup",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeLoadBalancerPolicies",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:ModifyTargetGroup",
+    "elasticloadbalancing:RegisterTargets",
+    "elasticloadbalancing:DeregisterTargets",
+    "elasticloadbalancing:SetLoadBalancerPoliciesOfListener",
+    "iam:CreateServiceLinkedRole",
+    "kms:DescribeKey",
 ];
 
 /** The controller's policy, actions sorted and deduplicated (upstream lists elasticloadbalancing:AddTags twice). */
@@ -53,14 +92,7 @@ export function cloudControllerPolicy(): PolicyDocument {
 
 /** The controller's flags: no cloud routes (Calico routes pods), the cluster's name for the resources it tags. */
 export function cloudControllerArgs(s: Pick<CloudControllerSettings, "clusterName" | "podCidr">): string[] {
-    return [
-        "--v=2",
-        "--cloud-provider=aws",
-        `--cluster-name=${s.clusterName}`,
-        `--cluster-cidr=${s.podCidr}`,
-        "--configure-cloud-routes=false",
-        "--allocate-node-cidrs=false",
-    ];
+    return ["--v=2", "--cloud-provider=aws", `--cluster-name=${s.clusterName}`, `--cluster-cidr=${s.podCidr}`, "--configure-cloud-routes=false", "--allocate-node-cidrs=false"];
 }
 
 /** Nodes are NotReady until Calico runs, and Calico waits for nothing of ours; tolerate that too. */
@@ -89,11 +121,7 @@ export class AwsCloudController extends pulumi.ComponentResource {
     constructor(name: string, args: AwsCloudControllerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("k8s-aws:addons:AwsCloudController", name, {}, opts);
         const { clusterName, provider } = args.context;
-        const policy = new aws.iam.RolePolicy(
-            `${name}-control-plane-policy`,
-            { role: args.controlPlaneRole.name, policy: renderPolicy(cloudControllerPolicy()) },
-            { parent: this },
-        );
+        const policy = new aws.iam.RolePolicy(`${name}-control-plane-policy`, { role: args.controlPlaneRole.name, policy: renderPolicy(cloudControllerPolicy()) }, { parent: this });
         pinnedRelease(
             `${name}-release`,
             {

@@ -182,7 +182,10 @@ export class Calico extends pulumi.ComponentResource {
             { ...k, dependsOn: pulumi.output(crds.resources).apply((rs) => [crds, ...((rs ?? []) as pulumi.Resource[])]) },
         );
         const policy = pulumi.output(args.context.accountId).apply((account) => renderPolicy(calicoSrcDstCheckPolicy(partition, region, account)));
-        for (const [slug, r] of [["node", args.nodeRole], ["control-plane", args.controlPlaneRole]] as const) {
+        for (const [slug, r] of [
+            ["node", args.nodeRole],
+            ["control-plane", args.controlPlaneRole],
+        ] as const) {
             new aws.iam.RolePolicy(`${name}-${slug}-src-dst-check`, { role: r.name, policy }, { parent: this });
         }
         this.release = release.name;

@@ -45,9 +45,15 @@ export function clusterAutoscalerPolicy(partition: string, region: string, accou
             Sid: "Describe",
             Effect: "Allow",
             Action: [
-                "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeLaunchConfigurations",
-                "autoscaling:DescribeScalingActivities", "autoscaling:DescribeTags", "ec2:DescribeImages", "ec2:DescribeInstanceTypes",
-                "ec2:DescribeLaunchTemplateVersions", "ec2:GetInstanceTypesFromInstanceRequirements",
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeLaunchConfigurations",
+                "autoscaling:DescribeScalingActivities",
+                "autoscaling:DescribeTags",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplateVersions",
+                "ec2:GetInstanceTypesFromInstanceRequirements",
             ],
             Resource: "*",
         },
@@ -100,7 +106,12 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
         const ns = addonNamespace(`${name}-namespace`, { name: CLUSTER_AUTOSCALER_NAMESPACE, podSecurity: "baseline", permittedRoleArns: [role.arn] }, k);
         pinnedRelease(
             `${name}-release`,
-            { pin: args.chart ?? ADDON_CHARTS.clusterAutoscaler, releaseName: "cluster-autoscaler", namespace: ns.metadata.name, values: role.arn.apply((arn) => clusterAutoscalerValues(settings, arn)) },
+            {
+                pin: args.chart ?? ADDON_CHARTS.clusterAutoscaler,
+                releaseName: "cluster-autoscaler",
+                namespace: ns.metadata.name,
+                values: role.arn.apply((arn) => clusterAutoscalerValues(settings, arn)),
+            },
             k,
         );
         this.roleArn = role.arn;

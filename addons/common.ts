@@ -136,8 +136,6 @@ export interface AddonNamespaceArgs {
 
 /** A namespace an addon owns. */
 export function addonNamespace(name: string, args: AddonNamespaceArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.Namespace {
-    const annotations = args.permittedRoleArns
-        ? pulumi.all([...args.permittedRoleArns]).apply((arns) => permittedRolesAnnotation(arns))
-        : undefined;
+    const annotations = args.permittedRoleArns ? pulumi.all([...args.permittedRoleArns]).apply((arns) => permittedRolesAnnotation(arns)) : undefined;
     return new k8s.core.v1.Namespace(name, { metadata: { name: args.name, labels: namespaceLabels(args.podSecurity), annotations } }, opts);
 }

@@ -29,10 +29,27 @@ export function ebsCsiPolicy(partition: string, region: string, accountId: strin
     const instance = `arn:${partition}:ec2:${region}:${accountId}:instance/*`;
     const snapshot = `arn:${partition}:ec2:${region}:*:snapshot/*`;
     const like = (key: string, value: string) => ({ StringLike: { [key]: value } });
-    const allow = (Sid: string, Action: string | string[], Resource: string | string[], Condition?: PolicyStatement["Condition"]): PolicyStatement =>
-        ({ Sid, Effect: "Allow", Action, Resource, Condition });
+    const allow = (Sid: string, Action: string | string[], Resource: string | string[], Condition?: PolicyStatement["Condition"]): PolicyStatement => ({
+        Sid,
+        Effect: "Allow",
+        Action,
+        Resource,
+        Condition,
+    });
     return policyDocument([
-        allow("Describe", ["ec2:DescribeAvailabilityZones", "ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:DescribeTags", "ec2:DescribeVolumes", "ec2:DescribeVolumesModifications", "ec2:DescribeVolumeStatus"], "*"),
+        allow(
+            "Describe",
+            [
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInstances",
+                "ec2:DescribeSnapshots",
+                "ec2:DescribeTags",
+                "ec2:DescribeVolumes",
+                "ec2:DescribeVolumesModifications",
+                "ec2:DescribeVolumeStatus",
+            ],
+            "*",
+        ),
         allow("SnapshotAndModifyVolumes", ["ec2:CreateSnapshot", "ec2:ModifyVolume"], volume),
         allow("CopyVolumes", "ec2:CopyVolumes", `arn:${partition}:ec2:${region}:${accountId}:volume/vol-*`),
         allow("AttachDetach", ["ec2:AttachVolume", "ec2:DetachVolume"], [volume, instance]),
@@ -97,11 +114,7 @@ export class EbsCsi extends pulumi.ComponentResource {
         super("k8s-aws:addons:EbsCsi", name, {}, opts);
         const { clusterName, region, partition, provider } = args.context;
         const policy = pulumi.output(args.context.accountId).apply((account) => ebsCsiPolicy(partition, region, account));
-        const { role } = podRole(
-            `${name}-role`,
-            { cluster: clusterName, addon: "ebs-csi", nodeRoleArn: args.nodeRole.arn, controlPlaneRoleArn: args.controlPlaneRole.arn, policy },
-            { parent: this },
-        );
+        const { role } = podRole(`${name}-role`, { cluster: clusterName, addon: "ebs-csi", nodeRoleArn: args.nodeRole.arn, controlPlaneRoleArn: args.controlPlaneRole.arn, policy }, { parent: this });
         const k = { parent: this, provider };
         // The node plugin is privileged (it mounts volumes on the host).
         const ns = addonNamespace(`${name}-namespace`, { name: EBS_CSI_NAMESPACE, podSecurity: "privileged", permittedRoleArns: [role.arn] }, k);

@@ -9,9 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { addonDependencyProblems } from "../config/rules";
 import { formatProblem } from "../config/errors";
-import {
-    ADDON_CHARTS, AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, KUBE2IAM_IMAGE, AddonChart, ChartPin, KubernetesMinor,
-} from "../config/versions";
+import { ADDON_CHARTS, AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, KUBE2IAM_IMAGE, AddonChart, ChartPin, KubernetesMinor } from "../config/versions";
 import { addonName } from "../lib/naming";
 import { AddonContext, RoleRef } from "./common";
 import { WaitForApi, clusterProvider } from "./provider";
@@ -132,8 +130,12 @@ export class Addons extends pulumi.ComponentResource {
         const provider = clusterProvider(
             `${name}-provider`,
             {
-                clusterName: args.clusterName, kubeconfig: args.kubeconfig, apiUrl: args.apiUrl, caCertPem: args.clusterCaPem,
-                after: args.apiReadyAfter, waitForApi: args.waitForApi,
+                clusterName: args.clusterName,
+                kubeconfig: args.kubeconfig,
+                apiUrl: args.apiUrl,
+                caCertPem: args.clusterCaPem,
+                after: args.apiReadyAfter,
+                waitForApi: args.waitForApi,
                 waitIntervalMs: args.apiWaitIntervalSeconds === undefined ? undefined : args.apiWaitIntervalSeconds * 1000,
                 waitTimeoutMs: args.apiWaitTimeoutMinutes === undefined ? undefined : args.apiWaitTimeoutMinutes * 60_000,
             },
@@ -154,7 +156,13 @@ export class Addons extends pulumi.ComponentResource {
             this.enabled.push("calico");
         }
         if (t.awsCloudController) {
-            foundation.push(new AwsCloudController(child("aws-cloud-controller"), { context, settings: { podCidr: args.podCidr, imageTag: v.cloudControllerManagerTag }, controlPlaneRole: args.controlPlaneRole, chart: v.charts.awsCloudController }, { parent: this }));
+            foundation.push(
+                new AwsCloudController(
+                    child("aws-cloud-controller"),
+                    { context, settings: { podCidr: args.podCidr, imageTag: v.cloudControllerManagerTag }, controlPlaneRole: args.controlPlaneRole, chart: v.charts.awsCloudController },
+                    { parent: this },
+                ),
+            );
             this.enabled.push("awsCloudController");
         }
         const afterFoundation = { parent: this, dependsOn: foundation };
@@ -180,7 +188,11 @@ export class Addons extends pulumi.ComponentResource {
             this.enabled.push("clusterAutoscaler");
         }
         if (t.metricsServer) {
-            const approver = new KubeletCsrApprover(child("kubelet-csr-approver"), { context, vpcCidr: args.vpcCidr, nodesHavePublicIps: args.nodesHavePublicIps ?? false, chart: v.charts.kubeletCsrApprover }, afterFoundation);
+            const approver = new KubeletCsrApprover(
+                child("kubelet-csr-approver"),
+                { context, vpcCidr: args.vpcCidr, nodesHavePublicIps: args.nodesHavePublicIps ?? false, chart: v.charts.kubeletCsrApprover },
+                afterFoundation,
+            );
             new MetricsServer(child("metrics-server"), { context, chart: v.charts.metricsServer }, { parent: this, dependsOn: [...foundation, approver] });
             this.enabled.push("metricsServer");
         }

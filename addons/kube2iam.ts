@@ -126,7 +126,10 @@ export class Kube2iam extends pulumi.ComponentResource {
             { ...k, dependsOn: [sa] },
         );
         const assume = pulumi.output(args.context.accountId).apply((account) => renderPolicy(assumePodRolesPolicy(partition, account, clusterName)));
-        for (const [slug, r] of [["node", args.nodeRole], ["control-plane", args.controlPlaneRole]] as const) {
+        for (const [slug, r] of [
+            ["node", args.nodeRole],
+            ["control-plane", args.controlPlaneRole],
+        ] as const) {
             new aws.iam.RolePolicy(`${name}-${slug}-assume-pod-roles`, { role: r.name, policy: assume }, { parent: this });
         }
         this.namespace = ns.metadata.name;

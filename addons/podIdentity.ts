@@ -28,18 +28,14 @@ export function podRoleArnPrefix(partition: string, accountId: string, cluster: 
  * another cluster.
  */
 export function assumePodRolesPolicy(partition: string, accountId: string, cluster: string): PolicyDocument {
-    return policyDocument([
-        { Sid: "AssumeClusterPodRoles", Effect: "Allow", Action: "sts:AssumeRole", Resource: `${podRoleArnPrefix(partition, accountId, cluster)}*` },
-    ]);
+    return policyDocument([{ Sid: "AssumeClusterPodRoles", Effect: "Allow", Action: "sts:AssumeRole", Resource: `${podRoleArnPrefix(partition, accountId, cluster)}*` }]);
 }
 
 /** A pod role's trust policy: only the cluster's instance roles (through kube2iam) may assume it. */
 export function podRoleTrustPolicy(trustedRoleArns: readonly string[]): PolicyDocument {
     const arns = [...new Set(trustedRoleArns)].sort();
     if (arns.length === 0) throw new Error("a pod role needs at least one trusted instance role");
-    return policyDocument([
-        { Sid: "Kube2iamInstanceRoles", Effect: "Allow", Principal: { AWS: arns.length === 1 ? arns[0] : arns }, Action: "sts:AssumeRole" },
-    ]);
+    return policyDocument([{ Sid: "Kube2iamInstanceRoles", Effect: "Allow", Principal: { AWS: arns.length === 1 ? arns[0] : arns }, Action: "sts:AssumeRole" }]);
 }
 
 export interface PodRoleArgs {
@@ -76,10 +72,6 @@ export function podRole(name: string, args: PodRoleArgs, opts: pulumi.CustomReso
         },
         opts,
     );
-    const policy = new aws.iam.RolePolicy(
-        `${name}-policy`,
-        { role: role.id, policy: pulumi.output(args.policy).apply((doc) => renderPolicy(doc as PolicyDocument)) },
-        opts,
-    );
+    const policy = new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: pulumi.output(args.policy).apply((doc) => renderPolicy(doc as PolicyDocument)) }, opts);
     return { role, policy };
 }

@@ -40,9 +40,18 @@ interface ProbeResult {
 
 /** OpenSSL/Node verification errors: the server is not who the cluster CA says it is. */
 const TLS_VERIFY_ERRORS = new Set([
-    "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "SELF_SIGNED_CERT_IN_CHAIN",
-    "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_SIGNATURE_FAILURE", "CERT_UNTRUSTED", "CERT_REJECTED", "ERR_TLS_CERT_ALTNAME_INVALID",
-    "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "INVALID_CA",
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "UNABLE_TO_GET_ISSUER_CERT",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "CERT_SIGNATURE_FAILURE",
+    "CERT_UNTRUSTED",
+    "CERT_REJECTED",
+    "ERR_TLS_CERT_ALTNAME_INVALID",
+    "CERT_HAS_EXPIRED",
+    "CERT_NOT_YET_VALID",
+    "INVALID_CA",
 ]);
 
 /** The `/readyz` URL of an API server URL (any path on it is replaced). */
@@ -148,9 +157,5 @@ export function readyKubeconfig(args: ClusterProviderArgs): pulumi.Output<string
  * every object applied through it.
  */
 export function clusterProvider(name: string, args: ClusterProviderArgs, opts: pulumi.CustomResourceOptions): k8s.Provider {
-    return new k8s.Provider(
-        name,
-        { kubeconfig: readyKubeconfig(args), enableServerSideApply: true, deleteUnreachable: true, clusterIdentifier: args.clusterName },
-        opts,
-    );
+    return new k8s.Provider(name, { kubeconfig: readyKubeconfig(args), enableServerSideApply: true, deleteUnreachable: true, clusterIdentifier: args.clusterName }, opts);
 }

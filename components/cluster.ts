@@ -16,9 +16,7 @@ import { InstanceRoles } from "./iam";
 import { Firewall, PortRange } from "./firewall";
 import { SlotPlan, planSlots } from "./controlplane/slots";
 import { backupLifecycleRules } from "./controlplane/backupRetention";
-import {
-    ApiEndpoint, ControlPlane, ControlPlaneSecrets, EtcdCluster, EtcdSnapshots, SlotEnvironment, controlPlaneBucketAccess, kubeadmSettings, maxClusterNodes, planEndpoint,
-} from "./controlplane";
+import { ApiEndpoint, ControlPlane, ControlPlaneSecrets, EtcdCluster, EtcdSnapshots, SlotEnvironment, controlPlaneBucketAccess, kubeadmSettings, maxClusterNodes, planEndpoint } from "./controlplane";
 import { NodePool } from "./nodepools";
 import { VersionRecord } from "./versionRecord";
 import { nodePoolComponentName } from "../lib/naming";
@@ -83,7 +81,16 @@ export class Cluster extends pulumi.ComponentResource {
         const plan = planEndpoint(config);
         this.firewall = new Firewall(
             `${name}-firewall`,
-            { clusterName: config.name, vpcId: this.network.vpcId, tags, adminCidrs: config.adminCidrs, loadBalancer: plan.kind !== "elasticIp", internalLoadBalancer: plan.internalBalancer, externalEtcd: external, podNetworkPorts: podNetworkPorts(config) },
+            {
+                clusterName: config.name,
+                vpcId: this.network.vpcId,
+                tags,
+                adminCidrs: config.adminCidrs,
+                loadBalancer: plan.kind !== "elasticIp",
+                internalLoadBalancer: plan.internalBalancer,
+                externalEtcd: external,
+                podNetworkPorts: podNetworkPorts(config),
+            },
             child,
         );
         this.securityGroupIds = this.firewall.groupIds;
@@ -104,16 +111,16 @@ export class Cluster extends pulumi.ComponentResource {
         );
         this.apiHost = this.apiEndpoint.publicHost;
         const etcdMembers = this.slots.etcd.map((s) => ({ name: s.name, dnsName: s.dnsName, ip: s.ip }));
-        this.pki = new Pki(
-            `${name}-pki`,
-            { clusterName: config.name, settings: config.pki, etcdTopology: topology, etcdMembers, apiEndpoint: this.apiHost },
-            child,
-        );
+        this.pki = new Pki(`${name}-pki`, { clusterName: config.name, settings: config.pki, etcdTopology: topology, etcdMembers, apiEndpoint: this.apiHost }, child);
         this.join = { apiServerEndpoint: this.apiEndpoint.nodeEndpoint, token: this.pki.bootstrapToken, caCertHash: this.pki.caCertHash };
         const cpSecrets = new ControlPlaneSecrets(
             `${name}-control-plane-secrets`,
             {
-                kubeadm: kubeadmSettings(config, this.apiEndpoint.nodeEndpoint, etcdMembers.map((m) => m.dnsName)),
+                kubeadm: kubeadmSettings(
+                    config,
+                    this.apiEndpoint.nodeEndpoint,
+                    etcdMembers.map((m) => m.dnsName),
+                ),
                 certSans: this.apiEndpoint.certSans,
                 token: this.pki.bootstrapToken,
                 caCertHash: this.pki.caCertHash,
@@ -124,11 +131,7 @@ export class Cluster extends pulumi.ComponentResource {
         // The roles' read policies name the bucket and the bucket's policy names the roles: the
         // bucket's location reaches the roles through a deferred output to break the cycle.
         const [secretsLocation, resolveSecretsLocation] = pulumi.deferredOutput<SecretsLocation>();
-        this.roles = new InstanceRoles(
-            `${name}-iam`,
-            { clusterName: config.name, tags, etcdMembers: etcdMembers.map((m) => m.name), secrets: secretsLocation },
-            child,
-        );
+        this.roles = new InstanceRoles(`${name}-iam`, { clusterName: config.name, tags, etcdMembers: etcdMembers.map((m) => m.name), secrets: secretsLocation }, child);
         this.secrets = new SecretsBucket(
             `${name}-secrets`,
             {
@@ -160,8 +163,15 @@ export class Cluster extends pulumi.ComponentResource {
         if (external) {
             this.etcd = new EtcdCluster(
                 `${name}-etcd`,
-                { ...env, members: this.slots.etcd, instanceType: config.etcd.instanceType, volumeSizeGiB: config.etcd.volumeSizeGiB,
-                    timing: { heartbeatIntervalMs: config.etcd.heartbeatIntervalMs, electionTimeoutMs: config.etcd.electionTimeoutMs }, securityGroupId: this.firewall.groupIds.etcd!, roles: this.roles.etcd },
+                {
+                    ...env,
+                    members: this.slots.etcd,
+                    instanceType: config.etcd.instanceType,
+                    volumeSizeGiB: config.etcd.volumeSizeGiB,
+                    timing: { heartbeatIntervalMs: config.etcd.heartbeatIntervalMs, electionTimeoutMs: config.etcd.electionTimeoutMs },
+                    securityGroupId: this.firewall.groupIds.etcd!,
+                    roles: this.roles.etcd,
+                },
                 child,
             );
         }
@@ -231,11 +241,7 @@ export class Cluster extends pulumi.ComponentResource {
             },
             child,
         );
-        this.versionRecord = new VersionRecord(
-            `${name}-version-record`,
-            { clusterName: config.name, wantedVersion: config.kubernetes.version, running: config.kubernetes.running, tags },
-            child,
-        );
+        this.versionRecord = new VersionRecord(`${name}-version-record`, { clusterName: config.name, wantedVersion: config.kubernetes.version, running: config.kubernetes.running, tags }, child);
         this.registerOutputs(this.stackOutputs());
     }
 
@@ -268,11 +274,7 @@ export class Cluster extends pulumi.ComponentResource {
             etcdMembers: this.slots.etcd.map((s) => ({ name: s.name, zone: s.zone, ip: s.ip, dnsName: s.dnsName })),
             nodePoolGroups: Object.fromEntries(this.nodePools.map((p, i) => [this.config.nodePools[i].name, p.groupName])),
             // What `npm run roll` replaces, in its order: control-plane slots, external etcd members, pools (components/rollout.ts).
-            rollout: pulumi.all([
-                ...this.controlPlane.slots.map((s) => s.rollout),
-                ...(this.etcd?.members ?? []).map((s) => s.rollout),
-                ...this.nodePools.map((p) => p.rollout),
-            ]).apply((groups) => ({
+            rollout: pulumi.all([...this.controlPlane.slots.map((s) => s.rollout), ...(this.etcd?.members ?? []).map((s) => s.rollout), ...this.nodePools.map((p) => p.rollout)]).apply((groups) => ({
                 kubernetesVersion: this.config.kubernetes.version,
                 groups,
                 // The addon pins tied to the minor, held at the running minor until the roll records the new one (config/addonHold.ts).

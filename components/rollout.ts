@@ -60,21 +60,40 @@ export interface Rollout {
 
 /** The launch template fields whose change makes a new version (in the provider's updateKeys). */
 const TEMPLATE_DATA_FIELDS = [
-    "blockDeviceMappings", "creditSpecification", "iamInstanceProfile", "imageId", "instanceMarketOptions", "instanceRequirements", "instanceType",
-    "keyName", "metadataOptions", "monitoring", "networkInterfaces", "placement", "tagSpecifications", "userData", "vpcSecurityGroupIds",
+    "blockDeviceMappings",
+    "creditSpecification",
+    "iamInstanceProfile",
+    "imageId",
+    "instanceMarketOptions",
+    "instanceRequirements",
+    "instanceType",
+    "keyName",
+    "metadataOptions",
+    "monitoring",
+    "networkInterfaces",
+    "placement",
+    "tagSpecifications",
+    "userData",
+    "vpcSecurityGroupIds",
 ] as const;
 
 /** Stable JSON: object keys sorted, so the hash does not depend on property order. */
 function canonical(value: unknown): string {
     if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
     if (value && typeof value === "object") {
-        return `{${Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
+        return `{${Object.keys(value)
+            .sort()
+            .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+            .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+            .join(",")}}`;
     }
     return JSON.stringify(value ?? null);
 }
 
 export function templateFingerprint(data: Readonly<Record<string, unknown>>): string {
-    return createHash("sha256").update(canonical(Object.fromEntries(TEMPLATE_DATA_FIELDS.map((f) => [f, data[f]])))).digest("hex");
+    return createHash("sha256")
+        .update(canonical(Object.fromEntries(TEMPLATE_DATA_FIELDS.map((f) => [f, data[f]]))))
+        .digest("hex");
 }
 
 /** One group's entry, from its launch template (and the arguments it was given) and its group. */

@@ -37,10 +37,7 @@ export function formatProblem(p: ConfigProblem): string {
  */
 export class ConfigError extends pulumi.RunError {
     constructor(readonly problems: readonly ConfigProblem[]) {
-        super(
-            `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-                problems.map((p) => `  ${formatProblem(p)}`).join("\n"),
-        );
+        super(`invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` + problems.map((p) => `  ${formatProblem(p)}`).join("\n"));
         this.name = "ConfigError";
     }
 

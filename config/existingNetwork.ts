@@ -92,9 +92,7 @@ async function inspectExistingNetwork(config: ClusterConfig): Promise<{ problems
     const region = config.region;
     const zones = Object.entries(network.subnets);
     const subnets = zones.flatMap(([zone, s]) => (isCreatedZone(s) ? [] : (["public", "private"] as const).map((tier) => ({ zone, tier, id: s[tier] }))));
-    const created = zones.flatMap(([zone, s]) =>
-        isCreatedZone(s) ? (["publicCidr", "privateCidr"] as const).map((tier) => ({ zone, tier, text: s[tier], cidr: mustParseCidr(s[tier]) })) : [],
-    );
+    const created = zones.flatMap(([zone, s]) => (isCreatedZone(s) ? (["publicCidr", "privateCidr"] as const).map((tier) => ({ zone, tier, text: s[tier], cidr: mustParseCidr(s[tier]) })) : []));
     const nats = zones.flatMap(([zone, s]) => (isCreatedZone(s) && s.natGatewayId ? [{ zone, id: s.natGatewayId }] : []));
     const [vpc, answers] = await Promise.all([lookUpVpc(network.vpcId), Promise.all(subnets.map((s) => lookUpSubnet(s.id)))]);
 
@@ -105,14 +103,18 @@ async function inspectExistingNetwork(config: ClusterConfig): Promise<{ problems
             problems.push({ key: keyOf(["network", "vpcCidr"]), value: network.vpcCidr, allowed: `the primary CIDR of ${network.vpcId}: ${vpc.cidrBlock}` });
         }
         // Pod and service ranges must stay outside every block of the VPC, secondary ones too (rules.ts knows only vpcCidr).
-        for (const [field, text] of [["podCidr", config.podCidr], ["serviceCidr", config.serviceCidr]] as const) {
+        for (const [field, text] of [
+            ["podCidr", config.podCidr],
+            ["serviceCidr", config.serviceCidr],
+        ] as const) {
             const clash = vpc.cidrBlocks.find((block) => overlaps(mustParseCidr(block), mustParseCidr(text)));
             if (clash && clash !== network.vpcCidr) problems.push({ key: keyOf([field]), value: text, allowed: `a range that does not overlap ${network.vpcId}'s CIDR block ${clash}` });
         }
         // The API's internal name and the nodes' names (the cloud controller's node names) resolve only with both
         // (docs.aws.amazon.com/vpc/latest/userguide/AmazonDNS-concepts.html#vpc-dns-support); the cluster may not change the VPC.
         for (const attr of ["enableDnsSupport", "enableDnsHostnames"] as const) {
-            if (!vpc[attr]) problems.push({ key: keyOf(["network", "vpcId"]), value: network.vpcId, allowed: `a VPC with ${attr} true (the VPC owner must turn it on; ${network.vpcId} has it false)` });
+            if (!vpc[attr])
+                problems.push({ key: keyOf(["network", "vpcId"]), value: network.vpcId, allowed: `a VPC with ${attr} true (the VPC owner must turn it on; ${network.vpcId} has it false)` });
         }
     }
     subnets.forEach(({ zone, tier, id }, i) => {

@@ -101,7 +101,16 @@ export function validateClusterConfig(raw: RawStackConfig): ClusterConfigInput &
     if (!parsed.success) {
         const fieldProblems = parsed.error.issues.flatMap(issueToProblems);
         const lenient = lenientConfig(raw.cluster, parsed.error.issues);
-        problems.push(...fieldProblems, ...withoutReportedKeys([...crossFieldProblems(lenient, raw.region ?? "", { tolerant: true }), ...skewProblems((raw.cluster as Record<string, unknown>).kubernetesVersion ?? DEFAULT_KUBERNETES_MINOR, raw.running, rawOverride(raw.cluster))], fieldProblems));
+        problems.push(
+            ...fieldProblems,
+            ...withoutReportedKeys(
+                [
+                    ...crossFieldProblems(lenient, raw.region ?? "", { tolerant: true }),
+                    ...skewProblems((raw.cluster as Record<string, unknown>).kubernetesVersion ?? DEFAULT_KUBERNETES_MINOR, raw.running, rawOverride(raw.cluster)),
+                ],
+                fieldProblems,
+            ),
+        );
         throw new ConfigError(problems);
     }
     problems.push(...crossFieldProblems(parsed.data, raw.region ?? ""), ...skewProblems(parsed.data.kubernetesVersion, raw.running, parsed.data.upgrade.allowMinorDowngrade));

@@ -82,9 +82,14 @@ function bound(origin: string, op: string, n: number | bigint, inclusive: boolea
 function describeUnion(issue: { errors: z.core.$ZodIssue[][] }, input: unknown): string {
     const branches = issue.errors.map((branch) => branch[0]);
     if (branches.every((e) => e?.code === "invalid_value")) {
-        return oneOf(branches.flatMap((e) => (e as z.core.$ZodIssueInvalidValue).values), input);
+        return oneOf(
+            branches.flatMap((e) => (e as z.core.$ZodIssueInvalidValue).values),
+            input,
+        );
     }
-    const expected = issue.errors.map((branch) => branch.map((e) => (e.code === "invalid_type" ? typeName(e.expected) : issueToProblems({ ...e, path: [] } as z.core.$ZodIssue)[0].allowed)).join(" and "));
+    const expected = issue.errors.map((branch) =>
+        branch.map((e) => (e.code === "invalid_type" ? typeName(e.expected) : issueToProblems({ ...e, path: [] } as z.core.$ZodIssue)[0].allowed)).join(" and "),
+    );
     return `either ${expected.join(", or ")}`;
 }
 

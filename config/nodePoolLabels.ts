@@ -73,13 +73,24 @@ export function nodePoolLabelProblems(pool: Pick<NodePoolConfig, "name" | "label
             out.push({ key: at("labels", key), value, allowed: `${JSON.stringify(pool.name)} or nothing (${POOL_LABEL} always names the pool)` });
         }
         const tagKey = `${AUTOSCALER_NODE_TEMPLATE_PREFIX}/label/${key}`;
-        if (tagKey.length > TAG_KEY_MAX) out.push({ key: at("labels", key), value, allowed: `a key of at most ${TAG_KEY_MAX - tagKey.length + key.length} characters (it becomes the tag ${AUTOSCALER_NODE_TEMPLATE_PREFIX}/label/<key>)` });
+        if (tagKey.length > TAG_KEY_MAX)
+            out.push({
+                key: at("labels", key),
+                value,
+                allowed: `a key of at most ${TAG_KEY_MAX - tagKey.length + key.length} characters (it becomes the tag ${AUTOSCALER_NODE_TEMPLATE_PREFIX}/label/<key>)`,
+            });
     }
     const keys = pool.taints.map((t) => t.key);
     pool.taints.forEach((t, i) => {
-        if (keys.indexOf(t.key) !== i) out.push({ key: at("taints", i, "key"), value: t.key, allowed: "a key no other taint of the pool uses (cluster-autoscaler's node template holds one taint per key)" });
+        if (keys.indexOf(t.key) !== i)
+            out.push({ key: at("taints", i, "key"), value: t.key, allowed: "a key no other taint of the pool uses (cluster-autoscaler's node template holds one taint per key)" });
         const tagKey = `${AUTOSCALER_NODE_TEMPLATE_PREFIX}/taint/${t.key}`;
-        if (tagKey.length > TAG_KEY_MAX) out.push({ key: at("taints", i, "key"), value: t.key, allowed: `a key of at most ${TAG_KEY_MAX - tagKey.length + t.key.length} characters (it becomes the tag ${AUTOSCALER_NODE_TEMPLATE_PREFIX}/taint/<key>)` });
+        if (tagKey.length > TAG_KEY_MAX)
+            out.push({
+                key: at("taints", i, "key"),
+                value: t.key,
+                allowed: `a key of at most ${TAG_KEY_MAX - tagKey.length + t.key.length} characters (it becomes the tag ${AUTOSCALER_NODE_TEMPLATE_PREFIX}/taint/<key>)`,
+            });
     });
     return out;
 }

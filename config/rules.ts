@@ -23,9 +23,7 @@ const problem = (path: PropertyKey[], value: unknown, allowed: string): ConfigPr
 
 // A missing region is reported where the stack is read (config/index.ts), once.
 const checkRegion = (_c: ClusterConfigInput, region: string): ConfigProblem[] =>
-    region === "" || KNOWN_REGIONS.includes(region)
-        ? []
-        : [{ key: "aws:region", value: region, allowed: `one of ${KNOWN_REGIONS.join(", ")}` }];
+    region === "" || KNOWN_REGIONS.includes(region) ? [] : [{ key: "aws:region", value: region, allowed: `one of ${KNOWN_REGIONS.join(", ")}` }];
 
 const checkZones: Check = (c, region) => {
     const out: ConfigProblem[] = [];
@@ -44,9 +42,7 @@ const checkZones: Check = (c, region) => {
     }
     const zoneCount = Array.isArray(az) ? az.length : az;
     if (c.controlPlane.count > zoneCount) {
-        out.push(
-            problem(["controlPlane", "count"], c.controlPlane.count, `at most the number of availability zones (${zoneCount}): each slot needs its own zone`),
-        );
+        out.push(problem(["controlPlane", "count"], c.controlPlane.count, `at most the number of availability zones (${zoneCount}): each slot needs its own zone`));
     }
     if (c.etcd.topology === "external" && c.etcd.members > zoneCount) {
         out.push(problem(["etcd", "members"], c.etcd.members, `at most the number of availability zones (${zoneCount})`));
@@ -169,9 +165,7 @@ const checkExistingVpc: Check = (c) => {
 function checkCreatedSubnets(network: Extract<ClusterConfigInput["network"], { mode: "existing" }>): ConfigProblem[] {
     const out: ConfigProblem[] = [];
     unlessUnknown(() => {
-        const created = Object.entries(network.subnets).flatMap(([zone, s]) =>
-            "publicCidr" in s ? (["publicCidr", "privateCidr"] as const).map((tier) => ({ zone, tier, text: s[tier] })) : [],
-        );
+        const created = Object.entries(network.subnets).flatMap(([zone, s]) => ("publicCidr" in s ? (["publicCidr", "privateCidr"] as const).map((tier) => ({ zone, tier, text: s[tier] })) : []));
         if (created.length === 0) return;
         const parsed: { key: PropertyKey[]; text: string; cidr: Cidr }[] = [];
         for (const { zone, tier, text } of created) {
@@ -190,7 +184,9 @@ function checkCreatedSubnets(network: Extract<ClusterConfigInput["network"], { m
             out.push(problem(["network", "internetGatewayId"], undefined, "the id of the VPC's internet gateway (igw-...) when the cluster creates subnets: their public route table points at it"));
         }
         if (network.privateSubnetsHaveNat === false) {
-            out.push(problem(["network", "privateSubnetsHaveNat"], false, "true when the cluster creates subnets: its private subnets always get a NAT (the VPC's, by natGatewayId, or the cluster's own)"));
+            out.push(
+                problem(["network", "privateSubnetsHaveNat"], false, "true when the cluster creates subnets: its private subnets always get a NAT (the VPC's, by natGatewayId, or the cluster's own)"),
+            );
         }
     });
     return out;
@@ -225,18 +221,20 @@ const checkEtcdTiming: Check = (c) => {
 const checkNodePools: Check = (c) => {
     const out: ConfigProblem[] = [];
     const names = c.nodePools.map((p) => ifKnown(() => p.name));
-    c.nodePools.forEach((pool, i) => unlessUnknown(() => {
-        if (names.indexOf(pool.name) !== i) out.push(problem(["nodePools", i, "name"], pool.name, "a name no other pool uses"));
-        if (pool.min > pool.max) out.push(problem(["nodePools", i, "min"], pool.min, `at most max (${pool.max})`));
-        if (pool.desired < pool.min || pool.desired > pool.max) {
-            out.push(problem(["nodePools", i, "desired"], pool.desired, `between min (${pool.min}) and max (${pool.max})`));
-        }
-        if (pool.spotPercentage > 0 && pool.instanceTypes.length < 2) {
-            out.push(problem(["nodePools", i, "instanceTypes"], pool.instanceTypes, "at least two instance types when spotPercentage > 0 (spot capacity needs choices)"));
-        }
-        const archs = new Set(pool.instanceTypes.map(architectureOf));
-        if (archs.size > 1) out.push(problem(["nodePools", i, "instanceTypes"], pool.instanceTypes, "instance types of one CPU architecture (one AMI per pool)"));
-    }));
+    c.nodePools.forEach((pool, i) =>
+        unlessUnknown(() => {
+            if (names.indexOf(pool.name) !== i) out.push(problem(["nodePools", i, "name"], pool.name, "a name no other pool uses"));
+            if (pool.min > pool.max) out.push(problem(["nodePools", i, "min"], pool.min, `at most max (${pool.max})`));
+            if (pool.desired < pool.min || pool.desired > pool.max) {
+                out.push(problem(["nodePools", i, "desired"], pool.desired, `between min (${pool.min}) and max (${pool.max})`));
+            }
+            if (pool.spotPercentage > 0 && pool.instanceTypes.length < 2) {
+                out.push(problem(["nodePools", i, "instanceTypes"], pool.instanceTypes, "at least two instance types when spotPercentage > 0 (spot capacity needs choices)"));
+            }
+            const archs = new Set(pool.instanceTypes.map(architectureOf));
+            if (archs.size > 1) out.push(problem(["nodePools", i, "instanceTypes"], pool.instanceTypes, "instance types of one CPU architecture (one AMI per pool)"));
+        }),
+    );
     c.nodePools.forEach((pool, i) => unlessUnknown(() => out.push(...nodePoolLabelProblems(pool, keyOf(["nodePools", i])))));
     return out;
 };
@@ -305,11 +303,8 @@ const checkAddonReleases: Check = (c) => {
     const minor = c.kubernetesVersion as KubernetesMinor;
     if (!c.addons.clusterAutoscaler || CLUSTER_AUTOSCALER_TAGS[minor] !== undefined) return [];
     const released = SUPPORTED_KUBERNETES_MINORS.filter((m) => CLUSTER_AUTOSCALER_TAGS[m] !== undefined);
-    return [
-        problem(["addons", "clusterAutoscaler"], true, `false with kubernetesVersion ${minor}: cluster-autoscaler has no ${minor} release yet (it has for ${released.join(", ")})`),
-    ];
+    return [problem(["addons", "clusterAutoscaler"], true, `false with kubernetesVersion ${minor}: cluster-autoscaler has no ${minor} release yet (it has for ${released.join(", ")})`)];
 };
-
 
 /**
  * What no shortening can fix: the user's tags reach every AWS resource as they are, so a key AWS
@@ -338,14 +333,20 @@ const checkTags: Check = (c) => {
         // A slot's data volume: the slot's tags and the DLM snapshot policy's target tag.
         { path: ["tags"], n: Object.keys({ ...slotTags(c.name, c.tags, "control-plane", "control-plane-a"), [DLM_TARGET_TAG]: c.name }).length, on: "a control-plane slot's data volume" },
         { path: ["tags"], n: Object.keys(subnetTags(c.name, c.tags, "private", "zone")).length, on: "each subnet" },
-        ...c.nodePools.map((pool, i) => ({ path: ["nodePools", i, "labels"], n: poolGroupTags({ clusterName: c.name, pool, tags: c.tags }).length, on: `node pool ${pool.name}'s autoscaling group (its labels and taints become cluster-autoscaler tags)` })),
+        ...c.nodePools.map((pool, i) => ({
+            path: ["nodePools", i, "labels"],
+            n: poolGroupTags({ clusterName: c.name, pool, tags: c.tags }).length,
+            on: `node pool ${pool.name}'s autoscaling group (its labels and taints become cluster-autoscaler tags)`,
+        })),
     ];
     // One line per key: for the cluster's tags, the resource that carries the most.
     const worst = counted.filter((x) => x.path[0] === "tags").sort((x, y) => y.n - x.n)[0];
     for (const { path, n, on } of [worst, ...counted.filter((x) => x.path[0] !== "tags")]) {
         if (n > TAG_LIMITS.maxTags) {
             const value = path[0] === "tags" ? c.tags : c.nodePools[path[1] as number].labels;
-            out.push(problem(path, value, `at most ${TAG_LIMITS.maxTags} tags per resource in all: ${on} would carry ${n} (${userKeys} from tags, the rest the program's own) (${TAG_LIMITS.citation})`));
+            out.push(
+                problem(path, value, `at most ${TAG_LIMITS.maxTags} tags per resource in all: ${on} would carry ${n} (${userKeys} from tags, the rest the program's own) (${TAG_LIMITS.citation})`),
+            );
         }
     }
     return out;
@@ -356,11 +357,33 @@ const checkDnsNames: Check = (c) => {
     if (!c.dns) return [];
     const longest = apiInternalDnsName(c.name, c.dns.zoneName);
     return longest.length > DNS_NAME_MAX
-        ? [problem(["dns", "zoneName"], c.dns.zoneName, `a zone name short enough that ${longest.length > 60 ? "api.internal.<cluster>.<zone>" : longest} stays within ${DNS_NAME_MAX} characters (it is ${longest.length}; at most ${DNS_NAME_MAX - (longest.length - c.dns.zoneName.length)} for the zone with this cluster name)`)]
+        ? [
+              problem(
+                  ["dns", "zoneName"],
+                  c.dns.zoneName,
+                  `a zone name short enough that ${longest.length > 60 ? "api.internal.<cluster>.<zone>" : longest} stays within ${DNS_NAME_MAX} characters (it is ${longest.length}; at most ${DNS_NAME_MAX - (longest.length - c.dns.zoneName.length)} for the zone with this cluster name)`,
+              ),
+          ]
         : [];
 };
 
-const CHECKS: Check[] = [checkRegion, checkZones, checkCidrs, checkAdminCidrs, checkExistingVpc, checkControlPlane, checkEtcdTiming, checkInstanceTypes, checkNodePools, checkDns, checkAddons, checkAddonReleases, checkPki, checkTags, checkDnsNames];
+const CHECKS: Check[] = [
+    checkRegion,
+    checkZones,
+    checkCidrs,
+    checkAdminCidrs,
+    checkExistingVpc,
+    checkControlPlane,
+    checkEtcdTiming,
+    checkInstanceTypes,
+    checkNodePools,
+    checkDns,
+    checkAddons,
+    checkAddonReleases,
+    checkPki,
+    checkTags,
+    checkDnsNames,
+];
 
 /**
  * Runs every rule. `tolerant` is for a configuration with malformed or

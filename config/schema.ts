@@ -30,12 +30,9 @@ const IGW_ID_RE = /^igw-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const LABEL_KEY_RE = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE_RE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
-const cidr = (what: string) =>
-    z.string().regex(CIDR_TEXT_RE, { message: `an IPv4 CIDR such as 10.0.0.0/16 (${what})` });
+const cidr = (what: string) => z.string().regex(CIDR_TEXT_RE, { message: `an IPv4 CIDR such as 10.0.0.0/16 (${what})` });
 
-const instanceType = z
-    .string()
-    .regex(INSTANCE_TYPE_RE, { message: "an EC2 instance type such as t3.medium or m7i.large" });
+const instanceType = z.string().regex(INSTANCE_TYPE_RE, { message: "an EC2 instance type such as t3.medium or m7i.large" });
 
 const taint = z.strictObject({
     key: z.string().regex(LABEL_KEY_RE, { message: "a Kubernetes label-style key" }),
@@ -44,10 +41,7 @@ const taint = z.strictObject({
 });
 
 export const nodePoolSchema = z.strictObject({
-    name: z
-        .string()
-        .regex(POOL_NAME_RE, { message: "a DNS label of 1-16 characters: lowercase letters, digits and '-', starting with a letter" })
-        .describe("pool name (tag k8s.io/pool)"),
+    name: z.string().regex(POOL_NAME_RE, { message: "a DNS label of 1-16 characters: lowercase letters, digits and '-', starting with a letter" }).describe("pool name (tag k8s.io/pool)"),
     instanceTypes: z.array(instanceType).min(1).describe("EC2 instance types; more than one enables mixed instances"),
     min: z.number().int().min(0).max(1000).describe("smallest size; cluster-autoscaler never goes below it"),
     desired: z.number().int().min(0).max(1000).describe("size at creation; afterwards cluster-autoscaler owns it"),
@@ -61,30 +55,15 @@ export const nodePoolSchema = z.strictObject({
         .describe("node labels (also advertised to cluster-autoscaler for scale-from-zero)"),
     taints: z.array(taint).default([]).describe("node taints, registered at join"),
     rootVolumeSizeGiB: z.number().int().min(20).max(16384).default(50).describe("encrypted gp3 root volume"),
-    spotPercentage: z
-        .number()
-        .int()
-        .min(0)
-        .max(100)
-        .default(0)
-        .describe("share of capacity above the on-demand base that runs on spot instances"),
+    spotPercentage: z.number().int().min(0).max(100).default(0).describe("share of capacity above the on-demand base that runs on spot instances"),
     onDemandBase: z.number().int().min(0).max(1000).default(0).describe("instances that always run on demand"),
-    minHealthyPercentage: z
-        .number()
-        .int()
-        .min(0)
-        .max(100)
-        .default(90)
-        .describe("instance refresh keeps at least this share of the pool healthy while rolling"),
+    minHealthyPercentage: z.number().int().min(0).max(100).default(90).describe("instance refresh keeps at least this share of the pool healthy while rolling"),
 });
 
 const newVpcSchema = z.strictObject({
     mode: z.literal("new").describe("create a VPC for the cluster"),
     vpcCidr: cidr("the VPC's address range, /16 to /22").default("10.0.0.0/16"),
-    natGateways: z
-        .enum(["none", "single", "perAz"])
-        .default("perAz")
-        .describe("none: instances run in public subnets (dev); single: one NAT for all AZs; perAz: one per AZ (HA)"),
+    natGateways: z.enum(["none", "single", "perAz"]).default("perAz").describe("none: instances run in public subnets (dev); single: one NAT for all AZs; perAz: one per AZ (HA)"),
 });
 
 /** A zone whose subnets someone else made: tagged `shared`, never changed. */
@@ -119,10 +98,7 @@ const existingVpcSchema = z.strictObject({
         .regex(IGW_ID_RE, { message: "an internet gateway id such as igw-0a1b2c3d4e5f60718" })
         .optional()
         .describe("the VPC's internet gateway; required when the cluster creates subnets (their public route table points at it)"),
-    privateSubnetsHaveNat: z
-        .boolean()
-        .default(true)
-        .describe("whether the private subnets already route to a NAT; if false, instances run in the public subnets"),
+    privateSubnetsHaveNat: z.boolean().default(true).describe("whether the private subnets already route to a NAT; if false, instances run in the public subnets"),
 });
 
 export const networkSchema = z.discriminatedUnion("mode", [newVpcSchema, existingVpcSchema]);
@@ -152,10 +128,7 @@ export const clusterConfigSchema = z.strictObject({
                 .describe("control-plane slots, one per zone"),
             instanceType: instanceType.default("m7i.large").describe("control-plane instance type"),
             schedulable: z.boolean().optional().describe("let workloads run on control-plane nodes; default: true with one slot"),
-            endpoint: z
-                .enum(["loadBalancer", "elasticIp"])
-                .default("loadBalancer")
-                .describe("elasticIp is allowed with one control-plane slot only"),
+            endpoint: z.enum(["loadBalancer", "elasticIp"]).default("loadBalancer").describe("elasticIp is allowed with one control-plane slot only"),
             loadBalancerType: z.enum(["network", "classic"]).default("network").describe("API load balancer: NLB (TCP pass-through) or classic ELB"),
             apiAccess: z.enum(["public", "internal"]).default("public").describe("internet-facing (admin CIDRs only) or internal API endpoint"),
             volumeSizeGiB: z.number().int().min(10).max(1000).default(20).describe("per-slot etcd data volume (gp3)"),
@@ -212,7 +185,10 @@ export const clusterConfigSchema = z.strictObject({
     pki: z
         .strictObject({
             algorithm: z.enum(["ECDSA", "RSA"]).default("ECDSA").describe("ECDSA uses P-256"),
-            rsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(2048).describe("RSA key size when algorithm is RSA"),
+            rsaBits: z
+                .union([z.literal(2048), z.literal(3072), z.literal(4096)])
+                .default(2048)
+                .describe("RSA key size when algorithm is RSA"),
             caValidityHours: z.number().int().min(24).max(876000).default(87600).describe("CA certificate validity (10 years)"),
             leafValidityHours: z.number().int().min(1).max(87600).default(8760).describe("leaf certificate validity (1 year)"),
         })
@@ -227,10 +203,7 @@ export const clusterConfigSchema = z.strictObject({
         })
         .prefault({}),
     // Key and value lengths, the reserved aws: prefix and the count are AWS's tag limits, checked in rules.ts (checkTags).
-    tags: z
-        .record(z.string(), z.string())
-        .default({})
-        .describe("extra tags on every AWS resource (AWS: at most 50 per resource, counting the program's own; keys not beginning with aws:)"),
+    tags: z.record(z.string(), z.string()).default({}).describe("extra tags on every AWS resource (AWS: at most 50 per resource, counting the program's own; keys not beginning with aws:)"),
 });
 
 /** The validated configuration as written (defaults applied), before zones are resolved. */

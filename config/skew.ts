@@ -51,20 +51,26 @@ export function parseKubernetesVersion(text: unknown): { major: number; minor: n
  */
 export function versionSkewProblems(wantedMinor: string, wantedVersion: string, running: RunningVersion | undefined, allowMinorDowngrade?: string): ConfigProblem[] {
     if (!running || running.version === undefined || running.version === null) {
-        return allowMinorDowngrade === undefined ? [] : [{
-            key: OVERRIDE_KEY,
-            value: allowMinorDowngrade,
-            allowed: `unset: no running version is known (a stack never deployed), so there is no minor to roll back from`,
-        }];
+        return allowMinorDowngrade === undefined
+            ? []
+            : [
+                  {
+                      key: OVERRIDE_KEY,
+                      value: allowMinorDowngrade,
+                      allowed: `unset: no running version is known (a stack never deployed), so there is no minor to roll back from`,
+                  },
+              ];
     }
     const key = keyOf(["kubernetesVersion"]);
     const was = parseKubernetesVersion(running.version);
     if (!was) {
-        return [{
-            key,
-            value: wantedMinor,
-            allowed: `a version judged against the running one, but ${running.source} give kubernetesVersion ${JSON.stringify(running.version)}, not a released x.y.z: fix or drop that file`,
-        }];
+        return [
+            {
+                key,
+                value: wantedMinor,
+                allowed: `a version judged against the running one, but ${running.source} give kubernetesVersion ${JSON.stringify(running.version)}, not a released x.y.z: fix or drop that file`,
+            },
+        ];
     }
     const want = parseKubernetesVersion(wantedVersion);
     if (!want) throw new Error(`internal: pinned version ${wantedVersion} is not x.y.z`);
@@ -81,27 +87,33 @@ export function versionSkewProblems(wantedMinor: string, wantedVersion: string, 
         return [{ key, value: wantedMinor, allowed: `${allowedMinors}: ${runs}, and a change of major version has no upgrade path` }];
     }
     if (want.minor > was.minor + 1) {
-        return [{
-            key,
-            value: wantedMinor,
-            allowed: `${allowedMinors}: ${runs}; the control plane moves one minor at a time (kubeadm upgrades one minor at a time; ${SKEW_POLICY}), so deploy and roll ${next} first${SUPPORTED_KUBERNETES_MINORS.includes(next as never) ? "" : ` (with a release of this program that pins ${next})`}`,
-        }];
+        return [
+            {
+                key,
+                value: wantedMinor,
+                allowed: `${allowedMinors}: ${runs}; the control plane moves one minor at a time (kubeadm upgrades one minor at a time; ${SKEW_POLICY}), so deploy and roll ${next} first${SUPPORTED_KUBERNETES_MINORS.includes(next as never) ? "" : ` (with a release of this program that pins ${next})`}`,
+            },
+        ];
     }
     const transition = `${was.major}.${was.minor}->${wantedMinor}`;
     if (want.minor < was.minor) {
         if (allowMinorDowngrade !== undefined) return overrideProblems(allowMinorDowngrade, transition, was.minor - want.minor, runs);
-        return [{
-            key,
-            value: wantedMinor,
-            allowed: `${allowedMinors}: ${runs}, and the control plane is never downgraded to an older minor (the kubelets would be newer than the API server, and objects stored by ${was.major}.${was.minor} may not be readable by ${wantedMinor}; ${SKEW_POLICY}); to go back, restore an etcd snapshot taken before the upgrade (docs/runbooks/restore-etcd.md), then set ${OVERRIDE_KEY}: "${transition}" for that one deployment`,
-        }];
+        return [
+            {
+                key,
+                value: wantedMinor,
+                allowed: `${allowedMinors}: ${runs}, and the control plane is never downgraded to an older minor (the kubelets would be newer than the API server, and objects stored by ${was.major}.${was.minor} may not be readable by ${wantedMinor}; ${SKEW_POLICY}); to go back, restore an etcd snapshot taken before the upgrade (docs/runbooks/restore-etcd.md), then set ${OVERRIDE_KEY}: "${transition}" for that one deployment`,
+            },
+        ];
     }
     if (allowMinorDowngrade !== undefined) {
-        return [{
-            key: OVERRIDE_KEY,
-            value: allowMinorDowngrade,
-            allowed: `unset: ${runs} and kubernetesVersion ${wantedMinor} is no minor downgrade; the override serves one deliberate rollback and is removed once the record shows the older minor`,
-        }];
+        return [
+            {
+                key: OVERRIDE_KEY,
+                value: allowMinorDowngrade,
+                allowed: `unset: ${runs} and kubernetesVersion ${wantedMinor} is no minor downgrade; the override serves one deliberate rollback and is removed once the record shows the older minor`,
+            },
+        ];
     }
     return [];
 }

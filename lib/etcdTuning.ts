@@ -106,7 +106,8 @@ export function etcdTimingProblem(t: EtcdTiming): string | undefined {
     const { minHeartbeatMs, minElectionHeartbeats, maxElectionMs } = ETCD_TIMING_LIMITS;
     if (!Number.isInteger(t.heartbeatIntervalMs) || t.heartbeatIntervalMs < minHeartbeatMs) return `heartbeat interval ${t.heartbeatIntervalMs} ms: a whole number of ms, at least ${minHeartbeatMs}`;
     if (!Number.isInteger(t.electionTimeoutMs) || t.electionTimeoutMs > maxElectionMs) return `election timeout ${t.electionTimeoutMs} ms: a whole number of ms, at most ${maxElectionMs}`;
-    if (t.electionTimeoutMs < minElectionHeartbeats * t.heartbeatIntervalMs) return `election timeout ${t.electionTimeoutMs} ms: at least ${minElectionHeartbeats} x the heartbeat interval (${minElectionHeartbeats * t.heartbeatIntervalMs} ms)`;
+    if (t.electionTimeoutMs < minElectionHeartbeats * t.heartbeatIntervalMs)
+        return `election timeout ${t.electionTimeoutMs} ms: at least ${minElectionHeartbeats} x the heartbeat interval (${minElectionHeartbeats * t.heartbeatIntervalMs} ms)`;
     return undefined;
 }
 

@@ -32,7 +32,9 @@ function sdkInstanceTypes(): string[] {
     const entries = body?.split("\n").filter((l) => l.trim() !== "") ?? [];
     const values = entries.map((l) => /^\s+[A-Za-z0-9_$]+: "([^"]+)",?$/.exec(l)?.[1]);
     if (entries.length < 1000 || values.some((v) => v === undefined)) {
-        throw new Error(`${file}: the _InstanceType enumeration of @aws-sdk/client-ec2 ${SDK_VERSION} is not laid out as lib/instanceTypes.ts expects (export const _InstanceType = { key: "value", ... };)`);
+        throw new Error(
+            `${file}: the _InstanceType enumeration of @aws-sdk/client-ec2 ${SDK_VERSION} is not laid out as lib/instanceTypes.ts expects (export const _InstanceType = { key: "value", ... };)`,
+        );
     }
     return values as string[];
 }

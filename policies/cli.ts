@@ -73,8 +73,8 @@ export function main(argv: string[], io: Io = processIo): number {
             e instanceof UsageError || e instanceof PolicyConfigFileError
                 ? e.lines
                 : e instanceof PlanError || e instanceof ConfigError
-                ? e.problems
-                : [`policy check failed: ${String((e as Error)?.message ?? e).split("\n")[0]}`];
+                  ? e.problems
+                  : [`policy check failed: ${String((e as Error)?.message ?? e).split("\n")[0]}`];
         lines.forEach((l) => io.err(`${l}\n`));
         return 2;
     }

@@ -155,8 +155,10 @@ export function runPolicies(plan: Plan, config: object = {}, policies: Policies 
         ran++;
         const level = enforcementLevel === "advisory" ? "advisory" : "mandatory";
         const getConfig = <T extends object>() => structuredClone(properties) as T;
-        const reporter = (defaultUrn: string | null): ReportViolation => (message, urn) =>
-            violations.push({ policy: policy.name, enforcementLevel: level, urn: urn ?? defaultUrn, message });
+        const reporter =
+            (defaultUrn: string | null): ReportViolation =>
+            (message, urn) =>
+                violations.push({ policy: policy.name, enforcementLevel: level, urn: urn ?? defaultUrn, message });
         const guard = (run: () => unknown) => {
             try {
                 settle(run(), policy.name);
@@ -172,7 +174,18 @@ export function runPolicies(plan: Plan, config: object = {}, policies: Policies 
         const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
         for (const r of plan.resources) {
             const res = policyResource(r, r.inputs);
-            const args: ResourceValidationArgs = { type: r.type, props: res.props, urn: r.urn, name: r.name, opts: res.opts, stackTags: new Map(), isType: res.isType, asType: res.asType as ResourceValidationArgs["asType"], getConfig, notApplicable };
+            const args: ResourceValidationArgs = {
+                type: r.type,
+                props: res.props,
+                urn: r.urn,
+                name: r.name,
+                opts: res.opts,
+                stackTags: new Map(),
+                isType: res.isType,
+                asType: res.asType as ResourceValidationArgs["asType"],
+                getConfig,
+                notApplicable,
+            };
             for (const validate of validations) guard(() => validate(args, reporter(r.urn)));
         }
     }

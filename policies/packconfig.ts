@@ -107,7 +107,9 @@ export function reconcileConfig(policies: Policies, config: unknown = {}, packLe
     if (!isObject(config)) throw new ConfigError([`policy config ${show(config)} is not allowed; expected a JSON object keyed by policy name (or "all")`]);
     const resolved = new Map<string, ResolvedPolicyConfig>();
     for (const p of policies) {
-        const defaults = Object.entries(p.configSchema?.properties ?? {}).filter(([, s]) => s.default !== undefined).map(([k, s]) => [k, s.default]);
+        const defaults = Object.entries(p.configSchema?.properties ?? {})
+            .filter(([, s]) => s.default !== undefined)
+            .map(([k, s]) => [k, s.default]);
         resolved.set(p.name, { enforcementLevel: p.enforcementLevel ?? packLevel, properties: Object.fromEntries(defaults) });
     }
     const given = new Map<string, { level?: EnforcementLevel; properties: Record<string, unknown> }>();
@@ -162,7 +164,7 @@ export function loadPolicyConfig(file: string, policies: Policies): PolicyPackCo
         text = readFileSync(file, "utf8");
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : code ?? (e as Error).message;
+        const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (code ?? (e as Error).message);
         throw new PolicyConfigFileError([`policy config ${file}: cannot read it (${why}); allowed: a JSON file as \`pulumi preview --policy-pack-config\` takes`]);
     }
     if (text.trim() === "") return {};

@@ -33,7 +33,19 @@ describe("the program", function () {
         it(`builds the ${stack} stack and exports what users need`, async () => {
             const run = await runStackFixture(stack);
             const outputs = run.run.outputs;
-            for (const key of ["clusterName", "region", "apiEndpoint", "kubeconfig", "vpcId", "publicSubnetIds", "privateSubnetIds", "secretsBucket", "nodePoolGroups", "instanceRoles", "kubectlHint"]) {
+            for (const key of [
+                "clusterName",
+                "region",
+                "apiEndpoint",
+                "kubeconfig",
+                "vpcId",
+                "publicSubnetIds",
+                "privateSubnetIds",
+                "secretsBucket",
+                "nodePoolGroups",
+                "instanceRoles",
+                "kubectlHint",
+            ]) {
                 assert.ok(outputs[key] !== undefined, `output ${key} missing`);
             }
             assert.strictEqual(run.ofType("k8s-aws:index:Cluster").length, 1);

@@ -37,7 +37,11 @@ describe("secret material: the scanner", () => {
         it(`${c.type.split(":").pop()}: its id ${c.leaksId ? "is" : "is not"} its secret`, async () => {
             const run = await runComponents(() => ({ r: c.make() }), { seed: "scan" });
             const found = leaks({ project: "k8s-aws", stack: "test", resources: run.resources, outputs: {} });
-            assert.strictEqual(found.some((f) => f.includes("state id of")), c.leaksId, found.join("\n") || "no leaks");
+            assert.strictEqual(
+                found.some((f) => f.includes("state id of")),
+                c.leaksId,
+                found.join("\n") || "no leaks",
+            );
         });
     }
 
@@ -60,10 +64,17 @@ describe("secret material: every stack", function () {
             // The scan must have something to look for: every private key, the token halves, the encryption key's password.
             const keys = run.resources.filter((r) => r.type === PRIVATE_KEY);
             assert.ok(keys.length >= 6, `${keys.length} private keys`);
-            for (const k of keys) assert.ok(secrets.some((s) => s.includes("PRIVATE KEY")), k.name);
+            for (const k of keys)
+                assert.ok(
+                    secrets.some((s) => s.includes("PRIVATE KEY")),
+                    k.name,
+                );
             const passwords = run.resources.filter((r) => r.type === RANDOM_PASSWORD);
             assert.ok(passwords.length >= 3, passwords.map((p) => p.name).join());
-            assert.deepStrictEqual(run.resources.filter((r) => r.type === RANDOM_STRING || r.type === RANDOM_BYTES).map((r) => r.name), []);
+            assert.deepStrictEqual(
+                run.resources.filter((r) => r.type === RANDOM_STRING || r.type === RANDOM_BYTES).map((r) => r.name),
+                [],
+            );
         });
     }
 });

@@ -10,7 +10,8 @@ import { stackNameProblem } from "./offline/stackFile";
 import { usageProblems } from "./offline/outDir";
 import { formatUsageProblem } from "./offline/usage";
 
-const USAGE = "usage: npm run render -- --stack <stack> | --stack-file <Pulumi.<stack>.yaml> [--out <dir>] [--policy-config <file>] [--seed <text>] [--previous-outputs <file>] [--rolled-version <x.y.z>]";
+const USAGE =
+    "usage: npm run render -- --stack <stack> | --stack-file <Pulumi.<stack>.yaml> [--out <dir>] [--policy-config <file>] [--seed <text>] [--previous-outputs <file>] [--rolled-version <x.y.z>]";
 
 /** Where the CLI writes; a test passes its own to read the lines without a child process. */
 export interface Io {
@@ -23,7 +24,18 @@ const PROCESS_IO: Io = { out: (t) => process.stdout.write(t), err: (t) => proces
 export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number> {
     let args;
     try {
-        args = parseArgs({ args: argv, options: { stack: { type: "string" }, "stack-file": { type: "string" }, out: { type: "string" }, "policy-config": { type: "string" }, seed: { type: "string" }, "previous-outputs": { type: "string" }, "rolled-version": { type: "string" } } }).values;
+        args = parseArgs({
+            args: argv,
+            options: {
+                stack: { type: "string" },
+                "stack-file": { type: "string" },
+                out: { type: "string" },
+                "policy-config": { type: "string" },
+                seed: { type: "string" },
+                "previous-outputs": { type: "string" },
+                "rolled-version": { type: "string" },
+            },
+        }).values;
     } catch (e) {
         io.err(`${(e as Error).message}\n${USAGE}\n`);
         return 2;

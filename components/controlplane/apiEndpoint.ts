@@ -136,14 +136,8 @@ export class ApiEndpoint extends pulumi.ComponentResource {
                 },
                 named,
             );
-            const targets = new aws.lb.TargetGroup(
-                `${name}-internal-targets`,
-                { name: targetGroupName(args.clusterName, "api-int"), ...internalTargetGroupArgs(), vpcId: args.vpcId, tags },
-                named,
-            );
-            args.slotIps.forEach((ip, i) =>
-                new aws.lb.TargetGroupAttachment(`${name}-internal-target-${i}`, { targetGroupArn: targets.arn, targetId: ip, port: API_SERVER_PORT }, child),
-            );
+            const targets = new aws.lb.TargetGroup(`${name}-internal-targets`, { name: targetGroupName(args.clusterName, "api-int"), ...internalTargetGroupArgs(), vpcId: args.vpcId, tags }, named);
+            args.slotIps.forEach((ip, i) => new aws.lb.TargetGroupAttachment(`${name}-internal-target-${i}`, { targetGroupArn: targets.arn, targetId: ip, port: API_SERVER_PORT }, child));
             new aws.lb.Listener(`${name}-internal-6443`, { loadBalancerArn: lb.arn, ...nlbListenerArgs(targets.arn), tags }, child);
             this.internalLoadBalancerDnsName = lb.dnsName;
             this.internalTargetGroupArn = targets.arn;

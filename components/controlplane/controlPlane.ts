@@ -58,9 +58,11 @@ export class ControlPlane extends pulumi.ComponentResource {
             name,
             args.role.role,
             {
-                slots: pulumi.output(args.partition).apply((partition) =>
-                    renderStatements(slotAttachmentStatements({ cluster: args.clusterName, role: "control-plane", slots: args.slots.map((s) => s.name), region: args.region, partition })),
-                ),
+                slots: pulumi
+                    .output(args.partition)
+                    .apply((partition) =>
+                        renderStatements(slotAttachmentStatements({ cluster: args.clusterName, role: "control-plane", slots: args.slots.map((s) => s.name), region: args.region, partition })),
+                    ),
                 "init-marker": pulumi.all([bucketArn, kmsKeyArn]).apply(([b, k]) => renderStatements(initMarkerStatements(b, k))),
                 ...(stacked ? { backups: pulumi.all([bucketArn, kmsKeyArn]).apply(([b, k]) => renderStatements(backupStatements(args.clusterName, b, k))) } : {}),
             },

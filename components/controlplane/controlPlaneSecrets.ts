@@ -42,18 +42,12 @@ export class ControlPlaneSecrets extends pulumi.ComponentResource {
 
     constructor(name: string, args: ControlPlaneSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("k8s-aws:controlplane:ControlPlaneSecrets", name, {}, opts);
-        const password = new random.RandomPassword(
-            `${name}-encryption-key`,
-            { length: 64, special: false },
-            { parent: this, additionalSecretOutputs: ["result"] },
-        );
-        const encryptionConfig = pulumi.secret(
-            password.result.apply((p) => renderEncryptionConfig({ name: ENCRYPTION_KEY_NAME, secret: encryptionKeyFrom(p) })),
-        );
+        const password = new random.RandomPassword(`${name}-encryption-key`, { length: 64, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
+        const encryptionConfig = pulumi.secret(password.result.apply((p) => renderEncryptionConfig({ name: ENCRYPTION_KEY_NAME, secret: encryptionKeyFrom(p) })));
         const configs = pulumi.secret(
-            pulumi.all([args.certSans, args.token, args.caCertHash]).apply(([certSans, token, caCertHash]) =>
-                Object.fromEntries(args.slots.map((s) => [s.name, slotKubeadmConfigs({ ...args.kubeadm, certSans, token, caCertHash }, s.ip)])),
-            ),
+            pulumi
+                .all([args.certSans, args.token, args.caCertHash])
+                .apply(([certSans, token, caCertHash]) => Object.fromEntries(args.slots.map((s) => [s.name, slotKubeadmConfigs({ ...args.kubeadm, certSans, token, caCertHash }, s.ip)]))),
         );
         const content: Record<string, (slot: string) => pulumi.Output<string>> = {
             [KUBEADM_INIT_FILE]: (slot) => configs.apply((c) => c[slot].init),

@@ -37,7 +37,13 @@ export class EtcdSnapshots extends pulumi.ComponentResource {
         const tags = namedTags(args.clusterName, args.tags, etcdSnapshotsName(args.clusterName));
         this.role = new aws.iam.Role(
             `${name}-role`,
-            { namePrefix: iamRoleNamePrefix(args.clusterName, "etcd-snapshots"), path: iamPath(args.clusterName), description: `${args.clusterName} cluster: DLM snapshots of the etcd data volumes`, assumeRolePolicy: dlmTrustPolicy(), tags },
+            {
+                namePrefix: iamRoleNamePrefix(args.clusterName, "etcd-snapshots"),
+                path: iamPath(args.clusterName),
+                description: `${args.clusterName} cluster: DLM snapshots of the etcd data volumes`,
+                assumeRolePolicy: dlmTrustPolicy(),
+                tags,
+            },
             { parent: this },
         );
         const attachment = new aws.iam.RolePolicyAttachment(

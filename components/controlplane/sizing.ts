@@ -24,7 +24,13 @@ export const CONTROL_PLANE_SIZES: ReadonlyArray<{ readonly upToNodes: number; re
 const GIB_PER_VCPU: Readonly<Record<string, number>> = { m: 4, c: 2, r: 8, x: 16 };
 /** Burstable t2/t3/t4g by size: [vCPUs, GiB]. */
 const BURSTABLE: Readonly<Record<string, readonly [number, number]>> = {
-    nano: [2, 0.5], micro: [2, 1], small: [2, 2], medium: [2, 4], large: [2, 8], xlarge: [4, 16], "2xlarge": [8, 32],
+    nano: [2, 0.5],
+    micro: [2, 1],
+    small: [2, 2],
+    medium: [2, 4],
+    large: [2, 8],
+    xlarge: [4, 16],
+    "2xlarge": [8, 32],
 };
 
 /**

@@ -52,8 +52,7 @@ const slug = (cidr: string) => cidr.replace(/[./]/g, "-");
 
 export function firewallRules(input: FirewallInput): IngressRule[] {
     const rules: IngressRule[] = [];
-    const add = (name: string, target: GroupRole, ports: PortRange, source: Source, description: string) =>
-        rules.push({ name, target, ports, source, description });
+    const add = (name: string, target: GroupRole, ports: PortRange, source: Source, description: string) => rules.push({ name, target, ports, source, description });
     const machines: GroupRole[] = ["controlPlane", "nodes"];
 
     // The API: admins through the load balancer (or directly on the single slot's Elastic IP).
@@ -67,7 +66,13 @@ export function firewallRules(input: FirewallInput): IngressRule[] {
     // below: pods reach the API through the kubernetes Service, whose endpoints are the slots' own IPs.
     if (input.internalLoadBalancer) {
         for (const source of ["nodes", "controlPlane"] as const) {
-            add(`internal-api-from-${source === "nodes" ? "nodes" : "control-plane"}`, "internalLb", tcp(API_PORT), { group: source }, `Kubernetes API (api.internal) from ${source === "nodes" ? "nodes" : "control-plane members"}`);
+            add(
+                `internal-api-from-${source === "nodes" ? "nodes" : "control-plane"}`,
+                "internalLb",
+                tcp(API_PORT),
+                { group: source },
+                `Kubernetes API (api.internal) from ${source === "nodes" ? "nodes" : "control-plane members"}`,
+            );
         }
         add("api-from-internal-lb", "controlPlane", tcp(API_PORT), { group: "internalLb" }, "Kubernetes API from the internal load balancer (traffic and health checks)");
     }

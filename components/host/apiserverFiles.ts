@@ -65,12 +65,7 @@ export function renderEncryptionConfig(key: EncryptionKey, opts: EncryptionConfi
  * binds it to system:anonymous; with anonymous auth off, join loops on
  * "Unauthorized": kubernetes/kubeadm#663, Azure/aks-flex#61).
  */
-export const ANONYMOUS_PATHS = [
-    "/livez",
-    "/readyz",
-    "/healthz",
-    "/api/v1/namespaces/kube-public/configmaps/cluster-info",
-] as const;
+export const ANONYMOUS_PATHS = ["/livez", "/readyz", "/healthz", "/api/v1/namespaces/kube-public/configmaps/cluster-info"] as const;
 
 /**
  * apiserver.config.k8s.io/v1 AuthenticationConfiguration (structured

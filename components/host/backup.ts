@@ -25,7 +25,6 @@ import { check, renderUnit } from "./shell";
 import { renderScript } from "./script";
 import { BACKUP_UNIT } from "./paths";
 
-
 export interface EtcdClientTls {
     readonly caFile: string;
     readonly certFile: string;

@@ -15,7 +15,6 @@ import { CONTAINERD_KUBERNETES_MATRIX, CONTAINERD_VERSIONS, KubernetesMinor, RUN
 import { shAssignment, shellFunction } from "./script";
 import { CONTAINERD_BIN_DIR, RUNC_PATH } from "./paths";
 
-
 /**
  * The CRI runc runtime's options table in a config version 3 file
  * (containerd/containerd@v2.3.4:docs/cri/config.md, "Cgroup Driver": "In

@@ -7,10 +7,7 @@
  */
 import { stringify } from "yaml";
 import { ETCD_VERSION } from "../../config/versions";
-import {
-    ETCD_CLIENT_PORT, ETCD_DATA_DIR, ETCD_METRICS_PORT, ETCD_PEER_PORT, ETCD_PKI_DIR, ETCD_TUNING, EtcdTuning,
-    SECRETS_UNIT, SLOT_DATA_MOUNT, SLOT_UNIT,
-} from "./paths";
+import { ETCD_CLIENT_PORT, ETCD_DATA_DIR, ETCD_METRICS_PORT, ETCD_PEER_PORT, ETCD_PKI_DIR, ETCD_TUNING, EtcdTuning, SECRETS_UNIT, SLOT_DATA_MOUNT, SLOT_UNIT } from "./paths";
 import { check, checkPort, renderUnit } from "./shell";
 
 export interface EtcdMember {

@@ -10,13 +10,13 @@
  */
 import { stringify } from "yaml";
 import { kubeletConfigurationDoc, kubeProxyConfigurationDoc, KubeProxyMode } from "./kubelet";
-import {
-    API_SERVER_PORT, AUDIT_LOG_DIR, AUDIT_POLICY, AUTHENTICATION_CONFIG, ENCRYPTION_CONFIG, ETCD_DATA_DIR,
-    ETCD_TUNING, EtcdTuning, KUBERNETES_PKI_DIR, TLS_CIPHER_SUITES,
-} from "./paths";
+import { API_SERVER_PORT, AUDIT_LOG_DIR, AUDIT_POLICY, AUTHENTICATION_CONFIG, ENCRYPTION_CONFIG, ETCD_DATA_DIR, ETCD_TUNING, EtcdTuning, KUBERNETES_PKI_DIR, TLS_CIPHER_SUITES } from "./paths";
 import { check } from "./shell";
 
-export interface Arg { readonly name: string; readonly value: string }
+export interface Arg {
+    readonly name: string;
+    readonly value: string;
+}
 const args = (pairs: ReadonlyArray<readonly [string, string]>): Arg[] => pairs.map(([name, value]) => ({ name, value }));
 
 export type EtcdTopology =
@@ -94,7 +94,10 @@ const KUBEADM_TIMEOUTS = { kubernetesAPICall: "5m0s" } as const;
 const TOKEN_RE = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
 
 const yamlDocs = (docs: ReadonlyArray<Record<string, unknown> | undefined>): string =>
-    docs.filter((d): d is Record<string, unknown> => d !== undefined).map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
+    docs
+        .filter((d): d is Record<string, unknown> => d !== undefined)
+        .map((d) => stringify(d, { lineWidth: 0 }))
+        .join("---\n");
 
 /** "sha256:<hex>" of a CA certificate's SubjectPublicKeyInfo: one implementation, with the PKI. */
 export { caCertHash } from "../pki/join";
@@ -127,7 +130,10 @@ function controlPlaneRegistration(node: ControlPlaneNodeInputs): Record<string, 
         // cloud controller fills in addresses, zone and providerID. node-ip
         // pins the InternalIP to the fixed IP (the CCM checks it against the
         // instance's addresses via alpha.kubernetes.io/provided-node-ip).
-        kubeletExtraArgs: args([["cloud-provider", "external"], ["node-ip", node.advertiseAddress]]),
+        kubeletExtraArgs: args([
+            ["cloud-provider", "external"],
+            ["node-ip", node.advertiseAddress],
+        ]),
         // nil taints = kubeadm's control-plane NoSchedule taint; [] = none (v1beta4 NodeRegistrationOptions.taints).
         ...(node.schedulable ? { taints: [] } : {}),
     };
@@ -236,7 +242,13 @@ export function clusterConfigurationDoc(c: KubeadmClusterInputs): Record<string,
                 ["terminated-pod-gc-threshold", "1000"],
             ]),
         },
-        scheduler: { extraArgs: args([["bind-address", "127.0.0.1"], ["leader-elect", "true"], ["profiling", "false"]]) },
+        scheduler: {
+            extraArgs: args([
+                ["bind-address", "127.0.0.1"],
+                ["leader-elect", "true"],
+                ["profiling", "false"],
+            ]),
+        },
         ...(kubeProxy === "disabled" ? { proxy: { disabled: true } } : {}),
     };
 }
@@ -314,7 +326,9 @@ export interface WorkerNodeInputs {
 
 /** `kubeadm join --config` for a node-pool instance. */
 export function renderKubeadmJoinNode(discovery: JoinDiscovery, node: WorkerNodeInputs = {}): string {
-    const labels = Object.entries(node.labels ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`);
+    const labels = Object.entries(node.labels ?? {})
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${v}`);
     const extra: Array<[string, string]> = [["cloud-provider", "external"]];
     if (labels.length > 0) extra.push(["node-labels", labels.join(",")]);
     return yamlDocs([

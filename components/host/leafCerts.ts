@@ -49,6 +49,9 @@ export function renderLeafCertsUnit(inputsFrom: readonly string[], scriptPath = 
             ["ExecStart", check("absPath", "scriptPath", scriptPath)],
             ["TimeoutStartSec", "5min"],
         ],
-        Install: [["WantedBy", "multi-user.target"], ["RequiredBy", "kubelet.service"]],
+        Install: [
+            ["WantedBy", "multi-user.target"],
+            ["RequiredBy", "kubelet.service"],
+        ],
     });
 }

@@ -47,10 +47,7 @@ export function renderNodeSetupScript(i: NodeSetupInput): string {
     const k8s = role === "kubernetes";
     const pins = k8s ? runtimePins(i.kubernetesMinor) : undefined;
     const debVersion = `${i.kubernetesVersion}-${KUBERNETES_DEB_REVISION}`;
-    const marker = [
-        ...(pins ? [i.kubernetesVersion, `containerd${pins.containerd}`, `runc${pins.runc}`] : ["etcd-member"]),
-        ...(i.etcdVersion ? [`etcd${i.etcdVersion}`] : []),
-    ].join("-");
+    const marker = [...(pins ? [i.kubernetesVersion, `containerd${pins.containerd}`, `runc${pins.runc}`] : ["etcd-member"]), ...(i.etcdVersion ? [`etcd${i.etcdVersion}`] : [])].join("-");
     const vars: Array<[string, string]> = [
         ["ROLE", role],
         ["MARKER", marker],

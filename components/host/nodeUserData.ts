@@ -63,10 +63,7 @@ const ENDPOINT_RE = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?:\d{1,5}$/;
 /** The JoinConfiguration with TOKEN_PLACEHOLDER for the token: endpoint, CA hash, labels (pool label included), taints. */
 export function renderJoinTemplate(i: Pick<NodeJoinInput, "pool" | "apiEndpoint" | "caCertHash">): string {
     if (!ENDPOINT_RE.test(i.apiEndpoint)) throw new Error(`apiEndpoint ${JSON.stringify(i.apiEndpoint)} is not <host>:<port>`);
-    const rendered = renderKubeadmJoinNode(
-        { apiServerEndpoint: i.apiEndpoint, token: SENTINEL_TOKEN, caCertHashes: [i.caCertHash] },
-        { labels: nodeLabels(i.pool), taints: i.pool.taints },
-    );
+    const rendered = renderKubeadmJoinNode({ apiServerEndpoint: i.apiEndpoint, token: SENTINEL_TOKEN, caCertHashes: [i.caCertHash] }, { labels: nodeLabels(i.pool), taints: i.pool.taints });
     const parts = rendered.split(SENTINEL_TOKEN);
     if (parts.length !== 2) throw new Error(`expected the token exactly once in the JoinConfiguration, found it ${parts.length - 1} times`);
     return parts.join(TOKEN_PLACEHOLDER);

@@ -58,7 +58,11 @@ export function readScriptFile(name: string): string {
 
 /** Every script file of this folder (for the shellcheck test and `npm run check`). */
 export function scriptFiles(): string[] {
-    return fs.readdirSync(__dirname).filter((f) => f.endsWith(".sh")).sort().map((f) => path.join(__dirname, f));
+    return fs
+        .readdirSync(__dirname)
+        .filter((f) => f.endsWith(".sh"))
+        .sort()
+        .map((f) => path.join(__dirname, f));
 }
 
 const INCLUDE_RE = /^# shellcheck source=([A-Za-z0-9.-]+\.sh)\n\. \.\/([A-Za-z0-9.-]+\.sh)$/gm;
@@ -108,7 +112,12 @@ export function shellFunction(name: string, fn: string): string {
 /** The names a script file declares on its `# parameters:` line (none without one). */
 export function declaredParameters(name: string): string[] {
     const m = /^# parameters:(.*)$/m.exec(readScriptFile(name));
-    return m ? m[1].trim().split(/\s+/).filter((n) => n !== "") : [];
+    return m
+        ? m[1]
+              .trim()
+              .split(/\s+/)
+              .filter((n) => n !== "")
+        : [];
 }
 
 /**
@@ -122,7 +131,9 @@ export function renderScript(name: string, vars: ReadonlyArray<readonly [string,
     const missing = declared.filter((n) => !given.includes(n));
     const extra = given.filter((n) => !declared.includes(n));
     if (missing.length > 0 || extra.length > 0 || new Set(given).size !== given.length) {
-        throw new Error(`${name}: its parameters are ${declared.join(" ")}; given ${given.join(" ")}${missing.length ? ` (missing ${missing.join(" ")})` : ""}${extra.length ? ` (not declared ${extra.join(" ")})` : ""}`);
+        throw new Error(
+            `${name}: its parameters are ${declared.join(" ")}; given ${given.join(" ")}${missing.length ? ` (missing ${missing.join(" ")})` : ""}${extra.length ? ` (not declared ${extra.join(" ")})` : ""}`,
+        );
     }
     if (!text.startsWith("#!/bin/sh\n")) throw new Error(`${name}: a script starts with #!/bin/sh`);
     const m = /^set -eu$/m.exec(text);

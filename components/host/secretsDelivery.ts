@@ -9,9 +9,7 @@
  * `/etc/k8s-aws/secrets.env`; the launch templates include the cloud-config
  * parts rendered here. Pure functions, no Pulumi.
  */
-import {
-    Audience, DIR_MODE, EtcdTopology, RoleKind, audiencePrefix, fetchedObjects, objectKey, secretsDirs,
-} from "../secrets/layout";
+import { Audience, DIR_MODE, EtcdTopology, RoleKind, audiencePrefix, fetchedObjects, objectKey, secretsDirs } from "../secrets/layout";
 import { SECRETS_ENV_PATH, FETCH_SCRIPT_PATH, SECRETS_UNIT, SECRETS_UNIT_PATH } from "./paths";
 import { renderScript } from "./script";
 

@@ -55,9 +55,7 @@ export function renderUnit(sections: Readonly<Record<string, UnitSection>>): str
     return (
         Object.entries(sections)
             .map(([name, entries]) => {
-                const lines = entries
-                    .filter(([, v]) => v !== undefined)
-                    .map(([k, v]) => `${k}=${typeof v === "boolean" ? (v ? "yes" : "no") : v}`);
+                const lines = entries.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${typeof v === "boolean" ? (v ? "yes" : "no") : v}`);
                 return [`[${name}]`, ...lines].join("\n");
             })
             .join("\n\n") + "\n"

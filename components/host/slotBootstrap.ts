@@ -87,6 +87,9 @@ export function renderSlotBootstrapUnit(scriptPath = "/usr/local/sbin/k8s-aws-sl
             ["RestartSec", "30s"],
             ["TimeoutStartSec", "30min"],
         ],
-        Install: [["WantedBy", "multi-user.target"], ["RequiredBy", "kubelet.service etcd.service"]],
+        Install: [
+            ["WantedBy", "multi-user.target"],
+            ["RequiredBy", "kubelet.service etcd.service"],
+        ],
     });
 }

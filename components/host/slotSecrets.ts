@@ -71,7 +71,10 @@ export function renderSlotSecretsUnit(): string {
             ["ExecStart", SLOT_SECRETS_SCRIPT],
             ["TimeoutStartSec", "10min"],
         ],
-        Install: [["WantedBy", "multi-user.target"], ["RequiredBy", `${CONTROL_PLANE_UNIT} kubelet.service`]],
+        Install: [
+            ["WantedBy", "multi-user.target"],
+            ["RequiredBy", `${CONTROL_PLANE_UNIT} kubelet.service`],
+        ],
     });
 }
 

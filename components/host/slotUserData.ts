@@ -37,8 +37,27 @@ import { renderSlotBootstrapScript, renderSlotBootstrapUnit } from "./slotBootst
 import { renderLeafCertsScript, renderLeafCertsUnit } from "./leafCerts";
 import { renderTokenSyncScript, renderTokenSyncUnits } from "./tokenSync";
 import {
-    AUDIT_POLICY, AUTHENTICATION_CONFIG, BACKUP_UNIT, CONTROL_PLANE_UNIT, ETCD_PEER_PORT, ETCD_PKI_DIR, ETCD_READY_SCRIPT, ETCD_READY_UNIT, EtcdTiming, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, RESTORE_SCRIPT, SBIN,
-    SECRETS_UNIT, SLOT_SECRETS_UNIT, SLOT_UNIT, TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, UNITS, etcdTuningFor,
+    AUDIT_POLICY,
+    AUTHENTICATION_CONFIG,
+    BACKUP_UNIT,
+    CONTROL_PLANE_UNIT,
+    ETCD_PEER_PORT,
+    ETCD_PKI_DIR,
+    ETCD_READY_SCRIPT,
+    ETCD_READY_UNIT,
+    EtcdTiming,
+    LEAF_CERTS_SCRIPT,
+    LEAF_CERTS_UNIT,
+    RESTORE_SCRIPT,
+    SBIN,
+    SECRETS_UNIT,
+    SLOT_SECRETS_UNIT,
+    SLOT_UNIT,
+    TOKEN_SYNC_SCRIPT,
+    TOKEN_SYNC_SERVICE,
+    TOKEN_SYNC_TIMER,
+    UNITS,
+    etcdTuningFor,
 } from "./paths";
 
 // The launch templates' one encoder (gzip + base64, EC2's 16 KB checked), re-exported for the slots.

@@ -63,11 +63,7 @@ export class InstanceRoles extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            const instanceProfile = new aws.iam.InstanceProfile(
-                `${name}-${slug}`,
-                { path: iamPath(args.clusterName), role: role.name, tags },
-                { parent: this },
-            );
+            const instanceProfile = new aws.iam.InstanceProfile(`${name}-${slug}`, { path: iamPath(args.clusterName), role: role.name, tags }, { parent: this });
             new aws.iam.RolePolicy(
                 `${name}-${slug}-secrets-read`,
                 {

@@ -53,7 +53,5 @@ export function renderPolicy(doc: PolicyDocument): string {
 
 /** The trust policy of an EC2 instance role: only the EC2 service may assume it. */
 export function ec2TrustPolicy(): string {
-    return renderPolicy(
-        policyDocument([{ Sid: "Ec2AssumeRole", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]),
-    );
+    return renderPolicy(policyDocument([{ Sid: "Ec2AssumeRole", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]));
 }

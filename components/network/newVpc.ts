@@ -61,9 +61,7 @@ export function createNewVpc(name: string, args: NetworkArgs, network: NewVpcCon
 
     const publicRouteTable = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, tags: tagged("public-rt") }, opts);
     new aws.ec2.Route(`${name}-public-default`, { routeTableId: publicRouteTable.id, destinationCidrBlock: ANYWHERE, gatewayId: igw.id }, opts);
-    publicSubnets.forEach((s, i) =>
-        new aws.ec2.RouteTableAssociation(zonalName(name, "public-rta", args.zones[i]), { subnetId: s.id, routeTableId: publicRouteTable.id }, opts),
-    );
+    publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(zonalName(name, "public-rta", args.zones[i]), { subnetId: s.id, routeTableId: publicRouteTable.id }, opts));
 
     // One table per zone even with a single NAT (or none): switching natGateways later only changes routes.
     const privateRouteTables = privateSubnets.map((s, i) => {
@@ -71,11 +69,7 @@ export function createNewVpc(name: string, args: NetworkArgs, network: NewVpcCon
         const table = new aws.ec2.RouteTable(zonalName(name, "private-rt", zone), { vpcId: vpc.id, tags: tagged("private-rt", zone) }, opts);
         const nat = natForZone(network.natGateways, i);
         if (nat !== undefined) {
-            new aws.ec2.Route(
-                zonalName(name, "private-default", zone),
-                { routeTableId: table.id, destinationCidrBlock: ANYWHERE, natGatewayId: nats[nat].id },
-                opts,
-            );
+            new aws.ec2.Route(zonalName(name, "private-default", zone), { routeTableId: table.id, destinationCidrBlock: ANYWHERE, natGatewayId: nats[nat].id }, opts);
         }
         new aws.ec2.RouteTableAssociation(zonalName(name, "private-rta", zone), { subnetId: s.id, routeTableId: table.id }, opts);
         return table;

@@ -64,10 +64,7 @@ export class NodePool extends pulumi.ComponentResource {
         const userData = pulumi
             .all([args.secretsBucketName, args.apiEndpoint, args.caCertHash])
             .apply(([secretsBucket, apiEndpoint, caCertHash]) =>
-                encodeUserData(
-                    renderNodeUserData({ pool, region: args.region, kubernetes: args.kubernetes, arch, secretsBucket, apiEndpoint, caCertHash }),
-                    `node pool ${pool.name}'s user data`,
-                ),
+                encodeUserData(renderNodeUserData({ pool, region: args.region, kubernetes: args.kubernetes, arch, secretsBucket, apiEndpoint, caCertHash }), `node pool ${pool.name}'s user data`),
             );
         const launchTemplateArgs = poolLaunchTemplateArgs({
             clusterName: args.clusterName,

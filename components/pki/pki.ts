@@ -10,10 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import * as random from "@pulumi/random";
 import { BOOTSTRAP_TOKEN_FILE, CA_HASH_FILE, EtcdTopology, SecretContents, assertMemberName } from "../secrets/layout";
-import {
-    ADMIN_CERT, APISERVER_ETCD_CLIENT_CERT, CA_COMMON_NAMES, CA_USES, CaRole, EtcdMemberIdentity, LeafSpec, PkiSettings,
-    etcdMemberCerts, privateKeyArgs,
-} from "./certs";
+import { ADMIN_CERT, APISERVER_ETCD_CLIENT_CERT, CA_COMMON_NAMES, CA_USES, CaRole, EtcdMemberIdentity, LeafSpec, PkiSettings, etcdMemberCerts, privateKeyArgs } from "./certs";
 import { TOKEN_ID_LENGTH, TOKEN_SECRET_LENGTH, bootstrapToken, caCertHash } from "./join";
 import { apiServerUrl, renderKubeconfig } from "./kubeconfig";
 
@@ -141,20 +138,18 @@ export class Pki extends pulumi.ComponentResource {
         // provider/shim/go.mod. The token id is public by kubeadm's design, but nothing is gained by
         // printing it, and it is the name of the token Secret an attacker would look for.
         const tokenPart = (part: string, length: number) =>
-            new random.RandomPassword(
-                `${name}-token-${part}`,
-                { length, lower: true, upper: false, numeric: true, special: false },
-                { parent: this, additionalSecretOutputs: ["result"] },
-            );
+            new random.RandomPassword(`${name}-token-${part}`, { length, lower: true, upper: false, numeric: true, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
         const tokenId = tokenPart("id", TOKEN_ID_LENGTH);
         const tokenSecret = tokenPart("secret", TOKEN_SECRET_LENGTH);
         this.bootstrapToken = pulumi.secret(pulumi.all([tokenId.result, tokenSecret.result]).apply(([id, secret]) => bootstrapToken(id, secret)));
         this.caCertHash = clusterCa.certPem.apply(caCertHash);
 
         this.adminKubeconfig = pulumi.secret(
-            pulumi.all([pulumi.output(args.apiEndpoint), clusterCa.certPem, this.admin.certPem, this.admin.keyPem]).apply(([endpoint, caCertPem, clientCertPem, clientKeyPem]) =>
-                renderKubeconfig({ clusterName: args.clusterName, server: apiServerUrl(endpoint), caCertPem, clientCertPem, clientKeyPem }),
-            ),
+            pulumi
+                .all([pulumi.output(args.apiEndpoint), clusterCa.certPem, this.admin.certPem, this.admin.keyPem])
+                .apply(([endpoint, caCertPem, clientCertPem, clientKeyPem]) =>
+                    renderKubeconfig({ clusterName: args.clusterName, server: apiServerUrl(endpoint), caCertPem, clientCertPem, clientKeyPem }),
+                ),
         );
 
         this.contents = {

@@ -79,24 +79,30 @@ const key = (name: string): Entry => [name, true];
 /** The objects stored under an audience's own folder. */
 export function audienceObjects(a: Audience, topology: EtcdTopology): SecretObject[] {
     const prefix = audiencePrefix(a);
-    const at = (dir: string) => ([name, secret]: Entry): SecretObject => ({
-        prefix,
-        name,
-        secret,
-        path: `${dir}/${name}`,
-        mode: secret ? SECRET_MODE : PUBLIC_MODE,
-    });
+    const at =
+        (dir: string) =>
+        ([name, secret]: Entry): SecretObject => ({
+            prefix,
+            name,
+            secret,
+            path: `${dir}/${name}`,
+            mode: secret ? SECRET_MODE : PUBLIC_MODE,
+        });
     switch (a.kind) {
         case "control-plane":
             return [
-                cert("ca.crt"), key("ca.key"),
-                cert("front-proxy-ca.crt"), key("front-proxy-ca.key"),
+                cert("ca.crt"),
+                key("ca.key"),
+                cert("front-proxy-ca.crt"),
+                key("front-proxy-ca.key"),
                 cert("etcd/ca.crt"),
                 // With stacked etcd, kubeadm issues each slot's etcd server/peer certificates locally and needs the
                 // etcd CA key; with external etcd the members' certificates are issued here and the key stays home.
                 ...(topology === "stacked" ? [key("etcd/ca.key")] : []),
-                key("sa.key"), cert("sa.pub"),
-                cert("apiserver-etcd-client.crt"), key("apiserver-etcd-client.key"),
+                key("sa.key"),
+                cert("sa.pub"),
+                cert("apiserver-etcd-client.crt"),
+                key("apiserver-etcd-client.key"),
             ].map(at(KUBERNETES_PKI_DIR));
         case "node":
             return [cert("ca.crt"), key(BOOTSTRAP_TOKEN_FILE), cert(CA_HASH_FILE)].map(at(KUBERNETES_PKI_DIR));
@@ -127,11 +133,7 @@ export function fetchedObjects(a: Audience, topology: EtcdTopology): SecretObjec
 
 /** Every object in the bucket, for a cluster with these external etcd members (none when stacked). */
 export function allObjects(topology: EtcdTopology, etcdMembers: readonly string[]): SecretObject[] {
-    const audiences: Audience[] = [
-        { kind: "control-plane" },
-        { kind: "node" },
-        ...(topology === "external" ? etcdMembers.map((member): Audience => ({ kind: "etcd", member })) : []),
-    ];
+    const audiences: Audience[] = [{ kind: "control-plane" }, { kind: "node" }, ...(topology === "external" ? etcdMembers.map((member): Audience => ({ kind: "etcd", member })) : [])];
     return audiences.flatMap((a) => audienceObjects(a, topology));
 }
 
@@ -174,11 +176,7 @@ export function pairContents<T>(contents: SecretContents<T>, topology: EtcdTopol
     ];
     const extra = given.filter((k) => !expected.has(k));
     if (missing.length > 0 || extra.length > 0) {
-        throw new Error(
-            [missing.length > 0 ? `no content for ${missing.join(", ")}` : "", extra.length > 0 ? `content for unknown objects ${extra.join(", ")}` : ""]
-                .filter(Boolean)
-                .join("; "),
-        );
+        throw new Error([missing.length > 0 ? `no content for ${missing.join(", ")}` : "", extra.length > 0 ? `content for unknown objects ${extra.join(", ")}` : ""].filter(Boolean).join("; "));
     }
     return objects.map((object) => ({ object, content: folderOf(contents, object.prefix)![object.name] }));
 }

@@ -95,11 +95,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
         this.bucket = new aws.s3.Bucket(`${name}-bucket`, { bucketPrefix: secretsBucketPrefix(cluster), forceDestroy: true, tags }, { parent: this });
         const bucket = this.bucket.id;
 
-        const ownership = new aws.s3.BucketOwnershipControls(
-            `${name}-ownership`,
-            { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
-            { parent: this },
-        );
+        const ownership = new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
         const publicAccess = new aws.s3.BucketPublicAccessBlock(
             `${name}-public-access`,
             { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
@@ -113,11 +109,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const versioning = new aws.s3.BucketVersioning(
-            `${name}-versioning`,
-            { bucket, versioningConfiguration: { status: "Enabled" } },
-            { parent: this },
-        );
+        const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket, versioningConfiguration: { status: "Enabled" } }, { parent: this });
         new aws.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
             {

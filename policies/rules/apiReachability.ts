@@ -77,7 +77,14 @@ export function nodeReachableNames(resources: readonly PolicyResource[]): Set<st
         const targets = strings(p.records);
         const aliases = records(p.aliases).map((a) => str(a.name) ?? "");
         const privateRecords = targets.length > 0 && targets.every(isPrivateIp);
-        const internalAlias = aliases.length > 0 && aliases.every((a) => a.toLowerCase().replace(/^dualstack\./, "").startsWith("internal-"));
+        const internalAlias =
+            aliases.length > 0 &&
+            aliases.every((a) =>
+                a
+                    .toLowerCase()
+                    .replace(/^dualstack\./, "")
+                    .startsWith("internal-"),
+            );
         if (privateRecords || internalAlias) names.add(name);
     }
     return names;

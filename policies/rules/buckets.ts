@@ -85,15 +85,17 @@ export const bucketOwnershipEnforced = bucketPolicy(
         if (ownership.length > 0 && ownership.every((o) => o === "BucketOwnerEnforced")) return out;
         const privateAcls = b.subs.acl.length > 0 && b.subs.acl.every(privateAcl);
         if (!privateAcls && inline !== "private") {
-            out.push(ownership.length === 0 ? "no BucketOwnershipControls (BucketOwnerEnforced) and no private ACL" : `object ownership is ${ownership.join(", ")}, not BucketOwnerEnforced, and its ACL is not private`);
+            out.push(
+                ownership.length === 0
+                    ? "no BucketOwnershipControls (BucketOwnerEnforced) and no private ACL"
+                    : `object ownership is ${ownership.join(", ")}, not BucketOwnerEnforced, and its ACL is not private`,
+            );
         }
         return out;
     },
     // Every ACL resource on its own: the bucket may be one this stack does not create.
     (resources) =>
-        resources
-            .filter((r) => BUCKET_ACL_TYPES.includes(r.type))
-            .flatMap((r) => publicGrants(r.props).map((g) => ({ message: `bucket ACL ${r.name} on ${bucketRef(r)} grants ${g}`, urn: r.urn }))),
+        resources.filter((r) => BUCKET_ACL_TYPES.includes(r.type)).flatMap((r) => publicGrants(r.props).map((g) => ({ message: `bucket ACL ${r.name} on ${bucketRef(r)} grants ${g}`, urn: r.urn }))),
 );
 
 const BLOCKS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"] as const;
@@ -157,7 +159,7 @@ function publicPolicyProblem(doc: unknown): string | undefined {
 export const bucketNoPublicPolicy = bucketPolicy(
     "secrets-bucket-no-public-policy",
     'No bucket policy in the stack (any BucketPolicy resource, whichever bucket it is for, and any bucket\'s own policy) Allows principal "*" or uses NotPrincipal with Allow; Deny statements for "*" are fine.',
-    "Grant access to the instance roles' ARNs (or the account) instead of \"*\".",
+    'Grant access to the instance roles\' ARNs (or the account) instead of "*".',
     "every bucket",
     (b) => {
         const problem = b.props.policy !== undefined ? publicPolicyProblem(b.props.policy) : undefined;

@@ -37,19 +37,28 @@ function layoutProblems(topo: Topology, role: "control-plane" | "etcd", quorum: 
     const bySlot = new Map<string, Member[]>();
     for (const m of members.filter((m) => slotOf(m.r.props) !== undefined)) bySlot.set(m.label, [...(bySlot.get(m.label) ?? []), m]);
     for (const [slot, claim] of bySlot) {
-        if (claim.length > 1) out.push({ message: `${role} slot ${slot} is declared by ${claim.length} resources (${claim.map((m) => m.r.name).join(", ")}); each runs its own member`, urn: claim[1].r.urn });
+        if (claim.length > 1)
+            out.push({ message: `${role} slot ${slot} is declared by ${claim.length} resources (${claim.map((m) => m.r.name).join(", ")}); each runs its own member`, urn: claim[1].r.urn });
     }
     for (const m of members.filter((m) => m.r.type === T.asg)) {
         const min = num(m.r.props.minSize);
         const max = num(m.r.props.maxSize);
-        if (min !== undefined && max !== undefined && min !== max) out.push({ message: `${role} group ${m.r.name} scales between ${min} and ${max} members; etcd membership must not change with load`, urn: m.r.urn });
+        if (min !== undefined && max !== undefined && min !== max)
+            out.push({ message: `${role} group ${m.r.name} scales between ${min} and ${max} members; etcd membership must not change with load`, urn: m.r.urn });
     }
     if (quorum && count % 2 === 0) out.push({ message: `${count} ${role} members: etcd needs an odd count (1, 3 or 5) to keep quorum` });
     const slotVolumes = topo.resources.filter((r) => (r.type === T.volume || r.type === T.networkInterface) && roleOf(r.props) === role);
     const perZone = new Map<string, Member[]>();
     for (const m of members) {
         const slot = slotOf(m.r.props);
-        const zone = topo.zoneOf(m.r) ?? (slot === undefined ? undefined : slotVolumes.filter((v) => slotOf(v.props) === slot).map((v) => topo.zoneOf(v)).find((z) => z));
+        const zone =
+            topo.zoneOf(m.r) ??
+            (slot === undefined
+                ? undefined
+                : slotVolumes
+                      .filter((v) => slotOf(v.props) === slot)
+                      .map((v) => topo.zoneOf(v))
+                      .find((z) => z));
         if (zone) perZone.set(zone, [...(perZone.get(zone) ?? []), m]);
     }
     const zones = Math.max(topo.allZones().size, perZone.size);
@@ -60,7 +69,10 @@ function layoutProblems(topo: Topology, role: "control-plane" | "etcd", quorum: 
     const limit = Math.ceil(count / zones);
     for (const [zone, inZone] of perZone) {
         const n = inZone.reduce((k, m) => k + (topo.asgZones(m.r.props).zones.size > 1 ? 0 : m.count), 0);
-        if (n > limit) out.push({ message: `${role} slots ${inZone.map((m) => m.label).join(", ")} share ${zone} while ${zones} zones are available: one zone outage takes out more than its share of etcd members` });
+        if (n > limit)
+            out.push({
+                message: `${role} slots ${inZone.map((m) => m.label).join(", ")} share ${zone} while ${zones} zones are available: one zone outage takes out more than its share of etcd members`,
+            });
     }
     for (const m of members.filter((m) => m.r.type === T.asg && slotOf(m.r.props) === undefined)) {
         const spread = topo.asgZones(m.r.props).zones.size;
@@ -90,8 +102,7 @@ export const controlPlaneOddAndSpread: StackValidationPolicy = {
 export const slotResourcesInSlotZone: StackValidationPolicy = {
     name: "slot-resources-same-az",
     description:
-        "Each slot (k8s.io/slot) keeps its autoscaling group, EBS volume and network interface in one availability zone: " +
-        "EBS volumes and interfaces cannot follow an instance into another zone.",
+        "Each slot (k8s.io/slot) keeps its autoscaling group, EBS volume and network interface in one availability zone: " + "EBS volumes and interfaces cannot follow an instance into another zone.",
     remediationSteps: "Create the slot's volume with availabilityZone and its interface in the subnet of the zone its group launches into.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
@@ -136,7 +147,10 @@ function clusterNames(resources: PolicyResource[], configured: string): string[]
     for (const r of resources) {
         const tags = tagsOf(r.props);
         if (tags[TAG.legacyCluster]) names.add(tags[TAG.legacyCluster]);
-        if (r.type !== T.subnet) Object.keys(tags).filter((k) => k.startsWith(TAG.clusterPrefix)).forEach((k) => names.add(k.slice(TAG.clusterPrefix.length)));
+        if (r.type !== T.subnet)
+            Object.keys(tags)
+                .filter((k) => k.startsWith(TAG.clusterPrefix))
+                .forEach((k) => names.add(k.slice(TAG.clusterPrefix.length)));
     }
     return [...names];
 }
@@ -146,7 +160,7 @@ export const clusterSubnetsTagged: StackValidationPolicy = {
     description:
         "Every subnet the cluster uses (its Subnets, and subnets its groups, interfaces and load balancers use) carries " +
         "kubernetes.io/cluster/<cluster> = owned|shared, on the Subnet or through an aws:ec2/tag:Tag; the cloud controller finds subnets by it.",
-    remediationSteps: "Tag created subnets through the naming module's subnetTags; tag existing subnets with aws.ec2.Tag (value \"shared\").",
+    remediationSteps: 'Tag created subnets through the naming module\'s subnetTags; tag existing subnets with aws.ec2.Tag (value "shared").',
     enforcementLevel: "mandatory",
     configSchema: subnetSchema,
     validateStack: (args, report) => {
@@ -193,7 +207,8 @@ export const nodePoolsMultiAz: StackValidationPolicy = {
             const pool = tagsOf(g.props)[TAG.pool] ?? g.name;
             // Unresolved subnet ids: distinct subnets stand in for zones (the cluster has one subnet per zone and tier).
             const spread = complete ? zones.size : Math.max(zones.size, new Set(subnets).size);
-            if (spread < 2) report(`node pool ${pool} runs in ${complete || zones.size > 0 ? `one zone (${[...zones].join(", ") || "none"})` : "one subnet"}; a zone outage takes the whole pool`, g.urn);
+            if (spread < 2)
+                report(`node pool ${pool} runs in ${complete || zones.size > 0 ? `one zone (${[...zones].join(", ") || "none"})` : "one subnet"}; a zone outage takes the whole pool`, g.urn);
         }
     },
 };

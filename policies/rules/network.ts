@@ -102,15 +102,24 @@ function splitWorldProblems(resources: PolicyResource[], cfg: Config): { message
     const out: { message: string; urn: string }[] = [];
     for (const [group, members] of groups) {
         for (const port of [...new Set([...cfg.worldClosedPorts, cfg.apiPort])]) {
-            const sources = members.flatMap((r) =>
-                ingressRules(r.type, r.props)
-                    .filter((rule) => admitsTcpPort(rule.protocol, rule.fromPort, rule.toPort, port))
-                    .flatMap((rule) => rule.cidrs.map((text) => ({ text, c: parseCidr(text), r }))),
-            ).filter((x): x is { text: string; c: Cidr; r: PolicyResource } => x.c !== undefined);
+            const sources = members
+                .flatMap((r) =>
+                    ingressRules(r.type, r.props)
+                        .filter((rule) => admitsTcpPort(rule.protocol, rule.fromPort, rule.toPort, port))
+                        .flatMap((rule) => rule.cidrs.map((text) => ({ text, c: parseCidr(text), r }))),
+                )
+                .filter((x): x is { text: string; c: Cidr; r: PolicyResource } => x.c !== undefined);
             for (const v6 of [false, true]) {
                 const own = sources.filter((x) => x.c.v6 === v6);
                 // A single 0.0.0.0/0 or ::/0 is reported on its rule already.
-                if (own.some((x) => isWorld(x.c)) || !coversInternet(own.map((x) => x.c), v6)) continue;
+                if (
+                    own.some((x) => isWorld(x.c)) ||
+                    !coversInternet(
+                        own.map((x) => x.c),
+                        v6,
+                    )
+                )
+                    continue;
                 out.push({
                     message: `security group ${group} admits port ${port} from the whole ${v6 ? "IPv6" : "IPv4"} internet through ${own.map((x) => x.text).join(" + ")}`,
                     urn: own[0].r.urn,

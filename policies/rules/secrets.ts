@@ -110,7 +110,7 @@ const outputsSchema: PolicyConfigSchema = {
             // secretness); a live preview would show it to this policy in plain text.
             default: ["kubeconfig"],
             description:
-                "Stack outputs not to scan. The offline render sees secret outputs as \"[secret]\"; a live `pulumi preview` shows " +
+                'Stack outputs not to scan. The offline render sees secret outputs as "[secret]"; a live `pulumi preview` shows ' +
                 "policies their plain values, so list secret outputs that hold credentials by design (e.g. an admin kubeconfig).",
         },
     },
@@ -135,7 +135,7 @@ export const noKeyMaterialInStackOutputs: StackValidationPolicy = {
 
 export const imdsv2Required: ResourceValidationPolicy = {
     name: "imdsv2-required",
-    description: "Launch templates and instances require IMDSv2 session tokens (metadataOptions.httpTokens = \"required\").",
+    description: 'Launch templates and instances require IMDSv2 session tokens (metadataOptions.httpTokens = "required").',
     remediationSteps: 'Set metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 or 2 }.',
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {

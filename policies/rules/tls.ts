@@ -18,9 +18,7 @@ const CERTS: readonly string[] = [T.tlsSelfSignedCert, T.tlsLocallySignedCert];
 
 export const apiLoadBalancerTls: ResourceValidationPolicy = {
     name: "api-lb-tls-only",
-    description:
-        "Load-balancer listeners pass TCP/TLS through to the API server (6443) or terminate TLS with a certificate; " +
-        "nothing listens or forwards in plain HTTP.",
+    description: "Load-balancer listeners pass TCP/TLS through to the API server (6443) or terminate TLS with a certificate; " + "nothing listens or forwards in plain HTTP.",
     remediationSteps:
         "NLB: use protocol TCP (pass-through) or TLS with certificateArn. Classic ELB: lbProtocol TCP or SSL/HTTPS with " +
         "sslCertificateId, and instanceProtocol TCP/SSL/HTTPS. Target groups: TCP, TLS or HTTPS, never HTTP.",
@@ -85,9 +83,7 @@ export const etcdTlsClientAuth: ResourceValidationPolicy = {
 export const secretsBucketDeniesInsecureTransport: StackValidationPolicy = {
     name: "secrets-bucket-deny-insecure-transport",
     description: "Buckets holding secrets or backups have a bucket policy that denies every request made without TLS (aws:SecureTransport false).",
-    remediationSteps:
-        'Add to the bucket policy: {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":[bucketArn, bucketArn + "/*"],' +
-        '"Condition":{"Bool":{"aws:SecureTransport":"false"}}}.',
+    remediationSteps: 'Add to the bucket policy: {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":[bucketArn, bucketArn + "/*"],' + '"Condition":{"Bool":{"aws:SecureTransport":"false"}}}.',
     enforcementLevel: "mandatory",
     configSchema: sensitiveBucketSchema,
     validateStack: (args, report) => {

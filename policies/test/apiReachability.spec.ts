@@ -5,7 +5,11 @@ const INTERNAL = "api.internal.prod.k8s.example.com";
 const PUBLIC = "api.prod.k8s.example.com";
 const records: Res[] = [
     { type: "aws:route53/record:Record", name: "prod-api-internal", props: { name: INTERNAL, type: "A", ttl: 60, records: ["10.0.32.10", "10.0.64.10", "10.0.96.10"] } },
-    { type: "aws:route53/record:Record", name: "prod-api-public", props: { name: PUBLIC, type: "A", aliases: [{ name: "prod-api-0a1b2c3d.elb.eu-west-1.amazonaws.com", zoneId: "Z2IFOLAFXWLO4F", evaluateTargetHealth: true }] } },
+    {
+        type: "aws:route53/record:Record",
+        name: "prod-api-public",
+        props: { name: PUBLIC, type: "A", aliases: [{ name: "prod-api-0a1b2c3d.elb.eu-west-1.amazonaws.com", zoneId: "Z2IFOLAFXWLO4F", evaluateTargetHealth: true }] },
+    },
 ];
 const calico = (host: string): Res => ({
     type: "kubernetes:helm.sh/v3:Release",
@@ -17,11 +21,18 @@ describe("in-cluster-api-endpoint-internal", () => {
     it("accepts Calico on the internal name (private A records)", () => expectNone(checkStack(inClusterApiEndpointInternal, [...records, calico(INTERNAL)])));
     it("accepts a private address literal", () => expectNone(checkStack(inClusterApiEndpointInternal, [...records, calico("10.0.32.10")])));
     it("accepts a name aliasing an internal load balancer", () => {
-        const alias: Res = { type: "aws:route53/record:Record", name: "prod-api-internal", props: { name: INTERNAL, type: "A", aliases: [{ name: "internal-prod-api-0a1b2c3d.elb.eu-west-1.amazonaws.com", zoneId: "Z2IFOLAFXWLO4F" }] } };
+        const alias: Res = {
+            type: "aws:route53/record:Record",
+            name: "prod-api-internal",
+            props: { name: INTERNAL, type: "A", aliases: [{ name: "internal-prod-api-0a1b2c3d.elb.eu-west-1.amazonaws.com", zoneId: "Z2IFOLAFXWLO4F" }] },
+        };
         expectNone(checkStack(inClusterApiEndpointInternal, [alias, records[1], calico(INTERNAL)]));
     });
     it("rejects the public API name", () =>
-        expectViolation(checkStack(inClusterApiEndpointInternal, [...records, calico(PUBLIC)]), /Release prod-addons-calico-release values.kubernetesServiceEndpoint.host is api.prod.k8s.example.com, which not every node can reach.*use api.internal.prod.k8s.example.com/));
+        expectViolation(
+            checkStack(inClusterApiEndpointInternal, [...records, calico(PUBLIC)]),
+            /Release prod-addons-calico-release values.kubernetesServiceEndpoint.host is api.prod.k8s.example.com, which not every node can reach.*use api.internal.prod.k8s.example.com/,
+        ));
     it("rejects a load balancer's or an Elastic IP's public address", () => {
         expectViolation(checkStack(inClusterApiEndpointInternal, [...records, calico("prod-api-0a1b2c3d.elb.eu-west-1.amazonaws.com")]), /not every node can reach/);
         expectViolation(checkStack(inClusterApiEndpointInternal, [...records, calico("203.0.113.7")]), /not every node can reach/);

@@ -137,7 +137,10 @@ export const BUCKET_PARTS: Record<BucketPart, Res> = {
     },
     encryption: {
         type: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        props: { bucket: "prod-secrets-0a1b2c3", rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:eu-west-1:123456789012:key/1" }, bucketKeyEnabled: true }] },
+        props: {
+            bucket: "prod-secrets-0a1b2c3",
+            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:eu-west-1:123456789012:key/1" }, bucketKeyEnabled: true }],
+        },
     },
     versioning: { type: "aws:s3/bucketVersioning:BucketVersioning", props: { bucket: "prod-secrets-0a1b2c3", versioningConfiguration: { status: "Enabled" } } },
     policy: { type: "aws:s3/bucketPolicy:BucketPolicy", props: { bucket: "prod-secrets-0a1b2c3", policy: JSON.stringify({ Version: "2012-10-17", Statement: [DENY_INSECURE, ROLE_READ] }) } },
@@ -162,17 +165,30 @@ export const subnetId = (zone: string) => `subnet-0000000000000000${zone.slice(-
 
 /** Three private subnets, three control-plane slots (group, etcd volume, interface each), one node pool. */
 export function clusterStack(): Res[] {
-    const subnets: Res[] = ZONES.map((z) => ({ type: "aws:ec2/subnet:Subnet", name: `prod-private-${z}`, id: subnetId(z), props: { vpcId: "vpc-1", availabilityZone: z, cidrBlock: "10.0.0.0/20", tags: { ...clusterTags, Name: `prod-private-${z}` } } }));
+    const subnets: Res[] = ZONES.map((z) => ({
+        type: "aws:ec2/subnet:Subnet",
+        name: `prod-private-${z}`,
+        id: subnetId(z),
+        props: { vpcId: "vpc-1", availabilityZone: z, cidrBlock: "10.0.0.0/20", tags: { ...clusterTags, Name: `prod-private-${z}` } },
+    }));
     const slots = ZONES.flatMap((z, i): Res[] => {
         const slotTags = { ...clusterTags, "k8s.io/role/control-plane": "1", "k8s.io/slot": `cp-${i}` };
         return [
-            { type: "aws:autoscaling/group:Group", name: `prod-cp-${i}`, props: { minSize: 1, maxSize: 1, vpcZoneIdentifiers: [subnetId(z)], tags: Object.entries(slotTags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })) } },
+            {
+                type: "aws:autoscaling/group:Group",
+                name: `prod-cp-${i}`,
+                props: { minSize: 1, maxSize: 1, vpcZoneIdentifiers: [subnetId(z)], tags: Object.entries(slotTags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })) },
+            },
             { type: "aws:ebs/volume:Volume", name: `prod-cp-${i}-etcd`, props: { availabilityZone: z, size: 20, type: "gp3", encrypted: true, tags: slotTags } },
             { type: "aws:ec2/networkInterface:NetworkInterface", name: `prod-cp-${i}-eni`, props: { subnetId: subnetId(z), privateIps: [`10.0.${i}.10`], tags: slotTags } },
         ];
     });
     const poolTags = { ...clusterTags, "k8s.io/role/node": "1", "k8s.io/pool": "general" };
-    const pool: Res = { type: "aws:autoscaling/group:Group", name: "prod-general", props: { minSize: 2, maxSize: 6, vpcZoneIdentifiers: ZONES.map(subnetId), tags: Object.entries(poolTags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })) } };
+    const pool: Res = {
+        type: "aws:autoscaling/group:Group",
+        name: "prod-general",
+        props: { minSize: 2, maxSize: 6, vpcZoneIdentifiers: ZONES.map(subnetId), tags: Object.entries(poolTags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })) },
+    };
     return [...subnets, ...slots, pool];
 }
 

@@ -54,5 +54,9 @@ export function expectViolation(vs: PolicyViolation[], pattern: RegExp): PolicyV
 }
 
 export function expectNone(vs: PolicyViolation[]): void {
-    assert.deepStrictEqual(vs.map((v) => v.message), [], `expected no violations, got:\n${describeAll(vs)}`);
+    assert.deepStrictEqual(
+        vs.map((v) => v.message),
+        [],
+        `expected no violations, got:\n${describeAll(vs)}`,
+    );
 }

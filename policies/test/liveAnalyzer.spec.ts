@@ -77,13 +77,18 @@ describe("the live analyzer (@pulumi/policy 1.21.0 serving index.ts)", function 
 
     it("fails the analysis of a resource when the config misspells a setting, with a did-you-mean", async () => {
         await configure(client, { "tls-leaf-validity": { maxLeafValidityHour: 100 } });
-        await assert.rejects(analyze(client, LEAF_TYPE, "leaf", LEAF), (e: grpc.ServiceError) => /"tls-leaf-validity\.maxLeafValidityHour" is not a setting of policy tls-leaf-validity \(did you mean "maxLeafValidityHours"\?\)/.test(e.details ?? e.message));
+        await assert.rejects(analyze(client, LEAF_TYPE, "leaf", LEAF), (e: grpc.ServiceError) =>
+            /"tls-leaf-validity\.maxLeafValidityHour" is not a setting of policy tls-leaf-validity \(did you mean "maxLeafValidityHours"\?\)/.test(e.details ?? e.message),
+        );
     });
 
     it("runs the policy with a correct config (the violation is reported, not an error)", async () => {
         await configure(client, { "tls-leaf-validity": { maxLeafValidityHours: 8760 } });
         const res = await analyze(client, LEAF_TYPE, "leaf", LEAF);
         const messages = res.getDiagnosticsList().map((d) => `${d.getPolicyname()}: ${d.getMessage()}`);
-        assert.ok(messages.some((m) => /tls-leaf-validity: .*leaf certificate valid for 20000h; at most 8760h allowed/s.test(m)), messages.join("\n"));
+        assert.ok(
+            messages.some((m) => /tls-leaf-validity: .*leaf certificate valid for 20000h; at most 8760h allowed/s.test(m)),
+            messages.join("\n"),
+        );
     });
 });

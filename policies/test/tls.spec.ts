@@ -44,14 +44,19 @@ describe("etcd-tls-client-auth", () => {
     it("accepts an external member with https and client-cert auth", () => expectNone(check(member())));
     it("accepts a stacked control plane (kubeadm defaults)", () => expectNone(check(f.launchTemplate())));
     it("accepts a stacked control plane also tagged as an etcd member", () => expectNone(check({ ...f.launchTemplate(), tags: { "k8s.io/role/control-plane": "1", "k8s.io/role/etcd": "1" } })));
-    it("rejects a plain-text client URL", () => expectViolation(check(member({ ...f.ETCD_CONFIG, "listen-client-urls": "http://0.0.0.0:2379" })), /listen-client-urls has the plain-text URL http:\/\/0\.0\.0\.0:2379/));
+    it("rejects a plain-text client URL", () =>
+        expectViolation(check(member({ ...f.ETCD_CONFIG, "listen-client-urls": "http://0.0.0.0:2379" })), /listen-client-urls has the plain-text URL http:\/\/0\.0\.0\.0:2379/));
     it("rejects an unset advertise URL (etcd defaults to http)", () => expectViolation(check(member(noAdvertise)), /advertise-client-urls is not set, so etcd uses http:/));
-    it("rejects a plain-text peer in initial-cluster", () => expectViolation(check(member({ ...f.ETCD_CONFIG, "initial-cluster": "etcd-a=http://10.0.1.10:2380" })), /initial-cluster has the plain-text URL http:\/\/10\.0\.1\.10:2380/));
-    it("rejects client connections without client-cert auth", () => expectViolation(check(member({ ...f.ETCD_CONFIG, "client-transport-security": { ...client, "client-cert-auth": false } })), /^etcd .*: client-cert-auth is not true/));
-    it("rejects client-cert auth without a trusted CA", () => expectViolation(check(member({ ...f.ETCD_CONFIG, "peer-transport-security": { ...peer, "trusted-ca-file": "" } })), /peer-trusted-ca-file is not set/));
+    it("rejects a plain-text peer in initial-cluster", () =>
+        expectViolation(check(member({ ...f.ETCD_CONFIG, "initial-cluster": "etcd-a=http://10.0.1.10:2380" })), /initial-cluster has the plain-text URL http:\/\/10\.0\.1\.10:2380/));
+    it("rejects client connections without client-cert auth", () =>
+        expectViolation(check(member({ ...f.ETCD_CONFIG, "client-transport-security": { ...client, "client-cert-auth": false } })), /^etcd .*: client-cert-auth is not true/));
+    it("rejects client-cert auth without a trusted CA", () =>
+        expectViolation(check(member({ ...f.ETCD_CONFIG, "peer-transport-security": { ...peer, "trusted-ca-file": "" } })), /peer-trusted-ca-file is not set/));
     it("rejects peer auto-TLS", () => expectViolation(check(member({ ...f.ETCD_CONFIG, "peer-transport-security": { ...peer, "auto-tls": true } })), /peer-auto-tls is on/));
 
-    const flags = "--name etcd-a --listen-client-urls https://0.0.0.0:2379 --advertise-client-urls https://10.0.1.10:2379 --listen-peer-urls https://0.0.0.0:2380 --initial-advertise-peer-urls https://10.0.1.10:2380 --cert-file=/etc/etcd/pki/server.crt --key-file=/etc/etcd/pki/server.key --trusted-ca-file=/etc/etcd/pki/ca.crt --client-cert-auth --peer-cert-file=/etc/etcd/pki/peer.crt --peer-key-file=/etc/etcd/pki/peer.key --peer-trusted-ca-file=/etc/etcd/pki/ca.crt --peer-client-cert-auth";
+    const flags =
+        "--name etcd-a --listen-client-urls https://0.0.0.0:2379 --advertise-client-urls https://10.0.1.10:2379 --listen-peer-urls https://0.0.0.0:2380 --initial-advertise-peer-urls https://10.0.1.10:2380 --cert-file=/etc/etcd/pki/server.crt --key-file=/etc/etcd/pki/server.key --trusted-ca-file=/etc/etcd/pki/ca.crt --client-cert-auth --peer-cert-file=/etc/etcd/pki/peer.crt --peer-key-file=/etc/etcd/pki/peer.key --peer-trusted-ca-file=/etc/etcd/pki/ca.crt --peer-client-cert-auth";
     const unit = (args: string) => `[Service]\nExecStart=/usr/local/bin/etcd \\\n  ${args}\n`;
     it("accepts flags in a systemd unit", () => expectNone(check(member(f.ETCD_CONFIG, unit(flags)))));
     it("ignores an `etcd --version` probe in ExecStartPre", () => {
@@ -59,34 +64,69 @@ describe("etcd-tls-client-auth", () => {
         expectNone(check(member(f.ETCD_CONFIG, probe)));
     });
     it("rejects a bare --peer-auto-tls flag", () => expectViolation(check(member(f.ETCD_CONFIG, unit(`${flags} --peer-auto-tls`))), /peer-auto-tls is on/));
-    it("rejects --client-cert-auth=false", () => expectViolation(check(member(f.ETCD_CONFIG, unit(flags.replace("--client-cert-auth", "--client-cert-auth=false")))), /: client-cert-auth is not true/));
+    it("rejects --client-cert-auth=false", () =>
+        expectViolation(check(member(f.ETCD_CONFIG, unit(flags.replace("--client-cert-auth", "--client-cert-auth=false")))), /: client-cert-auth is not true/));
     it("reads ETCD_* variables from an environment file", () => {
         const env = "ETCD_LISTEN_CLIENT_URLS=http://0.0.0.0:2379\n";
-        const ud = f.cloudConfig([{ path: "/etc/default/etcd", content: env }, { path: f.FETCH, content: f.fetchScript() }], [[f.FETCH], "systemctl start etcd"]);
+        const ud = f.cloudConfig(
+            [
+                { path: "/etc/default/etcd", content: env },
+                { path: f.FETCH, content: f.fetchScript() },
+            ],
+            [[f.FETCH], "systemctl start etcd"],
+        );
         expectViolation(check(f.launchTemplate(f.b64(ud), "k8s.io/role/etcd")), /listen-client-urls has the plain-text URL http:/);
     });
     it("does not read a script's own ETCD_* variables as etcd's environment", () => {
         const setup = "#!/bin/sh\nETCD_VERSION=\necho setting up\n";
-        const ud = f.cloudConfig([{ path: "/usr/local/sbin/setup", content: setup }, { path: f.FETCH, content: f.fetchScript() }], [["/usr/local/sbin/setup"], [f.FETCH]]);
+        const ud = f.cloudConfig(
+            [
+                { path: "/usr/local/sbin/setup", content: setup },
+                { path: f.FETCH, content: f.fetchScript() },
+            ],
+            [["/usr/local/sbin/setup"], [f.FETCH]],
+        );
         expectNone(check(f.launchTemplate(f.b64(ud))));
     });
-    it("rejects a --config-file the user data does not write", () => expectViolation(check(member(f.ETCD_CONFIG, unit("--config-file /etc/etcd/other.yaml"))), /reads --config-file \/etc\/etcd\/other\.yaml/));
+    it("rejects a --config-file the user data does not write", () =>
+        expectViolation(check(member(f.ETCD_CONFIG, unit("--config-file /etc/etcd/other.yaml"))), /reads --config-file \/etc\/etcd\/other\.yaml/));
     it("rejects an etcd member whose etcd configuration it cannot find", () => {
         const ud = f.cloudConfig([{ path: f.FETCH, content: f.fetchScript() }], [[f.FETCH]]);
         expectViolation(check(f.launchTemplate(f.b64(ud), "k8s.io/role/etcd")), /tagged k8s\.io\/role\/etcd, but its user data configures etcd in no form/);
     });
 
     const withArgs = (extraArgs: unknown) => ({ ...f.CLUSTER_CONFIGURATION, etcd: { local: { extraArgs } } });
-    it("rejects kubeadm extraArgs turning client-cert auth off (v1beta4 list)", () => expectViolation(check(f.launchTemplate(f.b64(f.controlPlaneCloudConfig(withArgs([{ name: "client-cert-auth", value: "false" }]))))), /etcd\.local\.extraArgs sets client-cert-auth=false/));
-    it("rejects kubeadm extraArgs with a plain-text URL (v1beta3 map)", () => expectViolation(check(f.launchTemplate(f.b64(f.controlPlaneCloudConfig({ ...withArgs({ "listen-client-urls": "http://0.0.0.0:2379" }), apiVersion: "kubeadm.k8s.io/v1beta3" })))), /listen-client-urls has the plain-text URL/));
+    it("rejects kubeadm extraArgs turning client-cert auth off (v1beta4 list)", () =>
+        expectViolation(check(f.launchTemplate(f.b64(f.controlPlaneCloudConfig(withArgs([{ name: "client-cert-auth", value: "false" }]))))), /etcd\.local\.extraArgs sets client-cert-auth=false/));
+    it("rejects kubeadm extraArgs with a plain-text URL (v1beta3 map)", () =>
+        expectViolation(
+            check(f.launchTemplate(f.b64(f.controlPlaneCloudConfig({ ...withArgs({ "listen-client-urls": "http://0.0.0.0:2379" }), apiVersion: "kubeadm.k8s.io/v1beta3" })))),
+            /listen-client-urls has the plain-text URL/,
+        ));
     it("rejects a plain-text external etcd endpoint", () => {
-        const external = { ...f.CLUSTER_CONFIGURATION, etcd: { external: { endpoints: ["http://10.0.1.10:2379"], caFile: "/etc/kubernetes/pki/etcd/ca.crt", certFile: "/etc/kubernetes/pki/apiserver-etcd-client.crt", keyFile: "/etc/kubernetes/pki/apiserver-etcd-client.key" } } };
+        const external = {
+            ...f.CLUSTER_CONFIGURATION,
+            etcd: {
+                external: {
+                    endpoints: ["http://10.0.1.10:2379"],
+                    caFile: "/etc/kubernetes/pki/etcd/ca.crt",
+                    certFile: "/etc/kubernetes/pki/apiserver-etcd-client.crt",
+                    keyFile: "/etc/kubernetes/pki/apiserver-etcd-client.key",
+                },
+            },
+        };
         expectViolation(check(f.launchTemplate(f.b64(f.controlPlaneCloudConfig(external)))), /etcd\.external endpoint http:\/\/10\.0\.1\.10:2379 is not https/);
     });
     it("skips user data redacted as [secret]", () => expectNone(check({ ...member(), userData: "[secret]" })));
     it("reads kubeadm config from a heredoc in a script", () => {
         const script = `#!/bin/bash\ncat > /etc/kubernetes/kubeadm.yaml <<'EOF'\n${stringify(withArgs([{ name: "auto-tls", value: "true" }]))}EOF\n`;
-        const ud = f.cloudConfig([{ path: f.FETCH, content: f.fetchScript() }, { path: "/usr/local/sbin/kubeadm-config", content: script }], [[f.FETCH], "/usr/local/sbin/kubeadm-config"]);
+        const ud = f.cloudConfig(
+            [
+                { path: f.FETCH, content: f.fetchScript() },
+                { path: "/usr/local/sbin/kubeadm-config", content: script },
+            ],
+            [[f.FETCH], "/usr/local/sbin/kubeadm-config"],
+        );
         expectViolation(check(f.launchTemplate(f.b64(ud))), /extraArgs sets auto-tls=true/);
     });
 });
@@ -94,12 +134,19 @@ describe("etcd-tls-client-auth", () => {
 describe("secrets-bucket-deny-insecure-transport", () => {
     const policyWith = (statements: object[]) => ({ bucket: "prod-secrets-0a1b2c3", policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) });
     it("accepts the secrets bucket denying non-TLS requests", () => expectNone(checkStack(secretsBucketDeniesInsecureTransport, f.secretsBucket())));
-    it("rejects a policy without the TLS deny", () => expectViolation(checkStack(secretsBucketDeniesInsecureTransport, f.secretsBucket({ policy: policyWith([f.ROLE_READ]) })), /bucket prod-secrets does not deny requests made without TLS/));
-    it("rejects a TLS deny limited to one action", () => expectViolation(checkStack(secretsBucketDeniesInsecureTransport, f.secretsBucket({ policy: policyWith([{ ...f.DENY_INSECURE, Action: "s3:GetObject" }]) })), /does not deny requests made without TLS/));
+    it("rejects a policy without the TLS deny", () =>
+        expectViolation(checkStack(secretsBucketDeniesInsecureTransport, f.secretsBucket({ policy: policyWith([f.ROLE_READ]) })), /bucket prod-secrets does not deny requests made without TLS/));
+    it("rejects a TLS deny limited to one action", () =>
+        expectViolation(
+            checkStack(secretsBucketDeniesInsecureTransport, f.secretsBucket({ policy: policyWith([{ ...f.DENY_INSECURE, Action: "s3:GetObject" }]) })),
+            /does not deny requests made without TLS/,
+        ));
     it("rejects a bucket with no policy at all", () => expectViolation(checkStack(secretsBucketDeniesInsecureTransport, f.secretsBucket({ policy: null })), /does not deny requests made without TLS/));
-    it("rejects a policy that is not JSON", () => expectViolation(checkStack(secretsBucketDeniesInsecureTransport, f.secretsBucket({ policy: { bucket: "prod-secrets-0a1b2c3", policy: "{not json" } })), /not a valid policy document/));
+    it("rejects a policy that is not JSON", () =>
+        expectViolation(checkStack(secretsBucketDeniesInsecureTransport, f.secretsBucket({ policy: { bucket: "prod-secrets-0a1b2c3", policy: "{not json" } })), /not a valid policy document/));
     it("ignores buckets that hold no secrets", () => expectNone(checkStack(secretsBucketDeniesInsecureTransport, [{ type: "aws:s3/bucket:Bucket", name: "prod-oidc", props: {} }])));
-    it("follows sensitiveBucketPattern", () => expectViolation(checkStack(secretsBucketDeniesInsecureTransport, [{ type: "aws:s3/bucket:Bucket", name: "prod-oidc", props: {} }], { sensitiveBucketPattern: "oidc" }), /prod-oidc/));
+    it("follows sensitiveBucketPattern", () =>
+        expectViolation(checkStack(secretsBucketDeniesInsecureTransport, [{ type: "aws:s3/bucket:Bucket", name: "prod-oidc", props: {} }], { sensitiveBucketPattern: "oidc" }), /prod-oidc/));
 });
 
 describe("tls-key-strength", () => {
@@ -128,15 +175,24 @@ describe("tls-key-strength", () => {
 const SELF = "tls:index/selfSignedCert:SelfSignedCert";
 const LOCAL = "tls:index/locallySignedCert:LocallySignedCert";
 const CA = { isCaCertificate: true, allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"], validityPeriodHours: 87600, privateKeyPem: "[secret]" };
-const LEAF = { isCaCertificate: false, allowedUses: ["digital_signature", "key_encipherment", "server_auth"], validityPeriodHours: 8760, certRequestPem: "csr", caCertPem: "ca", caPrivateKeyPem: "[secret]" };
+const LEAF = {
+    isCaCertificate: false,
+    allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+    validityPeriodHours: 8760,
+    certRequestPem: "csr",
+    caCertPem: "ca",
+    caPrivateKeyPem: "[secret]",
+};
 
 describe("tls-ca-certificates", () => {
     it("accepts a CA with cert_signing", () => expectNone(checkResource(tlsCaCertificates, SELF, CA)));
     it("accepts a leaf without cert_signing", () => expectNone(checkResource(tlsCaCertificates, LOCAL, LEAF)));
     it("rejects a CA that cannot sign", () => expectViolation(checkResource(tlsCaCertificates, SELF, { ...CA, allowedUses: ["digital_signature"] }), /CA certificate without "cert_signing"/));
     it("rejects cert_signing on a non-CA", () => expectViolation(checkResource(tlsCaCertificates, LOCAL, { ...LEAF, allowedUses: ["cert_signing"] }), /not a CA/));
-    it("rejects a self-signed leaf", () => expectViolation(checkResource(tlsCaCertificates, SELF, { ...CA, isCaCertificate: false, allowedUses: ["server_auth"] }), /self-signed certificate that is not a CA/));
-    it("allows a self-signed leaf when configured", () => expectNone(checkResource(tlsCaCertificates, SELF, { ...CA, isCaCertificate: false, allowedUses: ["server_auth"] }, { allowSelfSignedLeaf: true })));
+    it("rejects a self-signed leaf", () =>
+        expectViolation(checkResource(tlsCaCertificates, SELF, { ...CA, isCaCertificate: false, allowedUses: ["server_auth"] }), /self-signed certificate that is not a CA/));
+    it("allows a self-signed leaf when configured", () =>
+        expectNone(checkResource(tlsCaCertificates, SELF, { ...CA, isCaCertificate: false, allowedUses: ["server_auth"] }, { allowSelfSignedLeaf: true })));
 });
 
 describe("tls-leaf-validity", () => {

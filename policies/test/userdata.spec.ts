@@ -41,7 +41,14 @@ describe("user data decoding", () => {
     ].join("\n");
     it("splits a MIME multipart into typed parts", () => {
         const parts = userDataParts(f.b64(mime))!;
-        assert.deepStrictEqual(parts.map((p) => [p.kind, p.filename]), [["cloud-config", undefined], ["shellscript", "00-fetch.sh"], ["boothook", undefined]]);
+        assert.deepStrictEqual(
+            parts.map((p) => [p.kind, p.filename]),
+            [
+                ["cloud-config", undefined],
+                ["shellscript", "00-fetch.sh"],
+                ["boothook", undefined],
+            ],
+        );
         assert.strictEqual(parts[0].body, CC);
     });
     it("runs parts in cloud-init's order", () => {
@@ -52,7 +59,10 @@ describe("user data decoding", () => {
     it("reads a nested multipart", () => {
         const inner = ['Content-Type: multipart/alternative; boundary="in"', "", "--in", "Content-Type: text/x-shellscript", "", "#!/bin/sh\ntrue", "--in--"].join("\n");
         const outer = ['Content-Type: multipart/mixed; boundary="out"', "", "--out", inner, "--out--"].join("\n");
-        assert.deepStrictEqual(userDataParts(outer)!.map((p) => p.kind), ["shellscript"]);
+        assert.deepStrictEqual(
+            userDataParts(outer)!.map((p) => p.kind),
+            ["shellscript"],
+        );
     });
 });
 
@@ -63,27 +73,63 @@ describe("shell reading", () => {
     it("marks command substitutions and unset variables unknown", () => assert.deepStrictEqual(argvs('cp a "$(mktemp)" ${NOPE}/x ${NOPE:-/d}'), [`cp a ${UNKNOWN} ${UNKNOWN}/x /d`]));
     it("keeps pipelines and redirections", () => {
         const [p] = parseScript("aws ssm get-parameter --with-decryption | jq -r .x > /tmp/k 2>&1");
-        assert.deepStrictEqual([p.length, p[1].redirects], [2, [{ op: ">", target: "/tmp/k" }, { op: ">&", target: "1" }]]);
+        assert.deepStrictEqual(
+            [p.length, p[1].redirects],
+            [
+                2,
+                [
+                    { op: ">", target: "/tmp/k" },
+                    { op: ">&", target: "1" },
+                ],
+            ],
+        );
     });
     it("skips here-document bodies as commands", () => assert.deepStrictEqual(argvs("cat > /f <<EOF\nrm -rf /\nEOF\necho after"), ["cat", "echo after"]));
     it("joins continuation lines and drops comments", () => assert.deepStrictEqual(argvs("# note\nmount -t tmpfs \\\n  tmpfs /d # why"), ["mount -t tmpfs tmpfs /d"]));
     it("follows scripts written by write_files and sh -c", () => {
         const boot = readBoot(f.cloudConfig([{ path: "/s", content: "#!/bin/sh\necho from-s" }], ["/s", ["sh", "-c", "echo from-c"]]));
-        assert.deepStrictEqual(boot.steps.filter((s) => s.kind === "run").map((s) => (s.kind === "run" ? s.pipeline[0].argv.join(" ") : "")), ["echo from-s", "echo from-c"]);
+        assert.deepStrictEqual(
+            boot.steps.filter((s) => s.kind === "run").map((s) => (s.kind === "run" ? s.pipeline[0].argv.join(" ") : "")),
+            ["echo from-s", "echo from-c"],
+        );
     });
 });
 
 describe("key material patterns", () => {
-    it("finds PEM private keys of any kind", () => ["RSA PRIVATE KEY", "PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"].forEach((k) => assert.deepStrictEqual(keyMaterialIn(`-----BEGIN ${k}-----`), ["a PEM private key"])));
+    it("finds PEM private keys of any kind", () =>
+        ["RSA PRIVATE KEY", "PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"].forEach((k) => assert.deepStrictEqual(keyMaterialIn(`-----BEGIN ${k}-----`), ["a PEM private key"])));
     it("ignores certificates and public keys", () => assert.deepStrictEqual(keyMaterialIn("-----BEGIN CERTIFICATE-----\n-----BEGIN PUBLIC KEY-----"), []));
-    it("finds a bootstrap token but not a longer name", () => assert.deepStrictEqual([keyMaterialIn("token: abcdef.0123456789abcdef"), keyMaterialIn("abcdef.0123456789abcdef.elb.amazonaws.com")], [["a kubeadm bootstrap token"], []]));
-    it("tells a kubeconfig from a ConfigMap", () => assert.deepStrictEqual([keyMaterialIn("kind: Config\nusers:\n- name: a\n  user:\n    token: t"), keyMaterialIn("kind: ConfigMap\ndata:\n  token: t")], [["a kubeconfig with credentials"], []]));
-    it("accepts a kubeconfig whose users only name key files", () => assert.deepStrictEqual(keyMaterialIn("kind: Config\nusers:\n- name: kubelet\n  user:\n    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem\n    client-key: /var/lib/kubelet/pki/kubelet-client-current.pem"), []));
+    it("finds a bootstrap token but not a longer name", () =>
+        assert.deepStrictEqual([keyMaterialIn("token: abcdef.0123456789abcdef"), keyMaterialIn("abcdef.0123456789abcdef.elb.amazonaws.com")], [["a kubeadm bootstrap token"], []]));
+    it("tells a kubeconfig from a ConfigMap", () =>
+        assert.deepStrictEqual(
+            [keyMaterialIn("kind: Config\nusers:\n- name: a\n  user:\n    token: t"), keyMaterialIn("kind: ConfigMap\ndata:\n  token: t")],
+            [["a kubeconfig with credentials"], []],
+        ));
+    it("accepts a kubeconfig whose users only name key files", () =>
+        assert.deepStrictEqual(
+            keyMaterialIn(
+                "kind: Config\nusers:\n- name: kubelet\n  user:\n    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem\n    client-key: /var/lib/kubelet/pki/kubelet-client-current.pem",
+            ),
+            [],
+        ));
     it("never flags the [secret] marker", () => assert.deepStrictEqual(keyMaterialIn("[secret]"), []));
 });
 
 describe("CIDRs and ports", () => {
-    it("contains IPv4 and IPv6 subnets", () => assert.deepStrictEqual([contains(parseCidr("10.0.0.0/8")!, parseCidr("10.1.2.0/24")!), contains(parseCidr("10.0.0.0/16")!, parseCidr("10.0.0.0/8")!), contains(parseCidr("2001:db8::/32")!, parseCidr("2001:db8:1::/48")!)], [true, false, true]));
+    it("contains IPv4 and IPv6 subnets", () =>
+        assert.deepStrictEqual(
+            [
+                contains(parseCidr("10.0.0.0/8")!, parseCidr("10.1.2.0/24")!),
+                contains(parseCidr("10.0.0.0/16")!, parseCidr("10.0.0.0/8")!),
+                contains(parseCidr("2001:db8::/32")!, parseCidr("2001:db8:1::/48")!),
+            ],
+            [true, false, true],
+        ));
     it("rejects malformed CIDRs", () => assert.deepStrictEqual(["10.0.0.256/8", "10.0.0.0/33", "1::2::3/64"].map(parseCidr), [undefined, undefined, undefined]));
-    it("reads protocols and port ranges as AWS does", () => assert.deepStrictEqual([admitsTcpPort("-1", 0, 0, 2379), admitsTcpPort("udp", 0, 65535, 2379), admitsTcpPort("6", 2379, 2380, 2380), admitsTcpPort("tcp", 22, 22, 2379)], [true, false, true, false]));
+    it("reads protocols and port ranges as AWS does", () =>
+        assert.deepStrictEqual(
+            [admitsTcpPort("-1", 0, 0, 2379), admitsTcpPort("udp", 0, 65535, 2379), admitsTcpPort("6", 2379, 2380, 2380), admitsTcpPort("tcp", 22, 22, 2379)],
+            [true, false, true, false],
+        ));
 });

@@ -56,7 +56,10 @@ describe("addons: pins", () => {
         assert.strictEqual(releases.length, 7);
         for (const r of releases) {
             const i = run.inputs(r);
-            assert.ok(Object.values(ADDON_CHARTS).some((p) => p.chart === i.chart && p.version === i.version && p.repository === i.repositoryOpts.repo), `${r.name}: ${i.chart}@${i.version}`);
+            assert.ok(
+                Object.values(ADDON_CHARTS).some((p) => p.chart === i.chart && p.version === i.version && p.repository === i.repositoryOpts.repo),
+                `${r.name}: ${i.chart}@${i.version}`,
+            );
         }
     });
 
@@ -76,8 +79,14 @@ describe("addons: one manifests file per addon", () => {
         const run = await runAddons();
         const files = manifestFiles(run.resources);
         assert.deepStrictEqual([...files.keys()].sort(), [
-            "demo-addons-aws-cloud-controller", "demo-addons-calico", "demo-addons-cluster-autoscaler", "demo-addons-ebs-csi",
-            "demo-addons-external-dns", "demo-addons-kube2iam", "demo-addons-kubelet-csr-approver", "demo-addons-metrics-server",
+            "demo-addons-aws-cloud-controller",
+            "demo-addons-calico",
+            "demo-addons-cluster-autoscaler",
+            "demo-addons-ebs-csi",
+            "demo-addons-external-dns",
+            "demo-addons-kube2iam",
+            "demo-addons-kubelet-csr-approver",
+            "demo-addons-metrics-server",
         ]);
         const calico = files.get("demo-addons-calico")!;
         assert.match(calico, /chart: tigera-operator\nversion: v3\.32\.1\nrepository: https:\/\/docs\.tigera\.io\/calico\/charts/);
@@ -105,7 +114,11 @@ describe("addons: selections", () => {
 const DEPENDENTS: Record<keyof AddonToggles, (keyof AddonToggles)[]> = {
     calico: ["kube2iam", "externalDns", "ebsCsi", "clusterAutoscaler"],
     kube2iam: ["externalDns", "ebsCsi", "clusterAutoscaler"],
-    externalDns: [], awsCloudController: [], ebsCsi: [], clusterAutoscaler: [], metricsServer: [],
+    externalDns: [],
+    awsCloudController: [],
+    ebsCsi: [],
+    clusterAutoscaler: [],
+    metricsServer: [],
 };
 
 /** Each addon's components, and the IAM resources (type -> count) it owns. */
@@ -134,7 +147,10 @@ describe("addons: turning one addon off removes exactly its objects and its IAM"
 
             const owned = OWNED[addon];
             const expected = on.resources.filter((r) => owned.components.includes(r.name) || owned.components.includes(ownerOf(on, r)));
-            assert.ok(expected.some((r) => r.custom), `${addon} owns resources`);
+            assert.ok(
+                expected.some((r) => r.custom),
+                `${addon} owns resources`,
+            );
             assert.deepStrictEqual(removed.map(key).sort(), expected.map(key).sort(), "exactly the addon's resources go");
             const iam: Record<string, number> = {};
             for (const r of removed.filter((x) => x.type.startsWith("aws:iam/"))) iam[r.type] = (iam[r.type] ?? 0) + 1;

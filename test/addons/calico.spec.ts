@@ -20,9 +20,7 @@ describe("addons/calico", () => {
         const r = run.inputs(run.named(RELEASE, "demo-addons-calico-release"));
         assert.deepStrictEqual([r.chart, r.version, r.repositoryOpts.repo, r.namespace], [ADDON_CHARTS.calico.chart, "v3.32.1", "https://docs.tigera.io/calico/charts", "tigera-operator"]);
         const net = r.values.installation.calicoNetwork;
-        assert.deepStrictEqual(net.ipPools, [
-            { name: "default-ipv4-ippool", cidr: "100.70.0.0/16", encapsulation: "VXLANCrossSubnet", natOutgoing: "Enabled", blockSize: 26, nodeSelector: "all()" },
-        ]);
+        assert.deepStrictEqual(net.ipPools, [{ name: "default-ipv4-ippool", cidr: "100.70.0.0/16", encapsulation: "VXLANCrossSubnet", natOutgoing: "Enabled", blockSize: 26, nodeSelector: "all()" }]);
         assert.strictEqual(net.bgp, "Disabled", "VXLAN needs no BGP");
         assert.deepStrictEqual(r.values.defaultFelixConfiguration, { enabled: true, awsSrcDstCheck: "Disable" });
         // Was the public name (api.demo...): on a load balancer that admits only the admin CIDRs, nodes were refused.
@@ -63,13 +61,20 @@ describe("addons/calico", () => {
 
     it("lets both instance roles turn off the source/destination check on this account's interfaces only", async () => {
         const run = await runAddons();
-        for (const [slug, role] of [["node", NODE_ROLE], ["control-plane", CONTROL_PLANE_ROLE]] as const) {
+        for (const [slug, role] of [
+            ["node", NODE_ROLE],
+            ["control-plane", CONTROL_PLANE_ROLE],
+        ] as const) {
             const p = run.inputs(run.named(ROLE_POLICY, `demo-addons-calico-${slug}-src-dst-check`));
             assert.strictEqual(p.role, role.name);
             assert.strictEqual(p.policy, renderPolicy(calicoSrcDstCheckPolicy("aws", "eu-west-1", ACCOUNT)));
             const can = (action: string, resource: string) => evaluate(p.policy, { action, resource });
             assert.strictEqual(can("ec2:ModifyNetworkInterfaceAttribute", `arn:aws:ec2:eu-west-1:${ACCOUNT}:network-interface/eni-0123456789abcdef0`), "allow");
-            assert.strictEqual(can("ec2:ModifyNetworkInterfaceAttribute", `arn:aws:ec2:eu-west-1:${ACCOUNT}:security-group/sg-0123456789abcdef0`), "deny", "cannot swap an interface's security groups");
+            assert.strictEqual(
+                can("ec2:ModifyNetworkInterfaceAttribute", `arn:aws:ec2:eu-west-1:${ACCOUNT}:security-group/sg-0123456789abcdef0`),
+                "deny",
+                "cannot swap an interface's security groups",
+            );
             assert.strictEqual(can("ec2:ModifyNetworkInterfaceAttribute", `arn:aws:ec2:us-east-1:${ACCOUNT}:network-interface/eni-1`), "deny");
             assert.strictEqual(can("ec2:ModifyNetworkInterfaceAttribute", `arn:aws:ec2:eu-west-1:999999999999:network-interface/eni-1`), "deny");
             assert.strictEqual(can("ec2:DescribeInstances", "*"), "allow");

@@ -27,7 +27,14 @@ describe("addons/awsCloudController", () => {
             const r = run.inputs(run.named(RELEASE, "demo-addons-aws-cloud-controller-release"));
             assert.deepStrictEqual([r.chart, r.version, r.namespace], ["aws-cloud-controller-manager", ADDON_CHARTS.awsCloudController.version, "kube-system"]);
             assert.deepStrictEqual(r.values.image, { repository: "registry.k8s.io/provider-aws/cloud-controller-manager", tag: AWS_CLOUD_CONTROLLER_MANAGER_TAGS[minor] });
-            assert.deepStrictEqual(r.values.args, ["--v=2", "--cloud-provider=aws", "--cluster-name=demo", "--cluster-cidr=100.64.0.0/16", "--configure-cloud-routes=false", "--allocate-node-cidrs=false"]);
+            assert.deepStrictEqual(r.values.args, [
+                "--v=2",
+                "--cloud-provider=aws",
+                "--cluster-name=demo",
+                "--cluster-cidr=100.64.0.0/16",
+                "--configure-cloud-routes=false",
+                "--allocate-node-cidrs=false",
+            ]);
             assert.deepStrictEqual(r.values.nodeSelector, { [CP]: "" });
             const tolerated = r.values.tolerations.map((t: any) => t.key);
             assert.ok(tolerated.includes("node.cloudprovider.kubernetes.io/uninitialized") && tolerated.includes(CP), tolerated.join());
@@ -146,7 +153,12 @@ describe("addons/metricsServer and kubelet-csr-approver", () => {
         assert.strictEqual(v.bypassDnsResolution, true);
         const re = new RegExp(v.providerRegex);
         assert.ok(re.test("ip-10-0-32-10.eu-west-1.compute.internal"));
-        for (const bad of ["ip-10-0-32-10.eu-west-2.compute.internal", "evil.eu-west-1.compute.internal", "ip-10-0-32-10.eu-west-1.compute.internal.evil.com", "i-0123456789abcdef0.eu-west-1.compute.internal"]) {
+        for (const bad of [
+            "ip-10-0-32-10.eu-west-2.compute.internal",
+            "evil.eu-west-1.compute.internal",
+            "ip-10-0-32-10.eu-west-1.compute.internal.evil.com",
+            "i-0123456789abcdef0.eu-west-1.compute.internal",
+        ]) {
             assert.ok(!re.test(bad), bad);
         }
     });

@@ -31,7 +31,8 @@ describe("addons/externalDns", () => {
     });
 
     it("looks at private zones only when the zone is private, public ones only otherwise", () => {
-        const flag = (priv?: boolean) => (externalDnsValues({ clusterName: "c", region: "eu-west-1", ...ZONE, private: priv }, "arn").extraArgs as string[]).filter((a) => a.startsWith("--aws-zone-type="));
+        const flag = (priv?: boolean) =>
+            (externalDnsValues({ clusterName: "c", region: "eu-west-1", ...ZONE, private: priv }, "arn").extraArgs as string[]).filter((a) => a.startsWith("--aws-zone-type="));
         assert.deepStrictEqual([flag(true), flag(false), flag(undefined)], [["--aws-zone-type=private"], ["--aws-zone-type=public"], ["--aws-zone-type=public"]]);
     });
 
@@ -52,7 +53,11 @@ describe("addons/externalDns", () => {
             assert.strictEqual(can(action, ZONE_ARN), "deny", action);
         }
         const writes = JSON.parse(p).Statement.filter((s: any) => [].concat(s.Action).some((a: string) => a === "route53:ChangeResourceRecordSets"));
-        assert.deepStrictEqual(writes.map((s: any) => s.Resource), [ZONE_ARN], "one hosted zone, one statement");
+        assert.deepStrictEqual(
+            writes.map((s: any) => s.Resource),
+            [ZONE_ARN],
+            "one hosted zone, one statement",
+        );
     });
 
     const cases = [

@@ -65,7 +65,10 @@ describe("addons/kube2iam", () => {
     });
 
     it("lets both instance roles assume the cluster's pod roles, and nothing else", () => {
-        for (const [slug, role] of [["node", NODE_ROLE], ["control-plane", CONTROL_PLANE_ROLE]] as const) {
+        for (const [slug, role] of [
+            ["node", NODE_ROLE],
+            ["control-plane", CONTROL_PLANE_ROLE],
+        ] as const) {
             const p = run.inputs(run.named(T.rolePolicy, `demo-addons-kube2iam-${slug}-assume-pod-roles`));
             assert.strictEqual(p.role, role.name);
             const can = (action: string, resource: string) => evaluate(p.policy, { action, resource });

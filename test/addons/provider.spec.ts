@@ -99,7 +99,10 @@ describe("addons/provider: waitForApiReady (real HTTPS, throwaway CAs)", functio
         const timer = setTimeout(() => late.listen(port, "127.0.0.1"), 300);
         try {
             await waitForApiReady({ url: `https://127.0.0.1:${port}`, caPem: cluster.caPem, intervalMs: 50, timeoutMs: 10_000, log });
-            assert.ok(logs.some((l) => /ECONNREFUSED/.test(l)), logs.join("\n"));
+            assert.ok(
+                logs.some((l) => /ECONNREFUSED/.test(l)),
+                logs.join("\n"),
+            );
             assert.match(logs[logs.length - 1], /is ready/);
         } finally {
             clearTimeout(timer);
@@ -123,10 +126,7 @@ describe("addons/provider: waitForApiReady (real HTTPS, throwaway CAs)", functio
     it("rejects a server whose certificate is from another CA, at once", async () => {
         const srv = await apiServer(other, () => 200);
         try {
-            await assert.rejects(
-                waitForApiReady({ url: srv.url, caPem: cluster.caPem, intervalMs: 10, timeoutMs: 5_000, log }),
-                /does not verify against the cluster CA .*refusing to use it/,
-            );
+            await assert.rejects(waitForApiReady({ url: srv.url, caPem: cluster.caPem, intervalMs: 10, timeoutMs: 5_000, log }), /does not verify against the cluster CA .*refusing to use it/);
             assert.strictEqual(srv.hits(), 0, "no request reaches a server that failed verification");
         } finally {
             await srv.close();
@@ -146,7 +146,10 @@ describe("addons/provider: the Kubernetes provider", () => {
     it("waits for the API once on up, with the API URL and the cluster CA, then hands the kubeconfig over as a secret", async () => {
         const wait = new WaitRecorder();
         const run = await runAddons({}, { wait });
-        assert.deepStrictEqual(wait.calls.map((c) => [c.url, c.caPem]), [[API_URL, FAKE_CA]]);
+        assert.deepStrictEqual(
+            wait.calls.map((c) => [c.url, c.caPem]),
+            [[API_URL, FAKE_CA]],
+        );
         const p = run.named(PROVIDER, "demo-addons-provider");
         assert.ok(p.inputs.kubeconfig instanceof Secret, "kubeconfig is secret");
         assert.strictEqual(run.inputs(p).kubeconfig, KUBECONFIG);
@@ -169,7 +172,10 @@ describe("addons/provider: the Kubernetes provider", () => {
         assert.strictEqual(await (kubeconfig as any).isSecret, true);
 
         const failed = readyKubeconfig({
-            clusterName: "demo", kubeconfig: KUBECONFIG, apiUrl: API_URL, caCertPem: FAKE_CA,
+            clusterName: "demo",
+            kubeconfig: KUBECONFIG,
+            apiUrl: API_URL,
+            caCertPem: FAKE_CA,
             waitForApi: async () => {
                 throw new Error("Kubernetes API was not ready after 120 attempts");
             },

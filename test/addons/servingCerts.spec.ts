@@ -94,7 +94,22 @@ describe("addons/kubelet-csr-approver: serving CSRs as kubelets submit them", ()
     it("admits, where instances have public addresses, public unicast IPv4 and nothing non-public", () => {
         const cfg = config(true);
         const asks = (ip: string) => judge({ username: `system:node:${worker.privateDnsName}`, dnsNames: [worker.privateDnsName], ips: [ip] }, cfg, vpcResolver).approved;
-        for (const ip of ["1.0.0.1", "54.170.1.2", "99.255.255.255", "100.63.255.255", "100.128.0.0", "126.255.255.255", "128.0.0.0", "169.253.255.255", "172.15.255.255", "172.32.0.0", "192.167.255.255", "192.169.0.0", "223.255.255.255", "10.0.1.1"]) {
+        for (const ip of [
+            "1.0.0.1",
+            "54.170.1.2",
+            "99.255.255.255",
+            "100.63.255.255",
+            "100.128.0.0",
+            "126.255.255.255",
+            "128.0.0.0",
+            "169.253.255.255",
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.167.255.255",
+            "192.169.0.0",
+            "223.255.255.255",
+            "10.0.1.1",
+        ]) {
             assert.ok(asks(ip), ip);
         }
         for (const ip of ["0.1.2.3", "10.1.0.5", "100.64.0.1", "100.127.255.255", "127.0.0.1", "169.254.169.254", "172.16.0.1", "172.31.255.255", "192.168.1.1", "224.0.0.1", "255.255.255.255"]) {
@@ -127,7 +142,11 @@ describe("addons/metrics-server: flags", () => {
         const v = run.inputs(run.named(RELEASE, "demo-addons-metrics-server-release")).values;
         const args = renderedArgs(v);
         const names = args.map((a) => a.split("=")[0]);
-        assert.deepStrictEqual(names.filter((n, i) => names.indexOf(n) !== i), [], args.join(" "));
+        assert.deepStrictEqual(
+            names.filter((n, i) => names.indexOf(n) !== i),
+            [],
+            args.join(" "),
+        );
         assert.ok(args.includes("--kubelet-preferred-address-types=InternalIP,Hostname"));
         // The chart's own defaults we rely on are kept.
         for (const kept of ["--cert-dir", "--kubelet-use-node-status-port", "--metric-resolution"]) assert.ok(names.includes(kept), kept);

@@ -24,7 +24,10 @@ export interface Ec2Instance {
 }
 
 type AddressType = "InternalIP" | "ExternalIP" | "InternalDNS" | "Hostname" | "ExternalDNS";
-interface NodeAddress { readonly type: AddressType; readonly address: string }
+interface NodeAddress {
+    readonly type: AddressType;
+    readonly address: string;
+}
 
 /** aws.go extractIPv4NodeAddresses. */
 function cloudAddresses(i: Ec2Instance): NodeAddress[] {

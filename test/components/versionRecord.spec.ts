@@ -18,7 +18,9 @@ describe("VersionRecord", () => {
     for (const c of cases) it(`first value, ${c.name}`, () => assert.strictEqual(initialRecordValue({ wantedVersion: "1.36.4", running: c.running }), c.value));
 
     it("is one String parameter, Standard tier, named for the cluster, whose value later updates ignore", async () => {
-        const run = await runComponents(() => new VersionRecord("prod-version-record", { clusterName: "prod", wantedVersion: "1.36.4", running: { version: "1.35.9", source: "s" }, tags: { team: "a" } }));
+        const run = await runComponents(
+            () => new VersionRecord("prod-version-record", { clusterName: "prod", wantedVersion: "1.36.4", running: { version: "1.35.9", source: "s" }, tags: { team: "a" } }),
+        );
         const params = run.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter");
         assert.strictEqual(params.length, 1);
         const p = params[0];

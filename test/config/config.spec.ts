@@ -47,14 +47,54 @@ describe("cluster configuration", () => {
         { name: "more slots than zones", overrides: { availabilityZones: 1 }, key: "k8s-aws:cluster.controlPlane.count", mentions: /number of availability zones \(1\)/ },
         { name: "unknown etcd topology", overrides: { etcd: { topology: "sidecar" } }, key: "k8s-aws:cluster.etcd.topology", mentions: /"stacked", "external"/ },
         { name: "bad instance type", overrides: { controlPlane: { instanceType: "large" } }, key: "k8s-aws:cluster.controlPlane.instanceType", mentions: /t3\.medium/ },
-        { name: "pool min above max", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 5, desired: 5, max: 3 }] }, key: "k8s-aws:cluster.nodePools[0].min", mentions: /at most max \(3\)/ },
-        { name: "pool desired outside min..max", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 9, max: 3 }] }, key: "k8s-aws:cluster.nodePools[0].desired", mentions: /between min \(1\) and max \(3\)/ },
-        { name: "duplicate pool names", overrides: { nodePools: [1, 2].map(() => ({ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 1 })) }, key: "k8s-aws:cluster.nodePools[1].name", mentions: /no other pool/ },
-        { name: "made-up instance type in a pool's spot mix", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 1 }, { name: "q", instanceTypes: ["m7i.large", "m7i.huge"], spotPercentage: 50, min: 1, desired: 1, max: 1 }] }, key: "k8s-aws:cluster.nodePools[1].instanceTypes[1]", mentions: /"m7i\.huge" .*instance type EC2 offers .*@aws-sdk\/client-ec2 \d.*closest: m7i\.large, m7i\.xlarge, m7i\.2xlarge/ },
-        { name: "made-up control-plane instance family", overrides: { controlPlane: { instanceType: "m7z.large" } }, key: "k8s-aws:cluster.controlPlane.instanceType", mentions: /closest: m7a\.large, m7g\.large, m7i\.large/ },
+        {
+            name: "pool min above max",
+            overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 5, desired: 5, max: 3 }] },
+            key: "k8s-aws:cluster.nodePools[0].min",
+            mentions: /at most max \(3\)/,
+        },
+        {
+            name: "pool desired outside min..max",
+            overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 9, max: 3 }] },
+            key: "k8s-aws:cluster.nodePools[0].desired",
+            mentions: /between min \(1\) and max \(3\)/,
+        },
+        {
+            name: "duplicate pool names",
+            overrides: { nodePools: [1, 2].map(() => ({ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 1 })) },
+            key: "k8s-aws:cluster.nodePools[1].name",
+            mentions: /no other pool/,
+        },
+        {
+            name: "made-up instance type in a pool's spot mix",
+            overrides: {
+                nodePools: [
+                    { name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 1 },
+                    { name: "q", instanceTypes: ["m7i.large", "m7i.huge"], spotPercentage: 50, min: 1, desired: 1, max: 1 },
+                ],
+            },
+            key: "k8s-aws:cluster.nodePools[1].instanceTypes[1]",
+            mentions: /"m7i\.huge" .*instance type EC2 offers .*@aws-sdk\/client-ec2 \d.*closest: m7i\.large, m7i\.xlarge, m7i\.2xlarge/,
+        },
+        {
+            name: "made-up control-plane instance family",
+            overrides: { controlPlane: { instanceType: "m7z.large" } },
+            key: "k8s-aws:cluster.controlPlane.instanceType",
+            mentions: /closest: m7a\.large, m7g\.large, m7i\.large/,
+        },
         { name: "made-up etcd instance size", overrides: { etcd: { topology: "external", instanceType: "c7i.huge" } }, key: "k8s-aws:cluster.etcd.instanceType", mentions: /closest: c7i\.large/ },
-        { name: "a Mac instance type", overrides: { nodePools: [{ name: "p", instanceTypes: ["mac2.metal"], min: 1, desired: 1, max: 1 }] }, key: "k8s-aws:cluster.nodePools[0].instanceTypes[0]", mentions: /Dedicated Host/ },
-        { name: "mixed CPU architectures in one pool", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large", "m7g.large"], min: 1, desired: 1, max: 1 }] }, key: "k8s-aws:cluster.nodePools[0].instanceTypes", mentions: /one CPU architecture/ },
+        {
+            name: "a Mac instance type",
+            overrides: { nodePools: [{ name: "p", instanceTypes: ["mac2.metal"], min: 1, desired: 1, max: 1 }] },
+            key: "k8s-aws:cluster.nodePools[0].instanceTypes[0]",
+            mentions: /Dedicated Host/,
+        },
+        {
+            name: "mixed CPU architectures in one pool",
+            overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large", "m7g.large"], min: 1, desired: 1, max: 1 }] },
+            key: "k8s-aws:cluster.nodePools[0].instanceTypes",
+            mentions: /one CPU architecture/,
+        },
         { name: "invalid VPC CIDR", overrides: { network: { mode: "new", vpcCidr: "10.0.0.1/16" } }, key: "k8s-aws:cluster.network.vpcCidr", mentions: /no host bits/ },
         { name: "VPC too small for the zones' subnets", overrides: { network: { mode: "new", vpcCidr: "10.0.0.0/24" } }, key: "k8s-aws:cluster.network.vpcCidr", mentions: /\/16 to \/22/ },
         { name: "pod CIDR overlapping the VPC", overrides: { podCidr: "10.0.64.0/18" }, key: "k8s-aws:cluster.podCidr", mentions: /does not overlap the VPC/ },
@@ -67,12 +107,40 @@ describe("cluster configuration", () => {
         { name: "misspelt setting", overrides: { nodepools: [] }, key: "k8s-aws:cluster.nodepools", mentions: /no such setting/ },
         { name: "Elastic IP endpoint with three slots", overrides: { controlPlane: { count: 3, endpoint: "elasticIp" } }, key: "k8s-aws:cluster.controlPlane.endpoint", mentions: /loadBalancer/ },
         { name: "nothing can run workloads", overrides: { nodePools: [], controlPlane: { count: 3, schedulable: false } }, key: "k8s-aws:cluster.nodePools", mentions: /at least one node pool/ },
-        { name: "existing VPC without subnets for a zone", overrides: { availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], network: { mode: "existing", vpcId: "vpc-0c5e1b7d2a9f34e61", vpcCidr: "10.40.0.0/16", subnets: { "eu-west-1a": { public: "subnet-04a8f2c6e1d3b5a79", private: "subnet-0e1f3a5c7b9d2e4f6" } } } }, key: "k8s-aws:cluster.network.subnets.eu-west-1b", mentions: /every zone/ },
+        {
+            name: "existing VPC without subnets for a zone",
+            overrides: {
+                availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+                network: {
+                    mode: "existing",
+                    vpcId: "vpc-0c5e1b7d2a9f34e61",
+                    vpcCidr: "10.40.0.0/16",
+                    subnets: { "eu-west-1a": { public: "subnet-04a8f2c6e1d3b5a79", private: "subnet-0e1f3a5c7b9d2e4f6" } },
+                },
+            },
+            key: "k8s-aws:cluster.network.subnets.eu-west-1b",
+            mentions: /every zone/,
+        },
         { name: "a pod-role addon without kube2iam", overrides: { addons: { kube2iam: false } }, key: "k8s-aws:cluster.addons.ebsCsi", mentions: /addons\.kube2iam: true/ },
-        { name: "cluster-autoscaler on a minor it has no release for", overrides: { kubernetesVersion: "1.37" }, key: "k8s-aws:cluster.addons.clusterAutoscaler", mentions: /has no 1\.37 release yet \(it has for 1\.35, 1\.36\)/ },
+        {
+            name: "cluster-autoscaler on a minor it has no release for",
+            overrides: { kubernetesVersion: "1.37" },
+            key: "k8s-aws:cluster.addons.clusterAutoscaler",
+            mentions: /has no 1\.37 release yet \(it has for 1\.35, 1\.36\)/,
+        },
         { name: "kube2iam without Calico", overrides: { addons: { calico: false } }, key: "k8s-aws:cluster.addons.kube2iam", mentions: /addons\.calico: true/ },
-        { name: "a node label a kubelet may not set", overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 1, labels: { "node-role.kubernetes.io/worker": "" } }] }, key: "k8s-aws:cluster.nodePools[0].labels.node-role.kubernetes.io/worker", mentions: /NodeRestriction/ },
-        { name: "zone count for an existing VPC whose subnets are also missing", overrides: { network: { mode: "existing", vpcId: "vpc-0c5e1b7d2a9f34e61", vpcCidr: "10.40.0.0/16" } }, key: "k8s-aws:cluster.availabilityZones", mentions: /explicit zone names/ },
+        {
+            name: "a node label a kubelet may not set",
+            overrides: { nodePools: [{ name: "p", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 1, labels: { "node-role.kubernetes.io/worker": "" } }] },
+            key: "k8s-aws:cluster.nodePools[0].labels.node-role.kubernetes.io/worker",
+            mentions: /NodeRestriction/,
+        },
+        {
+            name: "zone count for an existing VPC whose subnets are also missing",
+            overrides: { network: { mode: "existing", vpcId: "vpc-0c5e1b7d2a9f34e61", vpcCidr: "10.40.0.0/16" } },
+            key: "k8s-aws:cluster.availabilityZones",
+            mentions: /explicit zone names/,
+        },
         { name: "unknown network mode", overrides: { network: { mode: "borrowed" } }, key: "k8s-aws:cluster.network.mode", mentions: /"new", "existing"/ },
     ];
     for (const c of cases) {
@@ -94,7 +162,10 @@ describe("cluster configuration", () => {
         });
         assert.ok(problems.length >= 4, problems.join("\n"));
         for (const key of ["podCidr", "controlPlane.count", "nodePools[0].min", "nodePools[0].desired"]) {
-            assert.ok(problems.some((p) => p.startsWith(`k8s-aws:cluster.${key}: `)), `missing ${key} in:\n${problems.join("\n")}`);
+            assert.ok(
+                problems.some((p) => p.startsWith(`k8s-aws:cluster.${key}: `)),
+                `missing ${key} in:\n${problems.join("\n")}`,
+            );
         }
     });
 
@@ -139,8 +210,22 @@ describe("cluster configuration", () => {
     });
 
     it("tells Graviton instance families apart", () => {
-        const table: [string, string][] = [["m7g.large", "arm64"], ["c7gn.xlarge", "arm64"], ["t4g.small", "arm64"], ["m7i.large", "x86_64"], ["g4dn.xlarge", "x86_64"], ["t3.medium", "x86_64"],
-            ["a1.large", "arm64"], ["im4gn.large", "arm64"], ["is4gen.medium", "arm64"], ["g5g.xlarge", "arm64"], ["mac2.metal", "arm64"], ["mac1.metal", "x86_64"], ["g4ad.xlarge", "x86_64"], ["u-6tb1.metal", "x86_64"]];
+        const table: [string, string][] = [
+            ["m7g.large", "arm64"],
+            ["c7gn.xlarge", "arm64"],
+            ["t4g.small", "arm64"],
+            ["m7i.large", "x86_64"],
+            ["g4dn.xlarge", "x86_64"],
+            ["t3.medium", "x86_64"],
+            ["a1.large", "arm64"],
+            ["im4gn.large", "arm64"],
+            ["is4gen.medium", "arm64"],
+            ["g5g.xlarge", "arm64"],
+            ["mac2.metal", "arm64"],
+            ["mac1.metal", "x86_64"],
+            ["g4ad.xlarge", "x86_64"],
+            ["u-6tb1.metal", "x86_64"],
+        ];
         for (const [type, arch] of table) assert.strictEqual(architectureOf(type), arch, type);
     });
 });

@@ -25,14 +25,35 @@ const prev = (version: string): RunningVersion => ({ version, source: PREVIOUS }
 
 describe("version skew judged against npm run roll's record", () => {
     const cases: { name: string; rolled?: string; previous?: string; wanted: KubernetesMinor; ok: boolean; mentions?: RegExp }[] = [
-        { name: "pulumi up to 1.36 done, roll not done, then 1.37 (the gap the record closes)", rolled: "1.35.9", previous: "1.36.4", wanted: "1.37", ok: false, mentions: /allowed: 1\.35 or 1\.36: the cluster runs 1\.35\.9 \(npm run roll's record, SSM parameter \/k8s-aws\/prod\/rolled-kubernetes-version\); .*deploy and roll 1\.36 first/ },
+        {
+            name: "pulumi up to 1.36 done, roll not done, then 1.37 (the gap the record closes)",
+            rolled: "1.35.9",
+            previous: "1.36.4",
+            wanted: "1.37",
+            ok: false,
+            mentions: /allowed: 1\.35 or 1\.36: the cluster runs 1\.35\.9 \(npm run roll's record, SSM parameter \/k8s-aws\/prod\/rolled-kubernetes-version\); .*deploy and roll 1\.36 first/,
+        },
         { name: "pulumi up to 1.36 again while the roll is pending", rolled: "1.35.9", previous: "1.36.4", wanted: "1.36", ok: true },
         { name: "backing out an upgrade that was never rolled (templates back to the running minor)", rolled: "1.35.9", previous: "1.36.4", wanted: "1.35", ok: true },
         { name: "after the roll recorded 1.36, the next minor", rolled: "1.36.4", previous: "1.36.4", wanted: "1.37", ok: true },
-        { name: "the record wins over outputs that lag behind it", rolled: "1.36.4", previous: "1.35.9", wanted: "1.35", ok: false, mentions: /the cluster runs 1\.36\.4 \(npm run roll's record.*never downgraded/ },
+        {
+            name: "the record wins over outputs that lag behind it",
+            rolled: "1.36.4",
+            previous: "1.35.9",
+            wanted: "1.35",
+            ok: false,
+            mentions: /the cluster runs 1\.36\.4 \(npm run roll's record.*never downgraded/,
+        },
         { name: "no record (a stack deployed before it): the previous outputs", previous: "1.35.9", wanted: "1.37", ok: false, mentions: /the cluster runs 1\.35\.9 \(the stack's previous outputs\)/ },
         { name: "neither (a first deployment)", wanted: "1.37", ok: true },
-        { name: "a record that is not x.y.z", rolled: "1.36", previous: "1.35.9", wanted: "1.36", ok: false, mentions: /npm run roll's record.* give kubernetesVersion "1\.36", not a released x\.y\.z/ },
+        {
+            name: "a record that is not x.y.z",
+            rolled: "1.36",
+            previous: "1.35.9",
+            wanted: "1.36",
+            ok: false,
+            mentions: /npm run roll's record.* give kubernetesVersion "1\.36", not a released x\.y\.z/,
+        },
     ];
     for (const c of cases) {
         it(`${c.name}: ${c.ok ? "accepted" : "refused"}`, () => {
@@ -78,23 +99,73 @@ describe("k8s-aws:cluster.upgrade.allowMinorDowngrade: one named rollback, refus
     };
     const cases: { name: string; cluster: Record<string, unknown>; running?: RunningVersion; lines: RegExp[] }[] = [
         { name: "the exact one-minor rollback is allowed", cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "1.36->1.35" } }, running: rec("1.36.4"), lines: [] },
-        { name: "a rollback without it is refused, pointing at the runbook and the key", cluster: { kubernetesVersion: "1.35" }, running: rec("1.36.4"), lines: [/^k8s-aws:cluster\.kubernetesVersion: "1\.35" is not valid; allowed: .*never downgraded.*docs\/runbooks\/restore-etcd\.md\), then set k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.36->1\.35" for that one deployment$/] },
-        { name: "naming another transition", cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "1.37->1.36" } }, running: rec("1.36.4"), lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.37->1\.36" is not valid; allowed: "1\.36->1\.35" only, the transition this deployment makes \(the cluster runs 1\.36\.4 .*restore-etcd\.md/] },
-        { name: "two minors down, even when named", cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "1.37->1.35" } }, running: rec("1.37.1"), lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.37->1\.35" is not valid; allowed: a rollback of one minor only \(this one is 2\)/] },
-        { name: "left set once the record shows the older minor (stale)", cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "1.36->1.35" } }, running: rec("1.35.9"), lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.36->1\.35" is not valid; allowed: unset: the cluster runs 1\.35\.9 .*no minor downgrade/] },
-        { name: "set on an upgrade", cluster: { kubernetesVersion: "1.36", upgrade: { allowMinorDowngrade: "1.35->1.36" } }, running: rec("1.35.9"), lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.35->1\.36" is not valid; allowed: unset: .*no minor downgrade/] },
-        { name: "set on a first deployment", cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "1.36->1.35" } }, running: undefined, lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.36->1\.35" is not valid; allowed: unset: no running version is known/] },
-        { name: "not a transition", cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "yes" } }, running: rec("1.36.4"), lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "yes" is not valid; allowed: one exact transition "<running minor>-><kubernetesVersion>"/, /^k8s-aws:cluster\.kubernetesVersion: "1\.35" is not valid; allowed: .*never downgraded/] },
+        {
+            name: "a rollback without it is refused, pointing at the runbook and the key",
+            cluster: { kubernetesVersion: "1.35" },
+            running: rec("1.36.4"),
+            lines: [
+                /^k8s-aws:cluster\.kubernetesVersion: "1\.35" is not valid; allowed: .*never downgraded.*docs\/runbooks\/restore-etcd\.md\), then set k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.36->1\.35" for that one deployment$/,
+            ],
+        },
+        {
+            name: "naming another transition",
+            cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "1.37->1.36" } },
+            running: rec("1.36.4"),
+            lines: [
+                /^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.37->1\.36" is not valid; allowed: "1\.36->1\.35" only, the transition this deployment makes \(the cluster runs 1\.36\.4 .*restore-etcd\.md/,
+            ],
+        },
+        {
+            name: "two minors down, even when named",
+            cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "1.37->1.35" } },
+            running: rec("1.37.1"),
+            lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.37->1\.35" is not valid; allowed: a rollback of one minor only \(this one is 2\)/],
+        },
+        {
+            name: "left set once the record shows the older minor (stale)",
+            cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "1.36->1.35" } },
+            running: rec("1.35.9"),
+            lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.36->1\.35" is not valid; allowed: unset: the cluster runs 1\.35\.9 .*no minor downgrade/],
+        },
+        {
+            name: "set on an upgrade",
+            cluster: { kubernetesVersion: "1.36", upgrade: { allowMinorDowngrade: "1.35->1.36" } },
+            running: rec("1.35.9"),
+            lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.35->1\.36" is not valid; allowed: unset: .*no minor downgrade/],
+        },
+        {
+            name: "set on a first deployment",
+            cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "1.36->1.35" } },
+            running: undefined,
+            lines: [/^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "1\.36->1\.35" is not valid; allowed: unset: no running version is known/],
+        },
+        {
+            name: "not a transition",
+            cluster: { kubernetesVersion: "1.35", upgrade: { allowMinorDowngrade: "yes" } },
+            running: rec("1.36.4"),
+            lines: [
+                /^k8s-aws:cluster\.upgrade\.allowMinorDowngrade: "yes" is not valid; allowed: one exact transition "<running minor>-><kubernetesVersion>"/,
+                /^k8s-aws:cluster\.kubernetesVersion: "1\.35" is not valid; allowed: .*never downgraded/,
+            ],
+        },
     ];
     it("every refusal of the override names its key", () => {
         const lines = problemsOf({ kubernetesVersion: "1.36", upgrade: { allowMinorDowngrade: "1.35->1.36" } }, rec("1.35.9"));
-        assert.ok(lines.every((l) => l.startsWith(`${OVERRIDE_KEY}: `)), lines.join("\n"));
+        assert.ok(
+            lines.every((l) => l.startsWith(`${OVERRIDE_KEY}: `)),
+            lines.join("\n"),
+        );
     });
     for (const c of cases) {
         it(`${c.name}`, () => {
             const lines = problemsOf(c.cluster, c.running);
             assert.strictEqual(lines.length, c.lines.length, lines.join("\n"));
-            c.lines.forEach((re) => assert.ok(lines.some((l) => re.test(l)), `${re}\n${lines.join("\n")}`));
+            c.lines.forEach((re) =>
+                assert.ok(
+                    lines.some((l) => re.test(l)),
+                    `${re}\n${lines.join("\n")}`,
+                ),
+            );
         });
     }
 });
@@ -128,7 +199,10 @@ describe("through the render: --rolled-version is the SSM record the mocked acco
         const r = await render(["--stack-file", devWith('kubernetesVersion: "1.37"'), "--previous-outputs", previous, "--rolled-version", "1.35.9"]);
         assert.strictEqual(r.code, 2, r.stderr);
         assert.strictEqual(r.stderr.trim().split("\n").length, 1, r.stderr);
-        assert.match(r.stderr, /^k8s-aws:cluster\.kubernetesVersion: "1\.37" is not valid; allowed: 1\.35 or 1\.36: the cluster runs 1\.35\.9 \(npm run roll's record, SSM parameter \/k8s-aws\/dev\/rolled-kubernetes-version\)/);
+        assert.match(
+            r.stderr,
+            /^k8s-aws:cluster\.kubernetesVersion: "1\.37" is not valid; allowed: 1\.35 or 1\.36: the cluster runs 1\.35\.9 \(npm run roll's record, SSM parameter \/k8s-aws\/dev\/rolled-kubernetes-version\)/,
+        );
         assert.ok(!fs.existsSync(r.out));
         // The same stack without the record (a stack deployed before it) is judged against the outputs, and passes: the gap the record closes.
         const without = await render(["--stack-file", devWith('kubernetesVersion: "1.37"'), "--previous-outputs", previous]);

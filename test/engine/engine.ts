@@ -63,13 +63,13 @@ export async function initStack(cli: string, stackName: string, stackFile: strin
     };
     // The CLI is found on PATH by the Automation API; the plugins inherit the same environment.
     Object.assign(process.env, env);
-    const stack = await LocalWorkspace.createStack(
-        { stackName, projectName: "k8s-aws", program },
-        { workDir: work, envVars: env, projectSettings: { name: "k8s-aws", runtime: "nodejs" } },
-    );
+    const stack = await LocalWorkspace.createStack({ stackName, projectName: "k8s-aws", program }, { workDir: work, envVars: env, projectSettings: { name: "k8s-aws", runtime: "nodejs" } });
     // `pulumi stack init` wrote the passphrase salt into the stack file; keep it above the copied config.
     const settingsFile = path.join(work, `Pulumi.${stackName}.yaml`);
-    const salt = fs.readFileSync(settingsFile, "utf8").split("\n").filter((l) => l.startsWith("encryptionsalt:"));
+    const salt = fs
+        .readFileSync(settingsFile, "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("encryptionsalt:"));
     fs.writeFileSync(settingsFile, [...salt, fs.readFileSync(stackFile, "utf8")].join("\n"));
     return { stack, home, env, cleanup: () => fs.rmSync(home, { recursive: true, force: true }) };
 }

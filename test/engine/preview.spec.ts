@@ -41,11 +41,25 @@ interface Rendered {
 function render(stack: string): Rendered {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-aws-engine-render-"));
     try {
-        const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "tools", "render.ts"), "--stack", stack, "--out", out, "--policy-config", path.join(ROOT, "policies", "config", `${stack}.json`)], {
-            cwd: ROOT,
-            encoding: "utf8",
-            timeout: 300_000,
-        });
+        const r = spawnSync(
+            process.execPath,
+            [
+                require.resolve("ts-node/dist/bin.js"),
+                "--transpile-only",
+                path.join(ROOT, "tools", "render.ts"),
+                "--stack",
+                stack,
+                "--out",
+                out,
+                "--policy-config",
+                path.join(ROOT, "policies", "config", `${stack}.json`),
+            ],
+            {
+                cwd: ROOT,
+                encoding: "utf8",
+                timeout: 300_000,
+            },
+        );
         assert.strictEqual(r.status, 0, `render failed: ${r.stderr}`);
         const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")) as { resources: { urn: string }[] };
         const report = JSON.parse(fs.readFileSync(path.join(out, "policy-report.json"), "utf8")) as { violations: { policy: string; enforcementLevel: string }[] };
@@ -110,7 +124,10 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
         const urns = recordUrns(events);
         assert.deepStrictEqual(urns, expected, `engine registered ${urns.length}, render ${expected.length}`);
         // The real engine answers the program's StackReference to its own stack (no outputs yet: never deployed).
-        const reads = events.map((e) => e.resourcePreEvent?.metadata).filter((m) => m?.type === STACK_REFERENCE).map((m) => `${m!.op} ${m!.urn.split("::").pop()}`);
+        const reads = events
+            .map((e) => e.resourcePreEvent?.metadata)
+            .filter((m) => m?.type === STACK_REFERENCE)
+            .map((m) => `${m!.op} ${m!.urn.split("::").pop()}`);
         assert.deepStrictEqual([...new Set(reads)], [`read ${STACK}-previous-outputs`]);
         assert.ok((result.changeSummary.create ?? 0) >= expected.length, JSON.stringify(result.changeSummary));
         walls.previewResources = `${urns.length} (render ${expected.length})`;
@@ -152,7 +169,10 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
         assert.match(result.stdout, PACK_RAN, `policy pack k8s-aws not run by the engine:\n${result.stdout}`);
         assert.deepStrictEqual(policyVerdicts(events), { violations: rendered.violations, unverifiable: [] });
         const state = (await engine!.stack.exportStack()).deployment as { resources: { urn: string; type: string; custom: boolean; id?: string }[] };
-        const urns = state.resources.filter((r) => isProgramResource(r.urn, r.type)).map((r) => r.urn).sort();
+        const urns = state.resources
+            .filter((r) => isProgramResource(r.urn, r.type))
+            .map((r) => r.urn)
+            .sort();
         assert.deepStrictEqual(urns, expected);
         const withoutId = state.resources.filter((r) => r.custom && !r.id).map((r) => r.urn);
         assert.deepStrictEqual(withoutId, [], "custom resources the engine stored without an id");
@@ -161,15 +181,27 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
     it("`pulumi stack export` holds no secret value in plain text (keys, token, kubeconfig, encryption key)", async () => {
         const cli = process.env.PATH!.split(path.delimiter)[0];
         const run = (extra: string[]) => {
-            const r = spawnSync(path.join(cli, "pulumi"), ["stack", "export", "--stack", STACK, ...extra], { cwd: engine!.stack.workspace.workDir, env: { ...process.env, ...engine!.env }, encoding: "utf8", maxBuffer: 256 << 20 });
+            const r = spawnSync(path.join(cli, "pulumi"), ["stack", "export", "--stack", STACK, ...extra], {
+                cwd: engine!.stack.workspace.workDir,
+                env: { ...process.env, ...engine!.env },
+                encoding: "utf8",
+                maxBuffer: 256 << 20,
+            });
             assert.strictEqual(r.status, 0, r.stderr);
             return r.stdout;
         };
         const secrets = exportedSecrets(JSON.parse(run(["--show-secrets"])));
-        assert.ok(secrets.some((x) => x.includes("PRIVATE KEY")), "the decrypted export holds no private key: the secrets were not found");
+        assert.ok(
+            secrets.some((x) => x.includes("PRIVATE KEY")),
+            "the decrypted export holds no private key: the secrets were not found",
+        );
         const plain = run([]);
         const leaked = [...new Set(secrets.flatMap(atomsOf))].filter((a) => plain.includes(a));
-        assert.deepStrictEqual(leaked.map((a) => `${a.slice(0, 24)}...`), [], "secret material in plain text in `pulumi stack export`");
+        assert.deepStrictEqual(
+            leaked.map((a) => `${a.slice(0, 24)}...`),
+            [],
+            "secret material in plain text in `pulumi stack export`",
+        );
     });
 
     it("`pulumi preview --expect-no-changes` after the update shows nothing to do (idempotence)", async () => {
@@ -177,7 +209,11 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
         const result = await engine!.stack.preview({ expectNoChanges: true });
         walls.noChangePreview = seconds(start);
         // Only "same", and the one read of the stack's own previous outputs (a StackReference is read on every run; it changes nothing).
-        assert.deepStrictEqual(Object.keys(result.changeSummary).filter((op) => op !== "same" && op !== "read"), [], JSON.stringify(result.changeSummary));
+        assert.deepStrictEqual(
+            Object.keys(result.changeSummary).filter((op) => op !== "same" && op !== "read"),
+            [],
+            JSON.stringify(result.changeSummary),
+        );
         assert.ok((result.changeSummary.read ?? 0) <= 1, JSON.stringify(result.changeSummary));
     });
 

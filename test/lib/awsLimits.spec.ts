@@ -18,8 +18,7 @@ type Make = (logical: string, value: string) => unknown;
 const MAKERS: Record<string, (property: string) => Make> = {
     "aws:lb/loadBalancer:LoadBalancer": (p) => (n, v) => new aws.lb.LoadBalancer(n, { loadBalancerType: "network", [p]: v }),
     "aws:lb/targetGroup:TargetGroup": (p) => (n, v) => new aws.lb.TargetGroup(n, { port: 6443, protocol: "TCP", vpcId: "vpc-0123456789abcdef0", [p]: v }),
-    "aws:elb/loadBalancer:LoadBalancer": (p) => (n, v) =>
-        new aws.elb.LoadBalancer(n, { listeners: [{ lbPort: 6443, lbProtocol: "TCP", instancePort: 6443, instanceProtocol: "TCP" }], [p]: v }),
+    "aws:elb/loadBalancer:LoadBalancer": (p) => (n, v) => new aws.elb.LoadBalancer(n, { listeners: [{ lbPort: 6443, lbProtocol: "TCP", instancePort: 6443, instanceProtocol: "TCP" }], [p]: v }),
     "aws:iam/role:Role": (p) => (n, v) => new aws.iam.Role(n, { assumeRolePolicy: "{}", [p]: v }),
     "aws:iam/instanceProfile:InstanceProfile": (p) => (n, v) => new aws.iam.InstanceProfile(n, { [p]: v }),
     "aws:iam/policy:Policy": (p) => (n, v) => new aws.iam.Policy(n, { policy: "{}", [p]: v }),
@@ -59,8 +58,22 @@ describe("limits/awsLimits: the mocked AWS refuses what AWS refuses", () => {
             assert.match(r.citation, /^https:\/\/(docs\.aws\.amazon\.com|www\.pulumi\.com)\//, label(r));
         }
         const covered = new Set(LIMITS.map(label));
-        for (const want of ["LoadBalancer.name", "TargetGroup.name", "Role.name", "InstanceProfile.name", "Policy.name", "SecurityGroup.name", "SecurityGroup.description",
-            "LaunchTemplate.name", "LaunchTemplate.userData", "Group.name", "Bucket.bucket", "Alias.name", "LifecyclePolicy.description", "Record.name"]) {
+        for (const want of [
+            "LoadBalancer.name",
+            "TargetGroup.name",
+            "Role.name",
+            "InstanceProfile.name",
+            "Policy.name",
+            "SecurityGroup.name",
+            "SecurityGroup.description",
+            "LaunchTemplate.name",
+            "LaunchTemplate.userData",
+            "Group.name",
+            "Bucket.bucket",
+            "Alias.name",
+            "LifecyclePolicy.description",
+            "Record.name",
+        ]) {
             assert.ok(covered.has(want), want);
         }
     });
@@ -153,10 +166,7 @@ describe("limits/awsLimits: IAM policy document sizes", () => {
             new aws.iam.RolePolicy("b", { role: "nodes", policy: doc(half) }),
             new aws.iam.RolePolicy("c", { role: "other", policy: doc(half) }),
         ]);
-        const m = await refusals(() => [
-            new aws.iam.RolePolicy("a", { role: "nodes", policy: doc(half) }),
-            new aws.iam.RolePolicy("b", { role: "nodes", policy: doc(half + 1) }),
-        ]);
+        const m = await refusals(() => [new aws.iam.RolePolicy("a", { role: "nodes", policy: doc(half) }), new aws.iam.RolePolicy("b", { role: "nodes", policy: doc(half + 1) })]);
         assert.strictEqual(m.length, 1, m.join("\n"));
         assert.match(m[0], /role nodes's inline policies reach 10241 characters .*at most 10240/);
     });

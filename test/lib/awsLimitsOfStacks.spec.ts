@@ -15,9 +15,7 @@ import { ConfigError, formatProblem } from "../../config";
 import { CLUSTER_NAME_MAX } from "../../config/schema";
 import { LIMITS, TAG_LIMITS, USER_DATA_LIMIT_BYTES } from "../../lib/awsLimits";
 import { USER_DATA_HEADROOM } from "../../components/host/userData";
-import {
-    clusterTagKey, etcdClusterToken, etcdRestoredClusterToken, iamRoleNamePrefix, loadBalancerName, secretsBucketPrefix, targetGroupName,
-} from "../../lib/naming";
+import { clusterTagKey, etcdClusterToken, etcdRestoredClusterToken, iamRoleNamePrefix, loadBalancerName, secretsBucketPrefix, targetGroupName } from "../../lib/naming";
 import { PINNED_NOW, PINNED_SEED, RecordedResource, unwrapSecrets } from "../support/harness";
 
 const CLUSTER = "k8s-aws:cluster";
@@ -84,10 +82,12 @@ describe("limits/program: long cluster names", function () {
 
     it("a 63-character cluster name renders with a classic ELB too", async () => {
         const name = nameOf(CLUSTER_NAME_MAX, "e");
-        const result = await run(variant("prod", (c) => {
-            c.name = name;
-            c.controlPlane.loadBalancerType = "classic";
-        }));
+        const result = await run(
+            variant("prod", (c) => {
+                c.name = name;
+                c.controlPlane.loadBalancerType = "classic";
+            }),
+        );
         const elb = result.resources.find((r) => r.type === "aws:elb/loadBalancer:LoadBalancer")!;
         assert.strictEqual(elb.inputs.name, loadBalancerName(name));
     });
@@ -98,7 +98,11 @@ describe("limits/program: long cluster names", function () {
         for (const derive of [loadBalancerName, targetGroupName, secretsBucketPrefix, etcdClusterToken, etcdRestoredClusterToken, (n: string) => iamRoleNamePrefix(n, "control-plane")]) {
             const out = names.map((n) => derive(n));
             assert.strictEqual(new Set(out).size, names.length, `${derive.name}: ${out.join(", ")}`);
-            assert.deepStrictEqual(names.map((n) => derive(n)), out, "deterministic");
+            assert.deepStrictEqual(
+                names.map((n) => derive(n)),
+                out,
+                "deterministic",
+            );
         }
         for (const n of ["internal", "internal-x", `internal-${nameOf(50)}`]) assert.ok(!loadBalancerName(n).startsWith("internal-"), loadBalancerName(n));
         assert.strictEqual(loadBalancerName("internal"), "api-internal");
@@ -135,22 +139,23 @@ describe("limits/program: tags the configuration must refuse", function () {
     };
 
     // dev: the slots' data volumes carry the most program tags; prod: a pool's autoscaling group (labels and taints become tags).
-    for (const stack of ["dev", "prod"]) it(`${stack}: counts the program's own tags: as many user tags as fit pass, one more is refused before any resource`, async () => {
-        // The most tags any resource carries without user tags: the program's own.
-        const bare = await run(variant(stack, (c) => (c.tags = {})));
-        const own = Math.max(...bare.resources.flatMap(tagSets).map((t) => Object.keys(t).length));
-        const room = TAG_LIMITS.maxTags - own;
-        assert.ok(room > 0 && own > 5, `program tags: ${own}`);
-        const userTags = (n: number) => ({
-            // One key and one value at their limits ride along.
-            ["k".repeat(TAG_LIMITS.keyMax)]: "v".repeat(TAG_LIMITS.valueMax),
-            ...Object.fromEntries(Array.from({ length: n - 1 }, (_, i) => [`team-tag-${i}`, "x"])),
+    for (const stack of ["dev", "prod"])
+        it(`${stack}: counts the program's own tags: as many user tags as fit pass, one more is refused before any resource`, async () => {
+            // The most tags any resource carries without user tags: the program's own.
+            const bare = await run(variant(stack, (c) => (c.tags = {})));
+            const own = Math.max(...bare.resources.flatMap(tagSets).map((t) => Object.keys(t).length));
+            const room = TAG_LIMITS.maxTags - own;
+            assert.ok(room > 0 && own > 5, `program tags: ${own}`);
+            const userTags = (n: number) => ({
+                // One key and one value at their limits ride along.
+                ["k".repeat(TAG_LIMITS.keyMax)]: "v".repeat(TAG_LIMITS.valueMax),
+                ...Object.fromEntries(Array.from({ length: n - 1 }, (_, i) => [`team-tag-${i}`, "x"])),
+            });
+            const ok = await run(variant(stack, (c) => (c.tags = userTags(room))));
+            assert.strictEqual(Math.max(...ok.resources.flatMap(tagSets).map((t) => Object.keys(t).length)), TAG_LIMITS.maxTags);
+            const text = await configErrors(variant(stack, (c) => (c.tags = userTags(room + 1))));
+            assert.match(text, /^k8s-aws:cluster\.(tags|nodePools\[\d+\]\.labels): .* allowed: at most 50 tags per resource in all/m);
         });
-        const ok = await run(variant(stack, (c) => (c.tags = userTags(room))));
-        assert.strictEqual(Math.max(...ok.resources.flatMap(tagSets).map((t) => Object.keys(t).length)), TAG_LIMITS.maxTags);
-        const text = await configErrors(variant(stack, (c) => (c.tags = userTags(room + 1))));
-        assert.match(text, /^k8s-aws:cluster\.(tags|nodePools\[\d+\]\.labels): .* allowed: at most 50 tags per resource in all/m);
-    });
 
     const refused: { what: string; tags: Record<string, string>; says: RegExp }[] = [
         { what: "a key of 129 characters", tags: { ["k".repeat(129)]: "v" }, says: /k8s-aws:cluster\.tags\.k{129}: .* allowed: a tag key of 1-128 characters/ },
@@ -166,10 +171,12 @@ describe("limits/program: tags the configuration must refuse", function () {
 
     it("refuses a DNS zone that makes api.internal.<cluster>.<zone> longer than Route 53 allows", async () => {
         const zone = `${Array.from({ length: 3 }, () => "z".repeat(60)).join(".")}.com`;
-        const text = await configErrors(variant("prod", (c) => {
-            c.name = nameOf(CLUSTER_NAME_MAX);
-            c.dns.zoneName = zone;
-        }));
+        const text = await configErrors(
+            variant("prod", (c) => {
+                c.name = nameOf(CLUSTER_NAME_MAX);
+                c.dns.zoneName = zone;
+            }),
+        );
         assert.match(text, /^k8s-aws:cluster\.dns\.zoneName: .* allowed: a zone name short enough .*254 characters/m);
     });
 });

@@ -30,8 +30,35 @@ describe("lib/instanceTypes", () => {
         // aws/aws-graviton-getting-started@83d74f4cd59be0db948a23fef62e34b8926546fa:README.md, the "Instances" row of
         // Graviton2, 3, 4 and 5; a1 is the first Graviton.
         const graviton = [
-            "m6g", "m6gd", "c6g", "c6gd", "c6gn", "r6g", "r6gd", "t4g", "x2gd", "g5g", "i4g", "im4gn", "is4gen",
-            "c7g", "c7gd", "c7gn", "m7g", "m7gd", "r7g", "r7gd", "hpc7g", "c8g", "m8g", "r8g", "x8g", "i8g", "m9g", "m9gd", "a1",
+            "m6g",
+            "m6gd",
+            "c6g",
+            "c6gd",
+            "c6gn",
+            "r6g",
+            "r6gd",
+            "t4g",
+            "x2gd",
+            "g5g",
+            "i4g",
+            "im4gn",
+            "is4gen",
+            "c7g",
+            "c7gd",
+            "c7gn",
+            "m7g",
+            "m7gd",
+            "r7g",
+            "r7gd",
+            "hpc7g",
+            "c8g",
+            "m8g",
+            "r8g",
+            "x8g",
+            "i8g",
+            "m9g",
+            "m9gd",
+            "a1",
         ];
         const families = new Set(EC2_INSTANCE_TYPES.map(familyOf));
         for (const f of graviton) {

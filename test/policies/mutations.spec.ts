@@ -45,8 +45,7 @@ const bucketPolicy = (plan: Plan) => {
 
 const MUTATIONS: Record<string, Mutation> = {
     "api-lb-tls-only": (p) => void (inputs(first(p, "aws:lb/listener:Listener")).protocol = "HTTP"),
-    "etcd-tls-client-auth": (p) =>
-        editUserData(first(p, "aws:ec2/launchTemplate:LaunchTemplate", tagged("k8s.io/role/etcd")), (t) => t.replace(/client-cert-auth: true/, "client-cert-auth: false")),
+    "etcd-tls-client-auth": (p) => editUserData(first(p, "aws:ec2/launchTemplate:LaunchTemplate", tagged("k8s.io/role/etcd")), (t) => t.replace(/client-cert-auth: true/, "client-cert-auth: false")),
     "secrets-bucket-deny-insecure-transport": (p) => {
         const b = bucketPolicy(p);
         b.doc.Statement = b.doc.Statement.filter((s: Record<string, any>) => !JSON.stringify(s.Condition ?? {}).includes("aws:SecureTransport"));
@@ -66,10 +65,15 @@ const MUTATIONS: Record<string, Mutation> = {
             parent: null,
             custom: true,
             id: "sgr-0123456789abcdef0",
-            inputs: { securityGroupId: inputs(first(p, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).securityGroupId, ipProtocol: "tcp", fromPort: 10250, toPort: 10250, cidrIpv4: "0.0.0.0/0" },
+            inputs: {
+                securityGroupId: inputs(first(p, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).securityGroupId,
+                ipProtocol: "tcp",
+                fromPort: 10250,
+                toPort: 10250,
+                cidrIpv4: "0.0.0.0/0",
+            },
         }),
-    "user-data-secrets-on-tmpfs": (p) =>
-        editUserData(first(p, "aws:ec2/launchTemplate:LaunchTemplate", tagged("k8s.io/role/node")), (t) => t.replace(/mount -t tmpfs/g, "mkdir -p")),
+    "user-data-secrets-on-tmpfs": (p) => editUserData(first(p, "aws:ec2/launchTemplate:LaunchTemplate", tagged("k8s.io/role/node")), (t) => t.replace(/mount -t tmpfs/g, "mkdir -p")),
     "no-key-material-in-user-data-or-tags": (p) => {
         const subnet = inputs(first(p, "aws:ec2/subnet:Subnet"));
         subnet.tags = { ...subnet.tags, debug: "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIA==\n-----END EC PRIVATE KEY-----" };
@@ -121,14 +125,28 @@ const MUTATIONS: Record<string, Mutation> = {
 
 /** A resource a user adds beside ours, as the engine would record it in the prod stack. */
 const foreign = (type: string, name: string, inputs: Record<string, unknown>, id: string | null = null): PlanResource => ({
-    urn: `urn:pulumi:prod::k8s-aws::${type}::${name}`, type, name, parent: null, custom: true, id, inputs,
+    urn: `urn:pulumi:prod::k8s-aws::${type}::${name}`,
+    type,
+    name,
+    parent: null,
+    custom: true,
+    id,
+    inputs,
 });
 const everyone = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::acme-website/*" }] });
 
 /** Resources a user adds to the prod stack beside ours: each breaks one policy on its own merits, whoever made it. */
 const FOREIGN: { title: string; policy: string; add: Mutation }[] = [
-    { title: "a public bucket policy on a bucket made elsewhere", policy: "secrets-bucket-no-public-policy", add: (p) => void p.resources.push(foreign("aws:s3/bucketPolicy:BucketPolicy", "website-policy", { bucket: "acme-website", policy: everyone })) },
-    { title: "a public-read ACL on a bucket made elsewhere", policy: "secrets-bucket-ownership-enforced", add: (p) => void p.resources.push(foreign("aws:s3/bucketAclV2:BucketAclV2", "website-acl", { bucket: "acme-website", acl: "public-read" })) },
+    {
+        title: "a public bucket policy on a bucket made elsewhere",
+        policy: "secrets-bucket-no-public-policy",
+        add: (p) => void p.resources.push(foreign("aws:s3/bucketPolicy:BucketPolicy", "website-policy", { bucket: "acme-website", policy: everyone })),
+    },
+    {
+        title: "a public-read ACL on a bucket made elsewhere",
+        policy: "secrets-bucket-ownership-enforced",
+        add: (p) => void p.resources.push(foreign("aws:s3/bucketAclV2:BucketAclV2", "website-acl", { bucket: "acme-website", acl: "public-read" })),
+    },
     {
         title: "a bucket with ACLs disabled but no public access block",
         policy: "secrets-bucket-public-access-block",
@@ -162,7 +180,9 @@ const FOREIGN: { title: string; policy: string; add: Mutation }[] = [
         add: (p) => {
             const securityGroupId = inputs(first(p, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).securityGroupId;
             for (const [i, cidrIpv4] of ["0.0.0.0/1", "128.0.0.0/1"].entries()) {
-                p.resources.push(foreign("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", `etcd-half-${i}`, { securityGroupId, ipProtocol: "tcp", fromPort: 2379, toPort: 2379, cidrIpv4 }));
+                p.resources.push(
+                    foreign("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", `etcd-half-${i}`, { securityGroupId, ipProtocol: "tcp", fromPort: 2379, toPort: 2379, cidrIpv4 }),
+                );
             }
         },
     },

@@ -14,7 +14,16 @@ import * as path from "path";
 import { SpawnSyncReturns, spawnSync } from "child_process";
 import { renderFetchScript, renderSecretsEnv } from "../../components/host/secretsDelivery";
 import { fetchedObjects, objectKey } from "../../components/secrets";
-import { bootstrapTokenDescription, etcdClientTls, renderControlPlaneBootstrapScript, renderEtcdBackupScript, renderEtcdRestoreScript, renderSlotBootstrapScript, renderTokenSyncScript, SECRETS_ENV_PATH } from "../../components/host";
+import {
+    bootstrapTokenDescription,
+    etcdClientTls,
+    renderControlPlaneBootstrapScript,
+    renderEtcdBackupScript,
+    renderEtcdRestoreScript,
+    renderSlotBootstrapScript,
+    renderTokenSyncScript,
+    SECRETS_ENV_PATH,
+} from "../../components/host";
 import { removeTempDirs, tempDir, writeExecutable } from "../support/shell";
 import { StubWorld, makeWorld, runScript, writeFiles } from "../support/stubs";
 import { Recorded, runStackFixture } from "../support/harness";
@@ -154,7 +163,10 @@ describe("real AWS CLI against moto: the on-instance scripts", function () {
             assert.strictEqual(e.Attachment.DeviceIndex, 1);
             assert.strictEqual(e.PrivateIpAddress, "10.30.0.10", "the plan's fixed IP");
             const v = volumeState(s.volumes[volName]);
-            assert.deepStrictEqual(v.Attachments.map((a: any) => [a.InstanceId, a.Device, a.State]), [[s.instances.new.id, "/dev/sdf", "attached"]]);
+            assert.deepStrictEqual(
+                v.Attachments.map((a: any) => [a.InstanceId, a.Device, a.State]),
+                [[s.instances.new.id, "/dev/sdf", "attached"]],
+            );
             const env = slotEnv(w);
             assert.match(env, /^SLOT=control-plane-a$/m);
             assert.match(env, /^SLOT_IP=10\.30\.0\.10$/m);
@@ -166,7 +178,10 @@ describe("real AWS CLI against moto: the on-instance scripts", function () {
         });
 
         it("replacement: waits while the predecessor holds interface and volume, claims them once released", async () => {
-            const s = await seed([{ name: "old", subnet: SLOT_SUBNET }, { name: "new", subnet: SLOT_SUBNET }]);
+            const s = await seed([
+                { name: "old", subnet: SLOT_SUBNET },
+                { name: "new", subnet: SLOT_SUBNET },
+            ]);
             const eni = s.interfaces[eniName];
             const vol = s.volumes[volName];
             const old = s.instances.old.id;
@@ -179,13 +194,18 @@ describe("real AWS CLI against moto: the on-instance scripts", function () {
             // (moto 5.2.5 answers 500 to DetachVolume without --instance-id, which AWS accepts:
             // moto/ec2/models/elastic_block_store.py detach_volume looks the instance up; so pass it.)
             const attachmentId = eniState(eni.id).Attachment.AttachmentId;
-            const cli = Object.entries(moto.env).map(([k, v]) => `${k}='${v}'`).join(" ");
-            writeExecutable(path.join(w.state, "on-sleep"), `#!/bin/sh
+            const cli = Object.entries(moto.env)
+                .map(([k, v]) => `${k}='${v}'`)
+                .join(" ");
+            writeExecutable(
+                path.join(w.state, "on-sleep"),
+                `#!/bin/sh
 n=$(grep -c '^sleep' "$STUB_LOG")
 [ "$n" -eq 2 ] || exit 0
 env ${cli} "${moto.awsBin}" ec2 detach-network-interface --attachment-id ${attachmentId} >/dev/null
 env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id ${old} >/dev/null
-`);
+`,
+            );
             const r = await runScript(slotScript(), w, 300000);
             assert.strictEqual(r.code, 0, r.stderr);
             assert.match(r.stderr, new RegExp(`eni: ${eni.id} is in-use \\(held by ${old}\\); waiting`));
@@ -196,7 +216,10 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
         });
 
         it("two candidates for one slot: exactly one ends up holding both, the other gives up without slot.env", async () => {
-            const s = await seed([{ name: "one", subnet: SLOT_SUBNET }, { name: "two", subnet: SLOT_SUBNET }]);
+            const s = await seed([
+                { name: "one", subnet: SLOT_SUBNET },
+                { name: "two", subnet: SLOT_SUBNET },
+            ]);
             const eni = s.interfaces[eniName];
             const vol = s.volumes[volName];
             const lock = path.join(base, "attach.lock");
@@ -234,10 +257,19 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
             Object.assign(w.env, moto.env, { PATH: `${bin}:/usr/bin:/bin` });
             return w;
         }
-        const cpScript = (slot: string) => renderControlPlaneBootstrapScript({
-            slot, region: REGION, bucket: plan.bucket, kmsKeyId: plan.kmsKeyArn, apiEndpoint: "api.prod.k8s.example.net:6443",
-            etcdTopology: "external", controlPlaneCount: 3, attempts: 4, apiWaitAttempts: 3, backoffMaxSeconds: 1,
-        });
+        const cpScript = (slot: string) =>
+            renderControlPlaneBootstrapScript({
+                slot,
+                region: REGION,
+                bucket: plan.bucket,
+                kmsKeyId: plan.kmsKeyArn,
+                apiEndpoint: "api.prod.k8s.example.net:6443",
+                etcdTopology: "external",
+                controlPlaneCount: 3,
+                attempts: 4,
+                apiWaitAttempts: 3,
+                backoffMaxSeconds: 1,
+            });
         const isInit = (c: string) => /^kubeadm init --config /.test(c);
         const isJoin = (c: string) => /^kubeadm join /.test(c);
 
@@ -249,8 +281,16 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
             runs.forEach((r, i) => assert.strictEqual(r.code, 0, `${slots[i]}: ${r.stderr}`));
             const inits = worlds.map((w) => w.calls().filter(isInit).length);
             const joins = worlds.map((w) => w.calls().filter(isJoin).length);
-            assert.strictEqual(inits.reduce((a, b) => a + b), 1, `exactly one kubeadm init (${inits})`);
-            assert.strictEqual(joins.reduce((a, b) => a + b), 2, `the others join (${joins})`);
+            assert.strictEqual(
+                inits.reduce((a, b) => a + b),
+                1,
+                `exactly one kubeadm init (${inits})`,
+            );
+            assert.strictEqual(
+                joins.reduce((a, b) => a + b),
+                2,
+                `the others join (${joins})`,
+            );
             const winner = slots[inits.indexOf(1)];
             const head = moto.awsJson(["s3api", "head-object", "--bucket", plan.bucket, "--key", "control-plane/cluster-initialized"]);
             assert.strictEqual(head.ServerSideEncryption, "aws:kms");
@@ -303,7 +343,11 @@ env ${cli} "${moto.awsBin}" ec2 detach-volume --volume-id ${vol} --instance-id $
             const env = { ...moto.env, PATH: `${bin}:/usr/bin:/bin`, K8S_AWS_ROOT: root, K8S_AWS_FETCH_BACKOFF: "0", K8S_AWS_FETCH_ATTEMPTS: "2", CALLS: path.join(dir, "calls"), HOME: dir };
             return { root, run: () => spawnSync("sh", [script], { env, encoding: "utf8", timeout: 180000 }) };
         }
-        const partFiles = (dir: string): string[] => fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith(".part") || /\.part\./.test(f));
+        const partFiles = (dir: string): string[] =>
+            fs
+                .readdirSync(dir, { recursive: true })
+                .map(String)
+                .filter((f) => f.endsWith(".part") || /\.part\./.test(f));
 
         it("first boot and a reboot into an empty tmpfs: every object lands byte for byte with its mode", async () => {
             await seed([]);
@@ -395,7 +439,10 @@ esac`,
             const second = w.run(backupScript(), [], "run-2");
             assert.strictEqual(second.status, 0, second.stderr);
             const hoursAfter = new Date().toISOString().slice(0, 13);
-            const keys = moto.awsJson(["s3api", "list-objects-v2", "--bucket", plan.bucket, "--prefix", `${prefix}/`]).Contents.map((c: any) => c.Key).sort();
+            const keys = moto
+                .awsJson(["s3api", "list-objects-v2", "--bucket", plan.bucket, "--prefix", `${prefix}/`])
+                .Contents.map((c: any) => c.Key)
+                .sort();
             const hourly = keys.filter((k: string) => k.startsWith(`${prefix}/hourly/`));
             const daily = keys.filter((k: string) => k.startsWith(`${prefix}/daily/`));
             assert.ok(hourly.length >= 1 && hourly.every((k: string) => [hoursBefore, hoursAfter].some((h) => k === `${prefix}/hourly/${h}.db`)), `hourly keys ${hourly}`);
@@ -443,11 +490,19 @@ esac`,
             }
             objects[`${prefix}/daily/2026-02-12.db`] = "daily\n";
             moto.putObjects(plan.bucket, objects);
-            const newest = Object.keys(objects).filter((k) => k.includes("/hourly/")).sort().pop()!;
+            const newest = Object.keys(objects)
+                .filter((k) => k.includes("/hourly/"))
+                .sort()
+                .pop()!;
             const w = backupWorld("restore");
             const restore = renderEtcdRestoreScript({
-                cluster: CLUSTER, region: REGION, bucket: plan.bucket, memberName: "etcd-a", peerUrl: "https://10.30.0.11:2380",
-                initialCluster: "etcd-a=https://10.30.0.11:2380", initialClusterToken: "prod-restore",
+                cluster: CLUSTER,
+                region: REGION,
+                bucket: plan.bucket,
+                memberName: "etcd-a",
+                peerUrl: "https://10.30.0.11:2380",
+                initialCluster: "etcd-a=https://10.30.0.11:2380",
+                initialClusterToken: "prod-restore",
             });
             const r = w.run(restore);
             assert.strictEqual(r.status, 0, r.stderr);
@@ -558,7 +613,9 @@ k = iam.create_access_key(UserName="node")["AccessKey"]
 print(json.dumps({"AWS_ACCESS_KEY_ID": k["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": k["SecretAccessKey"]}))
 `;
         const r = spawnSync(python, ["-c", code], {
-            env: { ...process.env, ...moto.env, HOME: base }, encoding: "utf8", timeout: 120000,
+            env: { ...process.env, ...moto.env, HOME: base },
+            encoding: "utf8",
+            timeout: 120000,
             input: JSON.stringify({ bucket: plan.bucket, region: REGION, objects: plan.seed.bucket!.objects, policies: policies.node }),
         });
         assert.strictEqual(r.status, 0, r.stderr);
@@ -584,7 +641,8 @@ print(json.dumps({"AWS_ACCESS_KEY_ID": k["AccessKeyId"], "AWS_SECRET_ACCESS_KEY"
         fs.writeFileSync(script, renderFetchScript(kind, "external"));
         const r = spawnSync("sh", [script], {
             env: { ...moto.env, ...creds, PATH: `${bin}:/usr/bin:/bin`, K8S_AWS_ROOT: root, K8S_AWS_FETCH_BACKOFF: "0", K8S_AWS_FETCH_ATTEMPTS: "1", HOME: dir },
-            encoding: "utf8", timeout: 180000,
+            encoding: "utf8",
+            timeout: 180000,
         });
         return { status: r.status, stderr: r.stderr, root };
     }
@@ -607,7 +665,10 @@ print(json.dumps({"AWS_ACCESS_KEY_ID": k["AccessKeyId"], "AWS_SECRET_ACCESS_KEY"
         assert.match(refused.stderr, /\(403\)|Forbidden|AccessDenied/, "the refusal is S3's, in the CLI's words");
         const cpOnly = fetchedObjects({ kind: "control-plane" }, "external").filter((o) => o.prefix === "control-plane");
         for (const o of cpOnly) assert.ok(!fs.existsSync(path.join(refused.root, o.path)), `${o.path} must not exist`);
-        const parts = fs.readdirSync(path.join(refused.root, "etc/kubernetes/pki"), { recursive: true }).map(String).filter((f) => /\.part/.test(f));
+        const parts = fs
+            .readdirSync(path.join(refused.root, "etc/kubernetes/pki"), { recursive: true })
+            .map(String)
+            .filter((f) => /\.part/.test(f));
         assert.deepStrictEqual(parts, []);
     });
 });

@@ -20,8 +20,28 @@ import { removeTempDirs, tempDir } from "../support/shell";
 import { ALL_ON, runAddons } from "../support/addonFixtures";
 import { runStackFixture, unwrapSecrets } from "../support/harness";
 import {
-    Credentials, Fatal, Rendered, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles, relocate,
-    renderStack, request, serverSideApplier, startProcess, stopAll, until, writeUnder,
+    Credentials,
+    Fatal,
+    Rendered,
+    advertiseAddress,
+    bindClusterAdmins,
+    flag,
+    localKubeconfigs,
+    freePorts,
+    isUp,
+    kubeadm,
+    kubeconfigCredentials,
+    localKubeadmConfig,
+    manifestCommand,
+    placeControlPlaneFiles,
+    relocate,
+    renderStack,
+    request,
+    serverSideApplier,
+    startProcess,
+    stopAll,
+    until,
+    writeUnder,
 } from "./controlPlaneRig";
 import { requireTools } from "./requireTools";
 
@@ -30,9 +50,7 @@ const STACK = "staging";
 /** Every Kubernetes object a stack declares outside Helm releases, as the program passes it to the provider. */
 async function declaredObjects(stack: string): Promise<any[]> {
     const run = await runStackFixture(stack);
-    return run.resources
-        .filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release")
-        .map((r) => unwrapSecrets(r.inputs) as any);
+    return run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release").map((r) => unwrapSecrets(r.inputs) as any);
 }
 const LOCAL_CONFIG = "/etc/kubernetes/k8s-aws-local/kubeadm-init.yaml";
 
@@ -69,7 +87,13 @@ describe(`real/controlPlane: the ${STACK} render's control plane (stacked etcd) 
 
         // kubeadm's own phases, as `kubeadm init` runs them, chrooted into the root.
         const t0 = performance.now();
-        for (const phase of [["certs", "all"], ["kubeconfig", "all"], ["etcd", "local"], ["control-plane", "all"]]) kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG]);
+        for (const phase of [
+            ["certs", "all"],
+            ["kubeconfig", "all"],
+            ["etcd", "local"],
+            ["control-plane", "all"],
+        ])
+            kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG]);
         timings.kubeadmPhasesMs = performance.now() - t0;
         const advertise = advertiseAddress(init);
         localKubeconfigs(root, advertise);
@@ -96,10 +120,15 @@ describe(`real/controlPlane: the ${STACK} render's control plane (stacked etcd) 
         timings.etcdHealthyMs = performance.now() - tStart;
         const tApi = performance.now();
         procs.apiserver = startProcess(tools.kubeApiserver, cmd["kube-apiserver"], path.join(logs, "kube-apiserver.log"));
-        await until("kube-apiserver /readyz", 180_000, async () => {
-            if (!isUp(procs.apiserver)) throw new Fatal(`kube-apiserver exited: ${tail("kube-apiserver.log")}`);
-            return (await request(api, admin, "GET", "/readyz")).status === 200 ? true : undefined;
-        }, 500);
+        await until(
+            "kube-apiserver /readyz",
+            180_000,
+            async () => {
+                if (!isUp(procs.apiserver)) throw new Fatal(`kube-apiserver exited: ${tail("kube-apiserver.log")}`);
+                return (await request(api, admin, "GET", "/readyz")).status === 200 ? true : undefined;
+            },
+            500,
+        );
         timings.apiserverReadyMs = performance.now() - tApi;
         timings.totalReadyMs = performance.now() - tStart;
         // What `kubeadm init` does next: the admin group's binding, then the bootstrap token, cluster-info and their RBAC.
@@ -131,7 +160,11 @@ describe(`real/controlPlane: the ${STACK} render's control plane (stacked etcd) 
     }
 
     function etcdctl(args: readonly string[]) {
-        return spawnSync(tools.etcdctl, [`--endpoints=${etcdEndpoint}`, "--dial-timeout=2s", "--command-timeout=5s", `--cacert=${etcdTls.cacert}`, `--cert=${etcdTls.cert}`, `--key=${etcdTls.key}`, ...args], { encoding: "utf8", timeout: 15_000 });
+        return spawnSync(
+            tools.etcdctl,
+            [`--endpoints=${etcdEndpoint}`, "--dial-timeout=2s", "--command-timeout=5s", `--cacert=${etcdTls.cacert}`, `--cert=${etcdTls.cert}`, `--key=${etcdTls.key}`, ...args],
+            { encoding: "utf8", timeout: 15_000 },
+        );
     }
 
     async function leaseHolder(name: string): Promise<string | undefined> {
@@ -190,19 +223,32 @@ describe(`real/controlPlane: the ${STACK} render's control plane (stacked etcd) 
         // token verifies with the token secret: a detached HS256 JWS, kid = token id, over the kubeconfig
         // (k8s.io/cluster-bootstrap@v0.35.8 token/jws).
         let seen = "";
-        const signed = await until("cluster-info signed for the token", 60_000, async () => {
-            const r = await request(api, { ca: admin.ca }, "GET", "/api/v1/namespaces/kube-public/configmaps/cluster-info");
-            seen = `${r.status} keys ${Object.keys(r.json?.data ?? {}).join(",")}`;
-            return r.status === 200 && r.json.data[`jws-kubeconfig-${id}`] ? r.json : undefined;
-        }, 500).catch((e) => {
-            const kcm = fs.readFileSync(path.join(logs, "kube-controller-manager-0.log"), "utf8").split("\n").filter((l) => /bootstrap|signer|token/i.test(l)).slice(-15).join("\n");
+        const signed = await until(
+            "cluster-info signed for the token",
+            60_000,
+            async () => {
+                const r = await request(api, { ca: admin.ca }, "GET", "/api/v1/namespaces/kube-public/configmaps/cluster-info");
+                seen = `${r.status} keys ${Object.keys(r.json?.data ?? {}).join(",")}`;
+                return r.status === 200 && r.json.data[`jws-kubeconfig-${id}`] ? r.json : undefined;
+            },
+            500,
+        ).catch((e) => {
+            const kcm = fs
+                .readFileSync(path.join(logs, "kube-controller-manager-0.log"), "utf8")
+                .split("\n")
+                .filter((l) => /bootstrap|signer|token/i.test(l))
+                .slice(-15)
+                .join("\n");
             throw new Error(`${e.message}; last cluster-info read: ${seen}; controller-manager:\n${kcm}`);
         });
         assert.match(signed.value.data.kubeconfig, /certificate-authority-data/);
         const [header, empty, signature] = String(signed.value.data[`jws-kubeconfig-${id}`]).split(".");
         assert.strictEqual(empty, "", "a detached JWS");
         assert.deepStrictEqual(JSON.parse(Buffer.from(header, "base64url").toString()), { alg: "HS256", kid: id });
-        const expected = crypto.createHmac("sha256", token.split(".")[1]).update(`${header}.${Buffer.from(signed.value.data.kubeconfig).toString("base64url")}`).digest("base64url");
+        const expected = crypto
+            .createHmac("sha256", token.split(".")[1])
+            .update(`${header}.${Buffer.from(signed.value.data.kubeconfig).toString("base64url")}`)
+            .digest("base64url");
         assert.strictEqual(signature, expected, "the signature verifies with the rendered token's secret");
         const tokenRead = await request(api, creds, "GET", "/api/v1/namespaces/kube-public/configmaps/cluster-info");
         assert.strictEqual(tokenRead.status, 403, "kubeadm grants cluster-info to system:anonymous, not to the token");
@@ -220,7 +266,21 @@ describe(`real/controlPlane: the ${STACK} render's control plane (stacked etcd) 
         const plaintext = `k8s-aws-plaintext-${Date.now()}`;
         const r = await request(api, admin, "POST", "/api/v1/namespaces/default/secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "at-rest" }, stringData: { v: plaintext } });
         assert.strictEqual(r.status, 201, r.body);
-        const raw = spawnSync(tools.etcdctl, [`--endpoints=${etcdEndpoint}`, "--dial-timeout=2s", "--command-timeout=5s", `--cacert=${etcdTls.cacert}`, `--cert=${etcdTls.cert}`, `--key=${etcdTls.key}`, "get", "/registry/secrets/default/at-rest", "--print-value-only"], { timeout: 15_000 });
+        const raw = spawnSync(
+            tools.etcdctl,
+            [
+                `--endpoints=${etcdEndpoint}`,
+                "--dial-timeout=2s",
+                "--command-timeout=5s",
+                `--cacert=${etcdTls.cacert}`,
+                `--cert=${etcdTls.cert}`,
+                `--key=${etcdTls.key}`,
+                "get",
+                "/registry/secrets/default/at-rest",
+                "--print-value-only",
+            ],
+            { timeout: 15_000 },
+        );
         assert.strictEqual(raw.status, 0, String(raw.stderr));
         const value = raw.stdout as Buffer;
         const prefix = `k8s:enc:${provider}:v1:${keyName}:`;
@@ -237,7 +297,13 @@ describe(`real/controlPlane: the ${STACK} render's control plane (stacked etcd) 
         const cm = await request(api, admin, "POST", "/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "audited" }, data: { k: "v" } });
         assert.strictEqual(cm.status, 201, cm.body);
         const events = await until("audit events for the Secret and the ConfigMap", 30_000, async () => {
-            const lines = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
+            const lines = fs.existsSync(log)
+                ? fs
+                      .readFileSync(log, "utf8")
+                      .split("\n")
+                      .filter(Boolean)
+                      .map((l) => JSON.parse(l))
+                : [];
             const secret = lines.find((e) => e.objectRef?.resource === "secrets" && e.objectRef?.name === "at-rest" && e.verb === "create");
             const configmap = lines.find((e) => e.objectRef?.resource === "configmaps" && e.objectRef?.name === "audited" && e.verb === "create");
             return secret && configmap ? { lines, secret, configmap } : undefined;
@@ -251,7 +317,13 @@ describe(`real/controlPlane: the ${STACK} render's control plane (stacked etcd) 
         const ns = await request(api, admin, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "audited-ns" } });
         assert.strictEqual(ns.status, 201, ns.body);
         const nsEvent = await until("audit event for the namespace", 30_000, async () =>
-            fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.objectRef?.resource === "namespaces" && e.objectRef?.name === "audited-ns" && e.verb === "create"));
+            fs
+                .readFileSync(log, "utf8")
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => JSON.parse(l))
+                .find((e) => e.objectRef?.resource === "namespaces" && e.objectRef?.name === "audited-ns" && e.verb === "create"),
+        );
         assert.strictEqual(nsEvent.value.level, "Request", "other changes are logged with their request body");
         assert.strictEqual(nsEvent.value.requestObject?.metadata?.name, "audited-ns");
     });
@@ -302,12 +374,17 @@ describe(`real/controlPlane: the ${STACK} render's control plane (stacked etcd) 
         unknownField.spec.template.spec.containers[0].imagePullPolcy = "Always";
         const badValue = structuredClone(ds);
         badValue.spec.template.spec.containers[0].imagePullPolicy = "Sometimes";
-        for (const [what, o, re] of [["an unknown field", unknownField, /imagePullPolcy: field not declared in schema/], ["an invalid value", badValue, /Unsupported value: "Sometimes"/]] as const) {
+        for (const [what, o, re] of [
+            ["an unknown field", unknownField, /imagePullPolcy: field not declared in schema/],
+            ["an invalid value", badValue, /Unsupported value: "Sometimes"/],
+        ] as const) {
             const r = await apply(o, true);
             assert.ok(r.status >= 400, `${what} was accepted (${r.status}): ${r.body.slice(0, 400)}`);
             assert.match(String(r.json?.message ?? r.body), re, `${what}: ${r.body.slice(0, 400)}`);
         }
-        console.log(`      ${checked.length} declared objects accepted by server-side dry-run apply (${[...new Set(checked.map((c) => c.split(":")[1].split("/")[0]))].join(", ")}); no CRD-backed object is declared outside Helm charts`);
+        console.log(
+            `      ${checked.length} declared objects accepted by server-side dry-run apply (${[...new Set(checked.map((c) => c.split(":")[1].split("/")[0]))].join(", ")}); no CRD-backed object is declared outside Helm charts`,
+        );
     });
 
     it("accepts every typed object the addons create with all addons on, and rejects a string containerPort, a missing selector and a non-boolean allowVolumeExpansion", async () => {
@@ -351,15 +428,28 @@ describe(`real/controlPlane: the ${STACK} render's control plane (stacked etcd) 
 
     it("controller-manager and scheduler take their leases, and the second pair waits", async () => {
         await new Promise((r) => setTimeout(r, 5000));
-        for (const [lease, pair] of [["kube-controller-manager", ["kcm0", "kcm1"]], ["kube-scheduler", ["sched0", "sched1"]]] as const) {
+        for (const [lease, pair] of [
+            ["kube-controller-manager", ["kcm0", "kcm1"]],
+            ["kube-scheduler", ["sched0", "sched1"]],
+        ] as const) {
             const holder = (await leaseHolder(lease))!;
             assert.ok(holder, `${lease} lease held`);
             for (const p of pair) assert.ok(isUp(procs[p]), `${p} is running: ${tail(`${p.startsWith("kcm") ? "kube-controller-manager" : "kube-scheduler"}-${p.slice(-1)}.log`)}`);
             const logOf = (i: number) => fs.readFileSync(path.join(logs, `${lease}-${i}.log`), "utf8");
             // client-go@v0.35.8:tools/leaderelection/leaderelection.go logs these two lines.
             const lock = `lock="kube-system/${lease}"`;
-            assert.ok(logOf(0).split("\n").some((l) => l.includes("Successfully acquired lease") && l.includes(lock)), `${lease} 0 acquired`);
-            assert.ok(logOf(1).split("\n").some((l) => l.includes("Attempting to acquire leader lease") && l.includes(lock)), `${lease} 1 tries`);
+            assert.ok(
+                logOf(0)
+                    .split("\n")
+                    .some((l) => l.includes("Successfully acquired lease") && l.includes(lock)),
+                `${lease} 0 acquired`,
+            );
+            assert.ok(
+                logOf(1)
+                    .split("\n")
+                    .some((l) => l.includes("Attempting to acquire leader lease") && l.includes(lock)),
+                `${lease} 1 tries`,
+            );
             assert.ok(!logOf(1).includes("Successfully acquired lease"), `${lease} 1 must wait while 0 leads`);
             assert.ok(holder.includes("_"), holder);
             console.log(`      ${STACK}: ${lease} lease held by ${holder}; the second instance waits`);

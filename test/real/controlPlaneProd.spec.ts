@@ -18,8 +18,30 @@ import { DEFAULT_KUBERNETES_MINOR } from "../../config/versions";
 import { toolPaths } from "../../tools/real/pins";
 import { removeTempDirs, tempDir } from "../support/shell";
 import {
-    Credentials, Fatal, LocalEtcdMember, Rendered, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles,
-    placeEtcdMembers, relocate, renderStack, request, sleep, startProcess, stopAll, until, writeUnder,
+    Credentials,
+    Fatal,
+    LocalEtcdMember,
+    Rendered,
+    advertiseAddress,
+    bindClusterAdmins,
+    flag,
+    localKubeconfigs,
+    freePorts,
+    isUp,
+    kubeadm,
+    kubeconfigCredentials,
+    localKubeadmConfig,
+    manifestCommand,
+    placeControlPlaneFiles,
+    placeEtcdMembers,
+    relocate,
+    renderStack,
+    request,
+    sleep,
+    startProcess,
+    stopAll,
+    until,
+    writeUnder,
 } from "./controlPlaneRig";
 import { failoverProblems, hexId, waitForLoggedElection } from "./etcdElection";
 import { requireTools } from "./requireTools";
@@ -40,7 +62,11 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
 
     function etcdctlAsync(endpoints: readonly string[], args: readonly string[], timeoutMs = 4000): Promise<{ code: number | null; stdout: string }> {
         return new Promise((resolve) => {
-            const c = spawn(tools.etcdctl, [`--endpoints=${endpoints.join(",")}`, "--dial-timeout=1s", "--command-timeout=2s", `--cacert=${etcdTls.cacert}`, `--cert=${etcdTls.cert}`, `--key=${etcdTls.key}`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+            const c = spawn(
+                tools.etcdctl,
+                [`--endpoints=${endpoints.join(",")}`, "--dial-timeout=1s", "--command-timeout=2s", `--cacert=${etcdTls.cacert}`, `--cert=${etcdTls.cert}`, `--key=${etcdTls.key}`, ...args],
+                { stdio: ["ignore", "pipe", "pipe"] },
+            );
             let stdout = "";
             c.stdout!.on("data", (d) => (stdout += d));
             const kill = setTimeout(() => c.kill("SIGKILL"), timeoutMs);
@@ -71,7 +97,12 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
             const root = path.join(dir, slot);
             placeControlPlaneFiles(rendered, root, slot);
             writeUnder(root, LOCAL_CONFIG, localKubeadmConfig(rendered.objects.get(`control-plane/slots/${slot}/kubeadm-init.yaml`)!, ports[i], endpoints), 0o600);
-            for (const phase of [["certs", "all"], ["kubeconfig", "all"], ["control-plane", "all"]]) kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG]);
+            for (const phase of [
+                ["certs", "all"],
+                ["kubeconfig", "all"],
+                ["control-plane", "all"],
+            ])
+                kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG]);
             const advertise = advertiseAddress(rendered.objects.get(`control-plane/slots/${slot}/kubeadm-init.yaml`)!);
             hosts.set(slot, advertise);
             localKubeconfigs(root, advertise);
@@ -88,19 +119,41 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
         const ready: number[] = [];
         const tApi = performance.now();
         for (const a of apis) a.proc = startProcess(tools.kubeApiserver, a.command, path.join(logs, `kube-apiserver-${a.slot}.log`));
-        await Promise.all(apis.map(async (a, i) => {
-            await until(`kube-apiserver ${a.slot} /readyz`, 240_000, async () => {
-                if (!isUp(a.proc)) throw new Fatal(`kube-apiserver ${a.slot} exited: ${fs.readFileSync(path.join(logs, `kube-apiserver-${a.slot}.log`), "utf8").split("\n").slice(-30).join("\n")}`);
-                return (await request(a.url, admin, "GET", "/readyz")).status === 200 ? true : undefined;
-            }, 500);
-            ready[i] = performance.now() - tApi;
-        }));
+        await Promise.all(
+            apis.map(async (a, i) => {
+                await until(
+                    `kube-apiserver ${a.slot} /readyz`,
+                    240_000,
+                    async () => {
+                        if (!isUp(a.proc))
+                            throw new Fatal(
+                                `kube-apiserver ${a.slot} exited: ${fs
+                                    .readFileSync(path.join(logs, `kube-apiserver-${a.slot}.log`), "utf8")
+                                    .split("\n")
+                                    .slice(-30)
+                                    .join("\n")}`,
+                            );
+                        return (await request(a.url, admin, "GET", "/readyz")).status === 200 ? true : undefined;
+                    },
+                    500,
+                );
+                ready[i] = performance.now() - tApi;
+            }),
+        );
         // controller-manager and scheduler of the first slot (leases are covered on staging).
         const root0 = path.join(dir, rendered.slots[0]);
         await bindClusterAdmins(apis[0].url, kubeconfigCredentials(fs.readFileSync(path.join(root0, "etc/kubernetes/super-admin.conf"), "utf8")));
         const local0 = new Set([hosts.get(rendered.slots[0])!]);
-        startProcess(tools.kubeControllerManager, [...relocate(manifestCommand(root0, "kube-controller-manager"), root0, new Map(), local0), `--secure-port=${ports[rendered.slots.length]}`], path.join(logs, "kcm.log"));
-        startProcess(tools.kubeScheduler, [...relocate(manifestCommand(root0, "kube-scheduler"), root0, new Map(), local0), `--secure-port=${ports[rendered.slots.length + 1]}`], path.join(logs, "scheduler.log"));
+        startProcess(
+            tools.kubeControllerManager,
+            [...relocate(manifestCommand(root0, "kube-controller-manager"), root0, new Map(), local0), `--secure-port=${ports[rendered.slots.length]}`],
+            path.join(logs, "kcm.log"),
+        );
+        startProcess(
+            tools.kubeScheduler,
+            [...relocate(manifestCommand(root0, "kube-scheduler"), root0, new Map(), local0), `--secure-port=${ports[rendered.slots.length + 1]}`],
+            path.join(logs, "scheduler.log"),
+        );
         console.log(
             `      ${STACK}: ${members.length} external etcd members healthy ${(etcdMs / 1000).toFixed(2)} s after start; ${apis.length} kube-apiservers started together,` +
                 ` /readyz after ${ready.map((ms) => (ms / 1000).toFixed(2)).join("/")} s`,
@@ -117,7 +170,12 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
             const r = await request(a.url, admin, "GET", "/readyz");
             assert.strictEqual(r.status, 200, `${a.slot}: ${r.body}`);
         }
-        const created = await request(apis[0].url, admin, "POST", "/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "shared" }, data: { by: apis[0].slot } });
+        const created = await request(apis[0].url, admin, "POST", "/api/v1/namespaces/default/configmaps", {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: "shared" },
+            data: { by: apis[0].slot },
+        });
         assert.strictEqual(created.status, 201, created.body);
         for (const a of apis.slice(1)) {
             const r = await request(a.url, admin, "GET", "/api/v1/namespaces/default/configmaps/shared");
@@ -126,10 +184,17 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
         // Every slot's apiserver shares the service-account key pair: a token issued by one is accepted by another.
         const probe = await request(apis[0].url, admin, "POST", "/api/v1/namespaces/default/serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "probe" } });
         assert.strictEqual(probe.status, 201, probe.body);
-        const sa = await request(apis[0].url, admin, "POST", "/api/v1/namespaces/default/serviceaccounts/probe/token", { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 600 } });
+        const sa = await request(apis[0].url, admin, "POST", "/api/v1/namespaces/default/serviceaccounts/probe/token", {
+            apiVersion: "authentication.k8s.io/v1",
+            kind: "TokenRequest",
+            spec: { expirationSeconds: 600 },
+        });
         assert.strictEqual(sa.status, 201, sa.body);
         for (const a of apis) {
-            const who = await request(a.url, { ca: admin.ca, token: sa.json.status.token }, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" });
+            const who = await request(a.url, { ca: admin.ca, token: sa.json.status.token }, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
+                apiVersion: "authentication.k8s.io/v1",
+                kind: "SelfSubjectReview",
+            });
             assert.strictEqual(who.json?.status?.userInfo?.username, "system:serviceaccount:default:probe", `${a.slot}: ${who.body}`);
         }
     });
@@ -138,9 +203,28 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
         const enc = parse(fs.readFileSync(flag(apis[1].command, "encryption-provider-config")!, "utf8"));
         const provider = Object.keys(enc.resources[0].providers[0])[0];
         const keyName = enc.resources[0].providers[0][provider].keys[0].name;
-        const r = await request(apis[1].url, admin, "POST", "/api/v1/namespaces/default/secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "at-rest" }, stringData: { v: "prod-plaintext-value" } });
+        const r = await request(apis[1].url, admin, "POST", "/api/v1/namespaces/default/secrets", {
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: "at-rest" },
+            stringData: { v: "prod-plaintext-value" },
+        });
         assert.strictEqual(r.status, 201, r.body);
-        const raw = spawnSync(tools.etcdctl, [`--endpoints=${members[2].endpoint}`, "--dial-timeout=2s", "--command-timeout=5s", `--cacert=${etcdTls.cacert}`, `--cert=${etcdTls.cert}`, `--key=${etcdTls.key}`, "get", "/registry/secrets/default/at-rest", "--print-value-only"], { timeout: 15_000 });
+        const raw = spawnSync(
+            tools.etcdctl,
+            [
+                `--endpoints=${members[2].endpoint}`,
+                "--dial-timeout=2s",
+                "--command-timeout=5s",
+                `--cacert=${etcdTls.cacert}`,
+                `--cert=${etcdTls.cert}`,
+                `--key=${etcdTls.key}`,
+                "get",
+                "/registry/secrets/default/at-rest",
+                "--print-value-only",
+            ],
+            { timeout: 15_000 },
+        );
         assert.strictEqual(raw.status, 0, String(raw.stderr));
         const prefix = `k8s:enc:${provider}:v1:${keyName}:`;
         assert.strictEqual((raw.stdout as Buffer).subarray(0, prefix.length).toString("latin1"), prefix);
@@ -196,7 +280,11 @@ describe(`real/controlPlaneProd: the ${STACK} render's control plane (external e
             }, 100);
         });
         const [leader, write] = await Promise.all([newLeader, firstWrite]);
-        const logged = await waitForLoggedElection(members.filter((_, i) => i !== leaderIdx).map((m) => path.join(logs, `${m.name}.log`)), killedAt, hexId(oldLeader));
+        const logged = await waitForLoggedElection(
+            members.filter((_, i) => i !== leaderIdx).map((m) => path.join(logs, `${m.name}.log`)),
+            killedAt,
+            hexId(oldLeader),
+        );
         const cfg = members[0].config;
         console.log(
             `      etcd failover under the control plane: new leader after ${(leader.ms / 1000).toFixed(2)} s, API writes blocked ${(write.ms / 1000).toFixed(2)} s` +

@@ -48,7 +48,10 @@ export async function renderStack(stack: string): Promise<Rendered> {
         const i = run.inputs(r);
         objects.set(String(i.key), String(i.content));
     }
-    const slots = [...objects.keys()].map((k) => /^control-plane\/slots\/([^/]+)\/kubeadm-init\.yaml$/.exec(k)?.[1]).filter((s): s is string => !!s).sort();
+    const slots = [...objects.keys()]
+        .map((k) => /^control-plane\/slots\/([^/]+)\/kubeadm-init\.yaml$/.exec(k)?.[1])
+        .filter((s): s is string => !!s)
+        .sort();
     assert.ok(slots.length > 0, `${stack} renders no control-plane slot kubeadm-init.yaml`);
     const slotFiles = new Map<string, Map<string, string>>();
     const etcdFiles = new Map<string, Map<string, string>>();
@@ -79,7 +82,13 @@ export function placeControlPlaneFiles(r: Rendered, root: string, slot = r.slot)
 }
 
 /** An external etcd member as run here: its shipped /etc/etcd/etcd.yaml with paths under its root and addresses on free loopback ports. */
-export interface LocalEtcdMember { readonly name: string; readonly root: string; readonly configFile: string; readonly endpoint: string; readonly config: Record<string, any> }
+export interface LocalEtcdMember {
+    readonly name: string;
+    readonly root: string;
+    readonly configFile: string;
+    readonly endpoint: string;
+    readonly config: Record<string, any>;
+}
 
 /**
  * Places each external etcd member's certificates (its bucket folder) and its shipped etcd.yaml
@@ -104,11 +113,17 @@ export async function placeEtcdMembers(r: Rendered, dir: string): Promise<LocalE
         const move = (v: unknown): any => {
             if (typeof v === "string" && v.startsWith("/")) return path.join(root, v);
             if (typeof v === "string" && v.includes("://")) {
-                return [...new Set(v.split(",").map((item) => item.replace(/([a-z0-9.-]+):(\d+)/g, (hp) => {
-                    const mapped = own.get(hp);
-                    if (!mapped) throw new Error(`${hp} in ${m.name}'s etcd.yaml is not an address this test remaps`);
-                    return mapped;
-                })))].join(",");
+                return [
+                    ...new Set(
+                        v.split(",").map((item) =>
+                            item.replace(/([a-z0-9.-]+):(\d+)/g, (hp) => {
+                                const mapped = own.get(hp);
+                                if (!mapped) throw new Error(`${hp} in ${m.name}'s etcd.yaml is not an address this test remaps`);
+                                return mapped;
+                            }),
+                        ),
+                    ),
+                ].join(",");
             }
             if (Array.isArray(v)) return v.map(move);
             if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, move(x)]));
@@ -169,7 +184,9 @@ export function manifestCommand(root: string, name: string): string[] {
 
 /** The advertise address of a slot's kubeadm InitConfiguration. */
 export function advertiseAddress(text: string): string {
-    const init = parseAllDocuments(text).map((d) => d.toJSON()).find((d) => d.kind === "InitConfiguration");
+    const init = parseAllDocuments(text)
+        .map((d) => d.toJSON())
+        .find((d) => d.kind === "InitConfiguration");
     return String(init.localAPIEndpoint.advertiseAddress);
 }
 
@@ -187,7 +204,7 @@ export function relocate(command: readonly string[], root: string, to: ReadonlyM
             if (v.startsWith("/")) return path.join(root, v);
             if (hosts.has(v)) return "127.0.0.1";
             return v.replace(/(\d+\.\d+\.\d+\.\d+|localhost):(\d+)/g, (hp, h: string, port: string) => {
-                const mapped = to.get(hp) ?? (hosts.has(h) ? to.get(`127.0.0.1:${port}`) ?? `127.0.0.1:${port}` : undefined);
+                const mapped = to.get(hp) ?? (hosts.has(h) ? (to.get(`127.0.0.1:${port}`) ?? `127.0.0.1:${port}`) : undefined);
                 return mapped ?? hp;
             });
         });
@@ -247,8 +264,17 @@ export async function killAndWait(c: ChildProcess, signal: NodeJS.Signals = "SIG
     });
 }
 
-export interface Credentials { readonly ca: string; readonly cert?: string; readonly key?: string; readonly token?: string }
-export interface Reply { readonly status: number; readonly body: string; readonly json?: any }
+export interface Credentials {
+    readonly ca: string;
+    readonly cert?: string;
+    readonly key?: string;
+    readonly token?: string;
+}
+export interface Reply {
+    readonly status: number;
+    readonly body: string;
+    readonly json?: any;
+}
 
 /** One HTTPS request to the apiserver, bounded; status 0 when the connection failed. */
 export function request(base: string, creds: Credentials, method: string, p: string, body?: unknown, timeoutMs = 15_000, contentType = "application/json"): Promise<Reply> {
@@ -257,7 +283,14 @@ export function request(base: string, creds: Credentials, method: string, p: str
     return new Promise((resolve) => {
         const req = https.request(
             {
-                host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method, ca: creds.ca, cert: creds.cert, key: creds.key, timeout: timeoutMs,
+                host: u.hostname,
+                port: u.port,
+                path: `${u.pathname}${u.search}`,
+                method,
+                ca: creds.ca,
+                cert: creds.cert,
+                key: creds.key,
+                timeout: timeoutMs,
                 headers: { Accept: "application/json", ...(data ? { "Content-Type": contentType } : {}), ...(creds.token ? { Authorization: `Bearer ${creds.token}` } : {}) },
             },
             (res) => {
@@ -265,7 +298,11 @@ export function request(base: string, creds: Credentials, method: string, p: str
                 res.on("data", (c) => (text += c));
                 res.on("end", () => {
                     let json: any;
-                    try { json = JSON.parse(text); } catch { json = undefined; }
+                    try {
+                        json = JSON.parse(text);
+                    } catch {
+                        json = undefined;
+                    }
                     resolve({ status: res.statusCode ?? 0, body: text, json });
                 });
             },
@@ -290,7 +327,8 @@ export async function serverSideApplier(api: string, creds: Credentials): Promis
     const groups = (await request(api, creds, "GET", "/apis")).json.groups as Array<{ versions: Array<{ groupVersion: string }> }>;
     for (const gv of ["v1", ...groups.flatMap((g) => g.versions.map((v) => v.groupVersion))]) {
         const list = (await request(api, creds, "GET", gv === "v1" ? "/api/v1" : `/apis/${gv}`)).json;
-        for (const r of list.resources as Array<{ name: string; kind: string; namespaced: boolean }>) if (!r.name.includes("/")) resources.set(`${gv}/${r.kind}`, { plural: r.name, namespaced: r.namespaced });
+        for (const r of list.resources as Array<{ name: string; kind: string; namespaced: boolean }>)
+            if (!r.name.includes("/")) resources.set(`${gv}/${r.kind}`, { plural: r.name, namespaced: r.namespaced });
     }
     return async (o, dryRun = true) => {
         const res = resources.get(`${o.apiVersion}/${o.kind}`);

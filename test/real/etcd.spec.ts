@@ -36,8 +36,19 @@ import { performance } from "perf_hooks";
 import { parse } from "yaml";
 import { decodeUserData } from "../support/userData";
 import {
-    BACKUP_PREFIX, BACKUP_UNIT, ETCD_CLIENT_PORT, ETCD_METRICS_PORT, ETCD_PEER_PORT, EtcdBackupOptions, EtcdMember, EtcdRestoreOptions, EtcdTuning,
-    etcdClientTls, renderEtcdBackupScript, renderEtcdConfig, renderEtcdRestoreScript,
+    BACKUP_PREFIX,
+    BACKUP_UNIT,
+    ETCD_CLIENT_PORT,
+    ETCD_METRICS_PORT,
+    ETCD_PEER_PORT,
+    EtcdBackupOptions,
+    EtcdMember,
+    EtcdRestoreOptions,
+    EtcdTuning,
+    etcdClientTls,
+    renderEtcdBackupScript,
+    renderEtcdConfig,
+    renderEtcdRestoreScript,
 } from "../../components/host";
 import { SecretObject, audienceObjects, objectKey } from "../../components/secrets/layout";
 import { ETCD_VERSION } from "../../config/versions";
@@ -51,8 +62,17 @@ const STACK = "prod";
 const BUCKET_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 
-interface Tls { cacert: string; cert: string; key: string }
-interface CtlResult { code: number | null; stdout: string; stderr: string; ms: number }
+interface Tls {
+    cacert: string;
+    cert: string;
+    key: string;
+}
+interface CtlResult {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+    ms: number;
+}
 
 /** etcdctl children still running, killed in after(). */
 const liveCtl = new Set<ChildProcess>();
@@ -99,7 +119,12 @@ async function mustCtl(endpoints: readonly string[], tls: Partial<Tls>, args: re
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface EndpointStatus { endpoint: string; memberId: string; leader: string; raftTerm: string }
+interface EndpointStatus {
+    endpoint: string;
+    memberId: string;
+    leader: string;
+    raftTerm: string;
+}
 
 /**
  * `endpoint status -w json`, with the 64-bit ids kept as strings (JSON.parse would round them).
@@ -131,8 +156,6 @@ async function putMany(endpoint: string, tls: Tls, prefix: string, count: number
         assert.match(out, /^SUCCESS/, out);
     }
 }
-
-
 
 /** What the program ships to one external etcd member in its user data. */
 interface Shipped {
@@ -247,10 +270,14 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
     const isUp = (p: ChildProcess | undefined) => p !== undefined && p.exitCode === null && p.signalCode === null;
     const exited = (p: ChildProcess) => (isUp(p) ? new Promise<void>((resolve) => p.once("exit", () => resolve())) : Promise.resolve());
     const healthy = (eps: readonly string[]) =>
-        spawnSync(bin.etcdctl, [`--endpoints=${eps.join(",")}`, "--dial-timeout=1s", "--command-timeout=2s", `--cacert=${clientTls.cacert}`, `--cert=${clientTls.cert}`, `--key=${clientTls.key}`, "endpoint", "health"], {
-            env: { ...process.env, ETCDCTL_API: "3" },
-            timeout: 5000,
-        }).status === 0;
+        spawnSync(
+            bin.etcdctl,
+            [`--endpoints=${eps.join(",")}`, "--dial-timeout=1s", "--command-timeout=2s", `--cacert=${clientTls.cacert}`, `--cert=${clientTls.cert}`, `--key=${clientTls.key}`, "endpoint", "health"],
+            {
+                env: { ...process.env, ETCDCTL_API: "3" },
+                timeout: 5000,
+            },
+        ).status === 0;
 
     before(async function () {
         bin = requireTools(this, ["etcd", "etcdctl", "etcdutl"]);
@@ -294,7 +321,11 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
                 if (!mapped) throw new Error(`${u} in ${m ? "the shipped files" : "?"} is not an address this test remaps`);
                 return `${m![1]}://${mapped}`;
             };
-            const cluster = (list: string) => list.split(",").map((e) => e.replace(/=(.*)$/, (_, u: string) => `=${url(u)}`)).join(",");
+            const cluster = (list: string) =>
+                list
+                    .split(",")
+                    .map((e) => e.replace(/=(.*)$/, (_, u: string) => `=${url(u)}`))
+                    .join(",");
             const relocate = (v: unknown): any => {
                 if (typeof v === "string" && v.startsWith("/")) return path.join(root, v);
                 if (typeof v === "string" && v.includes("://")) return v.includes("=") ? cluster(v) : [...new Set(v.split(",").map(url))].join(",");
@@ -305,7 +336,10 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
             const expectedConfig = relocate(sc);
 
             // renderEtcdConfig with the program's member list and the options the shipped file carries.
-            assert.deepStrictEqual(sc["initial-cluster"].split(",").map((e: string) => e.split("=")[0]), program.members.map((o) => o.name));
+            assert.deepStrictEqual(
+                sc["initial-cluster"].split(",").map((e: string) => e.split("=")[0]),
+                program.members.map((o) => o.name),
+            );
             const tuning: EtcdTuning = {
                 heartbeatIntervalMs: sc["heartbeat-interval"],
                 electionTimeoutMs: sc["election-timeout"],
@@ -333,14 +367,27 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
             const b = scriptVars(shipped.backup);
             assert.strictEqual(b.PREFIX, `${BACKUP_PREFIX}/${program.cluster}`);
             const backupOpts: EtcdBackupOptions = {
-                cluster: program.cluster, region: b.REGION, bucket: b.BUCKET, kmsKeyId: b.KMS_KEY_ID, tls: { caFile: b.CACERT, certFile: b.CERT, keyFile: b.KEY },
-                endpoint: url(b.ENDPOINT), workDir: b.WORK_DIR,
+                cluster: program.cluster,
+                region: b.REGION,
+                bucket: b.BUCKET,
+                kmsKeyId: b.KMS_KEY_ID,
+                tls: { caFile: b.CACERT, certFile: b.CERT, keyFile: b.KEY },
+                endpoint: url(b.ENDPOINT),
+                workDir: b.WORK_DIR,
             };
             const r = scriptVars(shipped.restore);
             assert.strictEqual(r.PREFIX, `${BACKUP_PREFIX}/${program.cluster}`);
             const restoreOpts: EtcdRestoreOptions = {
-                cluster: program.cluster, region: r.REGION, bucket: r.BUCKET, memberName: r.MEMBER_NAME, peerUrl: url(r.PEER_URL), initialCluster: cluster(r.INITIAL_CLUSTER),
-                initialClusterToken: r.INITIAL_CLUSTER_TOKEN, dataDir: r.DATA_DIR, workDir: r.WORK_DIR, owner: restoreOwner,
+                cluster: program.cluster,
+                region: r.REGION,
+                bucket: r.BUCKET,
+                memberName: r.MEMBER_NAME,
+                peerUrl: url(r.PEER_URL),
+                initialCluster: cluster(r.INITIAL_CLUSTER),
+                initialClusterToken: r.INITIAL_CLUSTER_TOKEN,
+                dataDir: r.DATA_DIR,
+                workDir: r.WORK_DIR,
+                owner: restoreOwner,
             };
             return {
                 name: m.name,
@@ -384,7 +431,10 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
     });
 
     it("uses the program's certificates as generated: one etcd CA, member certificates naming the member and loopback", () => {
-        assert.deepStrictEqual(program.members.map((m) => m.name), ["etcd-a", "etcd-b", "etcd-c"]);
+        assert.deepStrictEqual(
+            program.members.map((m) => m.name),
+            ["etcd-a", "etcd-b", "etcd-c"],
+        );
         const ca = new crypto.X509Certificate(fs.readFileSync(clientTls.cacert));
         assert.ok(ca.ca, "etcd/ca.crt is a CA");
         for (const [i, m] of program.members.entries()) {
@@ -427,7 +477,10 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
         console.log(`      etcd ${version} (program pins ${ETCD_VERSION}): ${local.length} members healthy ${(ms / 1000).toFixed(2)} s after start`);
         const list = JSON.parse((await mustCtl(endpoints, clientTls, ["member", "list", "-w", "json"])).replace(/"(cluster_id|member_id|ID)":(\d+)/g, '"$1":"$2"'));
         const seen = (list.members as Array<{ name: string; peerURLs: string[]; clientURLs: string[] }>).map((m) => [m.name, m.peerURLs, m.clientURLs]).sort();
-        assert.deepStrictEqual(seen, local.map((l) => [l.name, [`https://127.0.0.1:${l.member.peerPort}`], [l.endpoint]]));
+        assert.deepStrictEqual(
+            seen,
+            local.map((l) => [l.name, [`https://127.0.0.1:${l.member.peerPort}`], [l.endpoint]]),
+        );
         await mustCtl([endpoints[0]], clientTls, ["put", "/realchecks/probe", "ok"]);
         assert.strictEqual((await mustCtl([endpoints[2]], clientTls, ["get", "/realchecks/probe", "--print-value-only"])).trim(), "ok");
     });
@@ -451,7 +504,11 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
         ]);
         assert.strictEqual(ok.code, 0, `control: the program's client certificate must work: ${ok.stderr}`);
         assert.strictEqual(ok.stdout.trim(), "ok");
-        for (const [what, r] of [["a plaintext client", plain], ["a client without a certificate", noCert], ["a client certificate from another CA", other]] as const) {
+        for (const [what, r] of [
+            ["a plaintext client", plain],
+            ["a client without a certificate", noCert],
+            ["a client certificate from another CA", other],
+        ] as const) {
             assert.notStrictEqual(r.code, 0, `${what} got through: ${r.stdout}`);
             assert.doesNotMatch(r.stdout, /ok/, `${what} read a value`);
         }
@@ -459,9 +516,20 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
         // etcd itself says why it turned each one away (the clients only see a failed dial). Wording of
         // etcd 3.6 (embed/config_logging.go) and its Go crypto/tls; 3.4 said "rejected connection" and
         // "failed to verify client certificate".
-        const rejected = fs.readFileSync(local[0].log, "utf8").slice(before).split("\n").filter((l) => /"rejected connection on client endpoint"/.test(l));
-        for (const reason of [/first record does not look like a TLS handshake/, /client didn't provide a certificate/, /failed to verify certificate: x509: certificate signed by unknown authority/]) {
-            assert.ok(rejected.some((l) => reason.test(l)), `etcd logged no rejected connection matching ${reason}:\n${rejected.join("\n")}`);
+        const rejected = fs
+            .readFileSync(local[0].log, "utf8")
+            .slice(before)
+            .split("\n")
+            .filter((l) => /"rejected connection on client endpoint"/.test(l));
+        for (const reason of [
+            /first record does not look like a TLS handshake/,
+            /client didn't provide a certificate/,
+            /failed to verify certificate: x509: certificate signed by unknown authority/,
+        ]) {
+            assert.ok(
+                rejected.some((l) => reason.test(l)),
+                `etcd logged no rejected connection matching ${reason}:\n${rejected.join("\n")}`,
+            );
         }
     });
 
@@ -519,7 +587,11 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
         });
         const [leader, write] = await Promise.all([newLeader, firstWrite]);
         await exited(procs[leaderIdx]);
-        const logged = await waitForLoggedElection(local.filter((_, i) => i !== leaderIdx).map((l) => l.log), killedAt, hexId(oldLeader));
+        const logged = await waitForLoggedElection(
+            local.filter((_, i) => i !== leaderIdx).map((l) => l.log),
+            killedAt,
+            hexId(oldLeader),
+        );
         const shipped = local[0].shipped.config;
         console.log(
             `      etcd failover: new leader after ${(leader.ms / 1000).toFixed(2)} s, writes blocked ${(write.ms / 1000).toFixed(2)} s` +
@@ -537,7 +609,10 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
         await mustCtl([survivors[0]], clientTls, ["put", "/realchecks/failover/after-0", "a"]);
         await mustCtl([survivors[1]], clientTls, ["put", "/realchecks/failover/after-1", "b"]);
         const seen = await kvs([survivors[1]], clientTls, "/realchecks/failover/after-");
-        assert.deepStrictEqual([...seen.entries()].sort(), [["/realchecks/failover/after-0", "a"], ["/realchecks/failover/after-1", "b"]]);
+        assert.deepStrictEqual([...seen.entries()].sort(), [
+            ["/realchecks/failover/after-0", "a"],
+            ["/realchecks/failover/after-1", "b"],
+        ]);
     });
 
     it("4. a stopped member restarted from its data directory catches up on what it missed", async () => {
@@ -632,7 +707,10 @@ describe("real/etcd: the prod render's etcd members, certificates and backup scr
             const w = scriptWorld(path.join(dir, `restore-${l.name}`), s3, l.root);
             const r = await runScript(l.restore.script, w, 30_000);
             assert.strictEqual(r.code, 0, `${l.name} restore: ${r.stderr}`);
-            assert.ok(w.calls().some((c) => c.includes(`s3 cp s3://${program.bucket}/${BACKUP_PREFIX}/${program.cluster}/hourly/${hourly}`)), w.calls().join("\n"));
+            assert.ok(
+                w.calls().some((c) => c.includes(`s3 cp s3://${program.bucket}/${BACKUP_PREFIX}/${program.cluster}/hourly/${hourly}`)),
+                w.calls().join("\n"),
+            );
             if (restoreOwner) assert.strictEqual(fs.statSync(dataDir(l)).uid, Number(spawnSync("id", ["-u", restoreOwner], { encoding: "utf8" }).stdout.trim()));
             restoreMs.push(r.ms);
         }

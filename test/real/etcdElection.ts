@@ -39,7 +39,10 @@ export interface LoggedElection {
     readonly term: number;
 }
 
-interface LogLine { ts: number; msg: string }
+interface LogLine {
+    ts: number;
+    msg: string;
+}
 
 function linesAfter(file: string, sinceEpochMs: number): LogLine[] {
     const out: LogLine[] = [];
@@ -103,8 +106,12 @@ export function failoverProblems(t: Pick<EtcdTuning, "electionTimeoutMs" | "hear
     const what = `heartbeat ${t.heartbeatIntervalMs} ms, election timeout ${t.electionTimeoutMs} ms`;
     if (bound > ETCD_FAILOVER_TARGET_MS) problems.push(`${what}: a new leader can take up to ${bound} ms, over the ${ETCD_FAILOVER_TARGET_MS} ms target`);
     const raftBound = bound + SCHEDULING_MARGIN_MS;
-    if (fig.electedMs > raftBound) problems.push(`raft elected a new leader ${Math.round(fig.electedMs)} ms after the kill, over 2 x the election timeout + ${SCHEDULING_MARGIN_MS} ms (${raftBound} ms)`);
-    for (const [name, ms] of [["the poller saw a new leader", fig.polledMs], ["the first write succeeded", fig.writesBlockedMs]] as const) {
+    if (fig.electedMs > raftBound)
+        problems.push(`raft elected a new leader ${Math.round(fig.electedMs)} ms after the kill, over 2 x the election timeout + ${SCHEDULING_MARGIN_MS} ms (${raftBound} ms)`);
+    for (const [name, ms] of [
+        ["the poller saw a new leader", fig.polledMs],
+        ["the first write succeeded", fig.writesBlockedMs],
+    ] as const) {
         if (ms > raftBound + OBSERVATION_MARGIN_MS) problems.push(`${name} ${Math.round(ms)} ms after the kill, over ${raftBound} + ${OBSERVATION_MARGIN_MS} ms`);
     }
     return problems;

@@ -25,7 +25,10 @@ import { JOIN_TEMPLATE_PATH, TOKEN_PLACEHOLDER } from "../../components/host";
 /** A token in kubeadm's format ([a-z0-9]{6}.[a-z0-9]{16}), standing in for the one the secrets unit fetches. */
 const BOOT_TOKEN = "k8saws.0123456789abcdef";
 
-interface Rendered { readonly where: string; readonly text: string }
+interface Rendered {
+    readonly where: string;
+    readonly text: string;
+}
 
 /**
  * The stack's config with the cluster's kubernetesVersion set to `minor`; cluster-autoscaler is
@@ -81,14 +84,23 @@ describe("kubeadm config validate (real kubeadm per minor) accepts every rendere
             it(`${stack} at ${minor}: Init, control-plane Join and worker Join configurations`, async () => {
                 const configs = await kubeadmConfigsOf(stack, minor);
                 const kinds = configs.map((c) => YAML.parseAllDocuments(c.text).map((d) => (d.toJSON() as { kind: string }).kind));
-                assert.ok(kinds.some((k) => k.includes("InitConfiguration") && k.includes("ClusterConfiguration")), `${stack}: no Init+ClusterConfiguration found`);
-                assert.ok(kinds.some((k) => k.includes("JoinConfiguration")), `${stack}: no JoinConfiguration found`);
+                assert.ok(
+                    kinds.some((k) => k.includes("InitConfiguration") && k.includes("ClusterConfiguration")),
+                    `${stack}: no Init+ClusterConfiguration found`,
+                );
+                assert.ok(
+                    kinds.some((k) => k.includes("JoinConfiguration")),
+                    `${stack}: no JoinConfiguration found`,
+                );
                 // dev has no node pools (its one control-plane node runs the workloads), so no worker join template.
                 const pools = (JSON.parse(readStackFile(stack).config["k8s-aws:cluster"]).nodePools ?? []) as unknown[];
                 assert.strictEqual(configs.filter((c) => c.where.endsWith(JOIN_TEMPLATE_PATH)).length > 0, pools.length > 0, `${stack}: worker join templates vs ${pools.length} node pools`);
                 const kubeadm = tools.kubeadmByMinor[minor].path;
                 const refused = configs.map((c) => ({ ...c, r: validate(kubeadm, c.text) })).filter((c) => c.r.status !== 0);
-                assert.deepStrictEqual(refused.map((c) => `${c.where}: ${c.r.out}`), []);
+                assert.deepStrictEqual(
+                    refused.map((c) => `${c.where}: ${c.r.out}`),
+                    [],
+                );
             });
         }
     }

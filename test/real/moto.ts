@@ -112,7 +112,9 @@ export async function startMoto(ctx: Mocha.Context, workDir: string, region: str
         if (child.exitCode !== null) throw new Error(`moto_server exited (${child.exitCode}): ${fs.readFileSync(path.join(workDir, "moto.log"), "utf8")}`);
         try {
             if ((await request(port, "GET", "/moto-api/data.json")) === 200) break;
-        } catch { /* not listening yet */ }
+        } catch {
+            /* not listening yet */
+        }
         if (Date.now() > deadline) {
             child.kill("SIGKILL");
             throw new Error("moto_server did not answer within 60 s");

@@ -57,7 +57,10 @@ describe("the version record on moto's Parameter Store", function () {
         const described = moto.awsJson(["ssm", "describe-parameters", "--parameter-filters", `Key=Name,Values=${NAME}`]).Parameters[0];
         assert.strictEqual(described.Tier, "Standard");
         const byPath = moto.awsJson(["ssm", "get-parameters-by-path", "--path", ssmParameterPath("prod")]);
-        assert.deepStrictEqual(byPath.Parameters.map((p: { Name: string; Value: string }) => [p.Name, p.Value]), [[NAME, "1.36.4"]]);
+        assert.deepStrictEqual(
+            byPath.Parameters.map((p: { Name: string; Value: string }) => [p.Name, p.Value]),
+            [[NAME, "1.36.4"]],
+        );
         const ssm = new SSMClient({ region: REGION });
         await assert.rejects(ssm.send(new PutParameterCommand({ Name: NAME, Value: "1.35.9", Type: "String" })), (e: unknown) => e instanceof ParameterAlreadyExists);
     });

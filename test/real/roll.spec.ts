@@ -18,9 +18,7 @@
  */
 import * as assert from "assert";
 import * as path from "path";
-import {
-    AutoScalingClient, CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand,
-} from "@aws-sdk/client-auto-scaling";
+import { AutoScalingClient, CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand } from "@aws-sdk/client-auto-scaling";
 import { CreateLaunchTemplateCommand, CreateLaunchTemplateVersionCommand, DescribeImagesCommand, EC2Client, ModifyLaunchTemplateCommand } from "@aws-sdk/client-ec2";
 import { removeTempDirs, tempDir } from "../support/shell";
 import { Moto, startMoto } from "./moto";
@@ -36,22 +34,45 @@ const SLOTS = ["control-plane-a", "control-plane-b", "control-plane-c"];
 class PlayedCluster implements KubePort {
     readonly log: string[] = [];
     readonly faulty = new Set<string>();
-    constructor(private readonly asg: AutoScalingClient, private readonly groups: readonly string[]) {}
+    constructor(
+        private readonly asg: AutoScalingClient,
+        private readonly groups: readonly string[],
+    ) {}
     async nodes(): Promise<LiveNode[]> {
         const r = await this.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [...this.groups] }));
         return (r.AutoScalingGroups ?? []).flatMap((g) =>
-            (g.Instances ?? []).filter((i) => i.LifecycleState === "InService").map((i) => ({ name: `node-${i.InstanceId}`, instanceId: i.InstanceId!, kubeletVersion: "v1.35.9", ready: !this.faulty.has(g.AutoScalingGroupName!) })),
+            (g.Instances ?? [])
+                .filter((i) => i.LifecycleState === "InService")
+                .map((i) => ({ name: `node-${i.InstanceId}`, instanceId: i.InstanceId!, kubeletVersion: "v1.35.9", ready: !this.faulty.has(g.AutoScalingGroupName!) })),
         );
     }
-    async cluster() { return { apiServerVersion: "v1.35.9", kubeadmKubernetesVersion: "v1.35.9", nodes: await this.nodes() }; }
-    async cordon(n: string) { this.log.push(`cordon ${n}`); }
-    async podsOn() { return []; }
-    async evict() { return { result: "gone" as const }; }
-    async etcdMemberHealthy() { return true; }
-    async setKubeadmKubernetesVersion(v: string) { this.log.push(`kubeadm-config ${v}`); }
-    async setKubeProxyImage(i: string) { this.log.push(`kube-proxy ${i}`); }
-    async createKubeadmRbac(keys: readonly string[]) { this.log.push(`create ${keys.join(", ")}`); }
-    async setCoreDnsImage(i: string) { this.log.push(`coredns ${i}`); }
+    async cluster() {
+        return { apiServerVersion: "v1.35.9", kubeadmKubernetesVersion: "v1.35.9", nodes: await this.nodes() };
+    }
+    async cordon(n: string) {
+        this.log.push(`cordon ${n}`);
+    }
+    async podsOn() {
+        return [];
+    }
+    async evict() {
+        return { result: "gone" as const };
+    }
+    async etcdMemberHealthy() {
+        return true;
+    }
+    async setKubeadmKubernetesVersion(v: string) {
+        this.log.push(`kubeadm-config ${v}`);
+    }
+    async setKubeProxyImage(i: string) {
+        this.log.push(`kube-proxy ${i}`);
+    }
+    async createKubeadmRbac(keys: readonly string[]) {
+        this.log.push(`create ${keys.join(", ")}`);
+    }
+    async setCoreDnsImage(i: string) {
+        this.log.push(`coredns ${i}`);
+    }
 }
 
 describe("roll against moto: control-plane slots one at a time, a fault mid-roll, and a resume", function () {
@@ -73,7 +94,16 @@ describe("roll against moto: control-plane slots one at a time, a fault mid-roll
             const lt = await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `prod-${slot}-lt`, LaunchTemplateData: { ImageId: oldAmi, InstanceType: "m7i.large" } }));
             const id = lt.LaunchTemplate!.LaunchTemplateId!;
             const name = `prod-${slot}-asg`;
-            await asg.send(new CreateAutoScalingGroupCommand({ AutoScalingGroupName: name, MinSize: 1, MaxSize: 1, DesiredCapacity: 1, AvailabilityZones: [`${REGION}${"abc"[n]}`], LaunchTemplate: { LaunchTemplateId: id, Version: "1" } }));
+            await asg.send(
+                new CreateAutoScalingGroupCommand({
+                    AutoScalingGroupName: name,
+                    MinSize: 1,
+                    MaxSize: 1,
+                    DesiredCapacity: 1,
+                    AvailabilityZones: [`${REGION}${"abc"[n]}`],
+                    LaunchTemplate: { LaunchTemplateId: id, Version: "1" },
+                }),
+            );
             // `pulumi up` of a new release: a new template version, the group pointed at it, no instance replaced.
             await ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, SourceVersion: "1", LaunchTemplateData: { ImageId: newAmi, InstanceType: "m7i.xlarge" } }));
             // The slots' templates have updateDefaultVersion: true (components/controlplane/slot.ts): the provider makes the new version the default.
@@ -102,7 +132,19 @@ describe("roll against moto: control-plane slots one at a time, a fault mid-roll
     it("--dry-run lists every slot and why (version, instance type, machine image from the template versions), and changes nothing", async () => {
         const before = await instancesOf();
         const { io, sink } = capture();
-        const code = await run(options({ dryRun: true, yes: false }), { rollout }, { autoscaling: autoScalingPort(REGION, asg, ec2), ec2: ec2Port(REGION, ec2), kube: new PlayedCluster(asg, rollout.groups.map((g) => g.groupName)) }, sink);
+        const code = await run(
+            options({ dryRun: true, yes: false }),
+            { rollout },
+            {
+                autoscaling: autoScalingPort(REGION, asg, ec2),
+                ec2: ec2Port(REGION, ec2),
+                kube: new PlayedCluster(
+                    asg,
+                    rollout.groups.map((g) => g.groupName),
+                ),
+            },
+            sink,
+        );
         assert.strictEqual(code, 0, io.stderr);
         for (const slot of SLOTS) assert.match(io.stdout, new RegExp(`control-plane slot ${slot} \\(group prod-${slot}-asg\\)`));
         assert.match(io.stdout, /launch template version 1 is out of date \(latest 2\); instance type changed \(m7i\.large -> m7i\.xlarge\); machine image changed \(ami-\w+ -> ami-\w+\)$/m);
@@ -110,7 +152,10 @@ describe("roll against moto: control-plane slots one at a time, a fault mid-roll
     });
 
     it("stops at the slot whose new node never becomes Ready, with the other slots untouched; the re-run resumes", async () => {
-        const cluster = new PlayedCluster(asg, rollout.groups.map((g) => g.groupName));
+        const cluster = new PlayedCluster(
+            asg,
+            rollout.groups.map((g) => g.groupName),
+        );
         cluster.faulty.add("prod-control-plane-b-asg");
         const world = { autoscaling: autoScalingPort(REGION, asg, ec2), ec2: ec2Port(REGION, ec2), kube: cluster, healthGate: healthy, timeouts: { replaceMs: 3000, pollMs: 200, healthyMs: 3000 } };
         const before = await instancesOf();

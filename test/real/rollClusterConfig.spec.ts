@@ -32,9 +32,14 @@ const RBAC = "/apis/rbac.authorization.k8s.io/v1";
 
 /** A roll with nothing to replace: only the cluster-wide and addon steps are planned. */
 function rolloutAt(version: string): Rollout {
-    return { kubernetesVersion: version, groups: [{ role: "control-plane", name: "control-plane-a", groupName: "asg-a", launchTemplateId: "lt-a", launchTemplateVersion: "1", templateFingerprint: "f" }] };
+    return {
+        kubernetesVersion: version,
+        groups: [{ role: "control-plane", name: "control-plane-a", groupName: "asg-a", launchTemplateId: "lt-a", launchTemplateVersion: "1", templateFingerprint: "f" }],
+    };
 }
-const GROUPS: LiveState["groups"] = { "asg-a": { groupName: "asg-a", desiredCapacity: 1, instances: [{ instanceId: "i-00000000000000001", lifecycleState: "InService", healthStatus: "Healthy", launchTemplateVersion: "1" }] } };
+const GROUPS: LiveState["groups"] = {
+    "asg-a": { groupName: "asg-a", desiredCapacity: 1, instances: [{ instanceId: "i-00000000000000001", lifecycleState: "InService", healthStatus: "Healthy", launchTemplateVersion: "1" }] },
+};
 /** The executor's AWS side is never called by these steps: any call fails the test. */
 const NO_AWS = new Proxy({}, { get: (_t, p) => () => Promise.reject(new Error(`AWS called (${String(p)}) by a cluster-wide step`)) }) as AutoScalingPort;
 
@@ -68,14 +73,26 @@ describe("real/roll: the cluster-wide step and kubeadm's addons leave what the r
     };
     const rbacPathOf = (o: (typeof KUBEADM_RBAC)[number]) => `${RBAC}${o.namespace ? `/namespaces/${o.namespace}` : ""}/${o.kind.toLowerCase()}s/${o.name}`;
     /** The content of each kubeadm RBAC object (rules, roleRef, subjects), by key. */
-    const rbacContent = async () => Object.fromEntries(await Promise.all(KUBEADM_RBAC.map(async (o) => {
-        const x = await get(rbacPathOf(o));
-        return [rbacKey(o), { rules: x.rules, roleRef: x.roleRef, subjects: x.subjects }] as const;
-    })));
+    const rbacContent = async () =>
+        Object.fromEntries(
+            await Promise.all(
+                KUBEADM_RBAC.map(async (o) => {
+                    const x = await get(rbacPathOf(o));
+                    return [rbacKey(o), { rules: x.rules, roleRef: x.roleRef, subjects: x.subjects }] as const;
+                }),
+            ),
+        );
     /** Every RBAC object named kubeadm:* in the cluster (to see a minor add one). */
     const kubeadmRbacNames = async () => {
         const names: string[] = [];
-        for (const [kind, where] of [["ClusterRole", "/clusterroles"], ["ClusterRoleBinding", "/clusterrolebindings"], ["Role", "/namespaces/kube-system/roles"], ["Role", "/namespaces/kube-public/roles"], ["RoleBinding", "/namespaces/kube-system/rolebindings"], ["RoleBinding", "/namespaces/kube-public/rolebindings"]]) {
+        for (const [kind, where] of [
+            ["ClusterRole", "/clusterroles"],
+            ["ClusterRoleBinding", "/clusterrolebindings"],
+            ["Role", "/namespaces/kube-system/roles"],
+            ["Role", "/namespaces/kube-public/roles"],
+            ["RoleBinding", "/namespaces/kube-system/rolebindings"],
+            ["RoleBinding", "/namespaces/kube-public/rolebindings"],
+        ]) {
             for (const x of (await get(`${RBAC}${where}`)).items as any[]) {
                 if (x.metadata.name.startsWith("kubeadm:")) names.push(rbacKey({ kind: kind as any, namespace: x.metadata.namespace, name: x.metadata.name }));
             }
@@ -114,7 +131,10 @@ describe("real/roll: the cluster-wide step and kubeadm's addons leave what the r
         for (const minor of ["1.36", "1.37"] as const) if (!fs.existsSync(kubeadmOf(minor).path)) this.skip();
         baseConfig = fs.readFileSync(path.join(root, cp.kubeadmConfig), "utf8");
         // What `kubeadm init` at the cluster's minor leaves (the rig already ran upload-config and bootstrap-token).
-        kubeadmPhases("1.35", [["addon", "coredns"], ["addon", "kube-proxy"]]);
+        kubeadmPhases("1.35", [
+            ["addon", "coredns"],
+            ["addon", "kube-proxy"],
+        ]);
     });
 
     after(async () => {
@@ -148,7 +168,12 @@ describe("real/roll: the cluster-wide step and kubeadm's addons leave what the r
         assert.strictEqual((await request(api, admin, "DELETE", rbacPathOf(deleted))).status, 200);
         const asg = { describeGroups: async () => Object.values(GROUPS) } as unknown as AutoScalingPort;
         let out = "";
-        const code = await run({ stack: "staging", scope: { kind: "all" }, dryRun: true, yes: false }, { rollout: rolloutAt(KUBERNETES_RELEASES["1.36"]) }, { autoscaling: asg, kube }, { out: (t) => void (out += t), err: (t) => void (out += t) });
+        const code = await run(
+            { stack: "staging", scope: { kind: "all" }, dryRun: true, yes: false },
+            { rollout: rolloutAt(KUBERNETES_RELEASES["1.36"]) },
+            { autoscaling: asg, kube },
+            { out: (t) => void (out += t), err: (t) => void (out += t) },
+        );
         assert.strictEqual(code, 0, out);
         const want = [
             /1\. cluster-wide configuration:/,
@@ -163,7 +188,10 @@ describe("real/roll: the cluster-wide step and kubeadm's addons leave what the r
         assert.strictEqual((await request(api, admin, "GET", rbacPathOf(deleted))).status, 404, "a dry run creates nothing");
     });
 
-    for (const [minor, from] of [["1.36", "1.35"], ["1.37", "1.36"]] as const) {
+    for (const [minor, from] of [
+        ["1.36", "1.35"],
+        ["1.37", "1.36"],
+    ] as const) {
         const version = KUBERNETES_RELEASES[minor];
         describe(`to ${minor}`, () => {
             const apiAs = minor === "1.37" ? `v${KUBERNETES_RELEASES["1.36"]}` : undefined;
@@ -177,7 +205,10 @@ describe("real/roll: the cluster-wide step and kubeadm's addons leave what the r
                 const ccBefore = await clusterConfiguration();
 
                 const steps = await roll(version, apiAs, ["cluster-config"]);
-                assert.deepStrictEqual(steps.map((s) => s.kind === "cluster-config" && [s.setKubernetesVersion, [...s.createRbac].sort()]), [[true, [...deleted.map(rbacKey), ...missingBefore].sort()]]);
+                assert.deepStrictEqual(
+                    steps.map((s) => s.kind === "cluster-config" && [s.setKubernetesVersion, [...s.createRbac].sort()]),
+                    [[true, [...deleted.map(rbacKey), ...missingBefore].sort()]],
+                );
                 const ccRolled = await clusterConfiguration();
                 assert.deepStrictEqual({ ...ccRolled, kubernetesVersion: ccBefore.kubernetesVersion }, ccBefore, "only kubernetesVersion changed");
                 assert.strictEqual(ccRolled.kubernetesVersion, `v${version}`);
@@ -195,7 +226,10 @@ describe("real/roll: the cluster-wide step and kubeadm's addons leave what the r
             it(`CoreDNS then kube-proxy, after the control plane: the real kubeadm v${kubeadmOf(minor).version}'s addon phases find the Deployment and DaemonSet specs as they deploy them`, async () => {
                 const before = await addons();
                 const steps = await roll(version, apiAs, ["coredns", "kube-proxy"]);
-                assert.deepStrictEqual(steps.map((s) => s.kind), ["coredns", "kube-proxy"]);
+                assert.deepStrictEqual(
+                    steps.map((s) => s.kind),
+                    ["coredns", "kube-proxy"],
+                );
                 const rolled = await addons();
                 const c = await kube.cluster();
                 assert.strictEqual(c.coreDnsImage, `registry.k8s.io/coredns/coredns:${KUBEADM_COREDNS_TAGS[minor]}`);
@@ -204,10 +238,21 @@ describe("real/roll: the cluster-wide step and kubeadm's addons leave what the r
 
                 // The target kubeadm's own manifests (offline), then its real install over the roll's result.
                 const { path: bin, version: built } = kubeadmOf(minor);
-                const printed = (phase: string) => parseAllDocuments(kubeadm(bin, root, ["init", "phase", "addon", phase, "--print-manifest", "--config", configAt(built)]).split("\n").filter((l) => !/^[IWE]\d{4} /.test(l)).join("\n")).map((d) => d.toJSON()).filter(Boolean);
+                const printed = (phase: string) =>
+                    parseAllDocuments(
+                        kubeadm(bin, root, ["init", "phase", "addon", phase, "--print-manifest", "--config", configAt(built)])
+                            .split("\n")
+                            .filter((l) => !/^[IWE]\d{4} /.test(l))
+                            .join("\n"),
+                    )
+                        .map((d) => d.toJSON())
+                        .filter(Boolean);
                 const dnsDeployment = printed("coredns").find((d: any) => d.kind === "Deployment");
                 assert.strictEqual(dnsDeployment.spec.template.spec.containers[0].image, c.coreDnsImage, "the image kubeadm's manifest names");
-                kubeadmPhases(minor, [["addon", "coredns"], ["addon", "kube-proxy"]]);
+                kubeadmPhases(minor, [
+                    ["addon", "coredns"],
+                    ["addon", "kube-proxy"],
+                ]);
                 const after = await addons();
                 // The whole spec, as the API server holds it after kubeadm's update (metadata.generation is no witness: kubeadm's
                 // Update drops the deployment controller's revision annotation, and an annotation change bumps it too).

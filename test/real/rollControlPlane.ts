@@ -10,8 +10,25 @@ import { DEFAULT_KUBERNETES_MINOR } from "../../config/versions";
 import { toolPaths } from "../../tools/real/pins";
 import { tempDir } from "../support/shell";
 import {
-    Credentials, Fatal, advertiseAddress, bindClusterAdmins, flag, localKubeconfigs, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, manifestCommand, placeControlPlaneFiles, relocate,
-    renderStack, request, startProcess, until, writeUnder,
+    Credentials,
+    Fatal,
+    advertiseAddress,
+    bindClusterAdmins,
+    flag,
+    localKubeconfigs,
+    freePorts,
+    isUp,
+    kubeadm,
+    kubeconfigCredentials,
+    localKubeadmConfig,
+    manifestCommand,
+    placeControlPlaneFiles,
+    relocate,
+    renderStack,
+    request,
+    startProcess,
+    until,
+    writeUnder,
 } from "./controlPlaneRig";
 import { requireTools } from "./requireTools";
 import type { KubeCredentials } from "../../tools/roll/kube";
@@ -43,10 +60,20 @@ export async function startRollControlPlane(ctx: Mocha.Context): Promise<RollCon
     const api = `https://127.0.0.1:${apiPort}`;
     const init = rendered.objects.get(`control-plane/slots/${rendered.slot}/kubeadm-init.yaml`)!;
     writeUnder(root, LOCAL_CONFIG, localKubeadmConfig(init, apiPort), 0o600);
-    for (const phase of [["certs", "all"], ["kubeconfig", "all"], ["etcd", "local"], ["control-plane", "all"]]) kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG]);
+    for (const phase of [
+        ["certs", "all"],
+        ["kubeconfig", "all"],
+        ["etcd", "local"],
+        ["control-plane", "all"],
+    ])
+        kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG]);
     const advertise = advertiseAddress(init);
     localKubeconfigs(root, advertise);
-    const to = new Map([[`127.0.0.1:2379`, `127.0.0.1:${etcdClient}`], [`127.0.0.1:2380`, `127.0.0.1:${etcdPeer}`], [`127.0.0.1:2381`, `127.0.0.1:${etcdMetrics}`]]);
+    const to = new Map([
+        [`127.0.0.1:2379`, `127.0.0.1:${etcdClient}`],
+        [`127.0.0.1:2380`, `127.0.0.1:${etcdPeer}`],
+        [`127.0.0.1:2381`, `127.0.0.1:${etcdMetrics}`],
+    ]);
     const cmd: Record<string, string[]> = {};
     for (const name of ["etcd", "kube-apiserver", "kube-controller-manager"]) cmd[name] = relocate(manifestCommand(root, name), root, to, new Set([advertise]));
     cmd["kube-apiserver"].push("--bind-address=127.0.0.1");
@@ -54,10 +81,15 @@ export async function startRollControlPlane(ctx: Mocha.Context): Promise<RollCon
     const admin = kubeconfigCredentials(rendered.adminKubeconfig);
     startProcess(tools.etcd, cmd.etcd, path.join(logs, "etcd.log"));
     const apiserver = startProcess(tools.kubeApiserver, cmd["kube-apiserver"], path.join(logs, "kube-apiserver.log"));
-    await until("kube-apiserver /readyz", 180_000, async () => {
-        if (!isUp(apiserver)) throw new Fatal(`kube-apiserver exited: ${fs.readFileSync(path.join(logs, "kube-apiserver.log"), "utf8").slice(-2000)}`);
-        return (await request(api, admin, "GET", "/readyz")).status === 200 ? true : undefined;
-    }, 500);
+    await until(
+        "kube-apiserver /readyz",
+        180_000,
+        async () => {
+            if (!isUp(apiserver)) throw new Fatal(`kube-apiserver exited: ${fs.readFileSync(path.join(logs, "kube-apiserver.log"), "utf8").slice(-2000)}`);
+            return (await request(api, admin, "GET", "/readyz")).status === 200 ? true : undefined;
+        },
+        500,
+    );
     await bindClusterAdmins(api, kubeconfigCredentials(fs.readFileSync(path.join(root, "etc/kubernetes/super-admin.conf"), "utf8")));
     // What `kubeadm init` uploads: the ClusterConfiguration every later join reads (kubeadm-config), the kubelet
     // configuration (kubelet-config), and the bootstrap-token phase's RBAC rules and cluster-info.
@@ -67,7 +99,12 @@ export async function startRollControlPlane(ctx: Mocha.Context): Promise<RollCon
     startProcess(tools.kubeControllerManager, [...cmd["kube-controller-manager"], `--secure-port=${kcmPort}`], path.join(logs, "kube-controller-manager.log"));
     // Pods need their namespace's default ServiceAccount, which the controller-manager creates.
     for (const ns of ["default", "kube-system"]) {
-        await until(`ServiceAccount ${ns}/default`, 120_000, async () => ((await request(api, admin, "GET", `/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200 ? true : undefined), 500);
+        await until(
+            `ServiceAccount ${ns}/default`,
+            120_000,
+            async () => ((await request(api, admin, "GET", `/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200 ? true : undefined),
+            500,
+        );
     }
     return { api, admin, creds: { server: api, ca: admin.ca, cert: admin.cert, key: admin.key }, root, kubeadmConfig: LOCAL_CONFIG };
 }

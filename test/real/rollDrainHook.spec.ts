@@ -30,16 +30,36 @@ const GROUP = "prod-general-asg";
 
 /** No node, no pod: the pool's instances never registered (the drain has nothing to evict). */
 const EMPTY_CLUSTER: KubePort = {
-    async cluster() { return { apiServerVersion: "v1.36.4", nodes: [] }; },
-    async nodes() { return []; },
-    async cordon() { throw new Error("nothing to cordon"); },
-    async podsOn() { return []; },
-    async evict() { return { result: "gone" as const }; },
-    async etcdMemberHealthy() { return true; },
-    async setKubeadmKubernetesVersion() { throw new Error("not this step"); },
-    async setKubeProxyImage() { throw new Error("not this step"); },
-    async createKubeadmRbac() { throw new Error("not this step"); },
-    async setCoreDnsImage() { throw new Error("not this step"); },
+    async cluster() {
+        return { apiServerVersion: "v1.36.4", nodes: [] };
+    },
+    async nodes() {
+        return [];
+    },
+    async cordon() {
+        throw new Error("nothing to cordon");
+    },
+    async podsOn() {
+        return [];
+    },
+    async evict() {
+        return { result: "gone" as const };
+    },
+    async etcdMemberHealthy() {
+        return true;
+    },
+    async setKubeadmKubernetesVersion() {
+        throw new Error("not this step");
+    },
+    async setKubeProxyImage() {
+        throw new Error("not this step");
+    },
+    async createKubeadmRbac() {
+        throw new Error("not this step");
+    },
+    async setCoreDnsImage() {
+        throw new Error("not this step");
+    },
 };
 
 describe("real/roll drain hook against moto: the hook calls, and what moto does not emulate", function () {
@@ -55,8 +75,18 @@ describe("real/roll drain hook against moto: the hook calls, and what moto does 
         asg = new AutoScalingClient({ region: REGION, endpoint: moto.endpoint, credentials });
         const ec2 = new EC2Client({ region: REGION, endpoint: moto.endpoint, credentials });
         const ami = (await ec2.send(new DescribeImagesCommand({}))).Images![0].ImageId!;
-        launchTemplateId = (await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: "prod-general-lt", LaunchTemplateData: { ImageId: ami, InstanceType: "m7i.large" } }))).LaunchTemplate!.LaunchTemplateId!;
-        await asg.send(new CreateAutoScalingGroupCommand({ AutoScalingGroupName: GROUP, MinSize: 2, MaxSize: 4, DesiredCapacity: 2, AvailabilityZones: [`${REGION}a`, `${REGION}b`], LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: "1" } }));
+        launchTemplateId = (await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: "prod-general-lt", LaunchTemplateData: { ImageId: ami, InstanceType: "m7i.large" } }))).LaunchTemplate!
+            .LaunchTemplateId!;
+        await asg.send(
+            new CreateAutoScalingGroupCommand({
+                AutoScalingGroupName: GROUP,
+                MinSize: 2,
+                MaxSize: 4,
+                DesiredCapacity: 2,
+                AvailabilityZones: [`${REGION}a`, `${REGION}b`],
+                LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: "1" },
+            }),
+        );
         port = autoScalingPort(REGION, asg, ec2);
     });
     after(async () => {
@@ -67,10 +97,17 @@ describe("real/roll drain hook against moto: the hook calls, and what moto does 
     it("puts, reads back and deletes the termination hook (the SDK's request as moto parses it)", async () => {
         assert.strictEqual(await port.describeLifecycleHook(GROUP, DRAIN_HOOK_NAME), undefined);
         await port.putTerminationLifecycleHook(GROUP, DRAIN_HOOK_NAME, drainHookSpec(15 * 60_000));
-        assert.deepStrictEqual(await port.describeLifecycleHook(GROUP, DRAIN_HOOK_NAME), { transition: "autoscaling:EC2_INSTANCE_TERMINATING", heartbeatTimeoutSeconds: 900, defaultResult: "CONTINUE" });
+        assert.deepStrictEqual(await port.describeLifecycleHook(GROUP, DRAIN_HOOK_NAME), {
+            transition: "autoscaling:EC2_INSTANCE_TERMINATING",
+            heartbeatTimeoutSeconds: 900,
+            defaultResult: "CONTINUE",
+        });
         // The real AWS CLI reads the same hook (the names an operator sees in the runbook's commands).
         const cli = moto.awsJson(["autoscaling", "describe-lifecycle-hooks", "--auto-scaling-group-name", GROUP]);
-        assert.deepStrictEqual(cli.LifecycleHooks.map((h: any) => [h.LifecycleHookName, h.LifecycleTransition, h.HeartbeatTimeout, h.DefaultResult]), [[DRAIN_HOOK_NAME, "autoscaling:EC2_INSTANCE_TERMINATING", 900, "CONTINUE"]]);
+        assert.deepStrictEqual(
+            cli.LifecycleHooks.map((h: any) => [h.LifecycleHookName, h.LifecycleTransition, h.HeartbeatTimeout, h.DefaultResult]),
+            [[DRAIN_HOOK_NAME, "autoscaling:EC2_INSTANCE_TERMINATING", 900, "CONTINUE"]],
+        );
         await port.deleteLifecycleHook(GROUP, DRAIN_HOOK_NAME);
         assert.strictEqual(await port.describeLifecycleHook(GROUP, DRAIN_HOOK_NAME), undefined);
     });
@@ -87,7 +124,10 @@ describe("real/roll drain hook against moto: the hook calls, and what moto does 
             [() => port.completeLifecycleAction(GROUP, DRAIN_HOOK_NAME, victim, "CONTINUE"), "CompleteLifecycleAction"],
             [() => port.recordLifecycleActionHeartbeat(GROUP, DRAIN_HOOK_NAME, victim), "RecordLifecycleActionHeartbeat"],
             [() => port.activeInstanceRefresh(GROUP), "DescribeInstanceRefreshes"],
-            [() => port.startInstanceRefresh(GROUP, { minHealthyPercentage: 90, maxHealthyPercentage: 110, instanceWarmupSeconds: 300, skipMatching: true, autoRollback: false }), "StartInstanceRefresh"],
+            [
+                () => port.startInstanceRefresh(GROUP, { minHealthyPercentage: 90, maxHealthyPercentage: 110, instanceWarmupSeconds: 300, skipMatching: true, autoRollback: false }),
+                "StartInstanceRefresh",
+            ],
             [() => port.cancelInstanceRefresh(GROUP), "CancelInstanceRefresh"],
         ] as const) {
             await assert.rejects(call(), (e: Error & { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 500, `${what}: moto 5.2.5 answers 500 (not implemented)`);
@@ -105,18 +145,37 @@ describe("real/roll drain hook against moto: the hook calls, and what moto does 
         const groups = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [GROUP] }))).AutoScalingGroups!;
         const plan: RollPlan = {
             kubernetesVersion: "1.36.4",
-            steps: [{ kind: "refresh-pool", group: { role: "pool", name: "general", groupName: GROUP, launchTemplateId, launchTemplateVersion: "2", templateFingerprint: "f".repeat(64), minHealthyPercentage: 90 }, outdated: (groups[0].Instances ?? []).map((i) => ({ instanceId: i.InstanceId!, fromVersion: "1", reasons: ["launch template version 1 is out of date (latest 2)"] })), total: 2 }],
+            steps: [
+                {
+                    kind: "refresh-pool",
+                    group: { role: "pool", name: "general", groupName: GROUP, launchTemplateId, launchTemplateVersion: "2", templateFingerprint: "f".repeat(64), minHealthyPercentage: 90 },
+                    outdated: (groups[0].Instances ?? []).map((i) => ({ instanceId: i.InstanceId!, fromVersion: "1", reasons: ["launch template version 1 is out of date (latest 2)"] })),
+                    total: 2,
+                },
+            ],
             upToDate: [],
             notes: [],
             problems: [],
         };
         const lines: string[] = [];
-        const result = await executePlan(plan, { autoscaling: port, kube: EMPTY_CLUSTER, healthGate: async () => ({ healthy: true, results: [] }), timeouts: { pollMs: 200 }, progress: (l) => lines.push(l) });
+        const result = await executePlan(plan, {
+            autoscaling: port,
+            kube: EMPTY_CLUSTER,
+            healthGate: async () => ({ healthy: true, results: [] }),
+            timeouts: { pollMs: 200 },
+            progress: (l) => lines.push(l),
+        });
         assert.strictEqual(result.failed?.step, "pool general", lines.join("\n"));
         // moto's 500 for an action it lacks is an HTML page, which the SDK reports as a deserialization error.
         assert.match(result.failed!.message, /XML parse error[\s\S]*Deserialization error/);
-        assert.ok(lines.some((l) => l.includes(`termination lifecycle hook ${DRAIN_HOOK_NAME} on ${GROUP} (heartbeat timeout 900 s, default result CONTINUE)`)), lines.join("\n"));
-        assert.ok(lines.some((l) => l.includes(`termination lifecycle hook ${DRAIN_HOOK_NAME} removed from ${GROUP}`)), lines.join("\n"));
+        assert.ok(
+            lines.some((l) => l.includes(`termination lifecycle hook ${DRAIN_HOOK_NAME} on ${GROUP} (heartbeat timeout 900 s, default result CONTINUE)`)),
+            lines.join("\n"),
+        );
+        assert.ok(
+            lines.some((l) => l.includes(`termination lifecycle hook ${DRAIN_HOOK_NAME} removed from ${GROUP}`)),
+            lines.join("\n"),
+        );
         assert.strictEqual(await port.describeLifecycleHook(GROUP, DRAIN_HOOK_NAME), undefined, "moto holds no hook afterwards");
     });
 });

@@ -42,7 +42,11 @@ describe("real/roll end to end: moto and the real API server, a fault mid-roll, 
     /** One round of the kubelets and the cloud controller, played. */
     async function play(): Promise<void> {
         const groups = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: SLOTS.map(groupOf) }))).AutoScalingGroups ?? [];
-        const live = new Map(groups.flatMap((g) => (g.Instances ?? []).filter((i) => i.LifecycleState === "InService").map((i) => [i.InstanceId!, { group: g.AutoScalingGroupName!, zone: i.AvailabilityZone! }] as const)));
+        const live = new Map(
+            groups.flatMap((g) =>
+                (g.Instances ?? []).filter((i) => i.LifecycleState === "InService").map((i) => [i.InstanceId!, { group: g.AutoScalingGroupName!, zone: i.AvailabilityZone! }] as const),
+            ),
+        );
         const nodes = ((await request(api, admin, "GET", "/api/v1/nodes")).json?.items ?? []) as any[];
         for (const n of nodes) {
             const id = /\/(i-[0-9a-f]+)$/.exec(n.spec?.providerID ?? "")?.[1];
@@ -56,7 +60,12 @@ describe("real/roll end to end: moto and the real API server, a fault mid-roll, 
             if (faulty.has(group) || nodes.some((n) => n.metadata.name === name)) continue;
             await request(api, admin, "POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name }, spec: { providerID: `aws:///${zone}/${id}` } });
             await request(api, admin, "PATCH", `/api/v1/nodes/${name}/status`, { status: { ...ready, nodeInfo: { kubeletVersion: "v1.35.8" } } }, 15_000, "application/merge-patch+json");
-            await request(api, admin, "POST", "/api/v1/namespaces/kube-system/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: `etcd-${name}`, annotations: { "kubernetes.io/config.mirror": "played" } }, spec: { nodeName: name, containers: [{ name: "etcd", image: "registry.k8s.io/etcd:3.6.5-0" }] } });
+            await request(api, admin, "POST", "/api/v1/namespaces/kube-system/pods", {
+                apiVersion: "v1",
+                kind: "Pod",
+                metadata: { name: `etcd-${name}`, annotations: { "kubernetes.io/config.mirror": "played" } },
+                spec: { nodeName: name, containers: [{ name: "etcd", image: "registry.k8s.io/etcd:3.6.5-0" }] },
+            });
             await request(api, admin, "PATCH", `/api/v1/namespaces/kube-system/pods/etcd-${name}/status`, { status: { phase: "Running", ...ready } }, 15_000, "application/merge-patch+json");
         }
     }
@@ -71,8 +80,18 @@ describe("real/roll end to end: moto and the real API server, a fault mid-roll, 
         const [oldAmi, newAmi] = ((await ec2.send(new DescribeImagesCommand({}))).Images ?? []).map((i) => i.ImageId!);
         const groups = [];
         for (const [n, slot] of SLOTS.entries()) {
-            const id = (await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `staging-${slot}-lt`, LaunchTemplateData: { ImageId: oldAmi, InstanceType: "m7i.large" } }))).LaunchTemplate!.LaunchTemplateId!;
-            await asg.send(new CreateAutoScalingGroupCommand({ AutoScalingGroupName: groupOf(slot), MinSize: 1, MaxSize: 1, DesiredCapacity: 1, AvailabilityZones: [`${REGION}${"abc"[n]}`], LaunchTemplate: { LaunchTemplateId: id, Version: "1" } }));
+            const id = (await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `staging-${slot}-lt`, LaunchTemplateData: { ImageId: oldAmi, InstanceType: "m7i.large" } })))
+                .LaunchTemplate!.LaunchTemplateId!;
+            await asg.send(
+                new CreateAutoScalingGroupCommand({
+                    AutoScalingGroupName: groupOf(slot),
+                    MinSize: 1,
+                    MaxSize: 1,
+                    DesiredCapacity: 1,
+                    AvailabilityZones: [`${REGION}${"abc"[n]}`],
+                    LaunchTemplate: { LaunchTemplateId: id, Version: "1" },
+                }),
+            );
             // `pulumi up`: a new version, made the default (updateDefaultVersion), the group pointed at it; nothing replaced.
             await ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, SourceVersion: "1", LaunchTemplateData: { ImageId: newAmi } }));
             await ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: id, DefaultVersion: "2" }));
@@ -81,7 +100,10 @@ describe("real/roll end to end: moto and the real API server, a fault mid-roll, 
         }
         rollout = { kubernetesVersion: KUBERNETES_RELEASES["1.35"], groups };
         await play();
-        const loop = () => void play().catch(() => undefined).finally(() => (timer = setTimeout(loop, 300)));
+        const loop = () =>
+            void play()
+                .catch(() => undefined)
+                .finally(() => (timer = setTimeout(loop, 300)));
         loop();
     });
     after(async () => {
@@ -97,7 +119,13 @@ describe("real/roll end to end: moto and the real API server, a fault mid-roll, 
         return Object.fromEntries((r.AutoScalingGroups ?? []).map((g) => [g.AutoScalingGroupName!.replace(/^staging-|-asg$/g, ""), (g.Instances ?? []).map((i) => i.InstanceId!)]));
     };
     const options: CliOptions = { stack: "staging", scope: { kind: "control-plane" }, dryRun: false, yes: true };
-    const world = () => ({ autoscaling: autoScalingPort(REGION, asg, ec2), ec2: ec2Port(REGION, ec2), kube: kubePort(creds), healthGate: readinessGate(creds), timeouts: { replaceMs: 15_000, healthyMs: 15_000, drainMs: 15_000, pollMs: 300 } });
+    const world = () => ({
+        autoscaling: autoScalingPort(REGION, asg, ec2),
+        ec2: ec2Port(REGION, ec2),
+        kube: kubePort(creds),
+        healthGate: readinessGate(creds),
+        timeouts: { replaceMs: 15_000, healthyMs: 15_000, drainMs: 15_000, pollMs: 300 },
+    });
 
     it("stops at the slot whose node never registers, the third slot untouched; the re-run resumes and finishes", async () => {
         const before = await instancesOf();

@@ -42,7 +42,11 @@ describe("real/roll: the roll's Kubernetes calls against the real API server and
         const r = await request(api, admin, "PATCH", `${p}/status`, { status }, 15_000, "application/merge-patch+json");
         assert.strictEqual(r.status, 200, `${p}/status: ${r.body}`);
     };
-    const ready = (v: boolean) => ({ conditions: [{ type: "Ready", status: v ? "True" : "False", reason: "Test", message: "played by the test", lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }] });
+    const ready = (v: boolean) => ({
+        conditions: [
+            { type: "Ready", status: v ? "True" : "False", reason: "Test", message: "played by the test", lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() },
+        ],
+    });
 
     it("reads the API server's version and kubeadm-config, and sets only ClusterConfiguration.kubernetesVersion", async () => {
         const before = await kube.cluster();
@@ -76,20 +80,45 @@ describe("real/roll: the roll's Kubernetes calls against the real API server and
     it("drains through evictions: DaemonSet pods skipped, a PodDisruptionBudget blocks (429) what it protects", async () => {
         const node = "ip-10-0-1-10.eu-west-1.compute.internal";
         const ds = await post("/apis/apps/v1/namespaces/default/daemonsets", {
-            apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "agent" },
-            spec: { selector: { matchLabels: { app: "agent" } }, template: { metadata: { labels: { app: "agent" } }, spec: { nodeSelector: { none: "none" }, containers: [{ name: "a", image: "registry.k8s.io/pause:3.10" }] } } },
+            apiVersion: "apps/v1",
+            kind: "DaemonSet",
+            metadata: { name: "agent" },
+            spec: {
+                selector: { matchLabels: { app: "agent" } },
+                template: { metadata: { labels: { app: "agent" } }, spec: { nodeSelector: { none: "none" }, containers: [{ name: "a", image: "registry.k8s.io/pause:3.10" }] } },
+            },
         });
-        await post("/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "agent-x", labels: { app: "agent" }, ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: ds.metadata.uid, controller: true }] }, spec: { nodeName: node, containers: [{ name: "a", image: "registry.k8s.io/pause:3.10" }] } });
+        await post("/api/v1/namespaces/default/pods", {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "agent-x", labels: { app: "agent" }, ownerReferences: [{ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: ds.metadata.uid, controller: true }] },
+            spec: { nodeName: node, containers: [{ name: "a", image: "registry.k8s.io/pause:3.10" }] },
+        });
         for (const p of ["web-1", "web-2"]) {
-            await post("/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: p, labels: { app: "web" } }, spec: { nodeName: node, containers: [{ name: "w", image: "registry.k8s.io/pause:3.10" }] } });
+            await post("/api/v1/namespaces/default/pods", {
+                apiVersion: "v1",
+                kind: "Pod",
+                metadata: { name: p, labels: { app: "web" } },
+                spec: { nodeName: node, containers: [{ name: "w", image: "registry.k8s.io/pause:3.10" }] },
+            });
             await patchStatus(`/api/v1/namespaces/default/pods/${p}`, { phase: "Running", ...ready(true) });
         }
-        await post("/apis/policy/v1/namespaces/default/poddisruptionbudgets", { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "web" }, spec: { minAvailable: 1, selector: { matchLabels: { app: "web" } } } });
+        await post("/apis/policy/v1/namespaces/default/poddisruptionbudgets", {
+            apiVersion: "policy/v1",
+            kind: "PodDisruptionBudget",
+            metadata: { name: "web" },
+            spec: { minAvailable: 1, selector: { matchLabels: { app: "web" } } },
+        });
         // The disruption controller (kube-controller-manager) computes what the budget allows.
-        await until("the PDB's status", 120_000, async () => {
-            const r = await request(api, admin, "GET", "/apis/policy/v1/namespaces/default/poddisruptionbudgets/web");
-            return r.json?.status?.currentHealthy === 2 && r.json?.status?.disruptionsAllowed === 1 ? true : undefined;
-        }, 500);
+        await until(
+            "the PDB's status",
+            120_000,
+            async () => {
+                const r = await request(api, admin, "GET", "/apis/policy/v1/namespaces/default/poddisruptionbudgets/web");
+                return r.json?.status?.currentHealthy === 2 && r.json?.status?.disruptionsAllowed === 1 ? true : undefined;
+            },
+            500,
+        );
         const pods = await kube.podsOn(node);
         assert.deepStrictEqual(pods.map((p) => `${p.name}:${p.skip}`).sort(), ["agent-x:true", "web-1:false", "web-2:false"]);
         assert.deepStrictEqual(await kube.evict("default", "web-1"), { result: "evicted" });
@@ -101,7 +130,12 @@ describe("real/roll: the roll's Kubernetes calls against the real API server and
     it("says whether the stacked etcd member on a node is healthy (its etcd static pod Ready)", async () => {
         const node = "ip-10-0-1-10.eu-west-1.compute.internal";
         assert.strictEqual(await kube.etcdMemberHealthy(node), false, "no etcd pod yet");
-        await post("/api/v1/namespaces/kube-system/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: `etcd-${node}` }, spec: { nodeName: node, containers: [{ name: "etcd", image: "registry.k8s.io/etcd:3.6.5-0" }] } });
+        await post("/api/v1/namespaces/kube-system/pods", {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: `etcd-${node}` },
+            spec: { nodeName: node, containers: [{ name: "etcd", image: "registry.k8s.io/etcd:3.6.5-0" }] },
+        });
         assert.strictEqual(await kube.etcdMemberHealthy(node), false, "not Ready");
         await patchStatus(`/api/v1/namespaces/kube-system/pods/etcd-${node}`, { phase: "Running", ...ready(true) });
         assert.strictEqual(await kube.etcdMemberHealthy(node), true);
@@ -110,8 +144,13 @@ describe("real/roll: the roll's Kubernetes calls against the real API server and
     it("sets kube-proxy's image on its DaemonSet", async () => {
         assert.strictEqual((await kube.cluster()).kubeProxyImage, undefined, "no kube-proxy DaemonSet yet");
         await post("/apis/apps/v1/namespaces/kube-system/daemonsets", {
-            apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "kube-proxy" },
-            spec: { selector: { matchLabels: { k8s: "kube-proxy" } }, template: { metadata: { labels: { k8s: "kube-proxy" } }, spec: { containers: [{ name: "kube-proxy", image: "registry.k8s.io/kube-proxy:v1.35.9" }] } } },
+            apiVersion: "apps/v1",
+            kind: "DaemonSet",
+            metadata: { name: "kube-proxy" },
+            spec: {
+                selector: { matchLabels: { k8s: "kube-proxy" } },
+                template: { metadata: { labels: { k8s: "kube-proxy" } }, spec: { containers: [{ name: "kube-proxy", image: "registry.k8s.io/kube-proxy:v1.35.9" }] } },
+            },
         });
         assert.strictEqual((await kube.cluster()).kubeProxyImage, "registry.k8s.io/kube-proxy:v1.35.9");
         await kube.setKubeProxyImage("registry.k8s.io/kube-proxy:v1.36.4");

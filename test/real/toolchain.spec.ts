@@ -98,12 +98,26 @@ describe("real toolchain at the pinned versions (npm run tools:real)", function 
             const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "real-etcd-"));
             const [client, peer] = [await freePort(), await freePort()];
             const endpoint = `http://127.0.0.1:${client}`;
-            const etcd = spawn(tools.etcd, [
-                "--name", "t", "--data-dir", dataDir,
-                "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
-                "--listen-peer-urls", `http://127.0.0.1:${peer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${peer}`,
-                "--initial-cluster", `t=http://127.0.0.1:${peer}`,
-            ], { stdio: "ignore" });
+            const etcd = spawn(
+                tools.etcd,
+                [
+                    "--name",
+                    "t",
+                    "--data-dir",
+                    dataDir,
+                    "--listen-client-urls",
+                    endpoint,
+                    "--advertise-client-urls",
+                    endpoint,
+                    "--listen-peer-urls",
+                    `http://127.0.0.1:${peer}`,
+                    "--initial-advertise-peer-urls",
+                    `http://127.0.0.1:${peer}`,
+                    "--initial-cluster",
+                    `t=http://127.0.0.1:${peer}`,
+                ],
+                { stdio: "ignore" },
+            );
             try {
                 await until("etcd", () => output(tools.etcdctl, ["--endpoints", endpoint, "endpoint", "health"]).status === 0, 30);
                 assert.strictEqual(output(tools.etcdctl, ["--endpoints", endpoint, "put", "/k8s-aws/probe", "real"]).out, "OK");
@@ -141,8 +155,13 @@ describe("real toolchain at the pinned versions (npm run tools:real)", function 
             const endpoint = `http://127.0.0.1:${port}`;
             const moto = spawn(tools.motoServer, ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
             const env = {
-                ...process.env, AWS_ACCESS_KEY_ID: "moto-test", AWS_SECRET_ACCESS_KEY: "moto-test", AWS_DEFAULT_REGION: "us-east-1",
-                AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true",
+                ...process.env,
+                AWS_ACCESS_KEY_ID: "moto-test",
+                AWS_SECRET_ACCESS_KEY: "moto-test",
+                AWS_DEFAULT_REGION: "us-east-1",
+                AWS_CONFIG_FILE: "/dev/null",
+                AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+                AWS_EC2_METADATA_DISABLED: "true",
             };
             const aws = (...args: string[]) => output(tools.aws, ["--endpoint-url", endpoint, "--output", "json", ...args], env);
             try {
@@ -150,7 +169,10 @@ describe("real toolchain at the pinned versions (npm run tools:real)", function 
                 const created = aws("s3api", "create-bucket", "--bucket", "k8s-aws-toolchain-probe");
                 assert.strictEqual(created.status, 0, created.out);
                 const listed = JSON.parse(aws("s3api", "list-buckets").out);
-                assert.deepStrictEqual(listed.Buckets.map((b: { Name: string }) => b.Name), ["k8s-aws-toolchain-probe"]);
+                assert.deepStrictEqual(
+                    listed.Buckets.map((b: { Name: string }) => b.Name),
+                    ["k8s-aws-toolchain-probe"],
+                );
                 const refused = aws("s3api", "create-bucket", "--bucket", "ab");
                 assert.notStrictEqual(refused.status, 0, `an invalid bucket name was accepted: ${refused.out}`);
                 assert.match(refused.out, /InvalidBucketName|Invalid bucket name/);

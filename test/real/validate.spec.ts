@@ -20,8 +20,27 @@ import { main } from "../../tools/validate/cli";
 import { POOL_LABEL } from "../../lib/naming";
 import { removeTempDirs, tempDir } from "../support/shell";
 import {
-    Credentials, Fatal, Rendered, advertiseAddress, bindClusterAdmins, flag, freePorts, isUp, kubeadm, kubeconfigCredentials, localKubeadmConfig, localKubeconfigs,
-    manifestCommand, placeControlPlaneFiles, relocate, renderStack, request, startProcess, stopAll, until, writeUnder,
+    Credentials,
+    Fatal,
+    Rendered,
+    advertiseAddress,
+    bindClusterAdmins,
+    flag,
+    freePorts,
+    isUp,
+    kubeadm,
+    kubeconfigCredentials,
+    localKubeadmConfig,
+    localKubeconfigs,
+    manifestCommand,
+    placeControlPlaneFiles,
+    relocate,
+    renderStack,
+    request,
+    startProcess,
+    stopAll,
+    until,
+    writeUnder,
 } from "./controlPlaneRig";
 import { requireTools } from "./requireTools";
 
@@ -54,20 +73,35 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
         api = `https://127.0.0.1:${apiPort}`;
         const init = rendered.objects.get(`control-plane/slots/${rendered.slot}/kubeadm-init.yaml`)!;
         writeUnder(root, LOCAL_CONFIG, localKubeadmConfig(init, apiPort), 0o600);
-        for (const phase of [["certs", "all"], ["kubeconfig", "all"], ["etcd", "local"], ["control-plane", "all"]]) kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG]);
+        for (const phase of [
+            ["certs", "all"],
+            ["kubeconfig", "all"],
+            ["etcd", "local"],
+            ["control-plane", "all"],
+        ])
+            kubeadm(kubeadmBin, root, ["init", "phase", ...phase, "--config", LOCAL_CONFIG]);
         const advertise = advertiseAddress(init);
         localKubeconfigs(root, advertise);
-        const to = new Map([[`127.0.0.1:2379`, `127.0.0.1:${etcdClient}`], [`127.0.0.1:2380`, `127.0.0.1:${etcdPeer}`], [`127.0.0.1:2381`, `127.0.0.1:${etcdMetrics}`]]);
+        const to = new Map([
+            [`127.0.0.1:2379`, `127.0.0.1:${etcdClient}`],
+            [`127.0.0.1:2380`, `127.0.0.1:${etcdPeer}`],
+            [`127.0.0.1:2381`, `127.0.0.1:${etcdMetrics}`],
+        ]);
         const etcdCmd = relocate(manifestCommand(root, "etcd"), root, to, new Set([advertise]));
         const apiCmd = [...relocate(manifestCommand(root, "kube-apiserver"), root, to, new Set([advertise])), "--bind-address=127.0.0.1"];
         for (const d of [flag(etcdCmd, "data-dir")!, path.dirname(flag(apiCmd, "audit-log-path")!)]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
         admin = kubeconfigCredentials(rendered.adminKubeconfig);
         etcd = startProcess(tools.etcd, etcdCmd, path.join(logs, "etcd.log"));
         const apiserver = startProcess(tools.kubeApiserver, apiCmd, path.join(logs, "kube-apiserver.log"));
-        await until("kube-apiserver /readyz", 180_000, async () => {
-            if (!isUp(apiserver)) throw new Fatal(`kube-apiserver exited: ${fs.readFileSync(path.join(logs, "kube-apiserver.log"), "utf8").slice(-2000)}`);
-            return (await request(api, admin, "GET", "/readyz")).status === 200 ? true : undefined;
-        }, 500);
+        await until(
+            "kube-apiserver /readyz",
+            180_000,
+            async () => {
+                if (!isUp(apiserver)) throw new Fatal(`kube-apiserver exited: ${fs.readFileSync(path.join(logs, "kube-apiserver.log"), "utf8").slice(-2000)}`);
+                return (await request(api, admin, "GET", "/readyz")).status === 200 ? true : undefined;
+            },
+            500,
+        );
         await bindClusterAdmins(api, kubeconfigCredentials(fs.readFileSync(path.join(root, "etc/kubernetes/super-admin.conf"), "utf8")));
 
         // The program's admin kubeconfig output, its server moved to the loopback apiserver (the certificate names 127.0.0.1).
@@ -99,16 +133,37 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
 
     const readyNodeStatus = (ip: string, ready: boolean) => ({
         addresses: [{ type: "InternalIP", address: ip }],
-        conditions: [{ type: "Ready", status: ready ? "True" : "False", reason: ready ? "KubeletReady" : "KubeletNotReady", message: ready ? "kubelet is posting ready status" : "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized", lastHeartbeatTime: now(), lastTransitionTime: now() }],
+        conditions: [
+            {
+                type: "Ready",
+                status: ready ? "True" : "False",
+                reason: ready ? "KubeletReady" : "KubeletNotReady",
+                message: ready
+                    ? "kubelet is posting ready status"
+                    : "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized",
+                lastHeartbeatTime: now(),
+                lastTransitionTime: now(),
+            },
+        ],
     });
 
     async function addNode(name: string, labels: Record<string, string>, ip: string): Promise<void> {
-        await create("/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name, labels }, spec: { providerID: `aws:///${labels["topology.kubernetes.io/zone"]}/i-0${Buffer.from(name).toString("hex").slice(-16)}` } });
+        await create("/api/v1/nodes", {
+            apiVersion: "v1",
+            kind: "Node",
+            metadata: { name, labels },
+            spec: { providerID: `aws:///${labels["topology.kubernetes.io/zone"]}/i-0${Buffer.from(name).toString("hex").slice(-16)}` },
+        });
         await patchStatus(`/api/v1/nodes/${name}`, readyNodeStatus(ip, true));
     }
 
     async function addPod(ns: string, name: string, node: string, ready: boolean, containerStatus?: unknown): Promise<void> {
-        await create(`/api/v1/namespaces/${ns}/pods`, { apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { nodeName: node, containers: [{ name: (containerStatus as { name?: string } | undefined)?.name ?? "main", image: "registry.k8s.io/pause:3.10" }] } });
+        await create(`/api/v1/namespaces/${ns}/pods`, {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name },
+            spec: { nodeName: node, containers: [{ name: (containerStatus as { name?: string } | undefined)?.name ?? "main", image: "registry.k8s.io/pause:3.10" }] },
+        });
         await patchStatus(`/api/v1/namespaces/${ns}/pods/${name}`, {
             phase: "Running",
             conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: now() }],
@@ -122,7 +177,12 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
             const p = `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}`;
             const existing = await request(api, admin, "GET", p);
             if (existing.status === 404) {
-                await create("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases", { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name }, spec: { holderIdentity: `${cpNodes[0]}_x`, leaseDurationSeconds: 15, acquireTime: micro, renewTime: micro } });
+                await create("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases", {
+                    apiVersion: "coordination.k8s.io/v1",
+                    kind: "Lease",
+                    metadata: { name },
+                    spec: { holderIdentity: `${cpNodes[0]}_x`, leaseDurationSeconds: 15, acquireTime: micro, renewTime: micro },
+                });
             } else {
                 await patch(p, { spec: { renewTime: micro } });
             }
@@ -137,7 +197,16 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
         const gen = obj.metadata.generation;
         if (w.kind === "DaemonSet") {
             const want = allNodes();
-            await patchStatus(workloadPath(w), { currentNumberScheduled: want, desiredNumberScheduled: want, numberMisscheduled: 0, numberReady: available, updatedNumberScheduled: want, numberAvailable: available, numberUnavailable: want - available || null, observedGeneration: gen });
+            await patchStatus(workloadPath(w), {
+                currentNumberScheduled: want,
+                desiredNumberScheduled: want,
+                numberMisscheduled: 0,
+                numberReady: available,
+                updatedNumberScheduled: want,
+                numberAvailable: available,
+                numberUnavailable: want - available || null,
+                observedGeneration: gen,
+            });
         } else {
             const want = obj.spec.replicas;
             await patchStatus(workloadPath(w), { replicas: want, updatedReplicas: want, readyReplicas: available, availableReplicas: available, observedGeneration: gen });
@@ -174,7 +243,15 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
             await create(`/apis/apps/v1/namespaces/${w.namespace}/${w.kind === "DaemonSet" ? "daemonsets" : "deployments"}`, { apiVersion: "apps/v1", kind: w.kind, metadata: { name: w.name }, spec });
             await setWorkloadStatus(w, w.kind === "DaemonSet" ? allNodes() : 2);
         }
-        await addPod("calico-system", "calico-node-healthy", poolNodes[0], true, { name: "calico-node", ready: true, restartCount: 0, image: "x", imageID: "", started: true, state: { running: { startedAt: now() } } });
+        await addPod("calico-system", "calico-node-healthy", poolNodes[0], true, {
+            name: "calico-node",
+            ready: true,
+            restartCount: 0,
+            image: "x",
+            imageID: "",
+            started: true,
+            state: { running: { startedAt: now() } },
+        });
     }
 
     // ---- running the CLI -------------------------------------------------------------------
@@ -183,7 +260,11 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
         await renewLeases();
         let out = "";
         let err = "";
-        const code = await main(["--stack", STACK, "--kubeconfig", kubeconfigFile, "--aws", "off", ...extra], { out: (t) => (out += t), err: (t) => (err += t) }, { env: {}, stackOutput: () => ({ error: "ENOENT" }) });
+        const code = await main(
+            ["--stack", STACK, "--kubeconfig", kubeconfigFile, "--aws", "off", ...extra],
+            { out: (t) => (out += t), err: (t) => (err += t) },
+            { env: {}, stackOutput: () => ({ error: "ENOENT" }) },
+        );
         return { code, out, err };
     }
     const failLines = (err: string) => err.split("\n").filter((l) => l.startsWith("FAIL "));
@@ -196,17 +277,34 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
 
     it("a healthy cluster: every check passes, exit 0 (the npm script as a user runs it)", async () => {
         await renewLeases();
-        const r = spawnSync("npm", ["run", "-s", "validate", "--", "--stack", STACK, "--kubeconfig", kubeconfigFile, "--aws", "off"], { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 120_000, env: { ...process.env, AWS_ACCESS_KEY_ID: "", AWS_PROFILE: "" } });
+        const r = spawnSync("npm", ["run", "-s", "validate", "--", "--stack", STACK, "--kubeconfig", kubeconfigFile, "--aws", "off"], {
+            cwd: PROJECT_ROOT,
+            encoding: "utf8",
+            timeout: 120_000,
+            env: { ...process.env, AWS_ACCESS_KEY_ID: "", AWS_PROFILE: "" },
+        });
         assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
         assert.match(r.stdout, /cluster of stack staging is healthy/);
-        for (const what of [/etcd +\/readyz etcd +ok/, /control plane +control-plane-a \(eu-west-1a\) +ok/, /node pool +general +ok +3 node\(s\) Ready/, /Calico node +calico-system\/daemonset\/calico-node +ok +6\/6 available/, /CoreDNS +kube-system\/deployment\/coredns +ok/, /leader election/]) {
+        for (const what of [
+            /etcd +\/readyz etcd +ok/,
+            /control plane +control-plane-a \(eu-west-1a\) +ok/,
+            /node pool +general +ok +3 node\(s\) Ready/,
+            /Calico node +calico-system\/daemonset\/calico-node +ok +6\/6 available/,
+            /CoreDNS +kube-system\/deployment\/coredns +ok/,
+            /leader election/,
+        ]) {
             assert.match(r.stdout, what);
         }
         assert.strictEqual(r.stderr.trim(), "");
         // The kubeconfig never reaches the output.
         const kc = parse(fs.readFileSync(kubeconfigFile, "utf8"));
         assert.ok(!r.stdout.includes(kc.users[0].user["client-key-data"].slice(0, 40)));
-        console.log(r.stdout.split("\n").map((l) => `      ${l}`).join("\n"));
+        console.log(
+            r.stdout
+                .split("\n")
+                .map((l) => `      ${l}`)
+                .join("\n"),
+        );
     });
 
     it("a NotReady node: its line and exit 1", async () => {
@@ -215,7 +313,9 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
         try {
             const r = await validate();
             assert.strictEqual(r.code, 1, r.err);
-            assert.deepStrictEqual(failLines(r.err), [`FAIL node ready ${node}: not Ready: Ready=False (KubeletNotReady: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized)`]);
+            assert.deepStrictEqual(failLines(r.err), [
+                `FAIL node ready ${node}: not Ready: Ready=False (KubeletNotReady: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized)`,
+            ]);
         } finally {
             await patchStatus(`/api/v1/nodes/${node}`, readyNodeStatus("10.20.65.21", true));
         }
@@ -245,7 +345,11 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
         let out = "";
         let err = "";
         await renewLeases();
-        const code = await main(["--stack-file", file, "--kubeconfig", kubeconfigFile, "--aws", "off"], { out: (t) => (out += t), err: (t) => (err += t) }, { env: {}, stackOutput: () => ({ error: "ENOENT" }) });
+        const code = await main(
+            ["--stack-file", file, "--kubeconfig", kubeconfigFile, "--aws", "off"],
+            { out: (t) => (out += t), err: (t) => (err += t) },
+            { env: {}, stackOutput: () => ({ error: "ENOENT" }) },
+        );
         assert.strictEqual(code, 1, err);
         assert.deepStrictEqual(failLines(err), ["FAIL node pool batch: no node registered; expected at least 1 (min 1, desired at creation 1; cluster-autoscaler sets the size)"]);
         assert.match(out, /node pool +general +ok/);
@@ -253,7 +357,15 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
 
     it("a crash-looping Calico pod and its DaemonSet not fully available: their lines and exit 1", async () => {
         const ds = expected.workloads.find((w) => w.name === "calico-node")!;
-        await addPod("calico-system", "calico-node-crash", poolNodes[2], false, { name: "calico-node", ready: false, restartCount: 7, image: "x", imageID: "", started: false, state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 5m0s restarting failed container" } } });
+        await addPod("calico-system", "calico-node-crash", poolNodes[2], false, {
+            name: "calico-node",
+            ready: false,
+            restartCount: 7,
+            image: "x",
+            imageID: "",
+            started: false,
+            state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 5m0s restarting failed container" } },
+        });
         await setWorkloadStatus(ds, allNodes() - 1);
         try {
             const r = await validate();
@@ -285,11 +397,31 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
     it("a kubelet serving CSR pending longer than the threshold: its line and exit 1; younger, no failure", async () => {
         const node = poolNodes[0];
         const key = path.join(dir, "csr.key");
-        const r0 = spawnSync("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-subj", `/O=system:nodes/CN=system:node:${node}`, "-addext", `subjectAltName=DNS:${node},IP:10.20.64.20`], { encoding: "utf8" });
+        const r0 = spawnSync(
+            "openssl",
+            [
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                key,
+                "-subj",
+                `/O=system:nodes/CN=system:node:${node}`,
+                "-addext",
+                `subjectAltName=DNS:${node},IP:10.20.64.20`,
+            ],
+            { encoding: "utf8" },
+        );
         assert.strictEqual(r0.status, 0, r0.stderr);
         const name = "csr-validate-test";
         await create("/apis/certificates.k8s.io/v1/certificatesigningrequests", {
-            apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name },
+            apiVersion: "certificates.k8s.io/v1",
+            kind: "CertificateSigningRequest",
+            metadata: { name },
             spec: { request: Buffer.from(r0.stdout).toString("base64"), signerName: "kubernetes.io/kubelet-serving", usages: ["digital signature", "server auth"] },
         });
         try {
@@ -326,9 +458,16 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
         let out = "";
         let err = "";
         await patch("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler", { spec: { renewTime: stale } });
-        const code = await main(["--stack", STACK, "--kubeconfig", kubeconfigFile, "--aws", "off"], { out: (t) => (out += t), err: (t) => (err += t) }, { env: {}, stackOutput: () => ({ error: "ENOENT" }) });
+        const code = await main(
+            ["--stack", STACK, "--kubeconfig", kubeconfigFile, "--aws", "off"],
+            { out: (t) => (out += t), err: (t) => (err += t) },
+            { env: {}, stackOutput: () => ({ error: "ENOENT" }) },
+        );
         assert.strictEqual(code, 1, out);
-        assert.deepStrictEqual(failLines(err).map((l) => l.replace(/for \d+m\d*s?/, "for N")), [`FAIL leader election kube-system/lease/kube-scheduler: held by ${cpNodes[0]}_x but not renewed for N`]);
+        assert.deepStrictEqual(
+            failLines(err).map((l) => l.replace(/for \d+m\d*s?/, "for N")),
+            [`FAIL leader election kube-system/lease/kube-scheduler: held by ${cpNodes[0]}_x but not renewed for N`],
+        );
     });
 
     it("--wait: polls with progress lines until the cluster is healthy", async () => {
@@ -345,14 +484,30 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
         await renewLeases();
         etcd.kill("SIGSTOP");
         try {
-            await until("kube-apiserver to report etcd failing", 60_000, async () => ((await request(api, admin, "GET", "/readyz?verbose", undefined, 15_000)).status === 500 ? true : undefined), 1000);
+            await until(
+                "kube-apiserver to report etcd failing",
+                60_000,
+                async () => ((await request(api, admin, "GET", "/readyz?verbose", undefined, 15_000)).status === 500 ? true : undefined),
+                1000,
+            );
             let out = "";
             let err = "";
-            const code = await main(["--stack", STACK, "--kubeconfig", kubeconfigFile, "--aws", "off"], { out: (t) => (out += t), err: (t) => (err += t) }, { env: {}, stackOutput: () => ({ error: "ENOENT" }) });
-            console.log(failLines(err).map((l) => `      ${l}`).join("\n"));
+            const code = await main(
+                ["--stack", STACK, "--kubeconfig", kubeconfigFile, "--aws", "off"],
+                { out: (t) => (out += t), err: (t) => (err += t) },
+                { env: {}, stackOutput: () => ({ error: "ENOENT" }) },
+            );
+            console.log(
+                failLines(err)
+                    .map((l) => `      ${l}`)
+                    .join("\n"),
+            );
             assert.strictEqual(code, 1, err);
             assert.ok(failLines(err).includes("FAIL etcd /readyz etcd: failed: reason withheld"), err);
-            assert.ok(failLines(err).every((l) => /^FAIL (etcd|apiserver) \/readyz /.test(l)), err);
+            assert.ok(
+                failLines(err).every((l) => /^FAIL (etcd|apiserver) \/readyz /.test(l)),
+                err,
+            );
             assert.match(out, /node pool +general +ok +3 node\(s\) Ready/);
             assert.match(out, /Calico node +calico-system\/daemonset\/calico-node +ok/);
         } finally {
@@ -370,10 +525,20 @@ describe(`real/validate: npm run validate against the ${STACK} render's real con
         for (const extra of [[], ["--wait", "2s"]]) {
             let out = "";
             let err = "";
-            const code = await main(["--stack", STACK, "--kubeconfig", file, "--aws", "off", ...extra], { out: (t) => (out += t), err: (t) => (err += t) }, { env: {}, stackOutput: () => ({ error: "ENOENT" }) });
+            const code = await main(
+                ["--stack", STACK, "--kubeconfig", file, "--aws", "off", ...extra],
+                { out: (t) => (out += t), err: (t) => (err += t) },
+                { env: {}, stackOutput: () => ({ error: "ENOENT" }) },
+            );
             assert.strictEqual(code, 2, err);
             assert.strictEqual(out, "");
-            assert.strictEqual(err.split("\n").filter((l) => l && !l.startsWith("waiting")).join("\n"), `cannot reach the Kubernetes API at https://127.0.0.1:${closed}: connect ECONNREFUSED 127.0.0.1:${closed}`);
+            assert.strictEqual(
+                err
+                    .split("\n")
+                    .filter((l) => l && !l.startsWith("waiting"))
+                    .join("\n"),
+                `cannot reach the Kubernetes API at https://127.0.0.1:${closed}: connect ECONNREFUSED 127.0.0.1:${closed}`,
+            );
         }
     });
 });

@@ -35,16 +35,36 @@ describe("real/validateAws: the cluster's Auto Scaling groups read through the A
         moto.awsJson(["ec2", "create-launch-template", "--launch-template-name", "validate-lt", "--launch-template-data", JSON.stringify({ ImageId: image, InstanceType: "m7i.large" })]);
         const create = (name: string, tags: { key: string; value: string; propagateAtLaunch: boolean }[], desired: number) =>
             moto.aws([
-                "autoscaling", "create-auto-scaling-group", "--auto-scaling-group-name", name, "--launch-template", "LaunchTemplateName=validate-lt,Version=$Latest",
-                "--min-size", "0", "--max-size", "6", "--desired-capacity", String(desired), "--availability-zones", `${REGION}a`,
-                "--tags", JSON.stringify(tags.map((t) => ({ Key: t.key, Value: t.value, PropagateAtLaunch: t.propagateAtLaunch }))),
+                "autoscaling",
+                "create-auto-scaling-group",
+                "--auto-scaling-group-name",
+                name,
+                "--launch-template",
+                "LaunchTemplateName=validate-lt,Version=$Latest",
+                "--min-size",
+                "0",
+                "--max-size",
+                "6",
+                "--desired-capacity",
+                String(desired),
+                "--availability-zones",
+                `${REGION}a`,
+                "--tags",
+                JSON.stringify(tags.map((t) => ({ Key: t.key, Value: t.value, PropagateAtLaunch: t.propagateAtLaunch }))),
             ]);
         for (const [name, tags] of groupTags) {
             const r = create(name, tags, name.endsWith("-general") ? 3 : 1);
             assert.strictEqual(r.status, 0, r.stderr);
         }
         // Another cluster's group in the same account and region.
-        const other = create("other-general", [{ key: "kubernetes.io/cluster/other", value: "owned", propagateAtLaunch: true }, { key: "k8s.io/pool", value: "general", propagateAtLaunch: true }], 1);
+        const other = create(
+            "other-general",
+            [
+                { key: "kubernetes.io/cluster/other", value: "owned", propagateAtLaunch: true },
+                { key: "k8s.io/pool", value: "general", propagateAtLaunch: true },
+            ],
+            1,
+        );
         assert.strictEqual(other.status, 0, other.stderr);
     });
 
@@ -57,33 +77,57 @@ describe("real/validateAws: the cluster's Auto Scaling groups read through the A
 
     it("lists the cluster's groups by the cluster tag (not the other cluster's), each with the slot or pool it serves", async () => {
         const groups = await clusterGroups({ region: REGION, client: client() }, expected.clusterTag);
-        assert.deepStrictEqual(groups.map((g) => [g.name, g.serves?.kind, g.serves?.name, g.desired]), [
-            ["staging-control-plane-a", "slot", "control-plane-a", 1],
-            ["staging-control-plane-b", "slot", "control-plane-b", 1],
-            ["staging-control-plane-c", "slot", "control-plane-c", 1],
-            ["staging-general", "pool", "general", 3],
-        ]);
-        assert.deepStrictEqual(groups.map((g) => g.instances.filter((i) => i.lifecycleState === "InService").length), [1, 1, 1, 3]);
+        assert.deepStrictEqual(
+            groups.map((g) => [g.name, g.serves?.kind, g.serves?.name, g.desired]),
+            [
+                ["staging-control-plane-a", "slot", "control-plane-a", 1],
+                ["staging-control-plane-b", "slot", "control-plane-b", 1],
+                ["staging-control-plane-c", "slot", "control-plane-c", 1],
+                ["staging-general", "pool", "general", 3],
+            ],
+        );
+        assert.deepStrictEqual(
+            groups.map((g) => g.instances.filter((i) => i.lifecycleState === "InService").length),
+            [1, 1, 1, 3],
+        );
     });
 
     it("InService instances without a Ready node fail; with one each, every group passes", async () => {
         const groups = await clusterGroups({ region: REGION, client: client() }, expected.clusterTag);
         const none = groupChecks(expected, groups, []);
-        assert.deepStrictEqual(none.map((r) => r.ok), [false, false, false, false]);
+        assert.deepStrictEqual(
+            none.map((r) => r.ok),
+            [false, false, false, false],
+        );
         assert.match(none[3].message, /^instance i-[0-9a-f]+ has no node; instance i-[0-9a-f]+ has no node; instance i-[0-9a-f]+ has no node$/);
-        const nodes = groups.flatMap((g) => g.instances.map((i) => ({ metadata: { name: `n-${i.id}`, labels: {} }, spec: { providerID: `aws:///${i.zone}/${i.id}` }, status: { conditions: [{ type: "Ready", status: "True" }] } })));
+        const nodes = groups.flatMap((g) =>
+            g.instances.map((i) => ({ metadata: { name: `n-${i.id}`, labels: {} }, spec: { providerID: `aws:///${i.zone}/${i.id}` }, status: { conditions: [{ type: "Ready", status: "True" }] } })),
+        );
         const all = groupChecks(expected, groups, nodes);
-        assert.ok(all.every((r) => r.ok), JSON.stringify(all, null, 1));
+        assert.ok(
+            all.every((r) => r.ok),
+            JSON.stringify(all, null, 1),
+        );
         // One node NotReady: its group fails naming the instance and the node.
         nodes[4].status.conditions[0].status = "False";
         const one = groupChecks(expected, groups, nodes).filter((r) => !r.ok);
-        assert.deepStrictEqual(one.map((r) => r.where), ["pool general (staging-general)"]);
+        assert.deepStrictEqual(
+            one.map((r) => r.where),
+            ["pool general (staging-general)"],
+        );
         assert.match(one[0].message, /^instance i-[0-9a-f]+ \(node n-i-[0-9a-f]+\) not Ready$/);
     });
 
     it("the CLI's client (region only) finds the endpoint and credentials the SDK's way (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID)", async () => {
         const saved = { ...process.env };
-        Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: moto.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: moto.env.AWS_SECRET_ACCESS_KEY, AWS_CONFIG_FILE: moto.env.AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE: moto.env.AWS_SHARED_CREDENTIALS_FILE, AWS_EC2_METADATA_DISABLED: "true" });
+        Object.assign(process.env, {
+            AWS_ENDPOINT_URL: moto.endpoint,
+            AWS_ACCESS_KEY_ID: moto.env.AWS_ACCESS_KEY_ID,
+            AWS_SECRET_ACCESS_KEY: moto.env.AWS_SECRET_ACCESS_KEY,
+            AWS_CONFIG_FILE: moto.env.AWS_CONFIG_FILE,
+            AWS_SHARED_CREDENTIALS_FILE: moto.env.AWS_SHARED_CREDENTIALS_FILE,
+            AWS_EC2_METADATA_DISABLED: "true",
+        });
         try {
             const groups = await clusterGroups({ region: REGION }, expected.clusterTag);
             assert.strictEqual(groups.length, 4);

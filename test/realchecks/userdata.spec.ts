@@ -44,8 +44,20 @@ describe("user data of every stack, checked by cloud-init and shellcheck", funct
     }
 
     it("finds scripts in write_files and sh -c commands, and a broken one fails shellcheck", () => {
-        const scripts = scriptsIn({ write_files: [{ path: "/a", content: "#!/bin/sh\necho $1\n" }, { path: "/b", content: "not a script" }], runcmd: [["sh", "-c", "cd /tmp; ls"], ["systemctl", "daemon-reload"]] });
-        assert.deepStrictEqual(scripts.map((s) => s.where), ["/a", "runcmd[0]"]);
+        const scripts = scriptsIn({
+            write_files: [
+                { path: "/a", content: "#!/bin/sh\necho $1\n" },
+                { path: "/b", content: "not a script" },
+            ],
+            runcmd: [
+                ["sh", "-c", "cd /tmp; ls"],
+                ["systemctl", "daemon-reload"],
+            ],
+        });
+        assert.deepStrictEqual(
+            scripts.map((s) => s.where),
+            ["/a", "runcmd[0]"],
+        );
         assert.notStrictEqual(shellcheck(scripts[0].text).status, 0, "unquoted $1 must be flagged");
     });
 });

@@ -22,7 +22,13 @@ export const FAKE_CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFIC
 export const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n";
 
 export const ALL_ON: AddonToggles = {
-    calico: true, kube2iam: true, externalDns: true, awsCloudController: true, ebsCsi: true, clusterAutoscaler: true, metricsServer: true,
+    calico: true,
+    kube2iam: true,
+    externalDns: true,
+    awsCloudController: true,
+    ebsCsi: true,
+    clusterAutoscaler: true,
+    metricsServer: true,
 };
 
 export const TOGGLES = Object.keys(ALL_ON) as (keyof AddonToggles)[];
@@ -59,10 +65,7 @@ export function addonsArgs(overrides: Partial<AddonsArgs> = {}, wait = new WaitR
 
 export type AddonsRun = Recorded & { result: Addons; outputs: (v: unknown) => Promise<any> };
 
-export function runAddons(
-    overrides: Partial<AddonsArgs> = {},
-    opts: { preview?: boolean; wait?: WaitRecorder; providers?: Map<string, string>; seed?: string } = {},
-): Promise<AddonsRun> {
+export function runAddons(overrides: Partial<AddonsArgs> = {}, opts: { preview?: boolean; wait?: WaitRecorder; providers?: Map<string, string>; seed?: string } = {}): Promise<AddonsRun> {
     return runComponents(
         () => {
             if (opts.providers) captureProviderRefs(opts.providers);
@@ -108,7 +111,13 @@ export interface IamRequest {
 
 const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v as string]);
 const glob = (pattern: string, flags = "") =>
-    new RegExp(`^${pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("")}$`, flags);
+    new RegExp(
+        `^${pattern
+            .split("")
+            .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&")))
+            .join("")}$`,
+        flags,
+    );
 const anyMatch = (patterns: string[], value: string, flags = "") => patterns.some((p) => glob(p, flags).test(value));
 
 function matches(st: any, req: IamRequest): boolean {

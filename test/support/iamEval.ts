@@ -114,7 +114,14 @@ export const list = (v: unknown): string[] | undefined => (v === undefined ? und
  * assertions about the document itself (which ARNs it names), not decisions.
  */
 export const anyMatch = (patterns: string[], value: string) =>
-    patterns.some((p) => new RegExp(`^${p.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("")}$`).test(value));
+    patterns.some((p) =>
+        new RegExp(
+            `^${p
+                .split("")
+                .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&")))
+                .join("")}$`,
+        ).test(value),
+    );
 
 /** The requests whose resource (by the ARN's resource type) the action really acts on, per the kept IAM dataset. */
 export async function resourcesOfAction(action: string, reqs: readonly Request[]): Promise<Request[]> {

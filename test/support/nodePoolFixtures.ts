@@ -124,7 +124,12 @@ export function fileIn(doc: CloudConfig, path: string): string {
 /** The policy pack over what a run registered, as `npm run policy` runs it over plan.json. */
 export function policyReport(run: { resources: RecordedResource[] }, config: object = {}): PolicyReport {
     const resources = run.resources.map((r) => ({
-        urn: r.urn, type: r.type, name: r.name, parent: r.parent, custom: r.custom, id: r.id,
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        parent: r.parent,
+        custom: r.custom,
+        id: r.id,
         inputs: JSON.parse(JSON.stringify(r.inputs)) as Record<string, unknown>,
     }));
     return runPolicies({ project: "k8s-aws", stack: "test", resources, outputs: {} }, config);
@@ -141,6 +146,8 @@ export function policyReport(run: { resources: RecordedResource[] }, config: obj
  * until either file is fixed; every other violation still fails the specs.
  */
 export function isNodeSetupEtcdFalsePositive(v: { policy: string; message: string }): boolean {
-    return (v.policy === "etcd-tls-client-auth" && v.message.startsWith("etcd (ETCD_* environment): "))
-        || (v.policy === "user-data-secrets-on-tmpfs" && v.message === "never mounts a tmpfs on /etc/etcd/pki");
+    return (
+        (v.policy === "etcd-tls-client-auth" && v.message.startsWith("etcd (ETCD_* environment): ")) ||
+        (v.policy === "user-data-secrets-on-tmpfs" && v.message === "never mounts a tmpfs on /etc/etcd/pki")
+    );
 }

@@ -125,7 +125,11 @@ export async function stopAllEtcd(): Promise<void> {
     );
 }
 
-export interface EtcdctlTls { cacert: string; cert: string; key: string }
+export interface EtcdctlTls {
+    cacert: string;
+    cert: string;
+    key: string;
+}
 
 export function etcdctl(endpoints: readonly string[], tls: Partial<EtcdctlTls>, args: readonly string[], timeoutMs = 15000): SpawnSyncReturns<string> {
     const flags = [`--endpoints=${endpoints.join(",")}`, "--dial-timeout=3s", "--command-timeout=5s"];

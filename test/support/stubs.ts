@@ -128,7 +128,11 @@ export function makeWorld(base: string, name: string, s3Dir: string): StubWorld 
         state,
         log,
         env: { PATH: `${bin}:/usr/bin:/bin`, K8S_AWS_ROOT: root, STUB_STATE: state, STUB_LOG: log, STUB_S3: s3Dir, HOME: dir, TMPDIR: dir },
-        calls: () => fs.readFileSync(log, "utf8").split("\n").filter((l) => l !== ""),
+        calls: () =>
+            fs
+                .readFileSync(log, "utf8")
+                .split("\n")
+                .filter((l) => l !== ""),
     };
 }
 
@@ -139,7 +143,11 @@ export function writeFiles(base: string, files: Record<string, string>): void {
     }
 }
 
-export interface ScriptRun { code: number | null; stderr: string; ms: number }
+export interface ScriptRun {
+    code: number | null;
+    stderr: string;
+    ms: number;
+}
 
 /** Runs a script with `sh` in a world, bounded in time. */
 export function runScript(script: string, world: StubWorld, timeoutMs = 20000): Promise<ScriptRun> {
@@ -190,6 +198,10 @@ export function s3StubWorld(base: string, s3: string, root = "/"): StubWorld {
         state: path.join(base, "state"),
         log,
         env: { PATH: `${bin}:${process.env.PATH}`, K8S_AWS_ROOT: root === "/" ? "" : root, STUB_S3: s3, STUB_LOG: log, HOME: base, TMPDIR: base },
-        calls: () => fs.readFileSync(log, "utf8").split("\n").filter((l) => l !== ""),
+        calls: () =>
+            fs
+                .readFileSync(log, "utf8")
+                .split("\n")
+                .filter((l) => l !== ""),
     };
 }

@@ -29,8 +29,15 @@ describe("npm run check (tools/check)", () => {
         const docs = spawnSync("git", ["ls-files", "--", "test/**/userdata/*.yaml"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n").filter(Boolean);
         assert.ok(docs.length >= 4, `expected the goldens' user data, found ${docs.length} documents`);
         const scripts = renderedScripts(ROOT);
-        for (const doc of docs) assert.ok(scripts.some((s) => s.source === doc), `${doc}: no script found`);
-        assert.ok(scripts.every((s) => s.text.startsWith("#!")), "every script starts with a shebang");
+        for (const doc of docs)
+            assert.ok(
+                scripts.some((s) => s.source === doc),
+                `${doc}: no script found`,
+            );
+        assert.ok(
+            scripts.every((s) => s.text.startsWith("#!")),
+            "every script starts with a shebang",
+        );
     });
 
     it("lists tracked shell files by path", () => {
@@ -49,7 +56,10 @@ describe("npm run check (tools/check)", () => {
     });
 
     it("refuses an unknown step with exit 2, naming the allowed ones", () => {
-        const r = spawnSync(process.execPath, ["-r", path.join(ROOT, "tools", "tscache", "register.js"), path.join(ROOT, "tools", "check", "index.ts"), "--only", "lint,spelling"], { cwd: ROOT, encoding: "utf8" });
+        const r = spawnSync(process.execPath, ["-r", path.join(ROOT, "tools", "tscache", "register.js"), path.join(ROOT, "tools", "check", "index.ts"), "--only", "lint,spelling"], {
+            cwd: ROOT,
+            encoding: "utf8",
+        });
         assert.strictEqual(r.status, 2, r.stderr);
         assert.match(r.stderr, /--only "lint,spelling" is not valid; allowed: a comma-separated list of format, lint, layers, types, shellcheck/);
     });

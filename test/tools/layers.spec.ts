@@ -64,7 +64,10 @@ describe("import layers (.dependency-cruiser.cjs)", function () {
         };
         const found = violations(tree, path.join(tmp, "cycle"));
         assert.ok(found.includes("config-imports-only-lib: config/rules.ts -> components/nodepools/labels.ts"), found.join("\n"));
-        assert.ok(found.some((v) => v.startsWith("no-circular: ")), found.join("\n"));
+        assert.ok(
+            found.some((v) => v.startsWith("no-circular: ")),
+            found.join("\n"),
+        );
     });
 
     it("refuses a cycle inside one layer", () => {
@@ -76,11 +79,31 @@ describe("import layers (.dependency-cruiser.cjs)", function () {
         { name: "lib/ importing config/", tree: { "lib/naming.ts": ["../config/versions"], "config/versions.ts": [] }, rule: "lib-imports-nothing-of-ours: lib/naming.ts -> config/versions.ts" },
         { name: "lib/ importing components/", tree: { "lib/tags.ts": ["../components/naming"], "components/naming.ts": [] }, rule: "lib-imports-nothing-of-ours: lib/tags.ts -> components/naming.ts" },
         { name: "config/ importing addons/", tree: { "config/rules.ts": ["../addons/versions"], "addons/versions.ts": [] }, rule: "config-imports-only-lib: config/rules.ts -> addons/versions.ts" },
-        { name: "config/ importing tools/", tree: { "config/index.ts": ["../tools/offline/stackFile"], "tools/offline/stackFile.ts": [] }, rule: "config-imports-only-lib: config/index.ts -> tools/offline/stackFile.ts" },
-        { name: "a component importing the mocks", tree: { "components/pki/certs.ts": ["../../tools/mocks/tls"], "tools/mocks/tls.ts": [] }, rule: "program-never-imports-tools-or-tests: components/pki/certs.ts -> tools/mocks/tls.ts" },
-        { name: "an addon importing test fixtures", tree: { "addons/calico.ts": ["../test/fixtures"], "test/fixtures.ts": [] }, rule: "program-never-imports-tools-or-tests: addons/calico.ts -> test/fixtures.ts" },
-        { name: "a component importing program.ts", tree: { "components/cluster.ts": ["../program"], "program.ts": [] }, rule: "components-do-not-import-program: components/cluster.ts -> program.ts" },
-        { name: "the policy pack importing the program's CIDR helpers", tree: { "policies/rules/cluster.ts": ["../../lib/cidr"], "lib/cidr.ts": [] }, rule: "policy-pack-stands-alone: policies/rules/cluster.ts -> lib/cidr.ts" },
+        {
+            name: "config/ importing tools/",
+            tree: { "config/index.ts": ["../tools/offline/stackFile"], "tools/offline/stackFile.ts": [] },
+            rule: "config-imports-only-lib: config/index.ts -> tools/offline/stackFile.ts",
+        },
+        {
+            name: "a component importing the mocks",
+            tree: { "components/pki/certs.ts": ["../../tools/mocks/tls"], "tools/mocks/tls.ts": [] },
+            rule: "program-never-imports-tools-or-tests: components/pki/certs.ts -> tools/mocks/tls.ts",
+        },
+        {
+            name: "an addon importing test fixtures",
+            tree: { "addons/calico.ts": ["../test/fixtures"], "test/fixtures.ts": [] },
+            rule: "program-never-imports-tools-or-tests: addons/calico.ts -> test/fixtures.ts",
+        },
+        {
+            name: "a component importing program.ts",
+            tree: { "components/cluster.ts": ["../program"], "program.ts": [] },
+            rule: "components-do-not-import-program: components/cluster.ts -> program.ts",
+        },
+        {
+            name: "the policy pack importing the program's CIDR helpers",
+            tree: { "policies/rules/cluster.ts": ["../../lib/cidr"], "lib/cidr.ts": [] },
+            rule: "policy-pack-stands-alone: policies/rules/cluster.ts -> lib/cidr.ts",
+        },
     ];
     // One tree holding every back edge (one dependency-cruiser run, about 3 s on two cores): each edge
     // must be reported under its rule, and nothing else.

@@ -32,7 +32,11 @@ describe("npm test's pretest preflight (tools/preflight)", () => {
 
     it("stops before any test with one message naming what is missing and the commands that install it", () => {
         // No shellcheck and no apt-get on PATH; an empty real-tool cache.
-        const r = preflightWith(onPath.filter((c) => c !== "shellcheck"), { K8S_AWS_CACHE: path.join(dir, "empty-cache") }, dir);
+        const r = preflightWith(
+            onPath.filter((c) => c !== "shellcheck"),
+            { K8S_AWS_CACHE: path.join(dir, "empty-cache") },
+            dir,
+        );
         assert.equal(r.status, 1, r.stderr);
         assert.match(r.stderr, /npm test cannot start; this machine lacks:/);
         assert.match(r.stderr, /- shellcheck \(Debian package shellcheck\)/);

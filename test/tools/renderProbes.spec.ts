@@ -80,24 +80,38 @@ const PROBES: Probe[] = [
         name: "adminCidrs as a string beside a pod range overlapping the VPC",
         stack: stackYaml({ adminCidrs: "203.0.113.0/24", network: { mode: "new", vpcCidr: "10.0.0.0/16" }, podCidr: "10.0.0.0/17" }),
         exit: 2,
-        lines: [/^k8s-aws:cluster\.adminCidrs: "203\.0\.113\.0\/24" is not valid; allowed: a list$/, /^k8s-aws:cluster\.podCidr: "10\.0\.0\.0\/17" is not valid; allowed: a range that does not overlap the VPC 10\.0\.0\.0\/16/],
+        lines: [
+            /^k8s-aws:cluster\.adminCidrs: "203\.0\.113\.0\/24" is not valid; allowed: a list$/,
+            /^k8s-aws:cluster\.podCidr: "10\.0\.0\.0\/17" is not valid; allowed: a range that does not overlap the VPC 10\.0\.0\.0\/16/,
+        ],
     },
     {
         name: "a malformed vpcCidr beside a service range overlapping the pods",
         stack: stackYaml({ network: { mode: "new", vpcCidr: 42 }, podCidr: "100.64.0.0/16", serviceCidr: "100.64.0.0/16" }),
         exit: 2,
-        lines: [/^k8s-aws:cluster\.network\.vpcCidr: 42 is not valid; allowed: a string/, /^k8s-aws:cluster\.serviceCidr: "100\.64\.0\.0\/16" is not valid; allowed: a range that does not overlap podCidr/],
+        lines: [
+            /^k8s-aws:cluster\.network\.vpcCidr: 42 is not valid; allowed: a string/,
+            /^k8s-aws:cluster\.serviceCidr: "100\.64\.0\.0\/16" is not valid; allowed: a range that does not overlap podCidr/,
+        ],
     },
     {
         name: "a misspelled max (no phantom min/max problems)",
         stack: stackYaml({ nodePools: [{ name: "general", instanceTypes: ["m7i.large"], min: 3, desired: 3, mx: 6 }] }),
         exit: 2,
-        lines: [/^k8s-aws:cluster\.nodePools\[0\]\.max: \(missing\) is not valid; allowed: required: a number/, /^k8s-aws:cluster\.nodePools\[0\]\.mx: 6 is not valid; allowed: no such setting \(did you mean max\?\)/],
+        lines: [
+            /^k8s-aws:cluster\.nodePools\[0\]\.max: \(missing\) is not valid; allowed: required: a number/,
+            /^k8s-aws:cluster\.nodePools\[0\]\.mx: 6 is not valid; allowed: no such setting \(did you mean max\?\)/,
+        ],
         absent: [/nodePools\[0\]\.min:/, /nodePools\[0\]\.desired:/],
     },
     {
         name: "one pool malformed, another wrong: the other is still judged",
-        stack: stackYaml({ nodePools: [{ name: "a", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: "one" }, { name: "b", instanceTypes: ["m7i.large"], min: 5, desired: 5, max: 2 }] }),
+        stack: stackYaml({
+            nodePools: [
+                { name: "a", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: "one" },
+                { name: "b", instanceTypes: ["m7i.large"], min: 5, desired: 5, max: 2 },
+            ],
+        }),
         exit: 2,
         lines: [/^k8s-aws:cluster\.nodePools\[0\]\.max: "one" is not valid; allowed: a number/, /^k8s-aws:cluster\.nodePools\[1\]\.min: 5 is not valid; allowed: at most max \(2\)/],
         absent: [/nodePools\[0\]\.(min|desired):/],
@@ -142,7 +156,10 @@ const PROBES: Probe[] = [
         name: "k8s-aws:clustr (a typo) and no k8s-aws:cluster",
         stack: "config:\n  aws:region: eu-west-1\n  k8s-aws:clustr:\n    name: demo\n",
         exit: 2,
-        lines: [/^k8s-aws:clustr: \{"name":"demo"\} is not valid; allowed: no such setting: this project reads k8s-aws:cluster only; did you mean k8s-aws:cluster\?/, /^k8s-aws:cluster: \(missing\) is not valid; allowed: required:/],
+        lines: [
+            /^k8s-aws:clustr: \{"name":"demo"\} is not valid; allowed: no such setting: this project reads k8s-aws:cluster only; did you mean k8s-aws:cluster\?/,
+            /^k8s-aws:cluster: \(missing\) is not valid; allowed: required:/,
+        ],
     },
     {
         name: "an unknown k8s-aws key beside a valid cluster",
@@ -174,7 +191,10 @@ const PROBES: Probe[] = [
         name: "a label key and value a Kubernetes API server would refuse",
         stack: stackYaml({ nodePools: [{ ...POOL, labels: { "bad key!": "ok", team: "bad value!" } }] }),
         exit: 2,
-        lines: [/^k8s-aws:cluster\.nodePools\[0\]\.labels\.bad key!: "bad key!" is not valid; allowed: a key that is a Kubernetes label key/, /^k8s-aws:cluster\.nodePools\[0\]\.labels\.team: "bad value!" is not valid; allowed: a Kubernetes label value/],
+        lines: [
+            /^k8s-aws:cluster\.nodePools\[0\]\.labels\.bad key!: "bad key!" is not valid; allowed: a key that is a Kubernetes label key/,
+            /^k8s-aws:cluster\.nodePools\[0\]\.labels\.team: "bad value!" is not valid; allowed: a Kubernetes label value/,
+        ],
     },
     {
         name: "an RSA key size outside the choices",
@@ -216,7 +236,11 @@ describe("render probes: every user mistake gets a clear answer", function () {
             const code = await main(["--stack-file", stackFile, "--out", outDir], { out: (t) => (stdout += t), err: (t) => (stderr += t) });
             const lines = stderr.split("\n").filter((l) => l !== "");
             assert.strictEqual(code, probe.exit, `stderr:\n${stderr}`);
-            for (const want of probe.lines) assert.ok(lines.some((l) => want.test(l)), `no line matches ${want}; stderr:\n${stderr}`);
+            for (const want of probe.lines)
+                assert.ok(
+                    lines.some((l) => want.test(l)),
+                    `no line matches ${want}; stderr:\n${stderr}`,
+                );
             for (const bad of [...(probe.absent ?? []), ...NEVER]) assert.ok(!lines.some((l) => bad.test(l)), `a line matches ${bad}; stderr:\n${stderr}`);
             if (probe.exit === 2) {
                 for (const l of lines) assert.match(l, /^\S.*: .* is not valid; allowed: \S/, "one problem per line, each naming the key, the value and what is allowed");

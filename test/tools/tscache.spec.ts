@@ -36,7 +36,7 @@ describe("tools/tscache/register.js (the hook `npm run render` uses)", () => {
 
     it("names the TypeScript line in a stack trace with K8S_AWS_SOURCE_MAPS=1 (inline source maps, as under ts-node)", () => {
         const file = path.join(dir, "throws.ts");
-        fs.writeFileSync(file, "type T = { a: number };\n\nconst t: T = { a: 1 };\nif (t.a === 1) throw new Error(\"boom\");\n");
+        fs.writeFileSync(file, 'type T = { a: number };\n\nconst t: T = { a: 1 };\nif (t.a === 1) throw new Error("boom");\n');
         const r = spawnSync(process.execPath, ["-r", REGISTER, file], { encoding: "utf8", env: { ...process.env, K8S_AWS_TS_CACHE: path.join(dir, "cache"), K8S_AWS_SOURCE_MAPS: "1" } });
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, /throws\.ts:4:/);

@@ -23,8 +23,7 @@
  */
 export const BOOT_ESTIMATE_S = 30;
 export const JOIN_ESTIMATE_S = 300;
-export const ESTIMATE_SOURCE =
-    `boot ~${BOOT_ESTIMATE_S} s (ec2-boot-bench, daemonology.net 2021-08-12, Linux on c5.xlarge, not measured here) + setup and join ${JOIN_ESTIMATE_S} s (the program's node first-boot allowance, components/nodepools/capacity.ts; not measured on AWS)`;
+export const ESTIMATE_SOURCE = `boot ~${BOOT_ESTIMATE_S} s (ec2-boot-bench, daemonology.net 2021-08-12, Linux on c5.xlarge, not measured here) + setup and join ${JOIN_ESTIMATE_S} s (the program's node first-boot allowance, components/nodepools/capacity.ts; not measured on AWS)`;
 
 interface Resource {
     readonly type: string;

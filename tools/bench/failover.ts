@@ -52,7 +52,11 @@ export function runFailoverTest(projectRoot: string, rel: string, timeoutMs = 30
     const wallMs = performance.now() - t0;
     const output = `${r.stdout ?? ""}\n${r.stderr ?? ""}`;
     const parsed = parseFailoverOutput(output);
-    const note = r.error ? `mocha did not finish: ${r.error.message}` : parsed.failover === null && /failover/.test(fs.readFileSync(file, "utf8")) ? "the test ran but printed no 'etcd failover: new leader after X s, writes blocked Y s' line" : undefined;
+    const note = r.error
+        ? `mocha did not finish: ${r.error.message}`
+        : parsed.failover === null && /failover/.test(fs.readFileSync(file, "utf8"))
+          ? "the test ran but printed no 'etcd failover: new leader after X s, writes blocked Y s' line"
+          : undefined;
     return { file: rel, ran: true, exitCode: r.status, wallMs, ...parsed, note };
 }
 
@@ -121,10 +125,16 @@ export function runFailoverSeries(projectRoot: string, spec: { file: string; gre
         samples.push(...got);
         if (r.status !== 0) {
             failedRuns++;
-            const failing = output.split("\n").filter((l) => /AssertionError|Error:/.test(l)).slice(0, 2).map((l) => l.trim());
+            const failing = output
+                .split("\n")
+                .filter((l) => /AssertionError|Error:/.test(l))
+                .slice(0, 2)
+                .map((l) => l.trim());
             notes.push(`run ${i + 1}: exit ${r.status ?? r.signal}${failing.length ? `: ${failing.join(" | ")}` : ""}`);
         }
-        progress(`  ${spec.file} run ${i + 1}/${runs}: ${got.map((g) => `new leader ${g.newLeaderS} s, writes ${g.writesBlockedS} s, logged elected ${g.loggedElectedS ?? "?"} s`).join("; ") || "no figures"}${r.status === 0 ? "" : ` (exit ${r.status ?? r.signal})`}\n`);
+        progress(
+            `  ${spec.file} run ${i + 1}/${runs}: ${got.map((g) => `new leader ${g.newLeaderS} s, writes ${g.writesBlockedS} s, logged elected ${g.loggedElectedS ?? "?"} s`).join("; ") || "no figures"}${r.status === 0 ? "" : ` (exit ${r.status ?? r.signal})`}\n`,
+        );
     }
     return { file: spec.file, samples, failedRuns, notes };
 }

@@ -24,7 +24,11 @@ function main(argv: string[]): number {
     if (only !== undefined && only !== "etcd" && only !== "controlplane") throw new Error(`--only ${only}: etcd or controlplane`);
     const specs = FAILOVER_SERIES.filter((s) => !only || (only === "etcd") === s.file.endsWith("/etcd.spec.ts"));
     const cpus = os.cpus();
-    const load = () => os.loadavg().map((x) => fixed(x, 2)).join(" / ");
+    const load = () =>
+        os
+            .loadavg()
+            .map((x) => fixed(x, 2))
+            .join(" / ");
     process.stdout.write(`etcd failover, ${runs} run(s) per test, ${new Date().toISOString()}\n`);
     process.stdout.write(`machine: nproc ${os.availableParallelism?.() ?? cpus.length} (${cpus[0]?.model.trim() ?? "unknown"}), load average at start ${load()}\n`);
     const series: FailoverSeries[] = [];

@@ -146,7 +146,14 @@ function processTimings(modes: { mode: ProcessMode; root: string }[], stacks: re
     for (const [name, byMode] of acc) {
         out.set(
             name,
-            [...byMode.entries()].map(([mode, a]) => ({ mode: mode as ProcessMode, wallMs: a.wallMs, cpuMs: a.cpuMs, exitCodes: a.exitCodes, resources: a.outDir ? planResources(a.outDir) : null, error: a.error })),
+            [...byMode.entries()].map(([mode, a]) => ({
+                mode: mode as ProcessMode,
+                wallMs: a.wallMs,
+                cpuMs: a.cpuMs,
+                exitCodes: a.exitCodes,
+                resources: a.outDir ? planResources(a.outDir) : null,
+                error: a.error,
+            })),
         );
     }
     return out;
@@ -212,8 +219,12 @@ async function main(argv: string[]): Promise<number> {
 
     say(`k8s-aws benchmark, ${m.date}`);
     say(`machine: nproc ${m.nproc} (${m.cpu}), ${fixed(m.memoryGiB, 1)} GiB memory, node ${m.node}, ${m.platform}`);
-    say(`load average at start: ${m.loadAverage.map((x) => fixed(x, 2)).join(" / ")}; commit ${m.commit}${m.uncommittedChanges > 0 ? ` + ${m.uncommittedChanges} uncommitted change(s) in the work tree` : ""}`);
-    say(`runs: in-process ${runs} timed (+1 warm-up) per stack, process ${processRuns} per stack and mode; synthetic stack files in ${path.join(work, "stacks")}${values.keep ? "" : " (removed at the end; --keep keeps them)"}`);
+    say(
+        `load average at start: ${m.loadAverage.map((x) => fixed(x, 2)).join(" / ")}; commit ${m.commit}${m.uncommittedChanges > 0 ? ` + ${m.uncommittedChanges} uncommitted change(s) in the work tree` : ""}`,
+    );
+    say(
+        `runs: in-process ${runs} timed (+1 warm-up) per stack, process ${processRuns} per stack and mode; synthetic stack files in ${path.join(work, "stacks")}${values.keep ? "" : " (removed at the end; --keep keeps them)"}`,
+    );
     say();
 
     let compiled: CompiledCopy | null = null;
@@ -232,7 +243,18 @@ async function main(argv: string[]): Promise<number> {
         ];
         if (compiled) modes.push({ mode: "compiled", root: compiled.root });
         // Warm the transpile cache once (a first run after an edit transpiles the changed files), untimed.
-        const warm = spawnSync(process.execPath, ["-r", path.join(PROJECT_ROOT, "tools", "tscache", "register.js"), path.join(PROJECT_ROOT, "tools", "render.ts"), ...(stacks[0]?.stackFile ? ["--stack-file", stacks[0].stackFile] : ["--stack", stacks[0]?.name ?? "dev"]), "--out", path.join(work, "out-warm")], { cwd: PROJECT_ROOT, encoding: "utf8" });
+        const warm = spawnSync(
+            process.execPath,
+            [
+                "-r",
+                path.join(PROJECT_ROOT, "tools", "tscache", "register.js"),
+                path.join(PROJECT_ROOT, "tools", "render.ts"),
+                ...(stacks[0]?.stackFile ? ["--stack-file", stacks[0].stackFile] : ["--stack", stacks[0]?.name ?? "dev"]),
+                "--out",
+                path.join(work, "out-warm"),
+            ],
+            { cwd: PROJECT_ROOT, encoding: "utf8" },
+        );
         if (warm.status !== 0 && warm.status !== 1) process.stderr.write(`  warming the transpile cache failed (exit ${warm.status}): ${warm.stderr}\n`);
         proc = processTimings(modes, stacks, processRuns, path.join(work, "out-process"));
     }
@@ -251,16 +273,33 @@ async function main(argv: string[]): Promise<number> {
         const whole: string[][] = [["stack", "measure", "ts-node (before)", "tscache (now)", "ratio", "npm run render (now)", "ratio", "goal (2 idle cores)"]];
         for (const s of stacks) {
             const p = proc.get(s.name) ?? [];
-            for (const [measure, f] of [["wall", wall], ["CPU", cpu]] as const) {
+            for (const [measure, f] of [
+                ["wall", wall],
+                ["CPU", cpu],
+            ] as const) {
                 const before = f(p, "ts-node");
                 const now = f(p, "tscache");
                 const npmNow = f(p, "npm run render");
-                whole.push([s.name, measure, ms(before), ms(now), `${fixed(before / now, 2)}x`, ms(npmNow), `${fixed(before / npmNow, 2)}x`, measure === "wall" && goals[s.name] ? `<= ${ms(goals[s.name])}` : "-"]);
+                whole.push([
+                    s.name,
+                    measure,
+                    ms(before),
+                    ms(now),
+                    `${fixed(before / now, 2)}x`,
+                    ms(npmNow),
+                    `${fixed(before / npmNow, 2)}x`,
+                    measure === "wall" && goals[s.name] ? `<= ${ms(goals[s.name])}` : "-",
+                ]);
             }
         }
         for (const l of table(whole, [2, 3, 4, 5, 6])) say(`  ${l}`);
         say("  CPU = user + system seconds of the whole process tree (/usr/bin/time); on an idle 2-core machine the wall time is close to it");
-        say(`  load average at the end of the process runs: ${os.loadavg().map((x) => fixed(x, 2)).join(" / ")} on ${m.nproc} cores (a loaded machine stretches every figure; compare the columns, measured in the same passes)`);
+        say(
+            `  load average at the end of the process runs: ${os
+                .loadavg()
+                .map((x) => fixed(x, 2))
+                .join(" / ")} on ${m.nproc} cores (a loaded machine stretches every figure; compare the columns, measured in the same passes)`,
+        );
     }
     if (values["process-only"]) {
         if (values.json) fs.writeFileSync(values.json, `${JSON.stringify({ machine: m, processRuns, process: Object.fromEntries(proc), text: out }, null, 2)}\n`);
@@ -298,7 +337,7 @@ async function main(argv: string[]): Promise<number> {
             t?.ok ? String(Math.round((t.resources / inMs) * 1000)) : "-",
             t?.ok ? ms(median(t.policyMs)) : "-",
             t?.ok ? `${fixed(median(t.costMs), 1)} ms` : "-",
-            t?.ok ? String(t.exitCode) : pt?.exitCodes.join(",") ?? "-",
+            t?.ok ? String(t.exitCode) : (pt?.exitCodes.join(",") ?? "-"),
         ]);
     }
     for (const l of table(rows, [1, 2, 3, 4, 5, 6, 7])) say(`  ${l}`);
@@ -326,10 +365,11 @@ async function main(argv: string[]): Promise<number> {
         .filter(Number.isFinite);
     if (startup.length > 0) say(`  ts-node (start-up + compiling on the fly) costs ${ms(median(startup))} per process (median over stacks of process ts-node - process compiled)`);
     if (overhead.length > 0) say(`  a compiled process spends ${ms(median(overhead))} beyond the warm render (Node start-up, loading the SDKs and the program, first-run JIT)`);
-    say(`  in the runner (${inproc.mode}): loading render, policies and cost modules ${ms(inproc.loadMs)}; first render of the first stack ${ms(inproc.stacks[0]?.firstMs ?? NaN)}; max RSS ${fixed(inproc.maxRssMiB, 0)} MiB`);
+    say(
+        `  in the runner (${inproc.mode}): loading render, policies and cost modules ${ms(inproc.loadMs)}; first render of the first stack ${ms(inproc.stacks[0]?.firstMs ?? NaN)}; max RSS ${fixed(inproc.maxRssMiB, 0)} MiB`,
+    );
     const prod = byName.get("prod");
     if (prod?.ok) say(`  target "prod under 2 s after compilation": prod in-process ${ms(median(prod.renderMs))} (min ${ms(Math.min(...prod.renderMs))})`);
-
 
     // 2. Scaling.
     say();
@@ -347,17 +387,26 @@ async function main(argv: string[]): Promise<number> {
         if (perPoolR === 0) say("  pools add no resources: the program does not render node pools yet, so this row measures nothing about pools");
         const fit = linearFit([1, 10, 50], T);
         say(`  linear fit time = ${fixed(fit.intercept, 0)} ms + ${fixed(fit.slope, 1)} ms x pools, r^2 ${fixed(fit.r2, 3)}`);
-        say(`  linearity: (t50 - t1) / (t10 - t1) = ${fixed((T[2] - T[0]) / (T[1] - T[0]), 2)}; linear in pools would give ${fixed(49 / 9, 2)}; resources give ${fixed((R[2] - R[0]) / (R[1] - R[0]), 2)}`);
+        say(
+            `  linearity: (t50 - t1) / (t10 - t1) = ${fixed((T[2] - T[0]) / (T[1] - T[0]), 2)}; linear in pools would give ${fixed(49 / 9, 2)}; resources give ${fixed((R[2] - R[0]) / (R[1] - R[0]), 2)}`,
+        );
         say(`  time per resource: ${T.map((t, i) => `${fixed(t / R[i], 1)} ms`).join(" -> ")} (flat = linear in resources)`);
     } else say("  (pool series incomplete: syn-p1, syn-p10 and syn-p50 are needed)");
-    for (const [small, big] of [["syn-p10", "syn-p10-max1000"], ["syn-p50", "syn-p50-max1000"]]) {
+    for (const [small, big] of [
+        ["syn-p10", "syn-p10-max1000"],
+        ["syn-p50", "syn-p50-max1000"],
+    ]) {
         const a = get(small);
         const b = get(big);
-        if (a && b) say(`  node count (max 3 -> max 1000), ${small.slice(5)} pools: resources ${a.resources} -> ${b.resources}, time ratio ${fixed(median(b.renderMs) / median(a.renderMs), 2)} (1.00 = independent of node count)`);
+        if (a && b)
+            say(
+                `  node count (max 3 -> max 1000), ${small.slice(5)} pools: resources ${a.resources} -> ${b.resources}, time ratio ${fixed(median(b.renderMs) / median(a.renderMs), 2)} (1.00 = independent of node count)`,
+            );
     }
     const cp3 = get("syn-p10");
     const cp5 = get("syn-cp5-az5");
-    if (cp3 && cp5) say(`  control plane 3 slots / 3 zones -> 5 slots / 5 zones (10 pools each): resources ${cp3.resources} -> ${cp5.resources}, time ${ms(median(cp3.renderMs))} -> ${ms(median(cp5.renderMs))}`);
+    if (cp3 && cp5)
+        say(`  control plane 3 slots / 3 zones -> 5 slots / 5 zones (10 pools each): resources ${cp3.resources} -> ${cp5.resources}, time ${ms(median(cp3.renderMs))} -> ${ms(median(cp5.renderMs))}`);
 
     // 3. Policies alone.
     say();
@@ -384,7 +433,7 @@ async function main(argv: string[]): Promise<number> {
             failover.push(runFailoverTest(PROJECT_ROOT, f));
         }
         for (const f of failover) {
-            const head = f.ran ? `${f.passing ?? "?"} passing, ${f.failing ?? 0} failing, ${ms(f.wallMs)}` : f.note ?? "not run";
+            const head = f.ran ? `${f.passing ?? "?"} passing, ${f.failing ?? 0} failing, ${ms(f.wallMs)}` : (f.note ?? "not run");
             say(`  ${f.file}: ${head}${f.skipped ? " (etcd binaries missing: parts skipped)" : ""}`);
             if (f.failover) say(`    measured: etcd failover: new leader after ${f.failover.newLeaderS} s, writes blocked ${f.failover.writesBlockedS} s ${f.failover.detail}`);
             for (const l of f.lines) say(`    ${l}`);
@@ -408,7 +457,9 @@ async function main(argv: string[]): Promise<number> {
         const plan = readJson<{ resources: { type: string; name: string; inputs: Record<string, unknown> }[] }>(path.join(t.outDir, "plan.json"));
         if (!plan) continue;
         const b = detectionBudgets(plan);
-        const api = b.apiTargets.map((x) => `${x.interval} s x ${x.unhealthyThreshold} = ${x.detectSeconds} s${x.defaulted ? " (AWS defaults)" : ""} (${x.protocol ?? "?"} :${x.port ?? "?"})`).join("; ") || "no target group (no load balancer)";
+        const api =
+            b.apiTargets.map((x) => `${x.interval} s x ${x.unhealthyThreshold} = ${x.detectSeconds} s${x.defaulted ? " (AWS defaults)" : ""} (${x.protocol ?? "?"} :${x.port ?? "?"})`).join("; ") ||
+            "no target group (no load balancer)";
         const graces = [...new Set(b.slots.map((x) => `${x.role} ${x.gracePeriod} + ${BOOT_ESTIMATE_S} + ${JOIN_ESTIMATE_S} = ${x.replaceSeconds} s`))];
         brow.push([s.name, api, graces.join("; ") || "no slot group in the plan"]);
         const c = readJson<CostEstimate & { reason?: string }>(path.join(t.outDir, "cost.json"));

@@ -33,7 +33,11 @@ export const fixed = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 
 /** A plain text table: the first row is the header. */
 export function table(rows: readonly (readonly string[])[], rightAlign: readonly number[] = []): string[] {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-    const fmt = (r: readonly string[]) => r.map((c, i) => (rightAlign.includes(i) ? (c ?? "").padStart(widths[i]) : (c ?? "").padEnd(widths[i]))).join("  ").trimEnd();
+    const fmt = (r: readonly string[]) =>
+        r
+            .map((c, i) => (rightAlign.includes(i) ? (c ?? "").padStart(widths[i]) : (c ?? "").padEnd(widths[i])))
+            .join("  ")
+            .trimEnd();
     return [fmt(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(fmt)];
 }
 

@@ -27,7 +27,10 @@ export function scriptsIn(doc: { write_files?: { path: string; content?: string 
     for (const f of doc.write_files ?? []) {
         if (f.content && SHELL_SHEBANG.test(f.content)) scripts.push({ where: f.path, text: f.content });
     }
-    for (const [key, list] of [["runcmd", doc.runcmd], ["bootcmd", doc.bootcmd]] as const) {
+    for (const [key, list] of [
+        ["runcmd", doc.runcmd],
+        ["bootcmd", doc.bootcmd],
+    ] as const) {
         (list ?? []).forEach((cmd, n) => {
             if (typeof cmd === "string") scripts.push({ where: `${key}[${n}]`, text: `#!/bin/sh\n${cmd}\n` });
             else if (Array.isArray(cmd) && ["sh", "bash", "/bin/sh", "/bin/bash"].includes(cmd[0]) && cmd[1] === "-c") {

@@ -273,7 +273,7 @@ function groupFromAsg(ctx: Context, r: CostPlanResource, lts: ReturnType<typeof 
     const direct = obj(i.launchTemplate);
     const ltId = str(direct.id) ?? str(spec.launchTemplateId);
     const ltName = str(direct.name) ?? str(spec.launchTemplateName);
-    const siblings = r.parent ? lts.byParent.get(r.parent) ?? [] : [];
+    const siblings = r.parent ? (lts.byParent.get(r.parent) ?? []) : [];
     const lt = (ltId && lts.byId.get(ltId)) || (ltName && lts.byName.get(ltName)) || (siblings.length === 1 ? siblings[0] : undefined);
     if (!lt && (ltId || ltName)) ctx.warnings.add(`${r.name}: launch template ${ltId ?? ltName} is not in the plan`);
     const overrides = arr(mixedLt.overrides).map(obj);
@@ -287,7 +287,7 @@ function groupFromAsg(ctx: Context, r: CostPlanResource, lts: ReturnType<typeof 
     const max = Math.ceil((num(i.maxSize) ?? capacity) / weight);
     const dist = obj(mixed.instancesDistribution);
     const base = num(dist.onDemandBaseCapacity) ?? 0;
-    const pct = isObject(i.mixedInstancesPolicy) ? num(dist.onDemandPercentageAboveBaseCapacity) ?? 100 : 100;
+    const pct = isObject(i.mixedInstancesPolicy) ? (num(dist.onDemandPercentageAboveBaseCapacity) ?? 100) : 100;
     const onDemand = Math.min(count, base) + Math.ceil((Math.max(0, count - base) * pct) / 100);
     const spot = count - onDemand;
     if (spot > 0) ctx.warnings.add(`${r.name}: ${spot} spot instance(s) priced at the on-demand rate (an upper bound; spot prices move)`);
@@ -369,9 +369,7 @@ export function estimateCost(plan: CostPlan, table: PriceTable, opts: EstimateOp
     const lts = launchTemplateIndex(plan);
     const groups = [...of(ASG).map((r) => groupFromAsg(ctx, r, lts)), ...of(INSTANCE).map((r) => groupFromInstance(ctx, r))];
     const gp3 = service(ctx, "ebsGp3GbMonth", false);
-    const unpriced: UnpricedGroup[] = groups
-        .filter((g) => g.hourly === null)
-        .map((g) => ({ name: g.name, instanceType: g.instanceType, instances: g.count, maxInstances: g.max }));
+    const unpriced: UnpricedGroup[] = groups.filter((g) => g.hourly === null).map((g) => ({ name: g.name, instanceType: g.instanceType, instances: g.count, maxInstances: g.max }));
     for (const g of groups) {
         if (g.count > 0 && g.hourly !== null) {
             line({
@@ -427,7 +425,17 @@ export function estimateCost(plan: CostPlan, table: PriceTable, opts: EstimateOp
     const nats = of(NAT_GATEWAY);
     if (nats.length > 0) {
         const p = service(ctx, "natGatewayHour");
-        line({ category: "network", item: `${nats.length} NAT gateway(s)`, quantity: nats.length, unit: "NAT gateway", unitPrice: p.price, hourly: true, priceStatus: p.status, resources: nats.map((r) => r.name), note: "hourly charge only; data processing per GB excluded" });
+        line({
+            category: "network",
+            item: `${nats.length} NAT gateway(s)`,
+            quantity: nats.length,
+            unit: "NAT gateway",
+            unitPrice: p.price,
+            hourly: true,
+            priceStatus: p.status,
+            resources: nats.map((r) => r.name),
+            note: "hourly charge only; data processing per GB excluded",
+        });
     }
 
     // Load balancers: hourly plus the assumed capacity units; internet-facing ones hold public IPv4 addresses (one per zone).
@@ -436,7 +444,7 @@ export function estimateCost(plan: CostPlan, table: PriceTable, opts: EstimateOp
     const elbs = [...of(...LOAD_BALANCERS), ...of(CLASSIC_ELB)];
     for (const r of elbs) {
         const classic = r.type === CLASSIC_ELB;
-        const kind = classic ? "classic" : str(r.inputs.loadBalancerType) ?? "application";
+        const kind = classic ? "classic" : (str(r.inputs.loadBalancerType) ?? "application");
         const hourKey: ServiceKey = classic ? "classicElbHour" : kind === "network" ? "nlbHour" : "albHour";
         const h = service(ctx, hourKey);
         line({ category: "network", item: `${r.name}: ${kind} load balancer`, quantity: 1, unit: "load balancer", unitPrice: h.price, hourly: true, priceStatus: h.status, resources: [r.name] });
@@ -444,7 +452,17 @@ export function estimateCost(plan: CostPlan, table: PriceTable, opts: EstimateOp
             const units = kind === "network" ? table.assumptions.nlcuPerLoadBalancer : table.assumptions.lcuPerLoadBalancer;
             const u = service(ctx, kind === "network" ? "nlcuHour" : "lcuHour");
             if (units > 0) {
-                line({ category: "network", item: `${r.name}: ${units} ${kind === "network" ? "NLCU" : "LCU"} (assumed)`, quantity: units, unit: kind === "network" ? "NLCU" : "LCU", unitPrice: u.price, hourly: true, priceStatus: u.status, resources: [r.name], note: "capacity units assumed, see the price table's assumptions" });
+                line({
+                    category: "network",
+                    item: `${r.name}: ${units} ${kind === "network" ? "NLCU" : "LCU"} (assumed)`,
+                    quantity: units,
+                    unit: kind === "network" ? "NLCU" : "LCU",
+                    unitPrice: u.price,
+                    hourly: true,
+                    priceStatus: u.status,
+                    resources: [r.name],
+                    note: "capacity units assumed, see the price table's assumptions",
+                });
             }
         } else if (kind !== "classic") {
             ctx.warnings.add(`${r.name}: ${kind} load balancer capacity units not priced`);
@@ -473,20 +491,49 @@ export function estimateCost(plan: CostPlan, table: PriceTable, opts: EstimateOp
             lbPublicIps > 0 ? `${lbPublicIps} load-balancer address(es)` : "",
             autoAssigned > 0 ? `${autoAssigned} instance address(es)` : "",
         ].filter(Boolean);
-        line({ category: "network", item: `${publicIpv4} public IPv4 address(es): ${parts.join(", ")}`, quantity: publicIpv4, unit: "address", unitPrice: p.price, hourly: true, priceStatus: p.status, resources: [...eips.map((r) => r.name), ...lbPublicIpNames] });
+        line({
+            category: "network",
+            item: `${publicIpv4} public IPv4 address(es): ${parts.join(", ")}`,
+            quantity: publicIpv4,
+            unit: "address",
+            unitPrice: p.price,
+            hourly: true,
+            priceStatus: p.status,
+            resources: [...eips.map((r) => r.name), ...lbPublicIpNames],
+        });
     }
 
     // KMS keys and S3 buckets.
     const keys = of(KMS_KEY);
     if (keys.length > 0) {
         const p = service(ctx, "kmsKeyMonth");
-        line({ category: "other", item: `${keys.length} KMS key(s)`, quantity: keys.length, unit: "key", unitPrice: p.price, hourly: false, priceStatus: p.status, resources: keys.map((r) => r.name), note: "requests excluded" });
+        line({
+            category: "other",
+            item: `${keys.length} KMS key(s)`,
+            quantity: keys.length,
+            unit: "key",
+            unitPrice: p.price,
+            hourly: false,
+            priceStatus: p.status,
+            resources: keys.map((r) => r.name),
+            note: "requests excluded",
+        });
     }
     const buckets = of(...BUCKETS);
     if (buckets.length > 0) {
         const p = service(ctx, "s3StandardGbMonth");
         const gb = buckets.length * table.assumptions.s3GbPerBucket;
-        line({ category: "other", item: `${buckets.length} S3 bucket(s), ~${gb} GB stored (assumed)`, quantity: gb, unit: "GB", unitPrice: p.price, hourly: false, priceStatus: p.status, resources: buckets.map((r) => r.name), note: "storage assumed; requests excluded" });
+        line({
+            category: "other",
+            item: `${buckets.length} S3 bucket(s), ~${gb} GB stored (assumed)`,
+            quantity: gb,
+            unit: "GB",
+            unitPrice: p.price,
+            hourly: false,
+            priceStatus: p.status,
+            resources: buckets.map((r) => r.name),
+            note: "storage assumed; requests excluded",
+        });
     }
 
     // What the estimate leaves out, as found in the plan.
@@ -519,8 +566,7 @@ export function estimateCost(plan: CostPlan, table: PriceTable, opts: EstimateOp
     const workerDiskMonthly = eksGroups.reduce((s, g) => s + g.diskMonthly, 0);
     const endpointLines = lines.filter((l) => l.category === "network" && (l.unit === "load balancer" || l.unit === "NLCU" || l.unit === "LCU"));
     const ipv4 = service(ctx, "publicIpv4Hour", false).price * H;
-    const selfManagedSameScope =
-        byCategory.compute + byCategory.storage + endpointLines.reduce((s, l) => s + l.monthly, 0) + (lbPublicIps + otherEips.length) * ipv4;
+    const selfManagedSameScope = byCategory.compute + byCategory.storage + endpointLines.reduce((s, l) => s + l.monthly, 0) + (lbPublicIps + otherEips.length) * ipv4;
     const eksTotal = fee + workerMonthly + workerDiskMonthly;
     const eks: EksComparison = {
         controlPlaneFee: round2(fee),
@@ -532,9 +578,7 @@ export function estimateCost(plan: CostPlan, table: PriceTable, opts: EstimateOp
         selfManagedSameScope: round2(selfManagedSameScope),
         difference: round2(selfManagedSameScope - eksTotal),
         note:
-            (cpRunsWork && groups.some((g) => g.role === "control-plane")
-                ? "the control-plane nodes run workloads here, so EKS gets the same capacity as worker nodes; "
-                : "") +
+            (cpRunsWork && groups.some((g) => g.role === "control-plane") ? "the control-plane nodes run workloads here, so EKS gets the same capacity as worker nodes; " : "") +
             "NAT gateways, their addresses, KMS and S3 are the same either way and left out of both sides; EKS's own API endpoint is in its fee",
     };
 

@@ -22,7 +22,9 @@ function computeDetail(groups: readonly InstanceGroup[]): string {
 
 export function formatCost(c: CostEstimate): string[] {
     const out: string[] = [];
-    out.push(`Monthly cost estimate (${c.region}, on-demand list prices compiled ${c.pricesCompiled}, ${c.hoursPerMonth} h): ${c.complete ? usd(c.monthlyTotal) : `INCOMPLETE, at least ${usd(c.monthlyTotal)}`}`);
+    out.push(
+        `Monthly cost estimate (${c.region}, on-demand list prices compiled ${c.pricesCompiled}, ${c.hoursPerMonth} h): ${c.complete ? usd(c.monthlyTotal) : `INCOMPLETE, at least ${usd(c.monthlyTotal)}`}`,
+    );
     for (const u of c.unpriced) {
         out.push(
             `  not priced: ${u.name} (${u.instanceType ?? "instance type unknown"}, ${u.instances} instance(s), up to ${u.maxInstances})` +
@@ -34,7 +36,11 @@ export function formatCost(c: CostEstimate): string[] {
         `${c.counts.loadBalancers} load balancer(s)`,
         `${c.counts.publicIpv4} public IPv4`,
     ].join(", ");
-    const other = c.lines.filter((l) => l.category === "other").map((l) => l.item).join(", ") || "none";
+    const other =
+        c.lines
+            .filter((l) => l.category === "other")
+            .map((l) => l.item)
+            .join(", ") || "none";
     out.push(`  compute  ${usd(c.byCategory.compute).padStart(11)}  ${computeDetail(c.instanceGroups)}`);
     out.push(`  storage  ${usd(c.byCategory.storage).padStart(11)}  ${c.counts.ebsGiB} GiB EBS gp3`);
     out.push(`  network  ${usd(c.byCategory.network).padStart(11)}  ${network}`);

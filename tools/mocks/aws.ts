@@ -11,7 +11,10 @@ import { zonesOf } from "../../config/regions";
 import { existingVpcCalls } from "./world";
 import { enforceLimits, withAutoNames } from "./awsLimits";
 
-const hex = (ctx: MockContext, label: string, n: number) => seededBytes(ctx, label, Math.ceil(n / 2)).toString("hex").slice(0, n);
+const hex = (ctx: MockContext, label: string, n: number) =>
+    seededBytes(ctx, label, Math.ceil(n / 2))
+        .toString("hex")
+        .slice(0, n);
 
 /** An EC2-style id: `<prefix>-` + 17 hex digits. */
 const ec2Id = (ctx: MockContext, req: MockResourceRequest, prefix: string) => `${prefix}-${hex(ctx, `${req.type}::${req.name}`, 17)}`;
@@ -33,10 +36,22 @@ function zoneId(zone: string): string {
 
 /** Canonical hosted zone ids of network load balancers per region (AWS "Elastic Load Balancing endpoints and quotas"). */
 const NLB_ZONE_IDS: Record<string, string> = {
-    "us-east-1": "Z26RNL4JYFTOTI", "us-east-2": "ZLMOA37VPKANP", "us-west-1": "Z24FKFUX50B4VW", "us-west-2": "Z18D5FSROUN65G",
-    "eu-west-1": "Z2IFOLAFXWLO4F", "eu-west-2": "ZD4D7Y8KGAS4G", "eu-west-3": "Z1CMS0P5QUZ6D5", "eu-central-1": "Z3F0SRJ5LGBH90",
-    "eu-north-1": "Z1UDT6IFJ4EJM", "ap-south-1": "ZVDDRBQ08TROA", "ap-southeast-1": "ZKVM4W9LS7TM", "ap-southeast-2": "ZCT6FZBF4DROD",
-    "ap-northeast-1": "Z31USIVHYNEOWT", "ap-northeast-2": "ZIBE1TIR4HY56", "ca-central-1": "Z2EPGBW3API2WT", "sa-east-1": "ZTK26PT1VY4CU",
+    "us-east-1": "Z26RNL4JYFTOTI",
+    "us-east-2": "ZLMOA37VPKANP",
+    "us-west-1": "Z24FKFUX50B4VW",
+    "us-west-2": "Z18D5FSROUN65G",
+    "eu-west-1": "Z2IFOLAFXWLO4F",
+    "eu-west-2": "ZD4D7Y8KGAS4G",
+    "eu-west-3": "Z1CMS0P5QUZ6D5",
+    "eu-central-1": "Z3F0SRJ5LGBH90",
+    "eu-north-1": "Z1UDT6IFJ4EJM",
+    "ap-south-1": "ZVDDRBQ08TROA",
+    "ap-southeast-1": "ZKVM4W9LS7TM",
+    "ap-southeast-2": "ZCT6FZBF4DROD",
+    "ap-northeast-1": "Z31USIVHYNEOWT",
+    "ap-northeast-2": "ZIBE1TIR4HY56",
+    "ca-central-1": "Z2EPGBW3API2WT",
+    "sa-east-1": "ZTK26PT1VY4CU",
 };
 
 function publicIp(ctx: MockContext, label: string): string {
@@ -56,17 +71,20 @@ function checkLifecycleHook(h: Record<string, unknown>): void {
     if (!["autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:EC2_INSTANCE_TERMINATING"].includes(String(h.lifecycleTransition))) {
         throw new Error(`ValidationError: lifecycle transition ${String(h.lifecycleTransition)} is not autoscaling:EC2_INSTANCE_LAUNCHING or autoscaling:EC2_INSTANCE_TERMINATING`);
     }
-    if (h.defaultResult !== undefined && !["CONTINUE", "ABANDON"].includes(String(h.defaultResult))) throw new Error(`ValidationError: DefaultResult ${String(h.defaultResult)} is not CONTINUE or ABANDON`);
+    if (h.defaultResult !== undefined && !["CONTINUE", "ABANDON"].includes(String(h.defaultResult)))
+        throw new Error(`ValidationError: DefaultResult ${String(h.defaultResult)} is not CONTINUE or ABANDON`);
     const t = h.heartbeatTimeout;
     if (t !== undefined && !(Number.isInteger(t) && (t as number) >= 30 && (t as number) <= 7200)) throw new Error(`ValidationError: HeartbeatTimeout ${String(t)} is not 30-7200 seconds`);
 }
 
 type Computed = (req: MockResourceRequest, ctx: MockContext) => { id: string; outputs?: Record<string, unknown> };
 
-const byId = (prefix: string, arnType?: string): Computed => (req, ctx) => {
-    const id = ec2Id(ctx, req, prefix);
-    return { id, outputs: arnType ? { arn: arn(ctx, "ec2", `${arnType}/${id}`), ownerId: ctx.accountId } : { ownerId: ctx.accountId } };
-};
+const byId =
+    (prefix: string, arnType?: string): Computed =>
+    (req, ctx) => {
+        const id = ec2Id(ctx, req, prefix);
+        return { id, outputs: arnType ? { arn: arn(ctx, "ec2", `${arnType}/${id}`), ownerId: ctx.accountId } : { ownerId: ctx.accountId } };
+    };
 
 const COMPUTED: Record<string, Computed> = {
     "aws:ec2/vpc:Vpc": (req, ctx) => {
@@ -74,11 +92,16 @@ const COMPUTED: Record<string, Computed> = {
         return {
             id,
             outputs: {
-                arn: arn(ctx, "ec2", `vpc/${id}`), ownerId: ctx.accountId,
-                defaultRouteTableId: `rtb-${hex(ctx, `${id}:rtb`, 17)}`, mainRouteTableId: `rtb-${hex(ctx, `${id}:rtb`, 17)}`,
-                defaultSecurityGroupId: `sg-${hex(ctx, `${id}:sg`, 17)}`, defaultNetworkAclId: `acl-${hex(ctx, `${id}:acl`, 17)}`,
-                dhcpOptionsId: `dopt-${hex(ctx, `${id}:dopt`, 17)}`, instanceTenancy: req.inputs.instanceTenancy ?? "default",
-                enableDnsSupport: req.inputs.enableDnsSupport ?? true, enableDnsHostnames: req.inputs.enableDnsHostnames ?? false,
+                arn: arn(ctx, "ec2", `vpc/${id}`),
+                ownerId: ctx.accountId,
+                defaultRouteTableId: `rtb-${hex(ctx, `${id}:rtb`, 17)}`,
+                mainRouteTableId: `rtb-${hex(ctx, `${id}:rtb`, 17)}`,
+                defaultSecurityGroupId: `sg-${hex(ctx, `${id}:sg`, 17)}`,
+                defaultNetworkAclId: `acl-${hex(ctx, `${id}:acl`, 17)}`,
+                dhcpOptionsId: `dopt-${hex(ctx, `${id}:dopt`, 17)}`,
+                instanceTenancy: req.inputs.instanceTenancy ?? "default",
+                enableDnsSupport: req.inputs.enableDnsSupport ?? true,
+                enableDnsHostnames: req.inputs.enableDnsHostnames ?? false,
             },
         };
     },
@@ -91,7 +114,10 @@ const COMPUTED: Record<string, Computed> = {
     "aws:ec2/eip:Eip": (req, ctx) => {
         const id = ec2Id(ctx, req, "eipalloc");
         const ip = publicIp(ctx, `${req.type}::${req.name}`);
-        return { id, outputs: { allocationId: id, publicIp: ip, publicDns: `ec2-${ip.replace(/\./g, "-")}.${ctx.region}.compute.amazonaws.com`, domain: "vpc", arn: arn(ctx, "ec2", `elastic-ip/${id}`) } };
+        return {
+            id,
+            outputs: { allocationId: id, publicIp: ip, publicDns: `ec2-${ip.replace(/\./g, "-")}.${ctx.region}.compute.amazonaws.com`, domain: "vpc", arn: arn(ctx, "ec2", `elastic-ip/${id}`) },
+        };
     },
     "aws:ec2/natGateway:NatGateway": (req, ctx) => {
         const id = ec2Id(ctx, req, "nat");
@@ -128,13 +154,23 @@ const COMPUTED: Record<string, Computed> = {
     },
     "aws:ebs/volume:Volume": (req, ctx) => {
         const id = ec2Id(ctx, req, "vol");
-        return { id, outputs: { arn: arn(ctx, "ec2", `volume/${id}`), throughput: req.inputs.throughput ?? (req.inputs.type === "gp3" ? 125 : undefined), iops: req.inputs.iops ?? (req.inputs.type === "gp3" ? 3000 : undefined) } };
+        return {
+            id,
+            outputs: {
+                arn: arn(ctx, "ec2", `volume/${id}`),
+                throughput: req.inputs.throughput ?? (req.inputs.type === "gp3" ? 125 : undefined),
+                iops: req.inputs.iops ?? (req.inputs.type === "gp3" ? 3000 : undefined),
+            },
+        };
     },
     "aws:ec2/tag:Tag": (req) => ({ id: `${req.inputs.resourceId},${req.inputs.key}` }),
     "aws:autoscaling/group:Group": (req, ctx) => {
         const name = String(req.inputs.name);
         for (const hook of (req.inputs.initialLifecycleHooks as Record<string, unknown>[] | undefined) ?? []) checkLifecycleHook(hook);
-        return { id: name, outputs: { name, arn: `arn:${ctx.partition}:autoscaling:${ctx.region}:${ctx.accountId}:autoScalingGroup:${uuid(ctx, `${req.type}::${req.name}`)}:autoScalingGroupName/${name}` } };
+        return {
+            id: name,
+            outputs: { name, arn: `arn:${ctx.partition}:autoscaling:${ctx.region}:${ctx.accountId}:autoScalingGroup:${uuid(ctx, `${req.type}::${req.name}`)}:autoScalingGroupName/${name}` },
+        };
     },
     // The provider's id is the hook's name (aws_autoscaling_lifecycle_hook: d.SetId(name)).
     "aws:autoscaling/lifecycleHook:LifecycleHook": (req) => {
@@ -180,15 +216,27 @@ const COMPUTED: Record<string, Computed> = {
     "aws:elb/loadBalancer:LoadBalancer": (req, ctx) => {
         const name = String(req.inputs.name);
         const n = parseInt(hex(ctx, `${req.type}::${req.name}`, 8), 16) % 2_000_000_000;
-        return { id: name, outputs: { name, arn: arn(ctx, "elasticloadbalancing", `loadbalancer/${name}`), dnsName: `${req.inputs.internal ? "internal-" : ""}${name}-${n}.${ctx.region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2" } };
+        return {
+            id: name,
+            outputs: {
+                name,
+                arn: arn(ctx, "elasticloadbalancing", `loadbalancer/${name}`),
+                dnsName: `${req.inputs.internal ? "internal-" : ""}${name}-${n}.${ctx.region}.elb.amazonaws.com`,
+                zoneId: "Z32O12XQLNTSW2",
+            },
+        };
     },
     "aws:s3/bucket:Bucket": (req, ctx) => {
         const bucket = String(req.inputs.bucket);
         return {
             id: bucket,
             outputs: {
-                bucket, arn: `arn:${ctx.partition}:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`,
-                bucketRegionalDomainName: `${bucket}.s3.${ctx.region}.amazonaws.com`, region: ctx.region, hostedZoneId: "Z1BKCTXD74EZPE",
+                bucket,
+                arn: `arn:${ctx.partition}:s3:::${bucket}`,
+                bucketDomainName: `${bucket}.s3.amazonaws.com`,
+                bucketRegionalDomainName: `${bucket}.s3.${ctx.region}.amazonaws.com`,
+                region: ctx.region,
+                hostedZoneId: "Z1BKCTXD74EZPE",
             },
         };
     },
@@ -204,12 +252,24 @@ const COMPUTED: Record<string, Computed> = {
     "aws:iam/role:Role": (req, ctx) => {
         const name = String(req.inputs.name);
         const path = req.inputs.path ?? "/";
-        return { id: name, outputs: { name, path, arn: `arn:${ctx.partition}:iam::${ctx.accountId}:role${path}${name}`, uniqueId: `AROA${hex(ctx, `${req.type}::${req.name}`, 17).toUpperCase()}`, createDate: ctx.now.toISOString() } };
+        return {
+            id: name,
+            outputs: {
+                name,
+                path,
+                arn: `arn:${ctx.partition}:iam::${ctx.accountId}:role${path}${name}`,
+                uniqueId: `AROA${hex(ctx, `${req.type}::${req.name}`, 17).toUpperCase()}`,
+                createDate: ctx.now.toISOString(),
+            },
+        };
     },
     "aws:iam/instanceProfile:InstanceProfile": (req, ctx) => {
         const name = String(req.inputs.name);
         const path = req.inputs.path ?? "/";
-        return { id: name, outputs: { name, path, arn: `arn:${ctx.partition}:iam::${ctx.accountId}:instance-profile${path}${name}`, uniqueId: `AIPA${hex(ctx, `${req.type}::${req.name}`, 17).toUpperCase()}` } };
+        return {
+            id: name,
+            outputs: { name, path, arn: `arn:${ctx.partition}:iam::${ctx.accountId}:instance-profile${path}${name}`, uniqueId: `AIPA${hex(ctx, `${req.type}::${req.name}`, 17).toUpperCase()}` },
+        };
     },
     "aws:iam/policy:Policy": (req, ctx) => {
         const name = String(req.inputs.name);
@@ -221,7 +281,9 @@ const COMPUTED: Record<string, Computed> = {
         const name = String(req.inputs.name);
         return { id: `${req.inputs.role}:${name}`, outputs: { name } };
     },
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (req, ctx) => ({ id: `${req.inputs.role}-${ctx.now.toISOString().replace(/\D/g, "").slice(0, 14)}${hex(ctx, `${req.type}::${req.name}`, 12)}` }),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (req, ctx) => ({
+        id: `${req.inputs.role}-${ctx.now.toISOString().replace(/\D/g, "").slice(0, 14)}${hex(ctx, `${req.type}::${req.name}`, 12)}`,
+    }),
     "aws:route53/record:Record": (req) => ({ id: `${req.inputs.zoneId}_${req.inputs.name}_${req.inputs.type}`, outputs: { fqdn: req.inputs.name } }),
     "aws:dlm/lifecyclePolicy:LifecyclePolicy": (req, ctx) => {
         const id = ec2Id(ctx, req, "policy");
@@ -232,7 +294,15 @@ const COMPUTED: Record<string, Computed> = {
     "aws:route53/zone:Zone": (req, ctx) => {
         const zoneId = `Z${hex(ctx, `${req.type}::${req.name}`, 20).toUpperCase()}`;
         const priv = Array.isArray(req.inputs.vpcs) && req.inputs.vpcs.length > 0;
-        return { id: zoneId, outputs: { zoneId, arn: `arn:${ctx.partition}:route53:::hostedzone/${zoneId}`, nameServers: priv ? [] : ["ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk"], primaryNameServer: priv ? undefined : "ns-1.awsdns-01.org" } };
+        return {
+            id: zoneId,
+            outputs: {
+                zoneId,
+                arn: `arn:${ctx.partition}:route53:::hostedzone/${zoneId}`,
+                nameServers: priv ? [] : ["ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk"],
+                primaryNameServer: priv ? undefined : "ns-1.awsdns-01.org",
+            },
+        };
     },
 };
 
@@ -248,14 +318,16 @@ const BUCKET_CHILDREN = [
 for (const type of BUCKET_CHILDREN) COMPUTED[type] = (req) => ({ id: String(req.inputs.bucket) });
 
 /** Names filled in as Pulumi auto-names them, every limit checked (awsLimits.ts), then the computed outputs. */
-const resourceMock = (computed: Computed): ResourceMock => (req, ctx) => {
-    const inputs = withAutoNames(req, ctx);
-    enforceLimits(req, inputs, ctx);
-    const { id, outputs } = computed({ ...req, inputs }, ctx);
-    const state: Record<string, unknown> = { ...inputs, ...(outputs ?? {}) };
-    if (state.tags !== undefined && state.tagsAll === undefined) state.tagsAll = state.tags;
-    return { id, state };
-};
+const resourceMock =
+    (computed: Computed): ResourceMock =>
+    (req, ctx) => {
+        const inputs = withAutoNames(req, ctx);
+        enforceLimits(req, inputs, ctx);
+        const { id, outputs } = computed({ ...req, inputs }, ctx);
+        const state: Record<string, unknown> = { ...inputs, ...(outputs ?? {}) };
+        if (state.tags !== undefined && state.tagsAll === undefined) state.tagsAll = state.tags;
+        return { id, state };
+    };
 
 const calls: Record<string, CallMock> = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": (_inputs, ctx) => {
@@ -265,7 +337,10 @@ const calls: Record<string, CallMock> = {
     },
     "aws:index/getRegion:getRegion": (_inputs, ctx) => ({ id: ctx.region, name: ctx.region, region: ctx.region, endpoint: `ec2.${ctx.region}.amazonaws.com`, description: ctx.region }),
     "aws:index/getCallerIdentity:getCallerIdentity": (_inputs, ctx) => ({
-        id: ctx.accountId, accountId: ctx.accountId, arn: `arn:${ctx.partition}:iam::${ctx.accountId}:user/pulumi-deployer`, userId: "AIDA6ODU5ZXLL4OFFLINE",
+        id: ctx.accountId,
+        accountId: ctx.accountId,
+        arn: `arn:${ctx.partition}:iam::${ctx.accountId}:user/pulumi-deployer`,
+        userId: "AIDA6ODU5ZXLL4OFFLINE",
     }),
     "aws:index/getPartition:getPartition": (_inputs, ctx) => ({ id: ctx.partition, partition: ctx.partition, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" }),
     // Answers like an owner-filtered AMI lookup (e.g. Canonical's 099720109477): the name follows the filter, the architecture too.
@@ -276,8 +351,18 @@ const calls: Record<string, CallMock> = {
         const name = pattern.replace("*", "20261101");
         const id = `ami-${hex(ctx, `ami:${name}`, 17)}`;
         return {
-            id, imageId: id, name, architecture, ownerId: (inputs.owners ?? ["099720109477"])[0], rootDeviceName: "/dev/sda1", rootDeviceType: "ebs",
-            virtualizationType: "hvm", enaSupport: true, bootMode: "uefi-preferred", creationDate: "2026-11-01T08:12:45.000Z", state: "available",
+            id,
+            imageId: id,
+            name,
+            architecture,
+            ownerId: (inputs.owners ?? ["099720109477"])[0],
+            rootDeviceName: "/dev/sda1",
+            rootDeviceType: "ebs",
+            virtualizationType: "hvm",
+            enaSupport: true,
+            bootMode: "uefi-preferred",
+            creationDate: "2026-11-01T08:12:45.000Z",
+            state: "available",
             arn: `arn:${ctx.partition}:ec2:${ctx.region}::image/${id}`,
         };
     },

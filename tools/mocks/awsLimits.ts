@@ -10,11 +10,18 @@ import { MockContext, MockResourceRequest } from "./types";
 import { seededBytes } from "./deterministic";
 import { LIMITS, POLICY_SIZE_LIMITS, PREFIX_UNIQUE_CHARS, TAG_LIMITS, limitsFor, policySize, tagProblems } from "../../lib/awsLimits";
 
-const hex = (ctx: MockContext, label: string, n: number) => seededBytes(ctx, label, Math.ceil(n / 2)).toString("hex").slice(0, n);
+const hex = (ctx: MockContext, label: string, n: number) =>
+    seededBytes(ctx, label, Math.ceil(n / 2))
+        .toString("hex")
+        .slice(0, n);
 
 /** A refusal as the provider reports it; the engine shows the text, and the run fails. */
 export class AwsRefusal extends Error {
-    constructor(readonly type: string, readonly resource: string, readonly reasons: readonly string[]) {
+    constructor(
+        readonly type: string,
+        readonly resource: string,
+        readonly reasons: readonly string[],
+    ) {
         super(`creating ${type} (${resource}): ValidationError: ${reasons.join("; ")}`);
         this.name = "AwsRefusal";
     }
@@ -37,9 +44,7 @@ export function withAutoNames(req: MockResourceRequest, ctx: MockContext): Recor
         if (!suffix) continue;
         const start = `${suffix.transform === "lowercase" ? req.name.toLowerCase() : req.name}-`;
         if (suffix.providerMaxLength !== undefined && start.length + 7 > suffix.providerMaxLength) {
-            throw new AwsRefusal(req.type, req.name, [
-                `could not make instance of '${req.type}': name '${start}' plus 7 random chars is longer than maximum length ${suffix.providerMaxLength}`,
-            ]);
+            throw new AwsRefusal(req.type, req.name, [`could not make instance of '${req.type}': name '${start}' plus 7 random chars is longer than maximum length ${suffix.providerMaxLength}`]);
         }
         inputs[row.property] = `${start}${hex(ctx, `${req.type}::${req.name}::name`, 7)}`;
     }
@@ -88,7 +93,9 @@ function policyProblems(req: MockResourceRequest, inputs: Record<string, any>, c
         const total = (perRole.get(role) ?? 0) + policySize(inputs.policy);
         perRole.set(role, total);
         if (total > POLICY_SIZE_LIMITS.roleInlinePolicies) {
-            out.push(`policy: role ${role}'s inline policies reach ${total} characters (without white space) together; allowed at most ${POLICY_SIZE_LIMITS.roleInlinePolicies} (${POLICY_SIZE_LIMITS.citation})`);
+            out.push(
+                `policy: role ${role}'s inline policies reach ${total} characters (without white space) together; allowed at most ${POLICY_SIZE_LIMITS.roleInlinePolicies} (${POLICY_SIZE_LIMITS.citation})`,
+            );
         }
     }
     return out;

@@ -97,7 +97,7 @@ export function readTlv(buf: Uint8Array, offset: number): Tlv {
 /** The TLVs directly inside a constructed value. */
 export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
     const out: Tlv[] = [];
-    for (let pos = parent.contentStart; pos < parent.end; ) {
+    for (let pos = parent.contentStart; pos < parent.end;) {
         const child = readTlv(buf, pos);
         out.push(child);
         pos = child.end;
@@ -137,12 +137,30 @@ export function pemDecode(text: string): { type: string; der: Buffer } | undefin
 /** Go's strings.TrimSpace over raw bytes (ASCII and UTF-8 encoded Unicode spaces). */
 export function goTrimSpace(b: Buffer): Buffer {
     const ascii = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20]);
-    const unicode = ["c285", "c2a0", "e19a80", "e28080", "e28081", "e28082", "e28083", "e28084", "e28085",
-        "e28086", "e28087", "e28088", "e28089", "e2808a", "e280a8", "e280a9", "e280af", "e2819f", "e38080"]
-        .map((h) => Buffer.from(h, "hex"));
+    const unicode = [
+        "c285",
+        "c2a0",
+        "e19a80",
+        "e28080",
+        "e28081",
+        "e28082",
+        "e28083",
+        "e28084",
+        "e28085",
+        "e28086",
+        "e28087",
+        "e28088",
+        "e28089",
+        "e2808a",
+        "e280a8",
+        "e280a9",
+        "e280af",
+        "e2819f",
+        "e38080",
+    ].map((h) => Buffer.from(h, "hex"));
     let start = 0;
     let end = b.length;
-    for (let moved = true; moved && start < end; ) {
+    for (let moved = true; moved && start < end;) {
         moved = false;
         if (ascii.has(b[start])) {
             start++;
@@ -157,7 +175,7 @@ export function goTrimSpace(b: Buffer): Buffer {
             }
         }
     }
-    for (let moved = true; moved && end > start; ) {
+    for (let moved = true; moved && end > start;) {
         moved = false;
         if (ascii.has(b[end - 1])) {
             end--;

@@ -14,7 +14,10 @@ export class ByteStream {
     private counter = 0;
 
     /** key undefined => crypto-random stream; otherwise a deterministic stream for (key, label). */
-    constructor(private readonly key: string | undefined, private readonly label: string) {}
+    constructor(
+        private readonly key: string | undefined,
+        private readonly label: string,
+    ) {}
 
     get deterministic(): boolean {
         return this.key !== undefined;
@@ -30,7 +33,8 @@ export class ByteStream {
         while (this.buffer.length < n) {
             const counter = Buffer.alloc(4);
             counter.writeUInt32BE(this.counter++);
-            const block = crypto.createHmac("sha256", this.key)
+            const block = crypto
+                .createHmac("sha256", this.key)
                 .update(this.label, "utf8")
                 .update(Buffer.from([0]))
                 .update(counter)

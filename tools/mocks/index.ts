@@ -81,8 +81,7 @@ const mockApiReady: WaitForApi = async () => undefined;
 
 const PROVIDERS: ProviderMock[] = [awsMock, ssmMock, tlsMock, randomMock, kubernetesMock, stackReferenceMock];
 
-const isRpcSecret = (v: unknown): v is { value: unknown } =>
-    typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+const isRpcSecret = (v: unknown): v is { value: unknown } => typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
 
 /** Turns the runtime's secret wrappers into `Secret` markers, recursively. */
 export function markSecrets(value: unknown): unknown {
@@ -138,13 +137,8 @@ export async function installMocks(opts: MockOptions): Promise<MockRun> {
             if (!mock) throw new Error(`no mock for resource type ${args.type} (${args.name}); add one under tools/mocks/`);
             const result = await mock({ type: args.type, name: args.name, inputs }, opts.ctx);
             // Secretness flows from inputs to the same-named outputs (as the engine does) and from the provider's schema.
-            const secretProps = new Set([
-                ...Object.keys(args.inputs).filter((k) => isRpcSecret(args.inputs[k])),
-                ...PROVIDERS.flatMap((p) => p.secretOutputs[args.type] ?? []),
-            ]);
-            const state = Object.fromEntries(
-                Object.entries(result.state).map(([k, v]) => [k, secretProps.has(k) && v !== undefined ? asSecret(v) : v]),
-            );
+            const secretProps = new Set([...Object.keys(args.inputs).filter((k) => isRpcSecret(args.inputs[k])), ...PROVIDERS.flatMap((p) => p.secretOutputs[args.type] ?? [])]);
+            const state = Object.fromEntries(Object.entries(result.state).map(([k, v]) => [k, secretProps.has(k) && v !== undefined ? asSecret(v) : v]));
             return { id: result.id, state };
         },
         call: async (args) => {
@@ -203,7 +197,19 @@ function recordRegistrations(run: MockRun): void {
                 for (const k of req.getAdditionalsecretoutputsList() as string[]) {
                     if (outputs[k] !== undefined && !(outputs[k] instanceof Secret)) outputs[k] = new Secret(outputs[k]);
                 }
-                run.resources.push({ urn, type, name, parent: parent?.urn ?? null, custom: req.getCustom(), id: resp.getId() || null, inputs, outputs, dependencies, replaceOnChanges: req.getReplaceonchangesList() as string[], ignoreChanges: req.getIgnorechangesList() as string[] });
+                run.resources.push({
+                    urn,
+                    type,
+                    name,
+                    parent: parent?.urn ?? null,
+                    custom: req.getCustom(),
+                    id: resp.getId() || null,
+                    inputs,
+                    outputs,
+                    dependencies,
+                    replaceOnChanges: req.getReplaceonchangesList() as string[],
+                    ignoreChanges: req.getIgnorechangesList() as string[],
+                });
             }
             callback(err, resp);
         });

@@ -19,16 +19,19 @@ export const CURVE_NAMES: readonly CurveName[] = ["P224", "P256", "P384", "P521"
 
 // noble has no P-224; it is built from the SEC 2 parameters so every curve signs the same way (RFC 6979).
 const P224_P = BigInt("0xffffffffffffffffffffffffffffffff000000000000000000000001");
-const p224 = createCurve({
-    n: BigInt("0xffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3d"),
-    h: 1n,
-    a: P224_P - 3n,
-    b: BigInt("0xb4050a850c04b3abf54132565044b0b7d7bfd8ba270b39432355ffb4"),
-    Gx: BigInt("0xb70e0cbd6bb4bf7f321390b94a03c1d356c21122343280d6115c1d21"),
-    Gy: BigInt("0xbd376388b5f723fb4c22dfe6cd4375a05a07476444d5819985007e34"),
-    Fp: Field(P224_P),
-    lowS: false,
-}, sha256);
+const p224 = createCurve(
+    {
+        n: BigInt("0xffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3d"),
+        h: 1n,
+        a: P224_P - 3n,
+        b: BigInt("0xb4050a850c04b3abf54132565044b0b7d7bfd8ba270b39432355ffb4"),
+        Gx: BigInt("0xb70e0cbd6bb4bf7f321390b94a03c1d356c21122343280d6115c1d21"),
+        Gy: BigInt("0xbd376388b5f723fb4c22dfe6cd4375a05a07476444d5819985007e34"),
+        Fp: Field(P224_P),
+        lowS: false,
+    },
+    sha256,
+);
 
 interface CurveInfo {
     node: string;
@@ -82,11 +85,7 @@ export function ecKeyFromScalar(curve: CurveName, d: bigint): crypto.KeyObject {
     const dBytes = padTo(bigToBytes(d), info.size);
     const ecdh = crypto.createECDH(info.node);
     ecdh.setPrivateKey(dBytes);
-    const der = tlv(0x30,
-        tlv(0x02, Buffer.from([1])),
-        tlv(0x04, dBytes),
-        tlv(0xa0, derOid(info.oid)),
-        tlv(0xa1, tlv(0x03, Buffer.from([0]), ecdh.getPublicKey())));
+    const der = tlv(0x30, tlv(0x02, Buffer.from([1])), tlv(0x04, dBytes), tlv(0xa0, derOid(info.oid)), tlv(0xa1, tlv(0x03, Buffer.from([0]), ecdh.getPublicKey())));
     return crypto.createPrivateKey({ key: der, format: "der", type: "sec1" });
 }
 
@@ -128,8 +127,15 @@ export function rsaKeyFromPrimes(p: bigint, q: bigint, e: bigint, d?: bigint): c
     return crypto.createPrivateKey({
         format: "jwk",
         key: {
-            kty: "RSA", n: b64u(p * q), e: b64u(e), d: b64u(priv), p: b64u(p), q: b64u(q),
-            dp: b64u(priv % (p - 1n)), dq: b64u(priv % (q - 1n)), qi: b64u(modInverse(q, p)),
+            kty: "RSA",
+            n: b64u(p * q),
+            e: b64u(e),
+            d: b64u(priv),
+            p: b64u(p),
+            q: b64u(q),
+            dp: b64u(priv % (p - 1n)),
+            dq: b64u(priv % (q - 1n)),
+            qi: b64u(modInverse(q, p)),
         },
     });
 }
@@ -164,9 +170,7 @@ export function generateKey(algorithm: Algorithm, rsaBits: number, curve: CurveN
                 // Go (>= 1.24) refuses small keys in rsa.GenerateKey.
                 throw new Error(`Unable to generate Key from configuration: crypto/rsa: ${rsaBits}-bit keys are insecure`);
             }
-            return stream.deterministic
-                ? deterministicRsa(rsaBits, stream)
-                : crypto.generateKeyPairSync("rsa", { modulusLength: rsaBits, publicExponent: 65537 }).privateKey;
+            return stream.deterministic ? deterministicRsa(rsaBits, stream) : crypto.generateKeyPairSync("rsa", { modulusLength: rsaBits, publicExponent: 65537 }).privateKey;
         case "ECDSA": {
             const n = CURVES[curve].noble.CURVE.n;
             return ecKeyFromScalar(curve, stream.below(n - 1n) + 1n);
@@ -191,9 +195,7 @@ export function parsePrivateKeyPem(text: string): { key: crypto.KeyObject } & Ke
     }
     const type = PEM_KEY_TYPES[block.type];
     if (!type) {
-        throw new Error(KNOWN_PREAMBLES.includes(block.type)
-            ? `unable to determine parser for PEM preamble: ${block.type}`
-            : `unsupported PEM preamble/type: ${block.type}`);
+        throw new Error(KNOWN_PREAMBLES.includes(block.type) ? `unable to determine parser for PEM preamble: ${block.type}` : `unsupported PEM preamble/type: ${block.type}`);
     }
     let key: crypto.KeyObject;
     try {

@@ -14,12 +14,27 @@ const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 
 /** Kinds without a namespace (the ones the program creates and a few neighbours). */
 const CLUSTER_SCOPED = new Set([
-    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "StorageClass", "CSIDriver",
-    "CustomResourceDefinition", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-    "APIService", "IngressClass", "RuntimeClass", "VolumeAttachment",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "StorageClass",
+    "CSIDriver",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+    "IngressClass",
+    "RuntimeClass",
+    "VolumeAttachment",
 ]);
 
-const hex = (ctx: MockContext, label: string, n: number) => seededBytes(ctx, label, Math.ceil(n / 2)).toString("hex").slice(0, n);
+const hex = (ctx: MockContext, label: string, n: number) =>
+    seededBytes(ctx, label, Math.ceil(n / 2))
+        .toString("hex")
+        .slice(0, n);
 
 function uid(ctx: MockContext, label: string): string {
     const h = hex(ctx, label, 32);

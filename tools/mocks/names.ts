@@ -35,8 +35,16 @@ export interface NameFields {
 }
 
 const OID = {
-    C: "2.5.4.6", ST: "2.5.4.8", L: "2.5.4.7", STREET: "2.5.4.9", PC: "2.5.4.17",
-    O: "2.5.4.10", OU: "2.5.4.11", CN: "2.5.4.3", SERIALNUMBER: "2.5.4.5", EMAIL: "1.2.840.113549.1.9.1",
+    C: "2.5.4.6",
+    ST: "2.5.4.8",
+    L: "2.5.4.7",
+    STREET: "2.5.4.9",
+    PC: "2.5.4.17",
+    O: "2.5.4.10",
+    OU: "2.5.4.11",
+    CN: "2.5.4.3",
+    SERIALNUMBER: "2.5.4.5",
+    EMAIL: "1.2.840.113549.1.9.1",
 };
 
 export function emptyFields(): NameFields {
@@ -44,8 +52,12 @@ export function emptyFields(): NameFields {
 }
 
 export function isEmptyName(f: NameFields): boolean {
-    return !f.commonName && !f.serialNumber && f.extra.length === 0 &&
-        [f.country, f.province, f.locality, f.streetAddress, f.postalCode, f.organization, f.organizationalUnit].every((v) => v.length === 0);
+    return (
+        !f.commonName &&
+        !f.serialNumber &&
+        f.extra.length === 0 &&
+        [f.country, f.province, f.locality, f.streetAddress, f.postalCode, f.organization, f.organizationalUnit].every((v) => v.length === 0)
+    );
 }
 
 /** The provider's createSubjectDistinguishedNames (emailAddress goes last, as an extra attribute). */
@@ -72,9 +84,7 @@ export function fieldsFromSubject(s: SubjectInput | undefined): NameFields {
 
 /** Go's asn1 string choice: PrintableString when every character allows it, else UTF8String. */
 function directoryString(value: string): asn1x509.AttributeValue {
-    return /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value)
-        ? new asn1x509.AttributeValue({ printableString: value })
-        : new asn1x509.AttributeValue({ utf8String: value });
+    return /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? new asn1x509.AttributeValue({ printableString: value }) : new asn1x509.AttributeValue({ utf8String: value });
 }
 
 /** pkix.Name.ToRDNSequence: fixed attribute order, one (DER-sorted) RDN per attribute type. */
@@ -99,9 +109,7 @@ export function encodeName(f: NameFields): Buffer {
     add(OID.CN, f.commonName ? [f.commonName] : []);
     add(OID.SERIALNUMBER, f.serialNumber ? [f.serialNumber] : []);
     for (const e of f.extra) {
-        rdns.push(new asn1x509.RelativeDistinguishedName([
-            new asn1x509.AttributeTypeAndValue({ type: e.oid, value: new asn1x509.AttributeValue({ ia5String: e.value }) }),
-        ]));
+        rdns.push(new asn1x509.RelativeDistinguishedName([new asn1x509.AttributeTypeAndValue({ type: e.oid, value: new asn1x509.AttributeValue({ ia5String: e.value }) })]));
     }
     return Buffer.from(AsnConvert.serialize(new asn1x509.Name(rdns)));
 }
@@ -111,8 +119,13 @@ export function fieldsFromName(nameDer: Buffer): NameFields {
     const f = emptyFields();
     const name = AsnConvert.parse(nameDer, asn1x509.Name);
     const lists: Record<string, string[]> = {
-        [OID.C]: f.country, [OID.ST]: f.province, [OID.L]: f.locality, [OID.STREET]: f.streetAddress,
-        [OID.PC]: f.postalCode, [OID.O]: f.organization, [OID.OU]: f.organizationalUnit,
+        [OID.C]: f.country,
+        [OID.ST]: f.province,
+        [OID.L]: f.locality,
+        [OID.STREET]: f.streetAddress,
+        [OID.PC]: f.postalCode,
+        [OID.O]: f.organization,
+        [OID.OU]: f.organizationalUnit,
     };
     for (const rdn of name) {
         for (const atv of rdn) {

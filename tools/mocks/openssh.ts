@@ -6,10 +6,7 @@
 import * as crypto from "crypto";
 import { ByteStream } from "./deterministic";
 import { bigToBytes, bytesToBig, pemDecode, pemEncode } from "./der";
-import {
-    CurveName, CURVES, describeKey, ecKeyFromScalar, ecScalar, ed25519KeyFromSeed, parsePrivateKeyPem,
-    publicKeyBits, rsaKeyFromPrimes, rsaPrivateNumbers, rsaPublicNumbers,
-} from "./keys";
+import { CurveName, CURVES, describeKey, ecKeyFromScalar, ecScalar, ed25519KeyFromSeed, parsePrivateKeyPem, publicKeyBits, rsaKeyFromPrimes, rsaPrivateNumbers, rsaPublicNumbers } from "./keys";
 
 const MAGIC = Buffer.from("openssh-key-v1\0", "latin1");
 const SSH_CURVES: Partial<Record<CurveName, string>> = { P256: "nistp256", P384: "nistp384", P521: "nistp521" };

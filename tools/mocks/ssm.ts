@@ -48,8 +48,14 @@ const getParametersByPath: CallMock = (inputs, ctx) => {
         .filter((n) => n.startsWith(prefix) && (inputs.recursive === true || !n.slice(prefix.length).includes("/")))
         .sort();
     return {
-        id: path, path, recursive: inputs.recursive ?? false, withDecryption: inputs.withDecryption ?? true,
-        names, values: names.map((n) => ctx.ssmParameters![n]), types: names.map(() => "String"), arns: names.map((n) => arnOf(ctx, n)),
+        id: path,
+        path,
+        recursive: inputs.recursive ?? false,
+        withDecryption: inputs.withDecryption ?? true,
+        names,
+        values: names.map((n) => ctx.ssmParameters![n]),
+        types: names.map(() => "String"),
+        arns: names.map((n) => arnOf(ctx, n)),
     };
 };
 

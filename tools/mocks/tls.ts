@@ -22,16 +22,31 @@ const TOKENS = {
 
 /** allowed_uses -> x509.KeyUsage bits (Go's KeyUsage constants). */
 const KEY_USAGES: Record<string, number> = {
-    digital_signature: 1 << 0, content_commitment: 1 << 1, key_encipherment: 1 << 2, data_encipherment: 1 << 3,
-    key_agreement: 1 << 4, cert_signing: 1 << 5, crl_signing: 1 << 6, encipher_only: 1 << 7, decipher_only: 1 << 8,
+    digital_signature: 1 << 0,
+    content_commitment: 1 << 1,
+    key_encipherment: 1 << 2,
+    data_encipherment: 1 << 3,
+    key_agreement: 1 << 4,
+    cert_signing: 1 << 5,
+    crl_signing: 1 << 6,
+    encipher_only: 1 << 7,
+    decipher_only: 1 << 8,
 };
 /** allowed_uses -> extended key usage OIDs (Go's oidExtKeyUsage table). */
 const EXT_KEY_USAGES: Record<string, string> = {
-    any_extended: "2.5.29.37.0", server_auth: "1.3.6.1.5.5.7.3.1", client_auth: "1.3.6.1.5.5.7.3.2",
-    code_signing: "1.3.6.1.5.5.7.3.3", email_protection: "1.3.6.1.5.5.7.3.4", ipsec_end_system: "1.3.6.1.5.5.7.3.5",
-    ipsec_tunnel: "1.3.6.1.5.5.7.3.6", ipsec_user: "1.3.6.1.5.5.7.3.7", timestamping: "1.3.6.1.5.5.7.3.8",
-    ocsp_signing: "1.3.6.1.5.5.7.3.9", microsoft_server_gated_crypto: "1.3.6.1.4.1.311.10.3.3",
-    netscape_server_gated_crypto: "2.16.840.1.113730.4.1", microsoft_commercial_code_signing: "1.3.6.1.4.1.311.2.1.22",
+    any_extended: "2.5.29.37.0",
+    server_auth: "1.3.6.1.5.5.7.3.1",
+    client_auth: "1.3.6.1.5.5.7.3.2",
+    code_signing: "1.3.6.1.5.5.7.3.3",
+    email_protection: "1.3.6.1.5.5.7.3.4",
+    ipsec_end_system: "1.3.6.1.5.5.7.3.5",
+    ipsec_tunnel: "1.3.6.1.5.5.7.3.6",
+    ipsec_user: "1.3.6.1.5.5.7.3.7",
+    timestamping: "1.3.6.1.5.5.7.3.8",
+    ocsp_signing: "1.3.6.1.5.5.7.3.9",
+    microsoft_server_gated_crypto: "1.3.6.1.4.1.311.10.3.3",
+    netscape_server_gated_crypto: "2.16.840.1.113730.4.1",
+    microsoft_commercial_code_signing: "1.3.6.1.4.1.311.2.1.22",
     microsoft_kernel_code_signing: "1.3.6.1.4.1.311.61.1.1",
 };
 const SUPPORTED_USES = [...Object.keys(KEY_USAGES), ...Object.keys(EXT_KEY_USAGES)].sort();
@@ -102,9 +117,13 @@ function altNames(inputs: Record<string, any>): AltNames {
         // The failures Go's url.Parse reports for strings that reach it.
         const badEscape = /%(?![0-9A-Fa-f]{2}).{0,2}/.exec(uri);
         // eslint-disable-next-line no-control-regex -- the control characters Go's url.Parse refuses
-        const bad = /[\x00-\x1f\x7f]/.test(uri) ? "net/url: invalid control character in URL"
-            : badEscape ? `invalid URL escape ${JSON.stringify(badEscape[0])}`
-            : uri.startsWith(":") ? "missing protocol scheme" : undefined;
+        const bad = /[\x00-\x1f\x7f]/.test(uri)
+            ? "net/url: invalid control character in URL"
+            : badEscape
+              ? `invalid URL escape ${JSON.stringify(badEscape[0])}`
+              : uri.startsWith(":")
+                ? "missing protocol scheme"
+                : undefined;
         if (bad) {
             throw new Error(`Invalid URI: Failed to parse ${JSON.stringify(uri)}: ${bad}`);
         }
@@ -186,16 +205,31 @@ function issue(r: IssueRequest) {
     const notBefore = r.ctx.now;
     const notAfter = new Date(notBefore.getTime() + hours * 3_600_000);
     const certPem = createCertificate({
-        serial, issuerDer: parent.subjectDer, subjectDer, notBefore, notAfter,
+        serial,
+        issuerDer: parent.subjectDer,
+        subjectDer,
+        notBefore,
+        notAfter,
         spkiDer: spkiDer(r.publicKey),
-        keyUsage, extKeyUsage, isCA, maxPathLen: maxPathLength > 0 ? maxPathLength : -1,
-        subjectKeyId: ski, authorityKeyId: aki, altNames: r.alt, signer: r.signer,
+        keyUsage,
+        extKeyUsage,
+        isCA,
+        maxPathLen: maxPathLength > 0 ? maxPathLength : -1,
+        subjectKeyId: ski,
+        authorityKeyId: aki,
+        altNames: r.alt,
+        signer: r.signer,
     });
     return {
         id: serial.toString(10),
         state: {
-            earlyRenewalHours: early, isCaCertificate: isCA, maxPathLength, setSubjectKeyId: bool(inputs, "setSubjectKeyId"),
-            certPem, validityStartTime: rfc3339(notBefore), validityEndTime: rfc3339(notAfter),
+            earlyRenewalHours: early,
+            isCaCertificate: isCA,
+            maxPathLength,
+            setSubjectKeyId: bool(inputs, "setSubjectKeyId"),
+            certPem,
+            validityStartTime: rfc3339(notBefore),
+            validityEndTime: rfc3339(notAfter),
             readyForRenewal: notAfter.getTime() - early * 3_600_000 <= r.ctx.now.getTime(),
         },
     };
@@ -228,7 +262,10 @@ function privateKey(req: MockResourceRequest, ctx: MockContext): MockResourceRes
     return {
         id: pub.id,
         state: {
-            ...req.inputs, algorithm, ecdsaCurve, rsaBits,
+            ...req.inputs,
+            algorithm,
+            ecdsaCurve,
+            rsaBits,
             privateKeyPem: key.export({ format: "pem", type: pemType }) as string,
             privateKeyPemPkcs8: key.export({ format: "pem", type: "pkcs8" }) as string,
             privateKeyOpenssh: sshPrivateKeyPem(key, checkStream) ?? "",
@@ -242,8 +279,13 @@ function selfSignedCert(req: MockResourceRequest, ctx: MockContext): MockResourc
     const { key, algorithm } = parseKey("privateKeyPem", value);
     const setAuthorityKeyId = bool(req.inputs, "setAuthorityKeyId");
     const cert = issue({
-        ctx, req, subject: fieldsFromSubject(req.inputs.subject as SubjectInput | undefined), alt: altNames(req.inputs),
-        publicKey: key, signer: key, setAuthorityKeyId,
+        ctx,
+        req,
+        subject: fieldsFromSubject(req.inputs.subject as SubjectInput | undefined),
+        alt: altNames(req.inputs),
+        publicKey: key,
+        signer: key,
+        setAuthorityKeyId,
     });
     return { id: cert.id, state: { ...state, setAuthorityKeyId, keyAlgorithm: algorithm, ...cert.state } };
 }
@@ -265,8 +307,14 @@ function locallySignedCert(req: MockResourceRequest, ctx: MockContext): MockReso
     // Go's x509 only certifies RSA, ECDSA (P-224..P-521) and Ed25519 keys.
     withContext("Failed to create certificate", () => describeKey(publicKey));
     const cert = issue({
-        ctx, req, subject: fieldsFromName(csr.subjectDer), alt: { ...csr.altNames, ipAddresses: csr.altNames.ipAddresses.map(to4) },
-        publicKey, signer: caKey, parent: ca, setAuthorityKeyId: false,
+        ctx,
+        req,
+        subject: fieldsFromName(csr.subjectDer),
+        alt: { ...csr.altNames, ipAddresses: csr.altNames.ipAddresses.map(to4) },
+        publicKey,
+        signer: caKey,
+        parent: ca,
+        setAuthorityKeyId: false,
     });
     return { id: cert.id, state: { ...state, caKeyAlgorithm: algorithm, ...cert.state } };
 }
@@ -277,8 +325,7 @@ function getPublicKey(inputs: Record<string, any>): Record<string, any> {
     if (hasPem === hasSsh) {
         throw new Error("Invalid Attribute Combination: Exactly one of these attributes must be configured: [private_key_openssh,private_key_pem]");
     }
-    const key = withContext("Unable to parse private key", () =>
-        hasPem ? parsePrivateKeyPem(inputs.privateKeyPem).key : parseSshPrivateKey(inputs.privateKeyOpenssh));
+    const key = withContext("Unable to parse private key", () => (hasPem ? parsePrivateKeyPem(inputs.privateKeyPem).key : parseSshPrivateKey(inputs.privateKeyOpenssh)));
     const pub = publicKeyOutputs(key);
     return { ...inputs, algorithm: describeKey(key).algorithm, id: pub.id, ...pub.outputs };
 }

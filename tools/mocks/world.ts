@@ -54,8 +54,13 @@ export const EXISTING_VPCS: readonly ExistingVpc[] = [
     // The reference article's VPC (stacks/Pulumi.shared-vpc.yaml): Terraform made it, its private subnets and NAT gateways;
     // clusters create subnets of their own inside it. A secondary block leaves room for a second cluster.
     {
-        id: "vpc-0a7c3e5b9d1f2a4c6", region: "eu-west-1", cidrBlock: "10.60.0.0/16", secondaryCidrBlocks: ["10.61.0.0/16"],
-        enableDnsSupport: true, enableDnsHostnames: true, tags: { Name: "encompass", ManagedBy: "terraform" },
+        id: "vpc-0a7c3e5b9d1f2a4c6",
+        region: "eu-west-1",
+        cidrBlock: "10.60.0.0/16",
+        secondaryCidrBlocks: ["10.61.0.0/16"],
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        tags: { Name: "encompass", ManagedBy: "terraform" },
     },
     // Same account, DNS hostnames off (EC2's default for a VPC made by API/Terraform): refused by preflight.
     { id: "vpc-0e4b6d8f0a2c4e6b8", region: "eu-west-1", cidrBlock: "10.70.0.0/16", enableDnsSupport: true, enableDnsHostnames: false, tags: { Name: "legacy", ManagedBy: "terraform" } },
@@ -82,16 +87,34 @@ export const EXISTING_SUBNETS: readonly ExistingSubnet[] = [
         ];
     }),
     {
-        id: "subnet-0a2c4e6f8b0d2f4a6", vpcId: EXISTING_VPCS[1].id, availabilityZone: "eu-central-1a", cidrBlock: "10.50.0.0/19",
-        tier: "private", tags: { Name: "data-team-private-eu-central-1a", ManagedBy: "terraform" },
+        id: "subnet-0a2c4e6f8b0d2f4a6",
+        vpcId: EXISTING_VPCS[1].id,
+        availabilityZone: "eu-central-1a",
+        cidrBlock: "10.50.0.0/19",
+        tier: "private",
+        tags: { Name: "data-team-private-eu-central-1a", ManagedBy: "terraform" },
     },
     // The shared VPC's own subnets (Terraform's): per zone a /20 private and a /24 public one holding its NAT gateway.
     ...(["a", "b", "c"] as const).flatMap((z, i) => {
         const zone = `eu-west-1${z}`;
         const vpcId = "vpc-0a7c3e5b9d1f2a4c6";
         return [
-            { id: `subnet-0c1e3a5b7d9f1a3c${i}`, vpcId, availabilityZone: zone, cidrBlock: `10.60.${i * 16}.0/20`, tier: "private" as const, tags: { Name: `encompass-private-${zone}`, ManagedBy: "terraform" } },
-            { id: `subnet-0f2b4d6a8c0e2f4b${i}`, vpcId, availabilityZone: zone, cidrBlock: `10.60.${48 + i}.0/24`, tier: "public" as const, tags: { Name: `encompass-public-${zone}`, ManagedBy: "terraform" } },
+            {
+                id: `subnet-0c1e3a5b7d9f1a3c${i}`,
+                vpcId,
+                availabilityZone: zone,
+                cidrBlock: `10.60.${i * 16}.0/20`,
+                tier: "private" as const,
+                tags: { Name: `encompass-private-${zone}`, ManagedBy: "terraform" },
+            },
+            {
+                id: `subnet-0f2b4d6a8c0e2f4b${i}`,
+                vpcId,
+                availabilityZone: zone,
+                cidrBlock: `10.60.${48 + i}.0/24`,
+                tier: "public" as const,
+                tags: { Name: `encompass-public-${zone}`, ManagedBy: "terraform" },
+            },
         ];
     }),
 ];
@@ -166,12 +189,21 @@ export const existingVpcCalls: Record<string, CallMock> = {
         if (!vpc) notFound("Vpc", inputs.id);
         // EC2 lists the primary block among the associations too.
         const cidrBlockAssociations = [vpc.cidrBlock, ...(vpc.secondaryCidrBlocks ?? [])].map((cidrBlock, i) => ({
-            associationId: `vpc-cidr-assoc-${vpc.id.slice(4, 12)}${String(i).padStart(9, "0")}`, cidrBlock, state: "associated",
+            associationId: `vpc-cidr-assoc-${vpc.id.slice(4, 12)}${String(i).padStart(9, "0")}`,
+            cidrBlock,
+            state: "associated",
         }));
         return {
-            id: vpc.id, arn: `arn:${ctx.partition}:ec2:${ctx.region}:${ctx.accountId}:vpc/${vpc.id}`, cidrBlock: vpc.cidrBlock, cidrBlockAssociations,
-            enableDnsSupport: vpc.enableDnsSupport ?? true, enableDnsHostnames: vpc.enableDnsHostnames ?? false,
-            state: "available", tags: vpc.tags, ownerId: ctx.accountId, default: false,
+            id: vpc.id,
+            arn: `arn:${ctx.partition}:ec2:${ctx.region}:${ctx.accountId}:vpc/${vpc.id}`,
+            cidrBlock: vpc.cidrBlock,
+            cidrBlockAssociations,
+            enableDnsSupport: vpc.enableDnsSupport ?? true,
+            enableDnsHostnames: vpc.enableDnsHostnames ?? false,
+            state: "available",
+            tags: vpc.tags,
+            ownerId: ctx.accountId,
+            default: false,
         };
     },
     // aws_subnets: ids matching the filters (an empty list is an answer, not an error).
@@ -186,17 +218,27 @@ export const existingVpcCalls: Record<string, CallMock> = {
         const subnet = EXISTING_SUBNETS.find((s) => s.id === inputs.id && regionOf(s) === ctx.region);
         if (!subnet) notFound("Subnet", inputs.id);
         return {
-            id: subnet.id, arn: `arn:${ctx.partition}:ec2:${ctx.region}:${ctx.accountId}:subnet/${subnet.id}`, vpcId: subnet.vpcId,
-            availabilityZone: subnet.availabilityZone, cidrBlock: subnet.cidrBlock, tags: subnet.tags, ownerId: ctx.accountId,
-            mapPublicIpOnLaunch: subnet.tier === "public", state: "available",
+            id: subnet.id,
+            arn: `arn:${ctx.partition}:ec2:${ctx.region}:${ctx.accountId}:subnet/${subnet.id}`,
+            vpcId: subnet.vpcId,
+            availabilityZone: subnet.availabilityZone,
+            cidrBlock: subnet.cidrBlock,
+            tags: subnet.tags,
+            ownerId: ctx.accountId,
+            mapPublicIpOnLaunch: subnet.tier === "public",
+            state: "available",
         };
     },
     "aws:ec2/getInternetGateway:getInternetGateway": (inputs, ctx) => {
         const igw = EXISTING_INTERNET_GATEWAYS.find((g) => g.id === inputs.internetGatewayId && inRegion(g.vpcId, ctx.region));
         if (!igw) noMatch("EC2 Internet Gateway");
         return {
-            id: igw.id, internetGatewayId: igw.id, arn: `arn:${ctx.partition}:ec2:${ctx.region}:${ctx.accountId}:internet-gateway/${igw.id}`,
-            attachments: [{ state: "available", vpcId: igw.vpcId }], ownerId: ctx.accountId, tags: {},
+            id: igw.id,
+            internetGatewayId: igw.id,
+            arn: `arn:${ctx.partition}:ec2:${ctx.region}:${ctx.accountId}:internet-gateway/${igw.id}`,
+            attachments: [{ state: "available", vpcId: igw.vpcId }],
+            ownerId: ctx.accountId,
+            tags: {},
         };
     },
     "aws:ec2/getNatGateway:getNatGateway": (inputs, ctx) => {
@@ -215,8 +257,15 @@ export const existingVpcCalls: Record<string, CallMock> = {
         });
         if (!zone) noMatch("Route 53 Hosted Zone");
         return {
-            id: zone.id, zoneId: zone.id, name: zone.name, privateZone: zone.vpcIds !== undefined, vpcId: inputs.vpcId,
-            arn: `arn:${ctx.partition}:route53:::hostedzone/${zone.id}`, nameServers: [], resourceRecordSetCount: 2, tags: {},
+            id: zone.id,
+            zoneId: zone.id,
+            name: zone.name,
+            privateZone: zone.vpcIds !== undefined,
+            vpcId: inputs.vpcId,
+            arn: `arn:${ctx.partition}:route53:::hostedzone/${zone.id}`,
+            nameServers: [],
+            resourceRecordSetCount: 2,
+            tags: {},
         };
     },
 };

@@ -30,10 +30,7 @@ function ia5(value: string): Buffer {
 
 /** marshalSANs order: DNS names, (emails), IP addresses, URIs. */
 function sanValue(alt: AltNames): Buffer {
-    return tlv(0x30,
-        ...alt.dnsNames.map((d) => tlv(0x82, ia5(d))),
-        ...alt.ipAddresses.map((ip) => tlv(0x87, ip)),
-        ...alt.uris.map((u) => tlv(0x86, ia5(u))));
+    return tlv(0x30, ...alt.dnsNames.map((d) => tlv(0x82, ia5(d))), ...alt.ipAddresses.map((ip) => tlv(0x87, ip)), ...alt.uris.map((u) => tlv(0x86, ia5(u))));
 }
 
 const hasAltNames = (alt: AltNames) => alt.dnsNames.length + alt.ipAddresses.length + alt.uris.length > 0;
@@ -51,9 +48,7 @@ function encodeTime(d: Date): Buffer {
     const iso = d.toISOString();
     const digits = iso.slice(0, 19).replace(/[-T:]/g, "");
     const year = d.getUTCFullYear();
-    return year >= 1950 && year < 2050
-        ? tlv(0x17, Buffer.from(digits.slice(2) + "Z", "ascii"))
-        : tlv(0x18, Buffer.from(digits + "Z", "ascii"));
+    return year >= 1950 && year < 2050 ? tlv(0x17, Buffer.from(digits.slice(2) + "Z", "ascii")) : tlv(0x18, Buffer.from(digits + "Z", "ascii"));
 }
 
 export interface CertificateSpec {
@@ -83,9 +78,13 @@ export function createCertificate(spec: CertificateSpec): string {
     if (spec.extKeyUsage.length) {
         exts.push(extension(EXT.extKeyUsage, false, tlv(0x30, ...spec.extKeyUsage.map(derOid))));
     }
-    exts.push(extension(EXT.basicConstraints, true, tlv(0x30,
-        spec.isCA ? tlv(0x01, Buffer.from([0xff])) : Buffer.alloc(0),
-        spec.maxPathLen >= 0 ? tlv(0x02, unsignedIntegerContent(BigInt(spec.maxPathLen))) : Buffer.alloc(0))));
+    exts.push(
+        extension(
+            EXT.basicConstraints,
+            true,
+            tlv(0x30, spec.isCA ? tlv(0x01, Buffer.from([0xff])) : Buffer.alloc(0), spec.maxPathLen >= 0 ? tlv(0x02, unsignedIntegerContent(BigInt(spec.maxPathLen))) : Buffer.alloc(0)),
+        ),
+    );
     if (spec.subjectKeyId?.length) {
         exts.push(extension(EXT.ski, false, tlv(0x04, spec.subjectKeyId)));
     }
@@ -98,7 +97,8 @@ export function createCertificate(spec: CertificateSpec): string {
     }
     const alg = signatureAlgorithm(spec.signer);
     const sigAlg = algorithmIdentifier(alg.algorithmOid, alg.nullParams);
-    const tbs = tlv(0x30,
+    const tbs = tlv(
+        0x30,
         tlv(0xa0, tlv(0x02, Buffer.from([2]))),
         tlv(0x02, unsignedIntegerContent(spec.serial)),
         sigAlg,
@@ -106,15 +106,14 @@ export function createCertificate(spec: CertificateSpec): string {
         tlv(0x30, encodeTime(spec.notBefore), encodeTime(spec.notAfter)),
         spec.subjectDer,
         spec.spkiDer,
-        tlv(0xa3, tlv(0x30, ...exts)));
+        tlv(0xa3, tlv(0x30, ...exts)),
+    );
     return pemEncode("CERTIFICATE", tlv(0x30, tbs, sigAlg, tlv(0x03, Buffer.from([0]), sign(spec.signer, tbs))));
 }
 
 /** x509.CreateCertificateRequest: SANs (non-critical) in an extensionRequest attribute. Returns DER. */
 export function createCertificateRequest(subjectDer: Buffer, signer: crypto.KeyObject, altNames: AltNames): Buffer {
-    const attributes = hasAltNames(altNames)
-        ? tlv(0x30, derOid(OID.extensionRequest), tlv(0x31, tlv(0x30, extension(EXT.san, false, sanValue(altNames)))))
-        : Buffer.alloc(0);
+    const attributes = hasAltNames(altNames) ? tlv(0x30, derOid(OID.extensionRequest), tlv(0x31, tlv(0x30, extension(EXT.san, false, sanValue(altNames))))) : Buffer.alloc(0);
     const spki = crypto.createPublicKey(signer).export({ format: "der", type: "spki" });
     const info = tlv(0x30, tlv(0x02, Buffer.from([0])), subjectDer, spki, tlv(0xa0, attributes));
     const alg = signatureAlgorithm(signer);

@@ -14,11 +14,41 @@ import * as path from "path";
 import { NODE_ROLE_TAG, POOL_TAG, SLOT_TAG } from "../../lib/naming";
 import type { Plan, PlanResource } from "./plan";
 
-export interface SubnetView { readonly tier: "public" | "private"; readonly cidr?: string; readonly id: string }
-export interface SlotView { readonly name: string; readonly role: "control-plane" | "etcd"; readonly ip: string; readonly zone: string; readonly subnetId?: string; readonly instanceType?: string; readonly dataGiB?: number; readonly behindLb: boolean }
-export interface NatView { readonly zone: string; readonly serves: string[] }
-export interface ZoneView { readonly zone: string; readonly subnets: SubnetView[]; readonly slots: SlotView[]; readonly nat?: NatView; readonly egress?: string }
-export interface PoolView { readonly name: string; readonly min: number; readonly desired: number; readonly max: number; readonly instanceTypes: string[]; readonly zones: string[]; readonly spotPercent: number }
+export interface SubnetView {
+    readonly tier: "public" | "private";
+    readonly cidr?: string;
+    readonly id: string;
+}
+export interface SlotView {
+    readonly name: string;
+    readonly role: "control-plane" | "etcd";
+    readonly ip: string;
+    readonly zone: string;
+    readonly subnetId?: string;
+    readonly instanceType?: string;
+    readonly dataGiB?: number;
+    readonly behindLb: boolean;
+}
+export interface NatView {
+    readonly zone: string;
+    readonly serves: string[];
+}
+export interface ZoneView {
+    readonly zone: string;
+    readonly subnets: SubnetView[];
+    readonly slots: SlotView[];
+    readonly nat?: NatView;
+    readonly egress?: string;
+}
+export interface PoolView {
+    readonly name: string;
+    readonly min: number;
+    readonly desired: number;
+    readonly max: number;
+    readonly instanceTypes: string[];
+    readonly zones: string[];
+    readonly spotPercent: number;
+}
 export interface ArchitectureModel {
     readonly stack: string;
     readonly cluster: string;
@@ -69,7 +99,12 @@ export function architectureModel(plan: Plan): ArchitectureModel {
     const zoneOfSubnet = (id: unknown) => (typeof id === "string" ? subnets.get(id)?.zone : undefined);
 
     // Slots: the fixed-IP interface is the slot's identity; its group, template and volume carry the same k8s.io/slot tag.
-    const bySlot = (type: string) => new Map(of(plan, type).map((r) => [tagsOf(r)[SLOT_TAG], r] as const).filter(([s]) => s));
+    const bySlot = (type: string) =>
+        new Map(
+            of(plan, type)
+                .map((r) => [tagsOf(r)[SLOT_TAG], r] as const)
+                .filter(([s]) => s),
+        );
     const groups = bySlot("aws:autoscaling/group:Group");
     const templates = bySlot("aws:ec2/launchTemplate:LaunchTemplate");
     const volumes = bySlot("aws:ebs/volume:Volume");
@@ -131,20 +166,31 @@ export function architectureModel(plan: Plan): ArchitectureModel {
     const records = of(plan, "aws:route53/record:Record").map(inputs);
     // api.internal: an alias of the internal balancer, or an A record of the slots' fixed IPs.
     const slotIps = new Set(slots.map((s) => s.ip));
-    const internal =
-        records.find((r) => String(r.name ?? "").startsWith("api.internal.")) ??
-        records.find((r) => (r.records ?? []).length > 0 && r.records.every((ip: string) => slotIps.has(ip)));
+    const internal = records.find((r) => String(r.name ?? "").startsWith("api.internal.")) ?? records.find((r) => (r.records ?? []).length > 0 && r.records.every((ip: string) => slotIps.has(ip)));
     const internalAlias = internal?.aliases?.[0]?.name as string | undefined;
     const publicRecord = records.find((r) => r !== internal);
     // The internal balancer is the one whose listener forwards to IP targets (the slots' fixed IPs).
-    const ipTargetGroups = new Set(of(plan, "aws:lb/targetGroup:TargetGroup").filter((t) => inputs(t).targetType === "ip").map((t) => t.id));
+    const ipTargetGroups = new Set(
+        of(plan, "aws:lb/targetGroup:TargetGroup")
+            .filter((t) => inputs(t).targetType === "ip")
+            .map((t) => t.id),
+    );
     const internalLbs = new Set(
-        of(plan, "aws:lb/listener:Listener").map(inputs).filter((l) => ipTargetGroups.has(l.defaultActions?.[0]?.targetGroupArn)).map((l) => l.loadBalancerArn),
+        of(plan, "aws:lb/listener:Listener")
+            .map(inputs)
+            .filter((l) => ipTargetGroups.has(l.defaultActions?.[0]?.targetGroupArn))
+            .map((l) => l.loadBalancerArn),
     );
     const nlb = of(plan, "aws:lb/loadBalancer:LoadBalancer").find((r) => !internalLbs.has(r.id));
     const elb = of(plan, "aws:elb/loadBalancer:LoadBalancer")[0];
     const eip = of(plan, "aws:ec2/eipAssociation:EipAssociation")[0];
-    const api = nlb ? { kind: "network" as const, internal: !!inputs(nlb).internal } : elb ? { kind: "classic" as const, internal: !!inputs(elb).internal } : eip ? { kind: "elasticIp" as const, internal: false } : undefined;
+    const api = nlb
+        ? { kind: "network" as const, internal: !!inputs(nlb).internal }
+        : elb
+          ? { kind: "classic" as const, internal: !!inputs(elb).internal }
+          : eip
+            ? { kind: "elasticIp" as const, internal: false }
+            : undefined;
     const bucket = of(plan, "aws:s3/bucket:Bucket")[0];
     const hourly = of(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
         .flatMap((l) => inputs(l).rules ?? [])
@@ -164,8 +210,15 @@ export function architectureModel(plan: Plan): ArchitectureModel {
     const workloads = plan.resources.filter((r) => r.custom && /^kubernetes:apps\/v1:(DaemonSet|Deployment)$/.test(r.type));
     const addons = [
         ...new Set([
-            ...plan.resources.filter((r) => (r.custom && r.type === "kubernetes:helm.sh/v3:Release") || r.type === "kubernetes:helm.sh/v4:Chart").map((r) => `${inputs(r).chart} ${inputs(r).version ?? ""}`.trim()),
-            ...workloads.map((r) => String(inputs(r).spec?.template?.spec?.containers?.[0]?.image ?? r.name).split("/").pop()!.replace(":", " ")),
+            ...plan.resources
+                .filter((r) => (r.custom && r.type === "kubernetes:helm.sh/v3:Release") || r.type === "kubernetes:helm.sh/v4:Chart")
+                .map((r) => `${inputs(r).chart} ${inputs(r).version ?? ""}`.trim()),
+            ...workloads.map((r) =>
+                String(inputs(r).spec?.template?.spec?.containers?.[0]?.image ?? r.name)
+                    .split("/")
+                    .pop()!
+                    .replace(":", " "),
+            ),
         ]),
     ].sort();
 
@@ -179,7 +232,10 @@ export function architectureModel(plan: Plan): ArchitectureModel {
             const nat = nats.find((n) => n.zone === zone);
             return {
                 zone,
-                subnets: [...subnets.values()].filter((s) => s.zone === zone).sort((a, b) => b.tier.localeCompare(a.tier)).map(({ tier, cidr, id }) => ({ tier, cidr, id })),
+                subnets: [...subnets.values()]
+                    .filter((s) => s.zone === zone)
+                    .sort((a, b) => b.tier.localeCompare(a.tier))
+                    .map(({ tier, cidr, id }) => ({ tier, cidr, id })),
                 slots: slots.filter((s) => s.zone === zone).sort((a, b) => a.name.localeCompare(b.name)),
                 nat: nat ? { zone, serves: nat.serves } : undefined,
                 egress: egressOf(zone),
@@ -192,7 +248,13 @@ export function architectureModel(plan: Plan): ArchitectureModel {
         internalBalanced: internalAlias !== undefined,
         internalZonePrivate: of(plan, "aws:route53/zone:Zone").length > 0,
         adminCidrs,
-        bucket: bucket ? { name: `${inputs(bucket).bucketPrefix ?? inputs(bucket).bucket ?? bucket.name}*`, kmsAlias: inputs(of(plan, "aws:kms/alias:Alias")[0] ?? bucket).name, backupPrefix: hourly?.replace(/hourly\/$/, "") } : undefined,
+        bucket: bucket
+            ? {
+                  name: `${inputs(bucket).bucketPrefix ?? inputs(bucket).bucket ?? bucket.name}*`,
+                  kmsAlias: inputs(of(plan, "aws:kms/alias:Alias")[0] ?? bucket).name,
+                  backupPrefix: hourly?.replace(/hourly\/$/, ""),
+              }
+            : undefined,
         s3Endpoint: of(plan, "aws:ec2/vpcEndpoint:VpcEndpoint").some((e) => /\.s3$/.test(String(inputs(e).serviceName))),
         snapshots: schedule ? `EBS snapshots (DLM) of the slot data volumes\nevery ${schedule.createRule?.interval} h, ${schedule.retainRule?.count} kept` : undefined,
         addons,
@@ -206,7 +268,11 @@ export function architectureModel(plan: Plan): ArchitectureModel {
 // regional services below the VPC. Invisible edges hold that order and the zones' left-to-right order.
 
 const q = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
-const attrs = (a: Record<string, string | undefined>) => `[${Object.entries(a).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${q(v!)}`).join(", ")}]`;
+const attrs = (a: Record<string, string | undefined>) =>
+    `[${Object.entries(a)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k}=${q(v!)}`)
+        .join(", ")}]`;
 export const slotNodeId = (slot: string) => `slot:${slot}`;
 export const zoneClusterId = (zone: string) => `cluster_az_${zone}`;
 const COLORS = { api: "#1f5fbf", secrets: "#c46a00", etcd: "#7b3fa0" };
@@ -227,7 +293,8 @@ export function architectureDot(m: ArchitectureModel): string {
     const L: string[] = [];
     const node = (indent: string, id: string, label: string, more: Record<string, string | undefined> = {}) => L.push(`${indent}${q(id)} ${attrs({ label, ...more })};`);
     const edge = (a: string, b: string, more: Record<string, string | undefined>) => L.push(`  ${q(a)} -> ${q(b)} ${attrs(more)};`);
-    const cluster = (indent: string, id: string, label: string, style: string) => L.push(`${indent}subgraph ${q(id)} {`, `${indent}  label=${q(label)};`, `${indent}  ${style} fontsize="12"; labeljust="l";`);
+    const cluster = (indent: string, id: string, label: string, style: string) =>
+        L.push(`${indent}subgraph ${q(id)} {`, `${indent}  label=${q(label)};`, `${indent}  ${style} fontsize="12"; labeljust="l";`);
     const title = `${m.cluster} (stack ${m.stack})${m.kubernetesVersion ? `, Kubernetes ${m.kubernetesVersion}` : ""}${m.region ? `, ${m.region}` : ""}`;
     const all = m.zones.flatMap((z) => z.slots);
     const cps = all.filter((s) => s.role === "control-plane");
@@ -247,11 +314,19 @@ export function architectureDot(m: ArchitectureModel): string {
         top.push("dns:internal");
         const ips = cps.map((s) => s.ip).join(", ");
         const target = m.internalBalanced ? `alias of an internal NLB: ${ips} (fixed slot IPs), /readyz checked` : `A ${ips} (fixed slot IPs)`;
-        node("  ", "dns:internal", `Route53 ${m.internalName}${m.internalZonePrivate ? " (private zone)" : ""}\n${target}\nwhat nodes and members dial: no NAT`, { shape: "note", fillcolor: FILL.dns });
+        node("  ", "dns:internal", `Route53 ${m.internalName}${m.internalZonePrivate ? " (private zone)" : ""}\n${target}\nwhat nodes and members dial: no NAT`, {
+            shape: "note",
+            fillcolor: FILL.dns,
+        });
     }
 
     // The VPC: the endpoint, one cluster per zone (subnets inside), pools and the S3 endpoint.
-    cluster("  ", "cluster_vpc", m.vpc.managed ? `VPC ${m.vpc.cidr ?? ""}` : `existing VPC ${m.vpc.id ?? ""} (not managed; only subnet tags added)`, 'style="rounded"; color="#555555"; fontname="Helvetica";');
+    cluster(
+        "  ",
+        "cluster_vpc",
+        m.vpc.managed ? `VPC ${m.vpc.cidr ?? ""}` : `existing VPC ${m.vpc.id ?? ""} (not managed; only subnet tags added)`,
+        'style="rounded"; color="#555555"; fontname="Helvetica";',
+    );
     const entry = m.api ? "api" : "admins";
     if (m.api) {
         const where = m.api.kind === "elasticIp" ? " on the single slot" : m.api.internal ? " (internal)" : " (internet-facing)";
@@ -264,7 +339,12 @@ export function architectureDot(m: ArchitectureModel): string {
         for (const s of z.subnets) {
             const members = z.slots.filter((x) => x.subnetId === s.id);
             const egress = s.tier === "private" && z.egress ? `\negress: ${z.egress}` : "";
-            cluster("      ", `cluster_subnet_${z.zone}_${s.tier}`, `${s.tier} subnet${s.cidr ? ` ${s.cidr}` : ""}${egress}`, `style="filled"; fillcolor="${s.tier === "public" ? "#eef6ee" : "#f2f2f7"}"; color="#bbbbbb";`);
+            cluster(
+                "      ",
+                `cluster_subnet_${z.zone}_${s.tier}`,
+                `${s.tier} subnet${s.cidr ? ` ${s.cidr}` : ""}${egress}`,
+                `style="filled"; fillcolor="${s.tier === "public" ? "#eef6ee" : "#f2f2f7"}"; color="#bbbbbb";`,
+            );
             const ids: string[] = [];
             if (s.tier === "public" && z.nat) {
                 ids.push(`nat:${z.zone}`);
@@ -292,7 +372,12 @@ export function architectureDot(m: ArchitectureModel): string {
     for (const p of m.pools) {
         below.push(`pool:${p.name}`);
         const spot = p.spotPercent > 0 ? `\nspot ${p.spotPercent}% above the on-demand base` : "";
-        node("    ", `pool:${p.name}`, `node pool ${p.name}: one ASG over ${p.zones.length === m.zones.length && m.zones.length > 1 ? `all ${p.zones.length} zones` : p.zones.join(", ")}\nmin ${p.min} / desired ${p.desired} / max ${p.max}\n${p.instanceTypes.join(", ")}${spot}`, { fillcolor: FILL.pool });
+        node(
+            "    ",
+            `pool:${p.name}`,
+            `node pool ${p.name}: one ASG over ${p.zones.length === m.zones.length && m.zones.length > 1 ? `all ${p.zones.length} zones` : p.zones.join(", ")}\nmin ${p.min} / desired ${p.desired} / max ${p.max}\n${p.instanceTypes.join(", ")}${spot}`,
+            { fillcolor: FILL.pool },
+        );
     }
     if (m.s3Endpoint) {
         below.push("s3endpoint");
@@ -378,7 +463,10 @@ export async function architectureSvg(plan: Plan): Promise<string> {
 /** What the render writes: architecture.dot and architecture.svg. */
 export async function architectureFiles(plan: Plan): Promise<[string, string][]> {
     const dot = architectureDot(architectureModel(plan));
-    return [["architecture.dot", dot], ["architecture.svg", await dotToSvg(dot)]];
+    return [
+        ["architecture.dot", dot],
+        ["architecture.svg", await dotToSvg(dot)],
+    ];
 }
 
 /** The stacks whose picture is checked in, and where. */
@@ -388,7 +476,12 @@ export const docFile = (stack: string) => path.join(DOCS_DIR, `${stack}.svg`);
 
 /** docs/architecture/<stack>.svg as the current program renders it, with the tests' pinned seed and clock. */
 export async function architectureDocs(): Promise<Map<string, string>> {
-    const [{ readStackFile }, { runStack }, { buildPlan }, { PINNED_SEED, PINNED_NOW }] = await Promise.all([import("./stackFile"), import("./run"), import("./plan"), import("../../test/support/harness")]);
+    const [{ readStackFile }, { runStack }, { buildPlan }, { PINNED_SEED, PINNED_NOW }] = await Promise.all([
+        import("./stackFile"),
+        import("./run"),
+        import("./plan"),
+        import("../../test/support/harness"),
+    ]);
     const docs = new Map<string, string>();
     for (const stack of DOC_STACKS) {
         docs.set(stack, await architectureSvg(buildPlan(await runStack(readStackFile(stack), { seed: PINNED_SEED, now: PINNED_NOW }))));

@@ -13,9 +13,7 @@ import { PROJECT_ROOT, stackNameProblem } from "./stackFile";
 export const RENDER_MARKER = ".k8s-aws-render";
 
 const MARKER_TEXT =
-    "This folder was written by `npm run render` (k8s-aws). The next render into it deletes and rewrites everything here.\n" +
-    "Delete this file to keep the render from ever replacing the folder.\n";
-
+    "This folder was written by `npm run render` (k8s-aws). The next render into it deletes and rewrites everything here.\n" + "Delete this file to keep the render from ever replacing the folder.\n";
 
 /** The path with every existing part's symlinks resolved, so `a/link/..` and links to the project are seen for what they are. */
 function realPathOf(p: string): string {

@@ -64,7 +64,6 @@ export function userDataFiles(resources: readonly RecordedResource[]): Map<strin
     return files;
 }
 
-
 /** Resource inputs that hold an IAM or bucket policy document (JSON text). */
 const POLICY_DOCUMENTS: Record<string, string> = {
     "aws:iam/role:Role": "assumeRolePolicy",
@@ -116,7 +115,15 @@ export function manifestFiles(resources: readonly RecordedResource[]): Map<strin
 
 function helmChartDoc(r: RecordedResource): Record<string, unknown> {
     const i = redact(r.inputs) as Record<string, unknown>;
-    return { helmChart: r.name, applied: "rendered client-side, applied server-side", chart: i.chart, version: i.version, repository: (i.repositoryOpts as { repo?: string } | undefined)?.repo, namespace: i.namespace, values: i.values ?? {} };
+    return {
+        helmChart: r.name,
+        applied: "rendered client-side, applied server-side",
+        chart: i.chart,
+        version: i.version,
+        repository: (i.repositoryOpts as { repo?: string } | undefined)?.repo,
+        namespace: i.namespace,
+        values: i.values ?? {},
+    };
 }
 
 function helmReleaseDoc(r: RecordedResource): Record<string, unknown> {

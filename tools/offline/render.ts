@@ -64,7 +64,13 @@ async function runChecked(stackFile: StackFile, opts: RenderOptions) {
     const merge = (more: readonly ConfigProblem[]) => [...stackProblems, ...more.filter((p) => !stackProblems.some((s) => s.key === p.key))];
     let run;
     try {
-        run = await runStack(stackFile, { seed: opts.seed ?? `${stackFile.project}/${stackFile.stack}`, now: opts.now, preview: opts.preview, previousOutputs: opts.previousOutputs, rolledVersion: opts.rolledVersion });
+        run = await runStack(stackFile, {
+            seed: opts.seed ?? `${stackFile.project}/${stackFile.stack}`,
+            now: opts.now,
+            preview: opts.preview,
+            previousOutputs: opts.previousOutputs,
+            rolledVersion: opts.rolledVersion,
+        });
     } catch (e) {
         if (ConfigError.is(e) && stackProblems.length > 0) throw new ConfigError(merge(e.problems));
         throw e;

@@ -15,8 +15,7 @@ export interface PendingRoll {
     readonly toVersion: string;
 }
 
-const isRollout = (v: unknown): v is Rollout =>
-    typeof v === "object" && v !== null && Array.isArray((v as Rollout).groups) && typeof (v as Rollout).kubernetesVersion === "string";
+const isRollout = (v: unknown): v is Rollout => typeof v === "object" && v !== null && Array.isArray((v as Rollout).groups) && typeof (v as Rollout).kubernetesVersion === "string";
 
 const keyOf = (g: RolloutGroup) => `${g.role}/${g.name}`;
 
@@ -51,7 +50,9 @@ function rollLines(stack: string, current: Rollout, previousOutputs: Record<stri
     }
     const pending = pendingRoll(current, previousOutputs.rollout);
     if (!pending) {
-        return [`Roll: the previous outputs carry no rollout to compare with (a stack not yet deployed, or deployed by an earlier version); after pulumi up, \`${command} --dry-run\` shows what rolls`];
+        return [
+            `Roll: the previous outputs carry no rollout to compare with (a stack not yet deployed, or deployed by an earlier version); after pulumi up, \`${command} --dry-run\` shows what rolls`,
+        ];
     }
     const version = pending.fromVersion !== pending.toVersion ? ` Kubernetes ${pending.fromVersion} -> ${pending.toVersion}: the cluster-wide configuration first, then` : "";
     const added = pending.added.length > 0 ? `; new group(s) start on the new template: ${pending.added.map(label).join(", ")}` : "";

@@ -78,7 +78,8 @@ export function readStackFileAt(file: string, root = PROJECT_ROOT): StackFile {
     if (!stack) throw new StackFileError(`--stack-file: ${JSON.stringify(file)} is not valid; allowed: a file named Pulumi.<stack>.yaml`);
     const nameProblem = stackNameProblem(stack);
     if (nameProblem) throw new StackFileError(`--stack-file: ${JSON.stringify(file)} is not valid; allowed: a file named Pulumi.<stack>.yaml, <stack> ${nameProblem}`);
-    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new StackFileError(`--stack-file: ${JSON.stringify(file)} is not valid; allowed: an existing stack file (there is none at that path)`);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile())
+        throw new StackFileError(`--stack-file: ${JSON.stringify(file)} is not valid; allowed: an existing stack file (there is none at that path)`);
     return parseStackFile(projectName(root), stack, path.resolve(file));
 }
 

@@ -128,10 +128,15 @@ export function clusterLines(m: ArchitectureModel): string[] {
             out.push(`  ${(i === 0 ? z.zone : "").padEnd(width)}  ${s.tier.padEnd(7)} ${(s.cidr ?? "(existing)").padEnd(15)} ${here.join(", ") || "-"}${egress}`);
         });
     }
-    for (const p of m.pools) out.push(`  ${"pool".padEnd(width)}  ${p.name}: min ${p.min} / desired ${p.desired} / max ${p.max}, ${p.instanceTypes.join(", ")}, over ${p.zones.join(", ")}${p.spotPercent > 0 ? `, spot ${p.spotPercent}%` : ""}`);
+    for (const p of m.pools)
+        out.push(
+            `  ${"pool".padEnd(width)}  ${p.name}: min ${p.min} / desired ${p.desired} / max ${p.max}, ${p.instanceTypes.join(", ")}, over ${p.zones.join(", ")}${p.spotPercent > 0 ? `, spot ${p.spotPercent}%` : ""}`,
+        );
     if (m.bucket) {
         const via = m.s3Endpoint ? "through the S3 gateway endpoint" : "through the VPC's own routing (no S3 endpoint)";
-        out.push(`Secrets: bucket ${m.bucket.name} (KMS ${m.bucket.kmsAlias ?? "?"}), fetched onto tmpfs at boot ${via}${m.bucket.backupPrefix ? `; etcd backups under ${m.bucket.backupPrefix}` : ""}${m.snapshots ? `; ${m.snapshots.replace(/\n/g, ", ")}` : ""}`);
+        out.push(
+            `Secrets: bucket ${m.bucket.name} (KMS ${m.bucket.kmsAlias ?? "?"}), fetched onto tmpfs at boot ${via}${m.bucket.backupPrefix ? `; etcd backups under ${m.bucket.backupPrefix}` : ""}${m.snapshots ? `; ${m.snapshots.replace(/\n/g, ", ")}` : ""}`,
+        );
     }
     return out;
 }

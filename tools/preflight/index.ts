@@ -25,7 +25,12 @@ function say(text: string): void {
 
 /** The executable's path when `command` is on PATH (or is an existing absolute path), without starting a process. */
 export function findExecutable(command: string, searchPath = process.env.PATH ?? ""): string | undefined {
-    const candidates = path.isAbsolute(command) ? [command] : searchPath.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
+    const candidates = path.isAbsolute(command)
+        ? [command]
+        : searchPath
+              .split(path.delimiter)
+              .filter(Boolean)
+              .map((dir) => path.join(dir, command));
     return candidates.find((file) => {
         try {
             fs.accessSync(file, fs.constants.X_OK);
@@ -114,7 +119,9 @@ function main(argv: string[]): number {
             const buildMissing = REAL_BUILD_TOOLS.filter((t) => findExecutable(t.command, searchPath) === undefined);
             const running = runningRealBuilds();
             if (running.length > 0) {
-                problems.push(`the real-tool cache under ${cacheRoot()} (missing: ${realMissing.join(", ")}): a \`npm run tools:real\` build is running now (pid ${running.join(", ")}); starting another would empty the folders it builds into`);
+                problems.push(
+                    `the real-tool cache under ${cacheRoot()} (missing: ${realMissing.join(", ")}): a \`npm run tools:real\` build is running now (pid ${running.join(", ")}); starting another would empty the folders it builds into`,
+                );
                 commands.push(`wait for pid ${running.join(", ")} to finish, then npm test again (or ${SKIP_REAL_ENV}=1 npm test: the real tiers skip)`);
             } else if (buildMissing.length === 0 && missing.length === 0) {
                 say(`the real-tool cache under ${cacheRoot()} lacks ${realMissing.join(", ")}: building it now with \`npm run tools:real\``);
@@ -139,13 +146,9 @@ function main(argv: string[]): number {
     if (problems.length === 0) return 0;
     if (aptPackages.length > 0) commands.unshift(aptCommand(aptPackages));
     process.stderr.write(
-        [
-            `preflight: ${systemOnly ? "the tests need" : "npm test cannot start; this machine lacks"}:`,
-            ...problems.map((p) => `  - ${p}`),
-            "Install with:",
-            ...commands.map((c) => `  ${c}`),
-            "",
-        ].join("\n"),
+        [`preflight: ${systemOnly ? "the tests need" : "npm test cannot start; this machine lacks"}:`, ...problems.map((p) => `  - ${p}`), "Install with:", ...commands.map((c) => `  ${c}`), ""].join(
+            "\n",
+        ),
     );
     return 1;
 }

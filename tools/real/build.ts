@@ -15,8 +15,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_KUBERNETES_MINOR, ETCD_VERSION, KUBERNETES_RELEASES, SUPPORTED_KUBERNETES_MINORS } from "../../config/versions";
 import {
-    AWSCLI_VERSION, CONTROL_PLANE_BINARIES, HELM_VERSION, KUBERNETES_PROXY_SUBSTITUTES, MOTO_VERSION, PULUMI_LANGUAGE_NODEJS,
-    PULUMI_VERSION, cacheRoot, dirs, kubernetesBuiltVersion,
+    AWSCLI_VERSION,
+    CONTROL_PLANE_BINARIES,
+    HELM_VERSION,
+    KUBERNETES_PROXY_SUBSTITUTES,
+    MOTO_VERSION,
+    PULUMI_LANGUAGE_NODEJS,
+    PULUMI_VERSION,
+    cacheRoot,
+    dirs,
+    kubernetesBuiltVersion,
 } from "./pins";
 
 const GO_DIR = path.join(__dirname, "go");
@@ -30,7 +38,12 @@ const GO_ENV = {
     CGO_ENABLED: "0",
 };
 
-interface Measured { tool: string; seconds: number; peakMiB: number; cpuSeconds?: number }
+interface Measured {
+    tool: string;
+    seconds: number;
+    peakMiB: number;
+    cpuSeconds?: number;
+}
 interface GroupRecord {
     group: string;
     version: string;
@@ -40,7 +53,12 @@ interface GroupRecord {
     sizeMiB: number;
     note?: string;
 }
-interface Refusal { module: string; version: string; error: string; consequence: string }
+interface Refusal {
+    module: string;
+    version: string;
+    error: string;
+    consequence: string;
+}
 
 const started = Date.now();
 const refusals: Refusal[] = [];
@@ -153,7 +171,13 @@ function ensureGroup(spec: GroupSpec): void {
             log(`built  ${m.tool.padEnd(24)} ${path.join(dir, rel)} (${m.seconds.toFixed(0)} s wall, ${m.cpuSeconds ?? "?"} s CPU, peak ${m.peakMiB} MiB)`);
         }
         const record: GroupRecord = {
-            group: spec.group, version: spec.version, inputsHash, builtAt: new Date().toISOString(), tools, sizeMiB: dirSizeMiB(work), note: spec.note,
+            group: spec.group,
+            version: spec.version,
+            inputsHash,
+            builtAt: new Date().toISOString(),
+            tools,
+            sizeMiB: dirSizeMiB(work),
+            note: spec.note,
         };
         fs.writeFileSync(path.join(work, ".built.json"), `${JSON.stringify(record, null, 2)}\n`);
         if (!inPlace) {
@@ -170,12 +194,16 @@ function ensureGroup(spec: GroupSpec): void {
 
 function goBuild(moduleDir: string, outDir: string, tool: string, pkg: string, ldflags: string[]): Measured {
     return measured(tool, "go", ["build", "-p", "2", "-trimpath", "-ldflags", ["-s", "-w", ...ldflags].join(" "), "-o", path.join(outDir, tool), pkg], {
-        cwd: moduleDir, env: GO_ENV,
+        cwd: moduleDir,
+        env: GO_ENV,
     });
 }
 
 function goInputs(moduleDir: string, extra: string[] = []): string[] {
-    const files = fs.readdirSync(moduleDir).filter((f) => /^(go\.mod|go\.sum|.*\.go)$/.test(f)).map((f) => path.join(moduleDir, f));
+    const files = fs
+        .readdirSync(moduleDir)
+        .filter((f) => /^(go\.mod|go\.sum|.*\.go)$/.test(f))
+        .map((f) => path.join(moduleDir, f));
     return [...files, run("go", ["version"]).stdout.trim(), ...extra];
 }
 
@@ -185,13 +213,17 @@ function kubernetesGroup(minor: keyof typeof KUBERNETES_RELEASES, binaries: read
     const moduleDir = path.join(GO_DIR, `kubernetes-${minor}`);
     const required = requiredVersion(moduleDir, "k8s.io/kubernetes");
     if (required !== `v${version}`) {
-        failures.push(`${moduleDir}/go.mod requires k8s.io/kubernetes ${required}, but v${version} is to be built: run tools/real/gomod-kubernetes.sh ${version}${binaries.length === 1 ? " kubeadm-only" : ""}`);
+        failures.push(
+            `${moduleDir}/go.mod requires k8s.io/kubernetes ${required}, but v${version} is to be built: run tools/real/gomod-kubernetes.sh ${version}${binaries.length === 1 ? " kubeadm-only" : ""}`,
+        );
         return undefined;
     }
     const substitute = KUBERNETES_PROXY_SUBSTITUTES[pinned];
     if (substitute) {
         refusals.push({
-            module: "k8s.io/kubernetes", version: `v${pinned}`, error: substitute.error,
+            module: "k8s.io/kubernetes",
+            version: `v${pinned}`,
+            error: substitute.error,
             consequence: `built v${substitute.built}, the nearest ${minor} patch the proxy serves (cache ${binaries.length === 1 ? dirs.kubeadm(version) : dirs.kubernetes(version)})`,
         });
     }
@@ -207,9 +239,7 @@ function kubernetesGroup(minor: keyof typeof KUBERNETES_RELEASES, binaries: read
             // gitCommit/gitTreeState only when the commit is known, which the module proxy does not tell.
             const info = JSON.parse(run("go", ["list", "-m", "-json", "k8s.io/kubernetes"], { cwd: moduleDir, env: GO_ENV }).stdout) as { Time: string };
             const stamp = { gitVersion: `v${version}`, gitMajor: major, gitMinor: minorNumber, buildDate: info.Time.replace(/\.\d+Z$/, "Z") };
-            const ldflags = Object.entries(stamp).flatMap(([k, v]) => [
-                `-X k8s.io/component-base/version.${k}=${v}`, `-X k8s.io/client-go/pkg/version.${k}=${v}`,
-            ]);
+            const ldflags = Object.entries(stamp).flatMap(([k, v]) => [`-X k8s.io/component-base/version.${k}=${v}`, `-X k8s.io/client-go/pkg/version.${k}=${v}`]);
             return binaries.map((b) => goBuild(moduleDir, out, b, `k8s.io/kubernetes/cmd/${b}`, ldflags));
         },
         versionArgs: Object.fromEntries(binaries.map((b) => [b, b === "kubeadm" ? ["version", "-o", "short"] : ["--version"]])),
@@ -223,7 +253,10 @@ function groups(): GroupSpec[] {
         failures.push(`tools/real/go/etcd/go.mod does not require go.etcd.io/etcd/server/v3 v${ETCD_VERSION} (config/versions.ts ETCD_VERSION)`);
     } else {
         specs.push({
-            group: "etcd", version: ETCD_VERSION, dir: dirs.etcd(ETCD_VERSION), inputs: goInputs(etcdDir),
+            group: "etcd",
+            version: ETCD_VERSION,
+            dir: dirs.etcd(ETCD_VERSION),
+            inputs: goInputs(etcdDir),
             build: (out) => [
                 goBuild(etcdDir, out, "etcd", ".", []),
                 goBuild(etcdDir, out, "etcdctl", "go.etcd.io/etcd/etcdctl/v3", []),
@@ -240,9 +273,14 @@ function groups(): GroupSpec[] {
         failures.push(`tools/real/go/helm/go.mod does not require helm.sh/helm/v4 v${HELM_VERSION} (tools/real/pins.ts HELM_VERSION)`);
     } else {
         specs.push({
-            group: "helm", version: HELM_VERSION, dir: dirs.helm(HELM_VERSION), inputs: goInputs(helmDir),
+            group: "helm",
+            version: HELM_VERSION,
+            dir: dirs.helm(HELM_VERSION),
+            inputs: goInputs(helmDir),
             // helm@v4.3.2:Makefile stamps the version and, for a tagged build, an empty metadata.
-            build: (out) => [goBuild(helmDir, out, "helm", "helm.sh/helm/v4/cmd/helm", [`-X helm.sh/helm/v4/internal/version.version=v${HELM_VERSION}`, "-X helm.sh/helm/v4/internal/version.metadata="])],
+            build: (out) => [
+                goBuild(helmDir, out, "helm", "helm.sh/helm/v4/cmd/helm", [`-X helm.sh/helm/v4/internal/version.version=v${HELM_VERSION}`, "-X helm.sh/helm/v4/internal/version.metadata="]),
+            ],
             versionArgs: { helm: ["version"] },
         });
     }
@@ -252,7 +290,10 @@ function groups(): GroupSpec[] {
         failures.push(`tools/real/go/pulumi/go.mod does not require pkg/v3 and sdk/v3 at v${PULUMI_VERSION} (package.json @pulumi/pulumi)`);
     } else {
         specs.push({
-            group: "pulumi", version: PULUMI_VERSION, dir: dirs.pulumi(PULUMI_VERSION), inputs: goInputs(pulumiDir),
+            group: "pulumi",
+            version: PULUMI_VERSION,
+            dir: dirs.pulumi(PULUMI_VERSION),
+            inputs: goInputs(pulumiDir),
             // pulumi/pulumi@v3.248.0:Makefile (bin/pulumi) stamps the version with this -X flag, no build tags.
             build: (out) => [goBuild(pulumiDir, out, "pulumi", "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi", [`-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}`])],
             versionArgs: { pulumi: ["version"] },
@@ -261,7 +302,10 @@ function groups(): GroupSpec[] {
 
     const pyDir = path.join(__dirname, "python");
     specs.push({
-        group: "aws-python", version: `moto ${MOTO_VERSION}, awscli ${AWSCLI_VERSION}`, dir: dirs.python(), inputs: [path.join(pyDir, "requirements.lock"), run("python3", ["--version"]).stdout.trim()],
+        group: "aws-python",
+        version: `moto ${MOTO_VERSION}, awscli ${AWSCLI_VERSION}`,
+        dir: dirs.python(),
+        inputs: [path.join(pyDir, "requirements.lock"), run("python3", ["--version"]).stdout.trim()],
         build: (out) => {
             const venv = path.join(out, "venv");
             const create = measured("venv", "python3", ["-m", "venv", venv], { env: process.env });
@@ -270,7 +314,10 @@ function groups(): GroupSpec[] {
             const cpuSeconds = (create.cpuSeconds ?? 0) + (install.cpuSeconds ?? 0);
             const peakMiB = Math.max(create.peakMiB, install.peakMiB);
             // One install makes both commands; the figures are the install's, given once.
-            return [{ tool: "aws", seconds, cpuSeconds, peakMiB }, { tool: "moto_server", seconds: 0, cpuSeconds: 0, peakMiB: 0 }];
+            return [
+                { tool: "aws", seconds, cpuSeconds, peakMiB },
+                { tool: "moto_server", seconds: 0, cpuSeconds: 0, peakMiB: 0 },
+            ];
         },
         versionArgs: {
             aws: ["--version"],
@@ -349,7 +396,9 @@ function main(): void {
     log("summary (cold build figures as measured when each group was built):");
     for (const r of records) {
         for (const [name, t] of Object.entries(r.tools)) {
-            log(`  ${name.padEnd(24)} ${r.version.padEnd(28)} ${t.seconds.toFixed(0).padStart(5)} s wall ${String(t.cpuSeconds ?? "?").padStart(5)} s CPU ${String(t.peakMiB).padStart(6)} MiB  ${t.path}`);
+            log(
+                `  ${name.padEnd(24)} ${r.version.padEnd(28)} ${t.seconds.toFixed(0).padStart(5)} s wall ${String(t.cpuSeconds ?? "?").padStart(5)} s CPU ${String(t.peakMiB).padStart(6)} MiB  ${t.path}`,
+            );
         }
         log(`  ${"".padEnd(24)} cache ${r.sizeMiB} MiB${r.note ? `; ${r.note}` : ""}`);
     }

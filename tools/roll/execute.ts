@@ -52,7 +52,10 @@ export interface ExecutorDeps {
 }
 
 export class RollFailure extends Error {
-    constructor(readonly step: string, message: string) {
+    constructor(
+        readonly step: string,
+        message: string,
+    ) {
         super(`${step}: ${message}`);
         this.name = "RollFailure";
     }
@@ -66,7 +69,13 @@ export interface RollResult {
 }
 
 export const stepName = (s: RollStep): string =>
-    s.kind === "cluster-config" ? "cluster-wide configuration" : s.kind === "kube-proxy" ? "kube-proxy" : s.kind === "coredns" ? "CoreDNS" : `${s.kind === "refresh-pool" ? "pool" : s.group.role === "etcd" ? "etcd member" : "control-plane slot"} ${s.group.name}`;
+    s.kind === "cluster-config"
+        ? "cluster-wide configuration"
+        : s.kind === "kube-proxy"
+          ? "kube-proxy"
+          : s.kind === "coredns"
+            ? "CoreDNS"
+            : `${s.kind === "refresh-pool" ? "pool" : s.group.role === "etcd" ? "etcd member" : "control-plane slot"} ${s.group.name}`;
 
 export async function executePlan(plan: RollPlan, deps: ExecutorDeps): Promise<RollResult> {
     if (plan.problems.length > 0) throw new Error("internal: a plan with problems is not executed");
@@ -128,7 +137,10 @@ async function gateHealthy(deps: ExecutorDeps, name: string, what: string, t: Ti
     await until(name, "", t.healthyMs, clock, t.pollMs, async () => {
         const r = await deps.healthGate();
         if (r.healthy) return true;
-        last = r.results.filter((x) => !x.ok).map((x) => `${x.check} on ${x.where}: ${x.message}`).join("; ");
+        last = r.results
+            .filter((x) => !x.ok)
+            .map((x) => `${x.check} on ${x.where}: ${x.message}`)
+            .join("; ");
         return undefined;
     }).catch((e: unknown) => {
         if (!(e instanceof RollFailure)) throw e;
@@ -173,7 +185,9 @@ function replacementWatcher(g: RolloutGroup, oldInstanceId: string, name: string
             if (!launching.has(i.instanceId)) launching.set(i.instanceId, { state: i.lifecycleState, since: clock.now() });
             if (g.launchGate && i.lifecycleState === "Pending:Wait" && !announced.has(i.instanceId)) {
                 announced.add(i.instanceId);
-                deps.progress(`  ${name}: replacement ${i.instanceId} waits in Pending:Wait until its etcd member is healthy (launch hook ${g.launchGate.hookName}, abandoned after ${g.launchGate.heartbeatTimeoutSeconds} s)`);
+                deps.progress(
+                    `  ${name}: replacement ${i.instanceId} waits in Pending:Wait until its etcd member is healthy (launch hook ${g.launchGate.hookName}, abandoned after ${g.launchGate.heartbeatTimeoutSeconds} s)`,
+                );
             }
         }
         return undefined;
@@ -321,7 +335,10 @@ class HookDrainer {
             }
             w.blocked = blocked;
             if (now - w.since >= this.t.drainMs) {
-                throw new DrainTimeout(this.name, `drain of ${w.node} (instance ${id}, terminating in the refresh) did not finish within ${Math.round(this.t.drainMs / 1000)} s${blocked.length > 0 ? `: ${blocked.join(", ")}` : ""}`);
+                throw new DrainTimeout(
+                    this.name,
+                    `drain of ${w.node} (instance ${id}, terminating in the refresh) did not finish within ${Math.round(this.t.drainMs / 1000)} s${blocked.length > 0 ? `: ${blocked.join(", ")}` : ""}`,
+                );
             }
             if (now - w.lastBeat >= this.heartbeatMs / 2) {
                 // The drain waits on a budget: keep the instance in Terminating:Wait (the timeout restarts).
@@ -351,7 +368,9 @@ async function refreshPool(g: RolloutGroup, outdated: number, name: string, deps
         progress(`  ${name}: termination lifecycle hook ${DRAIN_HOOK_NAME} already on ${g.groupName} (left by an interrupted roll): reused`);
     } else {
         await asg.putTerminationLifecycleHook(g.groupName, DRAIN_HOOK_NAME, spec);
-        progress(`  ${name}: termination lifecycle hook ${DRAIN_HOOK_NAME} on ${g.groupName} (heartbeat timeout ${spec.heartbeatTimeoutSeconds} s, default result ${spec.defaultResult}): each instance the refresh terminates waits until its node is drained`);
+        progress(
+            `  ${name}: termination lifecycle hook ${DRAIN_HOOK_NAME} on ${g.groupName} (heartbeat timeout ${spec.heartbeatTimeoutSeconds} s, default result ${spec.defaultResult}): each instance the refresh terminates waits until its node is drained`,
+        );
     }
     const drainer = new HookDrainer(g, name, deps, t, clock, spec.heartbeatTimeoutSeconds * 1000);
     let id: string | undefined;
@@ -368,7 +387,12 @@ async function refreshPool(g: RolloutGroup, outdated: number, name: string, deps
     const notes: string[] = [];
     if (failure !== undefined && id !== undefined && active) {
         // Stop the refresh before the hook goes: nothing would drain what it terminates next.
-        notes.push(await asg.cancelInstanceRefresh(g.groupName).then(() => `instance refresh ${id} cancelled`, (e: Error) => `instance refresh ${id} NOT cancelled (${e.message}): cancel it with aws autoscaling cancel-instance-refresh --auto-scaling-group-name ${g.groupName}`));
+        notes.push(
+            await asg.cancelInstanceRefresh(g.groupName).then(
+                () => `instance refresh ${id} cancelled`,
+                (e: Error) => `instance refresh ${id} NOT cancelled (${e.message}): cancel it with aws autoscaling cancel-instance-refresh --auto-scaling-group-name ${g.groupName}`,
+            ),
+        );
     }
     if (failure !== undefined && !(failure instanceof DrainTimeout)) await finishDrains().catch((e: Error) => notes.push(e.message.slice(name.length + 2)));
     for (const [instanceId, w] of drainer.waiting) {
@@ -382,14 +406,13 @@ async function refreshPool(g: RolloutGroup, outdated: number, name: string, deps
     return removeHook(failure, notes);
 
     async function watch(): Promise<void> {
-        id ??=
-            (await asg.startInstanceRefresh(g.groupName, {
-                minHealthyPercentage: minHealthy,
-                maxHealthyPercentage: maxHealthyPercentage(minHealthy),
-                instanceWarmupSeconds: INSTANCE_WARMUP_SECONDS,
-                skipMatching: true,
-                autoRollback: false,
-            }));
+        id ??= await asg.startInstanceRefresh(g.groupName, {
+            minHealthyPercentage: minHealthy,
+            maxHealthyPercentage: maxHealthyPercentage(minHealthy),
+            instanceWarmupSeconds: INSTANCE_WARMUP_SECONDS,
+            skipMatching: true,
+            autoRollback: false,
+        });
         active = true;
         progress(`  ${name}: instance refresh ${id} (at least ${minHealthy}% healthy)`);
         const refreshId = id;
@@ -438,7 +461,8 @@ async function refreshPool(g: RolloutGroup, outdated: number, name: string, deps
     async function removeHook(failed: unknown, notes: string[] = []): Promise<void> {
         const left = await asg.deleteLifecycleHook(g.groupName, DRAIN_HOOK_NAME).then(
             () => undefined,
-            (e: Error) => `the termination lifecycle hook ${DRAIN_HOOK_NAME} is still on ${g.groupName} (${e.message}): remove it with aws autoscaling delete-lifecycle-hook --auto-scaling-group-name ${g.groupName} --lifecycle-hook-name ${DRAIN_HOOK_NAME}`,
+            (e: Error) =>
+                `the termination lifecycle hook ${DRAIN_HOOK_NAME} is still on ${g.groupName} (${e.message}): remove it with aws autoscaling delete-lifecycle-hook --auto-scaling-group-name ${g.groupName} --lifecycle-hook-name ${DRAIN_HOOK_NAME}`,
         );
         if (left) notes.push(left);
         else progress(`  ${name}: termination lifecycle hook ${DRAIN_HOOK_NAME} removed from ${g.groupName}`);

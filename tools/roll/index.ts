@@ -51,7 +51,10 @@ export interface CliOptions {
 export function parseCli(argv: string[]): { options?: CliOptions; problems: UsageProblem[] } {
     let values;
     try {
-        values = parseArgs({ args: argv, options: { stack: { type: "string" }, only: { type: "string" }, "dry-run": { type: "boolean" }, yes: { type: "boolean" }, outputs: { type: "string" }, kubeconfig: { type: "string" } } }).values;
+        values = parseArgs({
+            args: argv,
+            options: { stack: { type: "string" }, only: { type: "string" }, "dry-run": { type: "boolean" }, yes: { type: "boolean" }, outputs: { type: "string" }, kubeconfig: { type: "string" } },
+        }).values;
     } catch (e) {
         const m = /'(--?[a-z-]+)/.exec((e as Error).message);
         return { problems: [{ option: m?.[1] ?? "arguments", value: argv.join(" "), allowed: `${(e as Error).message.split("\n")[0]}; ${USAGE}` }] };
@@ -66,7 +69,10 @@ export function parseCli(argv: string[]): { options?: CliOptions; problems: Usag
     const only = values.only;
     if (only !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(only)) problems.push({ option: "--only", value: only, allowed: "control-plane, pools, or a pool's name" });
     if (values["dry-run"] && values.yes) problems.push({ option: "--yes", value: "true", allowed: "not with --dry-run (a dry run changes nothing)" });
-    for (const [option, file] of [["--outputs", values.outputs], ["--kubeconfig", values.kubeconfig]] as const) {
+    for (const [option, file] of [
+        ["--outputs", values.outputs],
+        ["--kubeconfig", values.kubeconfig],
+    ] as const) {
         if (file !== undefined && !fs.existsSync(file)) problems.push({ option, value: file, allowed: "an existing file" });
     }
     if (problems.length > 0) return { problems };
@@ -109,7 +115,11 @@ export async function readLiveGroups(autoscaling: AutoScalingPort, rollout: Roll
     return Promise.all(
         groups.map(async (g) =>
             pools.has(g.groupName)
-                ? { ...g, refreshInProgress: (await autoscaling.activeInstanceRefresh(g.groupName)) !== undefined, drainHook: (await autoscaling.describeLifecycleHook(g.groupName, DRAIN_HOOK_NAME)) !== undefined }
+                ? {
+                      ...g,
+                      refreshInProgress: (await autoscaling.activeInstanceRefresh(g.groupName)) !== undefined,
+                      drainHook: (await autoscaling.describeLifecycleHook(g.groupName, DRAIN_HOOK_NAME)) !== undefined,
+                  }
                 : g,
         ),
     );
@@ -156,7 +166,9 @@ async function recordStep(o: CliOptions, rollout: Rollout, live: LiveState, worl
         for (const line of await recordRolledVersion(rollout, live, world.record, o.stack, dryRun)) io.out(`${line}\n`);
         return 0;
     } catch (e) {
-        io.err(`recording the version in ${rollout.versionRecord} failed: ${(e as Error).message}; the cluster is rolled: fix the cause (the roll needs ssm:GetParameter and ssm:PutParameter on it), then run the same command again\n`);
+        io.err(
+            `recording the version in ${rollout.versionRecord} failed: ${(e as Error).message}; the cluster is rolled: fix the cause (the roll needs ssm:GetParameter and ssm:PutParameter on it), then run the same command again\n`,
+        );
         return 1;
     }
 }

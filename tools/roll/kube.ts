@@ -30,7 +30,10 @@ export function credentialsFromKubeconfig(text: string): KubeCredentials {
     return { server: cluster.server, ca: b64(cluster["certificate-authority-data"])!, cert: b64(user["client-certificate-data"]), key: b64(user["client-key-data"]), token: user.token };
 }
 
-interface Reply { status: number; body: string }
+interface Reply {
+    status: number;
+    body: string;
+}
 
 function call(c: KubeCredentials, method: string, path: string, body?: unknown, contentType = "application/json"): Promise<Reply> {
     const url = new URL(path, c.server);
@@ -43,7 +46,11 @@ function call(c: KubeCredentials, method: string, path: string, body?: unknown, 
                 ca: c.ca,
                 cert: c.cert,
                 key: c.key,
-                headers: { Accept: "application/json", ...(c.token ? { Authorization: `Bearer ${c.token}` } : {}), ...(data ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(data) } : {}) },
+                headers: {
+                    Accept: "application/json",
+                    ...(c.token ? { Authorization: `Bearer ${c.token}` } : {}),
+                    ...(data ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(data) } : {}),
+                },
                 timeout: 30_000,
             },
             (res) => {
@@ -69,7 +76,13 @@ async function json(c: KubeCredentials, method: string, path: string, body?: unk
 const isReady = (obj: any) => (obj?.status?.conditions ?? []).some((x: any) => x.type === "Ready" && x.status === "True");
 
 function nodeOf(n: any): LiveNode {
-    return { name: n.metadata.name, instanceId: instanceIdOfProviderId(n.spec?.providerID), kubeletVersion: n.status?.nodeInfo?.kubeletVersion ?? "", ready: isReady(n), unschedulable: n.spec?.unschedulable === true };
+    return {
+        name: n.metadata.name,
+        instanceId: instanceIdOfProviderId(n.spec?.providerID),
+        kubeletVersion: n.status?.nodeInfo?.kubeletVersion ?? "",
+        ready: isReady(n),
+        unschedulable: n.spec?.unschedulable === true,
+    };
 }
 
 /**
@@ -127,15 +140,72 @@ export const KUBEADM_RBAC: readonly KubeadmRbacObject[] = [
     { kind: "ClusterRoleBinding", name: "kubeadm:kubelet-bootstrap", phase: "bootstrap-token", roleRef: clusterRole("system:node-bootstrapper"), subjects: [group(BOOTSTRAPPERS)] },
     { kind: "ClusterRole", name: "kubeadm:get-nodes", phase: "bootstrap-token", rules: [{ verbs: ["get"], apiGroups: [""], resources: ["nodes"] }] },
     { kind: "ClusterRoleBinding", name: "kubeadm:get-nodes", phase: "bootstrap-token", roleRef: clusterRole("kubeadm:get-nodes"), subjects: [group(BOOTSTRAPPERS)] },
-    { kind: "ClusterRoleBinding", name: "kubeadm:node-autoapprove-bootstrap", phase: "bootstrap-token", roleRef: clusterRole("system:certificates.k8s.io:certificatesigningrequests:nodeclient"), subjects: [group(BOOTSTRAPPERS)] },
-    { kind: "ClusterRoleBinding", name: "kubeadm:node-autoapprove-certificate-rotation", phase: "bootstrap-token", roleRef: clusterRole("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"), subjects: [group("system:nodes")] },
-    { kind: "ClusterRoleBinding", name: "kubeadm:apiserver-kubelet-client", phase: "bootstrap-token", roleRef: clusterRole("system:kubelet-api-admin"), subjects: [user("kube-apiserver-kubelet-client")] },
-    { kind: "Role", namespace: "kube-public", name: "kubeadm:bootstrap-signer-clusterinfo", phase: "bootstrap-token", rules: [{ verbs: ["get"], apiGroups: [""], resources: ["configmaps"], resourceNames: ["cluster-info"] }] },
-    { kind: "RoleBinding", namespace: "kube-public", name: "kubeadm:bootstrap-signer-clusterinfo", phase: "bootstrap-token", roleRef: role("kubeadm:bootstrap-signer-clusterinfo"), subjects: [user("system:anonymous")] },
-    { kind: "Role", namespace: "kube-system", name: "kubeadm:nodes-kubeadm-config", phase: "upload-config kubeadm", rules: [{ verbs: ["get"], apiGroups: [""], resources: ["configmaps"], resourceNames: ["kubeadm-config"] }] },
-    { kind: "RoleBinding", namespace: "kube-system", name: "kubeadm:nodes-kubeadm-config", phase: "upload-config kubeadm", roleRef: role("kubeadm:nodes-kubeadm-config"), subjects: [group(BOOTSTRAPPERS), group("system:nodes")] },
-    { kind: "Role", namespace: "kube-system", name: "kubeadm:kubelet-config", phase: "upload-config kubelet", rules: [{ verbs: ["get"], apiGroups: [""], resources: ["configmaps"], resourceNames: ["kubelet-config"] }] },
-    { kind: "RoleBinding", namespace: "kube-system", name: "kubeadm:kubelet-config", phase: "upload-config kubelet", roleRef: role("kubeadm:kubelet-config"), subjects: [group("system:nodes"), group(BOOTSTRAPPERS)] },
+    {
+        kind: "ClusterRoleBinding",
+        name: "kubeadm:node-autoapprove-bootstrap",
+        phase: "bootstrap-token",
+        roleRef: clusterRole("system:certificates.k8s.io:certificatesigningrequests:nodeclient"),
+        subjects: [group(BOOTSTRAPPERS)],
+    },
+    {
+        kind: "ClusterRoleBinding",
+        name: "kubeadm:node-autoapprove-certificate-rotation",
+        phase: "bootstrap-token",
+        roleRef: clusterRole("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"),
+        subjects: [group("system:nodes")],
+    },
+    {
+        kind: "ClusterRoleBinding",
+        name: "kubeadm:apiserver-kubelet-client",
+        phase: "bootstrap-token",
+        roleRef: clusterRole("system:kubelet-api-admin"),
+        subjects: [user("kube-apiserver-kubelet-client")],
+    },
+    {
+        kind: "Role",
+        namespace: "kube-public",
+        name: "kubeadm:bootstrap-signer-clusterinfo",
+        phase: "bootstrap-token",
+        rules: [{ verbs: ["get"], apiGroups: [""], resources: ["configmaps"], resourceNames: ["cluster-info"] }],
+    },
+    {
+        kind: "RoleBinding",
+        namespace: "kube-public",
+        name: "kubeadm:bootstrap-signer-clusterinfo",
+        phase: "bootstrap-token",
+        roleRef: role("kubeadm:bootstrap-signer-clusterinfo"),
+        subjects: [user("system:anonymous")],
+    },
+    {
+        kind: "Role",
+        namespace: "kube-system",
+        name: "kubeadm:nodes-kubeadm-config",
+        phase: "upload-config kubeadm",
+        rules: [{ verbs: ["get"], apiGroups: [""], resources: ["configmaps"], resourceNames: ["kubeadm-config"] }],
+    },
+    {
+        kind: "RoleBinding",
+        namespace: "kube-system",
+        name: "kubeadm:nodes-kubeadm-config",
+        phase: "upload-config kubeadm",
+        roleRef: role("kubeadm:nodes-kubeadm-config"),
+        subjects: [group(BOOTSTRAPPERS), group("system:nodes")],
+    },
+    {
+        kind: "Role",
+        namespace: "kube-system",
+        name: "kubeadm:kubelet-config",
+        phase: "upload-config kubelet",
+        rules: [{ verbs: ["get"], apiGroups: [""], resources: ["configmaps"], resourceNames: ["kubelet-config"] }],
+    },
+    {
+        kind: "RoleBinding",
+        namespace: "kube-system",
+        name: "kubeadm:kubelet-config",
+        phase: "upload-config kubelet",
+        roleRef: role("kubeadm:kubelet-config"),
+        subjects: [group("system:nodes"), group(BOOTSTRAPPERS)],
+    },
     { kind: "ClusterRoleBinding", name: "kubeadm:cluster-admins", phase: "init (admin.conf)", roleRef: clusterRole("cluster-admin"), subjects: [group("kubeadm:cluster-admins")] },
 ];
 

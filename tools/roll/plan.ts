@@ -103,7 +103,9 @@ function reasonsFor(g: RolloutGroup, i: LiveInstance, live: LiveState, targetVer
 function outdatedOf(g: RolloutGroup, group: LiveGroup, live: LiveState, targetVersion: string): OutdatedInstance[] {
     return group.instances
         .filter((i) => !/^Terminat/.test(i.lifecycleState))
-        .filter((i) => i.launchTemplateId !== undefined ? i.launchTemplateId !== g.launchTemplateId || i.launchTemplateVersion !== g.launchTemplateVersion : i.launchTemplateVersion !== g.launchTemplateVersion)
+        .filter((i) =>
+            i.launchTemplateId !== undefined ? i.launchTemplateId !== g.launchTemplateId || i.launchTemplateVersion !== g.launchTemplateVersion : i.launchTemplateVersion !== g.launchTemplateVersion,
+        )
         .map((i) => ({ instanceId: i.instanceId, fromVersion: i.launchTemplateVersion ?? "none", reasons: reasonsFor(g, i, live, targetVersion) }));
 }
 
@@ -113,17 +115,23 @@ function skewProblems(rollout: Rollout, live: LiveState, scope: RollScope, contr
     const target = minorOf(rollout.kubernetesVersion)!;
     const api = minorOf(live.cluster?.apiServerVersion);
     if (api !== undefined && target > api + 1) {
-        out.push(`the API server runs ${live.cluster!.apiServerVersion} and the launch templates install ${v(rollout.kubernetesVersion)}: the control plane moves one minor at a time (kubeadm upgrades one minor at a time; https://kubernetes.io/releases/version-skew-policy/); deploy and roll 1.${api + 1} first`);
+        out.push(
+            `the API server runs ${live.cluster!.apiServerVersion} and the launch templates install ${v(rollout.kubernetesVersion)}: the control plane moves one minor at a time (kubeadm upgrades one minor at a time; https://kubernetes.io/releases/version-skew-policy/); deploy and roll 1.${api + 1} first`,
+        );
     }
-    if (api !== undefined && target < api) out.push(`the API server runs ${live.cluster!.apiServerVersion}, newer than the launch templates' ${v(rollout.kubernetesVersion)}: the control plane is never downgraded`);
+    if (api !== undefined && target < api)
+        out.push(`the API server runs ${live.cluster!.apiServerVersion}, newer than the launch templates' ${v(rollout.kubernetesVersion)}: the control plane is never downgraded`);
     for (const n of live.cluster?.nodes ?? []) {
         const kubelet = minorOf(n.kubeletVersion);
         // kubelet may be up to three minors older than kube-apiserver (version-skew policy, "kubelet").
-        if (kubelet !== undefined && target > kubelet + 3) out.push(`node ${n.name} runs kubelet ${n.kubeletVersion}, more than three minors behind ${v(rollout.kubernetesVersion)}: roll its group at an earlier version first`);
+        if (kubelet !== undefined && target > kubelet + 3)
+            out.push(`node ${n.name} runs kubelet ${n.kubeletVersion}, more than three minors behind ${v(rollout.kubernetesVersion)}: roll its group at an earlier version first`);
     }
     const poolsOnly = scope.kind === "pools" || scope.kind === "pool";
     if (poolsOnly && controlPlanePending && api !== undefined && target > api) {
-        out.push(`--only ${scope.kind === "pool" ? scope.name : "pools"}: the control plane still runs ${live.cluster!.apiServerVersion} and the pools' templates install ${v(rollout.kubernetesVersion)}; a kubelet must not be newer than kube-apiserver (version-skew policy): roll the control plane first (--only control-plane)`);
+        out.push(
+            `--only ${scope.kind === "pool" ? scope.name : "pools"}: the control plane still runs ${live.cluster!.apiServerVersion} and the pools' templates install ${v(rollout.kubernetesVersion)}; a kubelet must not be newer than kube-apiserver (version-skew policy): roll the control plane first (--only control-plane)`,
+        );
     }
     return out;
 }
@@ -136,7 +144,9 @@ function addonNotes(rollout: Rollout, live: LiveState): string[] {
     const minor = `${target.major}.${target.minor}` as KubernetesMinor;
     // Held at the running minor by the program (config/addonHold.ts): they move on the pulumi up after the roll records the new version.
     if (rollout.addons && rollout.addons.minor !== minor) {
-        return [`the addon images tied to the minor stay at ${rollout.addons.minor} until this roll records ${rollout.kubernetesVersion} (tools/roll/record.ts); then run pulumi up to move them to ${minor}`];
+        return [
+            `the addon images tied to the minor stay at ${rollout.addons.minor} until this roll records ${rollout.kubernetesVersion} (tools/roll/record.ts); then run pulumi up to move them to ${minor}`,
+        ];
     }
     const ccm = AWS_CLOUD_CONTROLLER_MANAGER_TAGS[minor];
     const ca = CLUSTER_AUTOSCALER_TAGS[minor];
@@ -196,12 +206,15 @@ function coreDnsStep(target: string, live: LiveState): { step?: RollStep; note?:
     const b = tagNumbers(tag)!;
     const newer = a !== undefined && (a[0] - b[0] || a[1] - b[1] || a[2] - b[2]) > 0;
     if (repo !== KUBEADM_COREDNS_IMAGE || !fromTag || !COREFILE_COMPATIBLE_COREDNS_TAGS.includes(fromTag) || newer) {
-        const why = repo !== KUBEADM_COREDNS_IMAGE
-            ? `not kubeadm's image ${KUBEADM_COREDNS_IMAGE}`
-            : newer
-              ? `newer than ${tag}, which kubeadm ${v(target)} deploys`
-              : `its Corefile may need a migration to ${tag} that the roll does not make`;
-        return { note: `Deployment kube-system/coredns runs ${from}, ${why}: left as it is (\`kubeadm upgrade apply v<patch>\` on one control-plane slot after the roll migrates it: docs/runbooks/upgrade-kubernetes.md)` };
+        const why =
+            repo !== KUBEADM_COREDNS_IMAGE
+                ? `not kubeadm's image ${KUBEADM_COREDNS_IMAGE}`
+                : newer
+                  ? `newer than ${tag}, which kubeadm ${v(target)} deploys`
+                  : `its Corefile may need a migration to ${tag} that the roll does not make`;
+        return {
+            note: `Deployment kube-system/coredns runs ${from}, ${why}: left as it is (\`kubeadm upgrade apply v<patch>\` on one control-plane slot after the roll migrates it: docs/runbooks/upgrade-kubernetes.md)`,
+        };
     }
     return { step: { kind: "coredns", from, to } };
 }
@@ -210,7 +223,14 @@ export function planRoll(rollout: Rollout, live: LiveState, scope: RollScope = {
     const problems: string[] = [];
     const target = rollout.kubernetesVersion;
     if (scope.kind === "pool" && !rollout.groups.some((g) => g.role === "pool" && g.name === scope.name)) {
-        problems.push(`--only: no pool named ${JSON.stringify(scope.name)} (pools: ${rollout.groups.filter((g) => g.role === "pool").map((g) => g.name).join(", ") || "none"})`);
+        problems.push(
+            `--only: no pool named ${JSON.stringify(scope.name)} (pools: ${
+                rollout.groups
+                    .filter((g) => g.role === "pool")
+                    .map((g) => g.name)
+                    .join(", ") || "none"
+            })`,
+        );
     }
     const outdated = new Map<string, OutdatedInstance[]>();
     for (const g of rollout.groups) {
@@ -227,7 +247,9 @@ export function planRoll(rollout: Rollout, live: LiveState, scope: RollScope = {
     const controlPlanePending = rollout.groups.some((g) => g.role !== "pool" && (outdated.get(g.groupName)?.length ?? 0) > 0);
     problems.push(...skewProblems(rollout, live, scope, controlPlanePending));
     if (live.cluster?.kubeletConfigPresent === false) {
-        problems.push("ConfigMap kube-system/kubelet-config is missing: every kubeadm join downloads the kubelet configuration from it (kubeadm init's upload-config kubelet phase writes it); restore it before rolling, on a control-plane slot: sudo kubeadm init phase upload-config kubelet --config /etc/kubernetes/pki/kubeadm/init.yaml (docs/runbooks/upgrade-kubernetes.md)");
+        problems.push(
+            "ConfigMap kube-system/kubelet-config is missing: every kubeadm join downloads the kubelet configuration from it (kubeadm init's upload-config kubelet phase writes it); restore it before rolling, on a control-plane slot: sudo kubeadm init phase upload-config kubelet --config /etc/kubernetes/pki/kubeadm/init.yaml (docs/runbooks/upgrade-kubernetes.md)",
+        );
     }
     const notes = addonNotes(rollout, live);
     if (problems.length > 0) return { kubernetesVersion: target, steps: [], upToDate: [], notes, problems };
@@ -240,7 +262,10 @@ export function planRoll(rollout: Rollout, live: LiveState, scope: RollScope = {
         const list = outdated.get(g.groupName) ?? [];
         const group = live.groups[g.groupName];
         // A roll stopped mid-refresh: its refresh (whose last instances may wait in Terminating:Wait, undrained) and its hook are resumed even when no instance is left to replace.
-        const interrupted = g.role === "pool" ? [group.refreshInProgress ? "an instance refresh is in progress" : "", group.drainHook ? "the roll's drain hook is on the group" : ""].filter(Boolean).join(" and ") : "";
+        const interrupted =
+            g.role === "pool"
+                ? [group.refreshInProgress ? "an instance refresh is in progress" : "", group.drainHook ? "the roll's drain hook is on the group" : ""].filter(Boolean).join(" and ")
+                : "";
         if (list.length === 0 && !interrupted) return void upToDate.push(g.name);
         if (g.role === "pool") steps.push({ kind: "refresh-pool", group: g, outdated: list, total: group.instances.length, ...(interrupted ? { interrupted } : {}) });
         else steps.push({ kind: "replace-slot", group: g, outdated: list });
@@ -265,14 +290,21 @@ export function formatPlan(stack: string, plan: RollPlan): string[] {
     plan.steps.forEach((s, n) => {
         const at = `  ${n + 1}.`;
         if (s.kind === "cluster-config") lines.push(`${at} cluster-wide configuration:`, ...s.changes.map((c) => `       ${c}`));
-        if (s.kind === "coredns") lines.push(`${at} Deployment kube-system/coredns: image ${s.from} -> ${s.to} (what kubeadm ${v(plan.kubernetesVersion)} deploys; Corefile kept: the same plugins in both releases), after every API server runs the new version`);
+        if (s.kind === "coredns")
+            lines.push(
+                `${at} Deployment kube-system/coredns: image ${s.from} -> ${s.to} (what kubeadm ${v(plan.kubernetesVersion)} deploys; Corefile kept: the same plugins in both releases), after every API server runs the new version`,
+            );
         if (s.kind === "kube-proxy") lines.push(`${at} DaemonSet kube-system/kube-proxy: image ${s.from} -> ${s.to} (after every API server runs the new version)`);
         if (s.kind === "replace-slot") {
-            lines.push(`${at} ${s.group.role === "etcd" ? "etcd member" : "control-plane slot"} ${s.group.name} (group ${s.group.groupName}): ${s.group.role === "etcd" ? "" : "cordon, drain, "}replace the instance, wait for ${s.group.role === "etcd" ? "its etcd member healthy" : "its node Ready, its etcd member healthy"} and the health gate`);
+            lines.push(
+                `${at} ${s.group.role === "etcd" ? "etcd member" : "control-plane slot"} ${s.group.name} (group ${s.group.groupName}): ${s.group.role === "etcd" ? "" : "cordon, drain, "}replace the instance, wait for ${s.group.role === "etcd" ? "its etcd member healthy" : "its node Ready, its etcd member healthy"} and the health gate`,
+            );
             for (const i of s.outdated) lines.push(`       ${i.instanceId}: ${i.reasons.join("; ")}`);
         }
         if (s.kind === "refresh-pool") {
-            lines.push(`${at} pool ${s.group.name} (group ${s.group.groupName}): instance refresh of ${s.outdated.length} of ${s.total} instance(s), at least ${s.group.minHealthyPercentage ?? 90}% healthy, instances already on version ${s.group.launchTemplateVersion} kept; each node drained before its instance terminates`);
+            lines.push(
+                `${at} pool ${s.group.name} (group ${s.group.groupName}): instance refresh of ${s.outdated.length} of ${s.total} instance(s), at least ${s.group.minHealthyPercentage ?? 90}% healthy, instances already on version ${s.group.launchTemplateVersion} kept; each node drained before its instance terminates`,
+            );
             if (s.interrupted) lines.push(`       resumed: ${s.interrupted} (a roll stopped mid-refresh)`);
             for (const i of s.outdated) lines.push(`       ${i.instanceId}: ${i.reasons.join("; ")}`);
         }

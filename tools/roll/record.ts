@@ -22,9 +22,7 @@ export interface VersionRecordPort {
 }
 
 export type RecordDecision =
-    | { readonly kind: "write"; readonly from: string; readonly to: string }
-    | { readonly kind: "up-to-date"; readonly version: string }
-    | { readonly kind: "wait"; readonly reasons: readonly string[] };
+    { readonly kind: "write"; readonly from: string; readonly to: string } | { readonly kind: "up-to-date"; readonly version: string } | { readonly kind: "wait"; readonly reasons: readonly string[] };
 
 const plain = (version: string) => version.replace(/^v/, "");
 
@@ -40,7 +38,9 @@ export function recordDecision(rollout: Rollout, live: LiveState, recorded: stri
         const group = live.groups[g.groupName];
         const running = (group?.instances ?? []).filter((i) => !/^Terminat/.test(i.lifecycleState));
         running.forEach((i) => controlPlaneIds.add(i.instanceId));
-        const current = running.filter((i) => i.lifecycleState === "InService" && i.launchTemplateVersion === g.launchTemplateVersion && (i.launchTemplateId === undefined || i.launchTemplateId === g.launchTemplateId));
+        const current = running.filter(
+            (i) => i.lifecycleState === "InService" && i.launchTemplateVersion === g.launchTemplateVersion && (i.launchTemplateId === undefined || i.launchTemplateId === g.launchTemplateId),
+        );
         if (running.length !== 1 || current.length !== 1) reasons.push(`${g.name}: not one in-service instance on launch template version ${g.launchTemplateVersion}`);
     }
     const cluster = live.cluster;

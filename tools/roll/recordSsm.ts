@@ -27,4 +27,3 @@ export function ssmVersionRecord(region: string, name: string): VersionRecordPor
         },
     };
 }
-

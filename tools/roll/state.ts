@@ -86,6 +86,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function rolloutOf(outputs: Record<string, unknown>): Rollout | undefined {
     const r = outputs.rollout;
     if (!isObject(r) || typeof r.kubernetesVersion !== "string" || !Array.isArray(r.groups)) return undefined;
-    const ok = r.groups.every((g) => isObject(g) && ["control-plane", "etcd", "pool"].includes(String(g.role)) && typeof g.groupName === "string" && typeof g.launchTemplateId === "string" && typeof g.launchTemplateVersion === "string");
+    const ok = r.groups.every(
+        (g) =>
+            isObject(g) &&
+            ["control-plane", "etcd", "pool"].includes(String(g.role)) &&
+            typeof g.groupName === "string" &&
+            typeof g.launchTemplateId === "string" &&
+            typeof g.launchTemplateVersion === "string",
+    );
     return ok ? (r as unknown as Rollout) : undefined;
 }

@@ -24,8 +24,7 @@ export function containsUnknowns(value: unknown): boolean {
     return false;
 }
 
-const isSecret = (v: unknown): boolean =>
-    typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+const isSecret = (v: unknown): boolean => typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
 
 const asSecret = (value: unknown) => ({ [rpc.specialSigKey]: rpc.specialSecretSig, value });
 

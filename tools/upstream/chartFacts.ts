@@ -31,7 +31,13 @@ export const CHART_SOURCES: Record<string, { mirror: string; tag: (version: stri
     "kubelet-csr-approver": { mirror: "postfinance+kubelet-csr-approver", tag: (v) => `v${v}`, dir: "charts/kubelet-csr-approver" },
 };
 
-interface Release { name: string; chart: string; version: string; namespace: string; values: Record<string, unknown> }
+interface Release {
+    name: string;
+    chart: string;
+    version: string;
+    namespace: string;
+    values: Record<string, unknown>;
+}
 
 function arg(name: string, fallback?: string): string {
     const i = process.argv.indexOf(`--${name}`);
@@ -96,24 +102,40 @@ function main(): void {
             const file = path.join(work, "values.json");
             fs.writeFileSync(file, JSON.stringify(values));
             const res = spawnSync(helm, ["template", r.name, chartDir, "-n", r.namespace, "-f", file, "--kube-version", kubeVersion], { encoding: "utf8", maxBuffer: 1 << 28 });
-            return { out: res.stdout, err: res.status === 0 ? "" : res.stderr.trim().split("\n").pop() ?? "failed" };
+            return { out: res.stdout, err: res.status === 0 ? "" : (res.stderr.trim().split("\n").pop() ?? "failed") };
         };
         const base = render(r.values);
         if (base.err) {
             console.log(JSON.stringify({ release: r.name, chart: `${r.chart}@${r.version}`, error: base.err }));
             continue;
         }
-        const templates = execFileSync("find", [path.join(chartDir, "templates"), "-type", "f"], { encoding: "utf8" }).trim().split("\n");
+        const templates = execFileSync("find", [path.join(chartDir, "templates"), "-type", "f"], { encoding: "utf8" })
+            .trim()
+            .split("\n");
         for (const p of leaves(r.values)) {
             const current = p.reduce<any>((o, k) => o[k], r.values);
             const changed = render(edit(r.values, p, (o, k) => (o[k] = Array.isArray(current) ? [SENTINEL] : typeof current === "boolean" ? !current : SENTINEL)));
             const deleted = render(edit(r.values, p, (o, k) => delete o[k]));
-            const reached = changed.err ? `breaks render (${changed.err.slice(0, 100)})` : changed.out.includes(SENTINEL) ? "sentinel rendered" : changed.out !== base.out ? "changes output" : "NO EFFECT";
+            const reached = changed.err
+                ? `breaks render (${changed.err.slice(0, 100)})`
+                : changed.out.includes(SENTINEL)
+                  ? "sentinel rendered"
+                  : changed.out !== base.out
+                    ? "changes output"
+                    : "NO EFFECT";
             const vsDefault = deleted.err ? "deleting breaks render" : deleted.out === base.out ? "same as chart default" : "differs from chart default";
             const at: string[] = [];
             for (let n = p.length; n >= 1 && at.length === 0; n--) {
-                const re = new RegExp(`\\.Values\\.${p.slice(0, n).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("\\.")}(?![A-Za-z0-9_])`);
-                for (const t of templates) fs.readFileSync(t, "utf8").split("\n").forEach((line, i) => re.test(line) && at.push(`${path.relative(chartDir, t)}:${i + 1}`));
+                const re = new RegExp(
+                    `\\.Values\\.${p
+                        .slice(0, n)
+                        .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+                        .join("\\.")}(?![A-Za-z0-9_])`,
+                );
+                for (const t of templates)
+                    fs.readFileSync(t, "utf8")
+                        .split("\n")
+                        .forEach((line, i) => re.test(line) && at.push(`${path.relative(chartDir, t)}:${i + 1}`));
             }
             console.log(JSON.stringify({ release: r.name, chart: `${r.chart}@${r.version}`, key: p.join("."), value: current, reached, vsDefault, at }));
         }

@@ -74,7 +74,10 @@ export function formatAge(ms: number): string {
 /** /readyz?verbose: one row per failing check, etcd's checks always listed. */
 export function readyzChecks(readyz: ClusterSnapshot["readyz"]): CheckResult[] {
     const lines = readyz.body.split("\n").map((l) => l.trim());
-    const checks = lines.map((l) => /^\[([+-])\]([^ ]+) (.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null).map((m) => ({ ok: m[1] === "+", name: m[2], text: m[3] }));
+    const checks = lines
+        .map((l) => /^\[([+-])\]([^ ]+) (.*)$/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => ({ ok: m[1] === "+", name: m[2], text: m[3] }));
     const out: CheckResult[] = [];
     // kube-apiserver's etcd checks: `etcd` (the storage backend answers) and `etcd-readiness`, as the
     // pinned kube-apiserver 1.35.8 lists them in /readyz?verbose (test/real/validate.spec.ts runs it;
@@ -139,7 +142,11 @@ export function poolChecks(expected: ExpectedCluster, nodes: readonly any[], aut
         const need = autoscaled ? p.min : p.desired;
         const sizes = autoscaled ? `min ${p.min}, desired at creation ${p.desired}; cluster-autoscaler sets the size` : `desired ${p.desired}`;
         const ok = ready >= need;
-        const msg = ok ? `${ready} node(s) Ready (${sizes})` : members.length === 0 ? `no node registered; expected at least ${need} (${sizes})` : `${ready} of ${members.length} node(s) Ready; expected at least ${need} (${sizes})`;
+        const msg = ok
+            ? `${ready} node(s) Ready (${sizes})`
+            : members.length === 0
+              ? `no node registered; expected at least ${need} (${sizes})`
+              : `${ready} of ${members.length} node(s) Ready; expected at least ${need} (${sizes})`;
         out.push(row("node pool", p.name, ok, msg));
     }
     const known = new Set(expected.pools.map((p) => p.name));
@@ -169,7 +176,14 @@ export function nodeChecks(nodes: readonly any[]): CheckResult[] {
 export function csrChecks(csrs: readonly any[], opts: CheckOptions): CheckResult[] {
     const pending = csrs.filter((c) => c?.spec?.signerName === KUBELET_SERVING_SIGNER && !(c?.status?.conditions ?? []).some((x: any) => ["Approved", "Denied", "Failed"].includes(x.type)));
     const old = pending.filter((c) => opts.now.getTime() - Date.parse(c.metadata.creationTimestamp) > opts.csrMaxAgeMs);
-    const out = old.map((c) => row("kubelet serving CSR", String(c.metadata.name), false, `pending for ${formatAge(opts.now.getTime() - Date.parse(c.metadata.creationTimestamp))} (requested by ${c.spec.username ?? "unknown"}); the approver has not approved it`));
+    const out = old.map((c) =>
+        row(
+            "kubelet serving CSR",
+            String(c.metadata.name),
+            false,
+            `pending for ${formatAge(opts.now.getTime() - Date.parse(c.metadata.creationTimestamp))} (requested by ${c.spec.username ?? "unknown"}); the approver has not approved it`,
+        ),
+    );
     if (out.length === 0) out.push(row("kubelet serving CSR", "all", true, `none pending longer than ${formatAge(opts.csrMaxAgeMs)}${pending.length > 0 ? ` (${pending.length} younger)` : ""}`));
     return out;
 }
@@ -228,7 +242,14 @@ export function staticPodChecks(expected: ExpectedCluster, nodes: readonly any[]
             const name = `${c}-${nodeName(n)}`;
             const p = byName.get(name);
             const ready = (p?.status?.conditions ?? []).find((x: any) => x.type === "Ready")?.status === "True";
-            out.push(row("control-plane pod", `kube-system/pod/${name}`, ready, !p ? "not found (the kubelet has not started the static pod)" : ready ? "Ready" : `not Ready (phase ${p.status?.phase ?? "unknown"})`));
+            out.push(
+                row(
+                    "control-plane pod",
+                    `kube-system/pod/${name}`,
+                    ready,
+                    !p ? "not found (the kubelet has not started the static pod)" : ready ? "Ready" : `not Ready (phase ${p.status?.phase ?? "unknown"})`,
+                ),
+            );
         }
     }
     return out;
@@ -267,7 +288,8 @@ export function groupChecks(expected: ExpectedCluster, groups: readonly ClusterG
     }
     const has = (kind: "pool" | "slot", name: string) => groups.some((g) => g.serves?.kind === kind && g.serves.name === name);
     for (const p of expected.pools) if (!has("pool", p.name)) out.push(row("auto scaling group", `pool ${p.name}`, false, `no group tagged ${expected.clusterTag} and k8s.io/pool=${p.name}`));
-    for (const s of expected.controlPlaneSlots) if ((s.ip || s.zone) && !has("slot", s.name)) out.push(row("auto scaling group", `slot ${s.name}`, false, `no group tagged ${expected.clusterTag} and k8s.io/slot=${s.name}`));
+    for (const s of expected.controlPlaneSlots)
+        if ((s.ip || s.zone) && !has("slot", s.name)) out.push(row("auto scaling group", `slot ${s.name}`, false, `no group tagged ${expected.clusterTag} and k8s.io/slot=${s.name}`));
     return out;
 }
 

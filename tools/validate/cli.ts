@@ -62,8 +62,13 @@ export function parseCliArgs(argv: string[]): { parsed?: Parsed; problems: strin
         v = parseArgs({
             args: argv,
             options: {
-                stack: { type: "string" }, "stack-file": { type: "string" }, kubeconfig: { type: "string" }, wait: { type: "string" },
-                output: { type: "string" }, "csr-max-age": { type: "string" }, aws: { type: "string" },
+                stack: { type: "string" },
+                "stack-file": { type: "string" },
+                kubeconfig: { type: "string" },
+                wait: { type: "string" },
+                output: { type: "string" },
+                "csr-max-age": { type: "string" },
+                aws: { type: "string" },
             },
         }).values;
     } catch (e) {
@@ -142,7 +147,9 @@ export async function main(argv: string[], io: Io = PROCESS_IO, cli: CliEnv = DE
                       timeoutMs: a.waitMs,
                       intervalMs: Math.min(10_000, Math.max(1000, a.waitMs / 10)),
                       onProgress: (p) => {
-                          const state = p.error ? `cannot connect: ${p.error.message}` : `${p.report!.results.filter((r) => !r.ok).length} check(s) failing, e.g. ${failureLines(p.report!.results)[0]}`;
+                          const state = p.error
+                              ? `cannot connect: ${p.error.message}`
+                              : `${p.report!.results.filter((r) => !r.ok).length} check(s) failing, e.g. ${failureLines(p.report!.results)[0]}`;
                           io.err(`waiting (attempt ${p.attempt}, ${Math.round(p.elapsedMs / 1000)}s of ${Math.round(a.waitMs! / 1000)}s): ${state}\n`);
                       },
                   });

@@ -74,7 +74,11 @@ export function expectedFromStack(config: Readonly<Record<string, string>>, depl
     } else if (zones && c.network.mode === "new") {
         // The same layout the program uses (components/controlplane/slots.ts), so names and IPs match what it deployed.
         const cidrs = instanceSubnetCidrs(c.network, zones);
-        slots = planSlots({ region: c.region, zones, instanceSubnetCidrs: cidrs, controlPlaneCount: c.controlPlane.count, etcdMembers: 0 }).controlPlane.map((s) => ({ name: s.name, zone: s.zone, ip: s.ip }));
+        slots = planSlots({ region: c.region, zones, instanceSubnetCidrs: cidrs, controlPlaneCount: c.controlPlane.count, etcdMembers: 0 }).controlPlane.map((s) => ({
+            name: s.name,
+            zone: s.zone,
+            ip: s.ip,
+        }));
     } else {
         // Zones by count, or subnets someone else made: the slots' zones and IPs are the stack's outputs.
         slots = Array.from({ length: c.controlPlane.count }, (_, i) => (zones ? { name: `control-plane-${zones[i].slice(-1)}`, zone: zones[i] } : { name: `control-plane-${i + 1}` }));

@@ -71,8 +71,13 @@ export function kubeTargetFromKubeconfig(text: string): KubeTarget {
     const user = named(doc.users, context.user)?.user ?? {};
     if (!cluster?.server) throw new ConnectionError(`kubeconfig: context ${JSON.stringify(contextName)} has no cluster with a server`);
     if (!/^https:\/\//.test(cluster.server)) throw new ConnectionError(`kubeconfig: server ${JSON.stringify(cluster.server)} is not valid; allowed: an https:// URL`);
-    for (const [field, holder] of [["certificate-authority", cluster], ["client-certificate", user], ["client-key", user]] as const) {
-        if (holder[field] && !holder[`${field}-data`]) throw new ConnectionError(`kubeconfig: ${field} (a file path) is not supported; allowed: ${field}-data, as the stack's kubeconfig output has it`);
+    for (const [field, holder] of [
+        ["certificate-authority", cluster],
+        ["client-certificate", user],
+        ["client-key", user],
+    ] as const) {
+        if (holder[field] && !holder[`${field}-data`])
+            throw new ConnectionError(`kubeconfig: ${field} (a file path) is not supported; allowed: ${field}-data, as the stack's kubeconfig output has it`);
     }
     if (user.exec || user["auth-provider"]) throw new ConnectionError("kubeconfig: exec and auth-provider users are not supported; allowed: a client certificate or a token");
     return {
@@ -86,7 +91,10 @@ export function kubeTargetFromKubeconfig(text: string): KubeTarget {
 }
 
 export class KubeClient {
-    constructor(private readonly target: KubeTarget, private readonly timeoutMs = 10_000) {}
+    constructor(
+        private readonly target: KubeTarget,
+        private readonly timeoutMs = 10_000,
+    ) {}
 
     /** Where the API is (for messages): the server URL, never credentials. */
     get server(): string {

@@ -71,11 +71,24 @@ async function snapshot(api: KubeClient, opts: ValidateOptions): Promise<Cluster
     const path = (kind: "DaemonSet" | "Deployment", ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/${kind === "DaemonSet" ? "daemonsets" : "deployments"}/${name}`;
     const [nodes, pods, workloads, csrs, leases, groups] = await Promise.all([
         tolerant("nodes", api.list(q("/api/v1/nodes"))),
-        tolerant("system pods", Promise.all(e.systemNamespaces.map((ns) => api.list(q(`/api/v1/namespaces/${ns}/pods`)))).then((p) => p.flat())),
-        tolerant("system workloads", Promise.all(e.workloads.map(async (w) => [`${w.namespace}/${w.name}`, await api.get(q(path(w.kind, w.namespace, w.name)))] as const)).then((l) => new Map(l))),
+        tolerant(
+            "system pods",
+            Promise.all(e.systemNamespaces.map((ns) => api.list(q(`/api/v1/namespaces/${ns}/pods`)))).then((p) => p.flat()),
+        ),
+        tolerant(
+            "system workloads",
+            Promise.all(e.workloads.map(async (w) => [`${w.namespace}/${w.name}`, await api.get(q(path(w.kind, w.namespace, w.name)))] as const)).then((l) => new Map(l)),
+        ),
         tolerant("certificate signing requests", api.list(q("/apis/certificates.k8s.io/v1/certificatesigningrequests"))),
-        tolerant("leader leases", Promise.all(LEADER_LEASES.map(async (l) => [l, await api.get(q(`/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${l}`))] as const)).then((l) => new Map(l))),
-        opts.aws ? clusterGroups(opts.aws, e.clusterTag).catch((err: Error) => Promise.reject(new AwsError(`cannot read the cluster's Auto Scaling groups: ${err.name}: ${String(err.message).split("\n")[0]}`))) : Promise.resolve(undefined),
+        tolerant(
+            "leader leases",
+            Promise.all(LEADER_LEASES.map(async (l) => [l, await api.get(q(`/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${l}`))] as const)).then((l) => new Map(l)),
+        ),
+        opts.aws
+            ? clusterGroups(opts.aws, e.clusterTag).catch((err: Error) =>
+                  Promise.reject(new AwsError(`cannot read the cluster's Auto Scaling groups: ${err.name}: ${String(err.message).split("\n")[0]}`)),
+              )
+            : Promise.resolve(undefined),
     ]);
     return { readyz, nodes, pods, workloads, csrs, leases, groups, readErrors };
 }

@@ -49,10 +49,12 @@ function inliner(files: WrittenFile[]): (argv: string[]) => string | undefined {
             return script === undefined ? undefined : byPath.get(script);
         }
         if (name === "systemctl") {
-            const starts = /^(start|restart|reload-or-restart|try-restart)$/.test(args.find((a) => !a.startsWith("-")) ?? "")
-                || (args[0] === "enable" && args.includes("--now"));
+            const starts = /^(start|restart|reload-or-restart|try-restart)$/.test(args.find((a) => !a.startsWith("-")) ?? "") || (args[0] === "enable" && args.includes("--now"));
             if (!starts) return undefined;
-            const units = args.filter((a) => !a.startsWith("-")).slice(1).map((u) => (u.includes(".") ? u : `${u}.service`));
+            const units = args
+                .filter((a) => !a.startsWith("-"))
+                .slice(1)
+                .map((u) => (u.includes(".") ? u : `${u}.service`));
             const bodies = units.flatMap((u) => files.filter((f) => f.path.endsWith(`/${u}`)).map((f) => unitCommands(f.content)));
             return bodies.length > 0 ? bodies.join("\n") : undefined;
         }
@@ -77,8 +79,7 @@ export function readBoot(userData: string): Boot {
     // cloud-init merges cloud-config parts; concatenating their lists keeps every entry visible to the checks.
     const files = configs.flatMap((c) => c.writeFiles);
     const inline = inliner(files);
-    const script = (origin: string, text: string): BootStep[] =>
-        parseScript(text, { inline }).map((pipeline) => ({ kind: "run", origin, pipeline }));
+    const script = (origin: string, text: string): BootStep[] => parseScript(text, { inline }).map((pipeline) => ({ kind: "run", origin, pipeline }));
 
     const steps: BootStep[] = [];
     parts.filter((p) => p.kind === "boothook").forEach((p) => steps.push(...script("boothook", p.body)));
@@ -88,9 +89,7 @@ export function readBoot(userData: string): Boot {
         steps.push({ kind: "mount", target: m[1] ?? "", fstype: m[2] ?? "auto", options: (m[3] ?? "defaults").split(",") });
     }
     files.filter((f) => f.defer).forEach((file) => steps.push({ kind: "file", file }));
-    const userScripts = parts
-        .filter((p) => p.kind === "shellscript")
-        .map((p, i) => ({ name: p.filename ?? `part-${String(i + 1).padStart(3, "0")}`, text: p.body }));
+    const userScripts = parts.filter((p) => p.kind === "shellscript").map((p, i) => ({ name: p.filename ?? `part-${String(i + 1).padStart(3, "0")}`, text: p.body }));
     userScripts.push({ name: "runcmd", text: configs.flatMap((c) => c.runcmd).join("\n") });
     userScripts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     userScripts.forEach((s) => steps.push(...script(s.name, s.text)));

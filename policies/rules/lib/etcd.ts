@@ -61,7 +61,10 @@ export function flagSettings(args: string[]): Settings {
 function configFileSettings(doc: Record<string, unknown>): Settings {
     const out: Settings = new Map();
     for (const [k, v] of Object.entries(doc)) if (!isRecord(v) && !Array.isArray(v)) out.set(k, text(v));
-    for (const [section, prefix] of [["client-transport-security", ""], ["peer-transport-security", "peer-"]] as const) {
+    for (const [section, prefix] of [
+        ["client-transport-security", ""],
+        ["peer-transport-security", "peer-"],
+    ] as const) {
         const sec = doc[section];
         if (!isRecord(sec)) continue;
         for (const [k, flag] of Object.entries(TRANSPORT)) if (sec[k] !== undefined && sec[k] !== null) out.set(prefix + flag, text(sec[k]));
@@ -84,7 +87,9 @@ function argsMap(v: unknown): Settings {
 
 function yamlDocs(content: string): Record<string, unknown>[] {
     try {
-        return parseAllDocuments(content).flatMap((d) => (Array.isArray(d) ? [] : [d.toJS() as unknown])).filter(isRecord);
+        return parseAllDocuments(content)
+            .flatMap((d) => (Array.isArray(d) ? [] : [d.toJS() as unknown]))
+            .filter(isRecord);
     } catch {
         return [];
     }
@@ -97,7 +102,9 @@ export function findEtcd(boot: Boot): EtcdFindings {
     const problems: string[] = [];
     const configFiles = new Map<string, Settings>();
     const env: Settings = new Map();
-    const heredocs = boot.steps.flatMap((s) => (s.kind === "run" ? s.pipeline.filter((c) => c.heredoc !== undefined).map((c) => ({ path: c.redirects[0]?.target ?? "heredoc", content: c.heredoc! })) : []));
+    const heredocs = boot.steps.flatMap((s) =>
+        s.kind === "run" ? s.pipeline.filter((c) => c.heredoc !== undefined).map((c) => ({ path: c.redirects[0]?.target ?? "heredoc", content: c.heredoc! })) : [],
+    );
     const commands: { origin: string; args: string[] }[] = [];
     for (const f of [...boot.files, ...heredocs]) {
         // A script's own variables are not etcd's environment: only env files and units count.
@@ -147,7 +154,11 @@ export function findEtcd(boot: Boot): EtcdFindings {
 }
 
 const isTrue = (v: string | undefined) => v?.toLowerCase() === "true";
-const plainUrls = (v: string) => v.split(",").map((u) => u.trim().replace(/^[^=]*=(?=[a-z]+:\/\/)/, "")).filter((u) => u && !/^(https|unixs):\/\//.test(u));
+const plainUrls = (v: string) =>
+    v
+        .split(",")
+        .map((u) => u.trim().replace(/^[^=]*=(?=[a-z]+:\/\/)/, ""))
+        .filter((u) => u && !/^(https|unixs):\/\//.test(u));
 
 /** What is wrong with an etcd member's transport settings: plain-text URLs, missing client-cert auth, auto-TLS. */
 export function memberProblems(settings: Settings): string[] {
@@ -158,7 +169,10 @@ export function memberProblems(settings: Settings): string[] {
         else plainUrls(v).forEach((u) => out.push(`${key} has the plain-text URL ${u}`));
     }
     for (const key of ["initial-cluster", "listen-client-http-urls"]) plainUrls(settings.get(key) ?? "").forEach((u) => out.push(`${key} has the plain-text URL ${u}`));
-    for (const [prefix, what] of [["", "client"], ["peer-", "peer"]] as const) {
+    for (const [prefix, what] of [
+        ["", "client"],
+        ["peer-", "peer"],
+    ] as const) {
         if (!isTrue(settings.get(`${prefix}client-cert-auth`))) out.push(`${prefix}client-cert-auth is not true: ${what} connections are not authenticated by certificate`);
         for (const f of ["trusted-ca-file", "cert-file", "key-file"]) if (!settings.get(prefix + f)) out.push(`${prefix}${f} is not set`);
         if (isTrue(settings.get(`${prefix}auto-tls`))) out.push(`${prefix}auto-tls is on: ${what} TLS would use unverifiable self-signed certificates`);

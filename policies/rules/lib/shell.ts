@@ -50,7 +50,7 @@ export function expandWord(raw: string, vars: Map<string, string>): string {
         } else if (c === "\\") {
             // Inside double quotes a backslash only escapes $ ` " \ and stays otherwise.
             const next = raw[i + 1] ?? "";
-            out += dq && !"$`\"\\".includes(next) ? `\\${next}` : next;
+            out += dq && !'$`"\\'.includes(next) ? `\\${next}` : next;
             i += 2;
         } else if (c === "`" || (c === "$" && raw[i + 1] === "(")) {
             out += UNKNOWN;
@@ -109,7 +109,7 @@ function walk(raws: RawCommand[], vars: Map<string, string>, opts: ParseOptions,
         while (words.length > 0 && KEYWORDS.has(words[0])) words = words.slice(1);
         if (words.length > 0 && (words[0].endsWith("()") || words[0] === "function")) {
             // A function definition: remember the body (to the matching `}`), run it where it is called.
-            const name = words[0] === "function" ? words[1] ?? "" : words[0].slice(0, -2);
+            const name = words[0] === "function" ? (words[1] ?? "") : words[0].slice(0, -2);
             const end = blockEnd(raws, i, false);
             const brace = raw.words.indexOf("{");
             const rest = brace >= 0 ? [{ ...raw, words: raw.words.slice(brace + 1) }] : [];

@@ -21,9 +21,68 @@ export interface TmpfsOptions {
 
 const KEY_FILE_RE = /(\.key|[-_.]key\.pem|^key\.pem|\.p12|\.pfx|\.jks)$/;
 /** Programs whose path arguments are read or only created as directories, never written with content. */
-const NON_WRITERS = new Set(["mkdir", "mount", "umount", "mountpoint", "chmod", "chown", "chgrp", "test", "[", "[[", "echo", "printf", "ls", "stat", "findmnt", "logger", "true", "false", ":", "sleep", "systemctl", "cat", "grep", "head", "tail", "wc", "sha256sum", "md5sum", "diff", "readlink", "realpath", "dirname", "basename"]);
+const NON_WRITERS = new Set([
+    "mkdir",
+    "mount",
+    "umount",
+    "mountpoint",
+    "chmod",
+    "chown",
+    "chgrp",
+    "test",
+    "[",
+    "[[",
+    "echo",
+    "printf",
+    "ls",
+    "stat",
+    "findmnt",
+    "logger",
+    "true",
+    "false",
+    ":",
+    "sleep",
+    "systemctl",
+    "cat",
+    "grep",
+    "head",
+    "tail",
+    "wc",
+    "sha256sum",
+    "md5sum",
+    "diff",
+    "readlink",
+    "realpath",
+    "dirname",
+    "basename",
+]);
 /** AWS CLI options that take a value, so that positional arguments can be told apart. */
-const AWS_VALUE_OPTS = new Set(["--region", "--profile", "--endpoint-url", "--exclude", "--include", "--sse", "--sse-kms-key-id", "--acl", "--storage-class", "--content-type", "--cache-control", "--metadata", "--query", "--output", "--version-id", "--bucket", "--key", "--secret-id", "--name", "--names", "--ciphertext-blob", "--cli-read-timeout", "--cli-connect-timeout", "--expected-size"]);
+const AWS_VALUE_OPTS = new Set([
+    "--region",
+    "--profile",
+    "--endpoint-url",
+    "--exclude",
+    "--include",
+    "--sse",
+    "--sse-kms-key-id",
+    "--acl",
+    "--storage-class",
+    "--content-type",
+    "--cache-control",
+    "--metadata",
+    "--query",
+    "--output",
+    "--version-id",
+    "--bucket",
+    "--key",
+    "--secret-id",
+    "--name",
+    "--names",
+    "--ciphertext-blob",
+    "--cli-read-timeout",
+    "--cli-connect-timeout",
+    "--expected-size",
+]);
 
 export function normalizePath(p: string): string {
     const n = p.replace(/\/+/g, "/");
@@ -119,7 +178,11 @@ function fetchedSecrets(pipeline: Pipeline, secretSource: RegExp): { what: strin
         } else if (service === "s3api" && op === "get-object") {
             const what = `s3://${optValue(args, ["--bucket"]) ?? "?"}/${optValue(args, ["--key"]) ?? "?"}`;
             if (secretSource.test(what) && rest.length > 0) out.push({ what, dest: rest[rest.length - 1] });
-        } else if ((service === "secretsmanager" && op === "get-secret-value") || (service === "ssm" && /^get-parameters?$/.test(op ?? "") && args.includes("--with-decryption")) || (service === "kms" && op === "decrypt")) {
+        } else if (
+            (service === "secretsmanager" && op === "get-secret-value") ||
+            (service === "ssm" && /^get-parameters?$/.test(op ?? "") && args.includes("--with-decryption")) ||
+            (service === "kms" && op === "decrypt")
+        ) {
             stdoutDests.forEach((d) => out.push({ what: `aws ${service} ${op}`, dest: d }));
         }
     }

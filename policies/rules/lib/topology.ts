@@ -82,7 +82,7 @@ export class Topology {
             const ids = [
                 ...strings(r.props.vpcZoneIdentifiers),
                 ...(r.type === T.networkInterface || r.type === T.instance ? strings(r.props.subnetId) : []),
-                ...([T.lb, T.alb, T.elb] as string[]).includes(r.type) ? [...strings(r.props.subnets), ...records(r.props.subnetMappings).flatMap((m) => strings(m.subnetId))] : [],
+                ...(([T.lb, T.alb, T.elb] as string[]).includes(r.type) ? [...strings(r.props.subnets), ...records(r.props.subnetMappings).flatMap((m) => strings(m.subnetId))] : []),
             ];
             ids.forEach((id) => out.push({ id, user: r }));
         }

@@ -26,7 +26,7 @@ function looksLikeText(s: string): boolean {
     if (s.length === 0) return true;
     const bad = s.split("").filter((c) => {
         const code = c.charCodeAt(0);
-        return (code < 9 || (code > 13 && code < 32) || c === "\ufffd");
+        return code < 9 || (code > 13 && code < 32) || c === "\ufffd";
     }).length;
     return bad / s.length < 0.01;
 }
@@ -97,9 +97,7 @@ function decodeTransfer(body: string, encoding: string | undefined): string {
             }
         }
         case "quoted-printable":
-            return body
-                .replace(/=\r?\n/g, "")
-                .replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+            return body.replace(/=\r?\n/g, "").replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
         default:
             return body;
     }

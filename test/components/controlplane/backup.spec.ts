@@ -8,21 +8,22 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import {
-    BACKUP_PREFIX, EtcdMember, renderEtcdBackupScript, renderEtcdBackupUnits, renderEtcdConfig, renderEtcdRestoreScript,
-} from "../../../components/host";
+import { BACKUP_PREFIX, EtcdMember, renderEtcdBackupScript, renderEtcdBackupUnits, renderEtcdConfig, renderEtcdRestoreScript } from "../../../components/host";
 import { DLM_TARGET_TAG, backupLifecycleRules, dlmPolicy } from "../../../components/controlplane/backupRetention";
-import {
-    assertShellcheckClean, etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil,
-    writeExecutable,
-} from "../../support/shell";
+import { assertShellcheckClean, etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil, writeExecutable } from "../../support/shell";
 import { runScript, s3StubWorld as s3World } from "../../support/stubs";
 
 const TLS = { caFile: "/pki/ca.crt", certFile: "/pki/client.crt", keyFile: "/pki/client.key" };
 const BACKUP = { cluster: "prod", region: "eu-west-1", bucket: "prod-secrets", kmsKeyId: "alias/prod-secrets", tls: TLS };
-const RESTORE = { cluster: "prod", region: "eu-west-1", bucket: "prod-secrets", memberName: "etcd-a", peerUrl: "https://10.30.1.10:2380", initialCluster: "etcd-a=https://10.30.1.10:2380", initialClusterToken: "prod-restore" };
-
-
+const RESTORE = {
+    cluster: "prod",
+    region: "eu-west-1",
+    bucket: "prod-secrets",
+    memberName: "etcd-a",
+    peerUrl: "https://10.30.1.10:2380",
+    initialCluster: "etcd-a=https://10.30.1.10:2380",
+    initialClusterToken: "prod-restore",
+};
 
 describe("controlplane/backup: scripts, units and retention data", () => {
     after(removeTempDirs);
@@ -110,9 +111,18 @@ describe("controlplane/backup: snapshot, upload, restore with a real etcd", func
         const [client, peer, metrics] = await freePorts(3);
         const m: EtcdMember = { name, host: "127.0.0.1", clientPort: client, peerPort: peer };
         const config = path.join(dir, `${name}.yaml`);
-        fs.writeFileSync(config, renderEtcdConfig(m, [m], {
-            clusterToken: `${name}-token`, initialClusterState: "new", listenIp: "127.0.0.1", dataDir, pkiDir: path.join(dir, "pki"), metricsPort: metrics, etcdVersion: version,
-        }));
+        fs.writeFileSync(
+            config,
+            renderEtcdConfig(m, [m], {
+                clusterToken: `${name}-token`,
+                initialClusterState: "new",
+                listenIp: "127.0.0.1",
+                dataDir,
+                pkiDir: path.join(dir, "pki"),
+                metricsPort: metrics,
+                etcdVersion: version,
+            }),
+        );
         startEtcd(config, path.join(dir, `${name}.log`));
         const endpoint = `https://127.0.0.1:${client}`;
         const startMs = await waitUntil(`${name} healthy`, 30000, () => etcdctl([endpoint], tls, ["endpoint", "health"]).status === 0);
@@ -128,7 +138,10 @@ describe("controlplane/backup: snapshot, upload, restore with a real etcd", func
 
         const work = path.join(dir, "work");
         const backup = renderEtcdBackupScript({
-            ...BACKUP, endpoint: source.endpoint, workDir: work, tls: { caFile: tls.cacert, certFile: tls.cert, keyFile: tls.key },
+            ...BACKUP,
+            endpoint: source.endpoint,
+            workDir: work,
+            tls: { caFile: tls.cacert, certFile: tls.cert, keyFile: tls.key },
         });
         const w = s3World(path.join(dir, "backup-run"), s3);
         const b = await runScript(backup, w, 60000);
@@ -151,13 +164,20 @@ describe("controlplane/backup: snapshot, upload, restore with a real etcd", func
         const [peer] = await freePorts(1);
         const restoredData = path.join(dir, "restored-data");
         const restore = renderEtcdRestoreScript({
-            ...RESTORE, memberName: "restored", peerUrl: `https://127.0.0.1:${peer}`, initialCluster: `restored=https://127.0.0.1:${peer}`,
-            dataDir: restoredData, workDir: path.join(dir, "restore-work"),
+            ...RESTORE,
+            memberName: "restored",
+            peerUrl: `https://127.0.0.1:${peer}`,
+            initialCluster: `restored=https://127.0.0.1:${peer}`,
+            dataDir: restoredData,
+            workDir: path.join(dir, "restore-work"),
         });
         const rw = s3World(path.join(dir, "restore-run"), s3);
         const rs = await runScript(restore, rw, 60000);
         assert.strictEqual(rs.code, 0, rs.stderr);
-        assert.ok(rw.calls().some((c) => c.includes("s3api list-objects-v2")), "latest was looked up");
+        assert.ok(
+            rw.calls().some((c) => c.includes("s3api list-objects-v2")),
+            "latest was looked up",
+        );
         const refused = await runScript(restore, rw, 60000);
         assert.notStrictEqual(refused.code, 0, "restore must never overwrite a data dir");
         assert.match(refused.stderr, /is not empty/);
@@ -166,9 +186,18 @@ describe("controlplane/backup: snapshot, upload, restore with a real etcd", func
         const config = path.join(dir, "restored.yaml");
         const m: EtcdMember = { name: "restored", host: "127.0.0.1", clientPort: (await freePorts(1))[0], peerPort: peer };
         const [metrics] = await freePorts(1);
-        fs.writeFileSync(config, renderEtcdConfig(m, [m], {
-            clusterToken: "prod-restore", initialClusterState: "new", listenIp: "127.0.0.1", dataDir: restoredData, pkiDir: path.join(dir, "pki"), metricsPort: metrics, etcdVersion: version,
-        }));
+        fs.writeFileSync(
+            config,
+            renderEtcdConfig(m, [m], {
+                clusterToken: "prod-restore",
+                initialClusterState: "new",
+                listenIp: "127.0.0.1",
+                dataDir: restoredData,
+                pkiDir: path.join(dir, "pki"),
+                metricsPort: metrics,
+                etcdVersion: version,
+            }),
+        );
         const t0 = Date.now();
         startEtcd(config, path.join(dir, "restored.log"));
         const endpoint = `https://127.0.0.1:${m.clientPort}`;

@@ -63,7 +63,12 @@ type Doc = Record<string, any>;
 
 const tagsOf = (run: Run, r: RecordedResource): Record<string, string> => run.inputs(r).tags ?? {};
 const asgTags = (run: Run, r: RecordedResource): Record<string, string> => Object.fromEntries(run.inputs(r).tags.map((t: any) => [t.key, t.value]));
-const docsOf = (text: string): Record<string, Doc> => Object.fromEntries(parseAllDocuments(text).map((d) => d.toJSON() as Doc).map((d) => [d.kind, d]));
+const docsOf = (text: string): Record<string, Doc> =>
+    Object.fromEntries(
+        parseAllDocuments(text)
+            .map((d) => d.toJSON() as Doc)
+            .map((d) => [d.kind, d]),
+    );
 const arg = (list: Array<{ name: string; value: string }>, name: string) => list.find((a) => a.name === name)?.value;
 const objectContent = (run: Run, key: string): { content: string; secret: boolean } => {
     const o = run.ofType(T.object).find((r) => run.inputs(r).key === key);
@@ -124,7 +129,13 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
                 const want = { [`kubernetes.io/cluster/${e.cluster}`]: "owned", [`k8s.io/role/${s.role}`]: "1", "k8s.io/slot": s.slotName };
                 const lt = run.inputs(s.lt);
                 const instanceSpec = lt.tagSpecifications.find((t: any) => t.resourceType === "instance").tags;
-                for (const [what, tags] of [["asg", asgTags(run, s.asg)], ["launch template", tagsOf(run, s.lt)], ["instances", instanceSpec], ["interface", tagsOf(run, s.eni)], ["volume", tagsOf(run, s.volume)]] as const) {
+                for (const [what, tags] of [
+                    ["asg", asgTags(run, s.asg)],
+                    ["launch template", tagsOf(run, s.lt)],
+                    ["instances", instanceSpec],
+                    ["interface", tagsOf(run, s.eni)],
+                    ["volume", tagsOf(run, s.volume)],
+                ] as const) {
                     for (const [k, v] of Object.entries(want)) assert.strictEqual(tags[k], v, `${s.slotName} ${what} ${k}`);
                 }
                 assert.ok(run.inputs(s.asg).tags.every((t: any) => t.propagateAtLaunch === true));
@@ -162,12 +173,22 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
                 assert.deepStrictEqual(lb.subnets, run.stackOutputs[e.internal ? "privateSubnetIds" : "publicSubnetIds"]);
                 assert.strictEqual(lb.securityGroups[0], (run.stackOutputs.securityGroupIds as Record<string, string>).lb);
                 const listeners = pub(T.listener).map((r) => run.inputs(r));
-                assert.deepStrictEqual(listeners.map((l) => [l.port, l.protocol]), [[6443, "TCP"]]);
+                assert.deepStrictEqual(
+                    listeners.map((l) => [l.port, l.protocol]),
+                    [[6443, "TCP"]],
+                );
                 const [tgRes] = pub(T.tg);
                 const tg = run.inputs(tgRes);
                 assert.deepStrictEqual([tg.port, tg.protocol, tg.targetType, tg.healthCheck.protocol, tg.healthCheck.path], [6443, "TCP", "instance", "HTTPS", "/readyz"]);
                 assert.ok(tg.healthCheck.interval * tg.healthCheck.unhealthyThreshold <= 30);
-                assert.ok(secondsToLeaveRotation({ ...API_HEALTH_CHECK, intervalSeconds: tg.healthCheck.interval, timeoutSeconds: tg.healthCheck.timeout, unhealthyThreshold: tg.healthCheck.unhealthyThreshold }) <= 30);
+                assert.ok(
+                    secondsToLeaveRotation({
+                        ...API_HEALTH_CHECK,
+                        intervalSeconds: tg.healthCheck.interval,
+                        timeoutSeconds: tg.healthCheck.timeout,
+                        unhealthyThreshold: tg.healthCheck.unhealthyThreshold,
+                    }) <= 30,
+                );
                 assert.strictEqual(listeners[0].defaultActions[0].targetGroupArn, tgRes.id);
                 for (const g of cpGroups) assert.deepStrictEqual(g.targetGroupArns, [tgRes.id]);
                 assert.strictEqual(run.ofType(T.elb).length + run.ofType(T.eip).filter((r) => /-api-/.test(r.name)).length, 0);
@@ -204,7 +225,10 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
                 assert.deepStrictEqual([lb.loadBalancerType, lb.internal, lb.enableCrossZoneLoadBalancing], ["network", true, true]);
                 assert.deepStrictEqual(lb.subnets, run.stackOutputs.privateSubnetIds);
                 assert.deepStrictEqual(lb.securityGroups, [(run.stackOutputs.securityGroupIds as Record<string, string>).internalLb]);
-                assert.deepStrictEqual(internal.aliases.map((a: any) => a.evaluateTargetHealth), [true]);
+                assert.deepStrictEqual(
+                    internal.aliases.map((a: any) => a.evaluateTargetHealth),
+                    [true],
+                );
                 const publicAliases = records.filter((r) => r !== internal && r.aliases).map((r) => r.aliases[0].name);
                 assert.ok(typeof internal.aliases[0].name === "string" && !publicAliases.includes(internal.aliases[0].name), "an alias of its own balancer, not the public one");
                 const [tgRes] = run.ofType(T.tg).filter((r) => r.name.includes("-internal-"));
@@ -213,7 +237,10 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
                 const attached = run.ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment").map((r) => run.inputs(r));
                 assert.deepStrictEqual(attached.map((a) => a.targetId).sort(), [...slotIps].sort());
                 assert.ok(attached.every((a) => a.targetGroupArn === tgRes.id && a.port === 6443));
-                const [listener] = run.ofType(T.listener).filter((r) => r.name.includes("-internal-")).map((r) => run.inputs(r));
+                const [listener] = run
+                    .ofType(T.listener)
+                    .filter((r) => r.name.includes("-internal-"))
+                    .map((r) => run.inputs(r));
                 assert.deepStrictEqual([listener.port, listener.protocol, listener.defaultActions[0].targetGroupArn], [6443, "TCP", tgRes.id]);
             }
             if (e.dnsZone) {
@@ -275,10 +302,27 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
         });
 
         it("opens exactly the port matrix's rules", () => {
-            const input = { adminCidrs: e.adminCidrs, loadBalancer: e.endpoint !== "elasticIp", internalLoadBalancer: e.controlPlane > 1, externalEtcd: e.etcd > 0, podNetworkPorts: calicoNodePorts() };
-            const expected = firewallRules(input).map((r) => `${e.cluster}-firewall-${r.name}`).sort();
-            assert.deepStrictEqual(run.ofType(T.ingress).map((r) => r.name).sort(), expected);
-            const api = run.ofType(T.ingress).map((r) => run.inputs(r)).filter((r) => r.cidrIpv4 !== undefined);
+            const input = {
+                adminCidrs: e.adminCidrs,
+                loadBalancer: e.endpoint !== "elasticIp",
+                internalLoadBalancer: e.controlPlane > 1,
+                externalEtcd: e.etcd > 0,
+                podNetworkPorts: calicoNodePorts(),
+            };
+            const expected = firewallRules(input)
+                .map((r) => `${e.cluster}-firewall-${r.name}`)
+                .sort();
+            assert.deepStrictEqual(
+                run
+                    .ofType(T.ingress)
+                    .map((r) => r.name)
+                    .sort(),
+                expected,
+            );
+            const api = run
+                .ofType(T.ingress)
+                .map((r) => run.inputs(r))
+                .filter((r) => r.cidrIpv4 !== undefined);
             assert.deepStrictEqual(api.map((r) => r.cidrIpv4).sort(), [...e.adminCidrs].sort());
             assert.ok(api.every((r) => r.fromPort === 6443 && r.toPort === 6443));
         });
@@ -288,7 +332,10 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
             for (const s of slots) {
                 const policy = policyOf(s.role === "etcd" ? `${e.cluster}-${s.slotName}-slot` : `${e.cluster}-control-plane-slots`);
                 const instanceTags = run.inputs(s.lt).tagSpecifications.find((t: any) => t.resourceType === "instance").tags;
-                for (const [res, action, arn] of [[s.eni, "ec2:AttachNetworkInterface", "network-interface"], [s.volume, "ec2:AttachVolume", "volume"]] as const) {
+                for (const [res, action, arn] of [
+                    [s.eni, "ec2:AttachNetworkInterface", "network-interface"],
+                    [s.volume, "ec2:AttachVolume", "volume"],
+                ] as const) {
                     const req = (tags: Record<string, string>) => [
                         { action, resource: `arn:aws:ec2:${run.inputs(s.volume).availabilityZone.slice(0, -1)}:123456789012:instance/i-0abc`, context: tagContext(instanceTags) },
                         { action, resource: `arn:aws:ec2:${run.inputs(s.volume).availabilityZone.slice(0, -1)}:123456789012:${arn}/${res.id}`, context: tagContext(tags) },
@@ -316,7 +363,10 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
                 assert.doesNotMatch(text, /PRIVATE KEY|client-key-data/);
             }
             const report = runPolicies(buildPlan({ project: "k8s-aws", stack: e.cluster, resources: run.resources, outputs: run.stackOutputs }));
-            assert.deepStrictEqual(report.violations.filter((v) => v.enforcementLevel === "mandatory"), []);
+            assert.deepStrictEqual(
+                report.violations.filter((v) => v.enforcementLevel === "mandatory"),
+                [],
+            );
         });
 
         it("backs etcd up: lifecycle rules for the snapshot prefixes and a DLM policy over the slots' data volumes", () => {
@@ -340,7 +390,10 @@ function describeCluster(label: string, e: Expect, build: () => Promise<Run>) {
             assert.strictEqual((o.controlPlaneSlots as unknown[]).length, e.controlPlane);
             assert.strictEqual((o.etcdMembers as unknown[]).length, e.etcd);
             const groups = o.securityGroupIds as Record<string, string>;
-            assert.deepStrictEqual(Object.keys(groups).sort(), [...(e.endpoint === "elasticIp" ? [] : ["lb"]), ...(e.controlPlane > 1 ? ["internalLb"] : []), "controlPlane", ...(e.etcd > 0 ? ["etcd"] : []), "nodes"].sort());
+            assert.deepStrictEqual(
+                Object.keys(groups).sort(),
+                [...(e.endpoint === "elasticIp" ? [] : ["lb"]), ...(e.controlPlane > 1 ? ["internalLb"] : []), "controlPlane", ...(e.etcd > 0 ? ["etcd"] : []), "nodes"].sort(),
+            );
             for (const id of Object.values(groups)) assert.match(id, /^sg-[0-9a-f]{17}$/);
         });
     });
@@ -368,12 +421,24 @@ async function variant(overrides: Record<string, unknown>, region = "eu-west-1")
 }
 
 describeCluster("dev (one slot, Elastic IP)", { cluster: "dev", controlPlane: 1, etcd: 0, endpoint: "elasticIp", dnsZone: "k8s.example.net", adminCidrs: ["198.51.100.0/24"] }, () => stack("dev"));
-describeCluster("staging (3 slots, stacked etcd, NLB)", { cluster: "staging", controlPlane: 3, etcd: 0, endpoint: "network", dnsZone: "k8s.example.net", adminCidrs: ["198.51.100.0/24", "203.0.113.0/24"] }, () => stack("staging"));
-describeCluster("prod (3 slots, 3 external etcd members, NLB)", { cluster: "prod", controlPlane: 3, etcd: 3, endpoint: "network", dnsZone: "k8s.example.net", adminCidrs: ["198.51.100.0/24"] }, () => stack("prod"));
-describeCluster("existing-vpc (someone else's subnets)", { cluster: "platform", controlPlane: 3, etcd: 0, endpoint: "network", dnsZone: "platform.example.com", adminCidrs: ["203.0.113.0/24"] }, () => stack("existing-vpc"));
-describeCluster("a classic ELB", { cluster: "demo", controlPlane: 3, etcd: 0, endpoint: "classic", dnsZone: "k8s.example.com", adminCidrs: ["203.0.113.0/24"] }, () => variant({ controlPlane: { loadBalancerType: "classic" } }));
-describeCluster("an internal NLB with 5 external etcd members (us-east-1)", { cluster: "demo", controlPlane: 3, etcd: 5, endpoint: "network", internal: true, dnsZone: "k8s.example.com", adminCidrs: ["203.0.113.0/24"] }, () =>
-    variant({ availabilityZones: 5, controlPlane: { apiAccess: "internal" }, etcd: { topology: "external", members: 5 } }, "us-east-1"),
+describeCluster(
+    "staging (3 slots, stacked etcd, NLB)",
+    { cluster: "staging", controlPlane: 3, etcd: 0, endpoint: "network", dnsZone: "k8s.example.net", adminCidrs: ["198.51.100.0/24", "203.0.113.0/24"] },
+    () => stack("staging"),
+);
+describeCluster("prod (3 slots, 3 external etcd members, NLB)", { cluster: "prod", controlPlane: 3, etcd: 3, endpoint: "network", dnsZone: "k8s.example.net", adminCidrs: ["198.51.100.0/24"] }, () =>
+    stack("prod"),
+);
+describeCluster("existing-vpc (someone else's subnets)", { cluster: "platform", controlPlane: 3, etcd: 0, endpoint: "network", dnsZone: "platform.example.com", adminCidrs: ["203.0.113.0/24"] }, () =>
+    stack("existing-vpc"),
+);
+describeCluster("a classic ELB", { cluster: "demo", controlPlane: 3, etcd: 0, endpoint: "classic", dnsZone: "k8s.example.com", adminCidrs: ["203.0.113.0/24"] }, () =>
+    variant({ controlPlane: { loadBalancerType: "classic" } }),
+);
+describeCluster(
+    "an internal NLB with 5 external etcd members (us-east-1)",
+    { cluster: "demo", controlPlane: 3, etcd: 5, endpoint: "network", internal: true, dnsZone: "k8s.example.com", adminCidrs: ["203.0.113.0/24"] },
+    () => variant({ availabilityZones: 5, controlPlane: { apiAccess: "internal" }, etcd: { topology: "external", members: 5 } }, "us-east-1"),
 );
 describeCluster("no DNS zone (a private zone for the internal name)", { cluster: "demo", controlPlane: 3, etcd: 0, endpoint: "network", adminCidrs: ["203.0.113.0/24"] }, () =>
     variant({ dns: undefined, addons: { externalDns: false } }),

@@ -9,8 +9,34 @@ import * as fs from "fs";
 import * as path from "path";
 import { readUserData } from "../../support/userData";
 import { parse } from "yaml";
-import { API_HEALTH_CHECK, CONTROL_PLANE_SIZES, classicElbArgs, controlPlaneSizeWarning, endpointCertSans, instanceSize, internalTargetGroupArgs, maxClusterNodes, nlbListenerArgs, nlbTargetGroupArgs, planEndpoint, planSlots, secondsToLeaveRotation } from "../../../components/controlplane";
-import { ENCRYPTION_CONFIG, KUBEADM_INIT_CONFIG, KUBEADM_JOIN_CONFIG, CONTROL_PLANE_UNIT, SECRETS_UNIT, SLOT_SECRETS_UNIT, USER_DATA_LIMIT_BYTES, controlPlaneUserData, encodeUserData, etcdMemberUserData, renderSlotSecretsScript } from "../../../components/host";
+import {
+    API_HEALTH_CHECK,
+    CONTROL_PLANE_SIZES,
+    classicElbArgs,
+    controlPlaneSizeWarning,
+    endpointCertSans,
+    instanceSize,
+    internalTargetGroupArgs,
+    maxClusterNodes,
+    nlbListenerArgs,
+    nlbTargetGroupArgs,
+    planEndpoint,
+    planSlots,
+    secondsToLeaveRotation,
+} from "../../../components/controlplane";
+import {
+    ENCRYPTION_CONFIG,
+    KUBEADM_INIT_CONFIG,
+    KUBEADM_JOIN_CONFIG,
+    CONTROL_PLANE_UNIT,
+    SECRETS_UNIT,
+    SLOT_SECRETS_UNIT,
+    USER_DATA_LIMIT_BYTES,
+    controlPlaneUserData,
+    encodeUserData,
+    etcdMemberUserData,
+    renderSlotSecretsScript,
+} from "../../../components/host";
 
 import { controlPlaneSlotObjects, controlPlaneExtraObjects, objectKey } from "../../../components/secrets";
 import { readBoot } from "../../../policies/rules/lib/boot";
@@ -28,10 +54,42 @@ const endpointConfig = (over: { count?: number; endpoint?: "loadBalancer" | "ela
 describe("controlplane/endpoint: which endpoint, which names", () => {
     const cases = [
         { name: "NLB, public, with DNS", over: {}, kind: "network", internal: false, publicName: "api.prod.k8s.example.net", nodeName: "api.internal.prod.k8s.example.net", zone: "configured" },
-        { name: "NLB, internal", over: { apiAccess: "internal" as const }, kind: "network", internal: true, publicName: "api.prod.k8s.example.net", nodeName: "api.internal.prod.k8s.example.net", zone: "configured" },
-        { name: "classic ELB", over: { loadBalancerType: "classic" as const }, kind: "classic", internal: false, publicName: "api.prod.k8s.example.net", nodeName: "api.internal.prod.k8s.example.net", zone: "configured" },
-        { name: "Elastic IP (never internal)", over: { endpoint: "elasticIp" as const, apiAccess: "internal" as const }, kind: "elasticIp", internal: false, publicName: "api.prod.k8s.example.net", nodeName: "api.internal.prod.k8s.example.net", zone: "configured" },
-        { name: "no DNS zone: a private zone of the cluster's own", over: { dns: false }, kind: "network", internal: false, publicName: undefined, nodeName: "api.internal.prod.k8s-aws.internal", zone: "private" },
+        {
+            name: "NLB, internal",
+            over: { apiAccess: "internal" as const },
+            kind: "network",
+            internal: true,
+            publicName: "api.prod.k8s.example.net",
+            nodeName: "api.internal.prod.k8s.example.net",
+            zone: "configured",
+        },
+        {
+            name: "classic ELB",
+            over: { loadBalancerType: "classic" as const },
+            kind: "classic",
+            internal: false,
+            publicName: "api.prod.k8s.example.net",
+            nodeName: "api.internal.prod.k8s.example.net",
+            zone: "configured",
+        },
+        {
+            name: "Elastic IP (never internal)",
+            over: { endpoint: "elasticIp" as const, apiAccess: "internal" as const },
+            kind: "elasticIp",
+            internal: false,
+            publicName: "api.prod.k8s.example.net",
+            nodeName: "api.internal.prod.k8s.example.net",
+            zone: "configured",
+        },
+        {
+            name: "no DNS zone: a private zone of the cluster's own",
+            over: { dns: false },
+            kind: "network",
+            internal: false,
+            publicName: undefined,
+            nodeName: "api.internal.prod.k8s-aws.internal",
+            zone: "private",
+        },
     ];
     for (const c of cases) {
         it(c.name, () => {
@@ -53,7 +111,8 @@ describe("controlplane/endpoint: which endpoint, which names", () => {
     it("puts both names, the balancer's name or the Elastic IP, and every slot IP in the apiserver certificate", () => {
         const ips = ["10.30.0.10", "10.30.32.10", "10.30.64.10"];
         const sans = endpointCertSans(planEndpoint(endpointConfig()), { slotIps: ips, loadBalancerDnsName: "prod-api-0123.elb.eu-west-1.amazonaws.com" });
-        for (const s of ["api.prod.k8s.example.net", "api.internal.prod.k8s.example.net", "prod-api-0123.elb.eu-west-1.amazonaws.com", ...ips, "kubernetes.default.svc.cluster.local"]) assert.ok(sans.includes(s), s);
+        for (const s of ["api.prod.k8s.example.net", "api.internal.prod.k8s.example.net", "prod-api-0123.elb.eu-west-1.amazonaws.com", ...ips, "kubernetes.default.svc.cluster.local"])
+            assert.ok(sans.includes(s), s);
         const eip = endpointCertSans(planEndpoint(endpointConfig({ endpoint: "elasticIp", dns: false })), { slotIps: ["10.10.0.10"], elasticIp: "52.1.2.3" });
         assert.ok(eip.includes("52.1.2.3") && eip.includes("api.internal.prod.k8s-aws.internal"));
         assert.strictEqual(new Set(sans).size, sans.length);
@@ -117,8 +176,21 @@ describe("controlplane/sizing: the large-cluster guard", () => {
 });
 
 const REGION = "eu-west-1";
-const slots = planSlots({ region: REGION, zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"], controlPlaneCount: 3, etcdMembers: 3 });
-const common = { cluster: "prod", region: REGION, kubernetes: { minor: "1.35", version: "1.35.9" }, arch: "amd64" as const, bucket: "prod-secrets-0123456789", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555" };
+const slots = planSlots({
+    region: REGION,
+    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+    instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"],
+    controlPlaneCount: 3,
+    etcdMembers: 3,
+});
+const common = {
+    cluster: "prod",
+    region: REGION,
+    kubernetes: { minor: "1.35", version: "1.35.9" },
+    arch: "amd64" as const,
+    bucket: "prod-secrets-0123456789",
+    kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555",
+};
 const cpData = (topology: "stacked" | "external") =>
     controlPlaneUserData({ ...common, slot: slots.controlPlane[0], etcdTopology: topology, controlPlaneCount: 3, controlPlaneEndpoint: "api.internal.prod.k8s.example.net:6443" });
 const etcdData = () => etcdMemberUserData({ ...common, slot: slots.etcd[1], etcdTopology: "external", members: slots.etcd, volumeSizeGiB: 50 });
@@ -126,7 +198,11 @@ const etcdData = () => etcdMemberUserData({ ...common, slot: slots.etcd[1], etcd
 describe("controlplane/userData: what a slot boots with", () => {
     const runcmds = (text: string) => (parse(text.replace(/^#cloud-config\n/, "")).runcmd as string[][]).map((c) => c.join(" "));
 
-    for (const [label, text] of [["control plane, stacked", cpData("stacked")], ["control plane, external", cpData("external")], ["etcd member", etcdData()]] as const) {
+    for (const [label, text] of [
+        ["control plane, stacked", cpData("stacked")],
+        ["control plane, external", cpData("external")],
+        ["etcd member", etcdData()],
+    ] as const) {
         it(`${label}: fits EC2's 16 KB once compressed, and decodes back to the same text`, () => {
             const encoded = encodeUserData(text);
             const decoded = readUserData(encoded);
@@ -140,7 +216,12 @@ describe("controlplane/userData: what a slot boots with", () => {
             assert.deepStrictEqual(keyMaterialIn(text), []);
             const boot = readBoot(Buffer.from(text).toString("base64"));
             const dirs = label === "etcd member" ? ["/etc/kubernetes/pki", "/etc/etcd/pki"] : ["/etc/kubernetes/pki"];
-            const problems = tmpfsProblems(boot, { required: dirs, secretsDirs: ["/etc/kubernetes/pki", "/etc/etcd/pki"], secretSource: /secret|pki|private|token|kubeconfig|\.key$|-key\.pem$/i, kubeadmCertDir: "/etc/kubernetes/pki" });
+            const problems = tmpfsProblems(boot, {
+                required: dirs,
+                secretsDirs: ["/etc/kubernetes/pki", "/etc/etcd/pki"],
+                secretSource: /secret|pki|private|token|kubeconfig|\.key$|-key\.pem$/i,
+                kubeadmCertDir: "/etc/kubernetes/pki",
+            });
             assert.deepStrictEqual(problems, []);
         });
     }
@@ -191,11 +272,14 @@ describe("controlplane/slotSecrets: the slot's own secrets onto tmpfs", function
     const script = renderSlotSecretsScript({ slot: "control-plane-a", bucket: "prod-secrets-0123456789", region: REGION, objects, attempts: 2 });
 
     it("fetches this slot's kubeadm configurations and the encryption configuration to the paths kubeadm and kube-apiserver read", () => {
-        assert.deepStrictEqual(objects.map((o) => [objectKey(o), o.path, o.mode, o.secret]), [
-            ["control-plane/slots/control-plane-a/kubeadm-init.yaml", KUBEADM_INIT_CONFIG, "0600", true],
-            ["control-plane/slots/control-plane-a/kubeadm-join.yaml", KUBEADM_JOIN_CONFIG, "0600", true],
-            ["control-plane/encryption-config.yaml", ENCRYPTION_CONFIG, "0600", true],
-        ]);
+        assert.deepStrictEqual(
+            objects.map((o) => [objectKey(o), o.path, o.mode, o.secret]),
+            [
+                ["control-plane/slots/control-plane-a/kubeadm-init.yaml", KUBEADM_INIT_CONFIG, "0600", true],
+                ["control-plane/slots/control-plane-a/kubeadm-join.yaml", KUBEADM_JOIN_CONFIG, "0600", true],
+                ["control-plane/encryption-config.yaml", ENCRYPTION_CONFIG, "0600", true],
+            ],
+        );
         assert.strictEqual(controlPlaneExtraObjects(["control-plane-a", "control-plane-b"]).filter((o) => o.name === "encryption-config.yaml").length, 1);
         assert.throws(() => renderSlotSecretsScript({ slot: "a", bucket: "b-bucket", region: REGION, objects: [{ ...objects[0], path: "/var/lib/init.yaml" }] }), /outside the tmpfs/);
     });

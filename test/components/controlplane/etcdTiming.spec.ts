@@ -15,8 +15,21 @@ import { clusterConfig, rawStack } from "../../support/fixtures";
 import { failoverProblems } from "../../real/etcdElection";
 
 const REGION = "eu-west-1";
-const slots = planSlots({ region: REGION, zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"], controlPlaneCount: 3, etcdMembers: 3 });
-const common = { cluster: "prod", region: REGION, kubernetes: { minor: "1.35", version: "1.35.9" }, arch: "amd64" as const, bucket: "prod-secrets-0123456789", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555" };
+const slots = planSlots({
+    region: REGION,
+    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+    instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"],
+    controlPlaneCount: 3,
+    etcdMembers: 3,
+});
+const common = {
+    cluster: "prod",
+    region: REGION,
+    kubernetes: { minor: "1.35", version: "1.35.9" },
+    arch: "amd64" as const,
+    bucket: "prod-secrets-0123456789",
+    kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555",
+};
 
 function problemsOf(etcd: Record<string, unknown>): string[] {
     try {
@@ -30,8 +43,14 @@ function problemsOf(etcd: Record<string, unknown>): string[] {
 
 function stackedExtraArgs(etcd: Record<string, unknown>): Record<string, string> {
     const c = clusterConfig({ etcd });
-    const init = slotKubeadmConfigs({ ...kubeadmSettings(c, "api.internal.prod.k8s.example.net:6443", []), certSans: [], token: "abcdef.0123456789abcdef", caCertHash: `sha256:${"0".repeat(64)}` }, "10.30.0.10").init;
-    const cc = init.split("\n---\n").map((d) => parse(d)).find((d) => d?.kind === "ClusterConfiguration");
+    const init = slotKubeadmConfigs(
+        { ...kubeadmSettings(c, "api.internal.prod.k8s.example.net:6443", []), certSans: [], token: "abcdef.0123456789abcdef", caCertHash: `sha256:${"0".repeat(64)}` },
+        "10.30.0.10",
+    ).init;
+    const cc = init
+        .split("\n---\n")
+        .map((d) => parse(d))
+        .find((d) => d?.kind === "ClusterConfiguration");
     return Object.fromEntries((cc.etcd.local.extraArgs as { name: string; value: string }[]).map((a) => [a.name, a.value]));
 }
 
@@ -60,9 +79,10 @@ describe("controlplane/etcd timing: cluster.etcd.heartbeatIntervalMs / electionT
 
     it("refuses an election timeout under 5 heartbeats (etcd 3.6 would not start), naming both keys' values", () => {
         const problems = problemsOf({ heartbeatIntervalMs: 300, electionTimeoutMs: 1000 });
-        assert.deepStrictEqual(problems.filter((p) => p.includes("etcd.")), [
-            problems.find((p) => p.startsWith("k8s-aws:cluster.etcd.electionTimeoutMs: 1000"))!,
-        ]);
+        assert.deepStrictEqual(
+            problems.filter((p) => p.includes("etcd.")),
+            [problems.find((p) => p.startsWith("k8s-aws:cluster.etcd.electionTimeoutMs: 1000"))!],
+        );
         assert.match(problems.join("\n"), /k8s-aws:cluster\.etcd\.electionTimeoutMs: 1000 .*at least 5 x etcd\.heartbeatIntervalMs \(300 ms\), so at least 1500 ms/);
         assert.throws(() => etcdTuningFor(20, { heartbeatIntervalMs: 300, electionTimeoutMs: 1000 }), /election timeout 1000 ms: at least 5 x the heartbeat interval \(1500 ms\)/);
     });
@@ -77,10 +97,16 @@ describe("controlplane/etcd timing: cluster.etcd.heartbeatIntervalMs / electionT
 
     it("the real tiers' failover check: the old 250 / 2,500 ms fails the 2 s target outright, 100 / 1,000 ms passes within the bound it implies", () => {
         const fast = { electedMs: 1930, polledMs: 2000, writesBlockedMs: 2100 };
-        assert.match(failoverProblems({ heartbeatIntervalMs: 250, electionTimeoutMs: 2500 }, fast).join("\n"), /election timeout 2500 ms: a new leader can take up to 5000 ms, over the 2000 ms target/);
+        assert.match(
+            failoverProblems({ heartbeatIntervalMs: 250, electionTimeoutMs: 2500 }, fast).join("\n"),
+            /election timeout 2500 ms: a new leader can take up to 5000 ms, over the 2000 ms target/,
+        );
         assert.deepStrictEqual(failoverProblems({ heartbeatIntervalMs: 100, electionTimeoutMs: 1000 }, fast), []);
         const slow = failoverProblems({ heartbeatIntervalMs: 100, electionTimeoutMs: 1000 }, { electedMs: 2400, polledMs: 2500, writesBlockedMs: 2900 });
-        assert.deepStrictEqual(slow.map((p) => p.split(" ")[0]), ["raft", "the"]);
+        assert.deepStrictEqual(
+            slow.map((p) => p.split(" ")[0]),
+            ["raft", "the"],
+        );
         assert.match(slow.join("\n"), /raft elected a new leader 2400 ms after the kill, over 2 x the election timeout \+ 250 ms \(2250 ms\)/);
         assert.match(slow.join("\n"), /the first write succeeded 2900 ms after the kill, over 2250 \+ 600 ms/);
     });

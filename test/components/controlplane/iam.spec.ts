@@ -5,9 +5,7 @@
  * prefix; and the bucket policy's confinement of reads and writes per role.
  */
 import * as assert from "assert";
-import {
-    backupStatements, controlPlaneBucketAccess, initMarkerStatements, renderStatements, slotAttachmentStatements,
-} from "../../../components/controlplane";
+import { backupStatements, controlPlaneBucketAccess, initMarkerStatements, renderStatements, slotAttachmentStatements } from "../../../components/controlplane";
 import { slotTags } from "../../../lib/naming";
 import { SecretsReaders, secretsBucketPolicy } from "../../../components/secrets";
 import { Request, decide, decideAll, resourcesOfAction, tagContext } from "../../support/iamEval";
@@ -40,7 +38,14 @@ describe("controlplane/iam: slot attachment", () => {
         { name: "another cluster's control-plane volume", policy: cpPolicy, kind: "volume", resource: cp("control-plane-a", "staging"), instance: cp("control-plane-a"), allowed: false },
         { name: "a slot volume onto an untagged instance (a node, anything else)", policy: cpPolicy, kind: "volume", resource: cp("control-plane-a"), instance: { Name: "x" }, allowed: false },
         { name: "a volume tagged with an unknown slot", policy: cpPolicy, kind: "volume", resource: cp("control-plane-z"), instance: cp("control-plane-a"), allowed: false },
-        { name: "a volume without the cluster tag", policy: cpPolicy, kind: "eni", resource: { "k8s.io/slot": "control-plane-a", "k8s.io/role/control-plane": "1" }, instance: cp("control-plane-a"), allowed: false },
+        {
+            name: "a volume without the cluster tag",
+            policy: cpPolicy,
+            kind: "eni",
+            resource: { "k8s.io/slot": "control-plane-a", "k8s.io/role/control-plane": "1" },
+            instance: cp("control-plane-a"),
+            allowed: false,
+        },
         { name: "etcd-a: its own interface", policy: etcdAPolicy, kind: "eni", resource: etcd("etcd-a"), instance: etcd("etcd-a"), allowed: true },
         { name: "etcd-a: etcd-b's volume (another member's data)", policy: etcdAPolicy, kind: "volume", resource: etcd("etcd-b"), instance: etcd("etcd-a"), allowed: false },
         { name: "etcd-a: a control-plane volume", policy: etcdAPolicy, kind: "volume", resource: cp("control-plane-a"), instance: etcd("etcd-a"), allowed: false },
@@ -64,7 +69,11 @@ describe("controlplane/iam: slot attachment", () => {
 
     it("scopes every Attach statement by the cluster, role and slot tags", () => {
         for (const st of JSON.parse(cpPolicy).Statement.filter((s: any) => /Attach/.test(s.Sid))) {
-            assert.deepStrictEqual(Object.keys(st.Condition.StringEquals).sort(), ["aws:ResourceTag/k8s.io/role/control-plane", "aws:ResourceTag/k8s.io/slot", "aws:ResourceTag/kubernetes.io/cluster/prod"]);
+            assert.deepStrictEqual(Object.keys(st.Condition.StringEquals).sort(), [
+                "aws:ResourceTag/k8s.io/role/control-plane",
+                "aws:ResourceTag/k8s.io/slot",
+                "aws:ResourceTag/kubernetes.io/cluster/prod",
+            ]);
             assert.deepStrictEqual(st.Condition.StringEquals["aws:ResourceTag/k8s.io/slot"], CP_SLOTS);
         }
     });
@@ -77,13 +86,15 @@ describe("controlplane/iam: init marker and backups", () => {
 
     it("claims and reads the init marker only", async () => {
         for (const action of ["s3:PutObject", "s3:GetObject"]) assert.strictEqual(await decide(marker, { action, resource: obj("control-plane/cluster-initialized") }), "allow");
-        for (const key of ["control-plane/ca.key", "control-plane/cluster-initialized-x", "nodes/bootstrap-token"]) assert.strictEqual(await decide(marker, { action: "s3:PutObject", resource: obj(key) }), "implicit-deny", key);
+        for (const key of ["control-plane/ca.key", "control-plane/cluster-initialized-x", "nodes/bootstrap-token"])
+            assert.strictEqual(await decide(marker, { action: "s3:PutObject", resource: obj(key) }), "implicit-deny", key);
         assert.strictEqual(await decide(marker, { action: "s3:DeleteObject", resource: obj("control-plane/cluster-initialized") }), "implicit-deny");
         assert.strictEqual(await decide(marker, { action: "kms:GenerateDataKey", resource: KEY }), "allow");
     });
 
     it("writes, reads and lists backups under backups/etcd/<cluster>/ only, and never deletes", async () => {
-        for (const action of ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]) assert.strictEqual(await decide(backups, { action, resource: obj("backups/etcd/prod/hourly/2026-01-01T00.db") }), "allow", action);
+        for (const action of ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"])
+            assert.strictEqual(await decide(backups, { action, resource: obj("backups/etcd/prod/hourly/2026-01-01T00.db") }), "allow", action);
         assert.strictEqual(await decide(backups, { action: "s3:PutObject", resource: obj("backups/etcd/staging/hourly/x.db") }), "implicit-deny");
         assert.strictEqual(await decide(backups, { action: "s3:PutObject", resource: obj("control-plane/ca.key") }), "implicit-deny");
         assert.strictEqual(await decide(backups, { action: "s3:DeleteObject", resource: obj("backups/etcd/prod/daily/x.db") }), "implicit-deny");

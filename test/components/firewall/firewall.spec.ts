@@ -67,7 +67,10 @@ describe("firewall rules", () => {
                 const fromInternal = rules.filter((r) => "group" in r.source && r.source.group === "internalLb");
                 if (!c.input.internalLoadBalancer) return assert.deepStrictEqual([...toInternal, ...fromInternal], []);
                 assert.deepStrictEqual(toInternal.map(sourceOf).sort(), ["sg:controlPlane", "sg:nodes"]);
-                assert.deepStrictEqual(fromInternal.map((r) => [r.target, r.ports.from, r.ports.to]), [["controlPlane", 6443, 6443]]);
+                assert.deepStrictEqual(
+                    fromInternal.map((r) => [r.target, r.ports.from, r.ports.to]),
+                    [["controlPlane", 6443, 6443]],
+                );
                 for (const r of toInternal) assert.deepStrictEqual([r.ports.from, r.ports.to], [6443, 6443]);
             });
 
@@ -80,9 +83,13 @@ describe("firewall rules", () => {
     it("creates one group per role and one resource per rule", async () => {
         const input = { ...base, externalEtcd: true };
         const run = await runComponents(() => new Firewall("prod-fw", { ...input, clusterName: "prod", vpcId: "vpc-0123456789abcdef0", tags: {} }));
-        assert.deepStrictEqual(run.ofType("aws:ec2/securityGroup:SecurityGroup").map((r) => r.inputs.tags && (r.inputs.tags as Record<string, string>).Name).sort(), [
-            "prod-api-internal-lb", "prod-api-lb", "prod-control-plane", "prod-etcd", "prod-nodes",
-        ]);
+        assert.deepStrictEqual(
+            run
+                .ofType("aws:ec2/securityGroup:SecurityGroup")
+                .map((r) => r.inputs.tags && (r.inputs.tags as Record<string, string>).Name)
+                .sort(),
+            ["prod-api-internal-lb", "prod-api-lb", "prod-control-plane", "prod-etcd", "prod-nodes"],
+        );
         for (const sg of run.ofType("aws:ec2/securityGroup:SecurityGroup")) {
             assert.strictEqual((sg.inputs.tags as Record<string, string>)["kubernetes.io/cluster/prod"], "owned");
         }

@@ -19,8 +19,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, parseAllDocuments } from "yaml";
 import {
-    ANONYMOUS_PATHS, KubeadmClusterInputs, TLS_CIPHER_SUITES, apiServerCertSANs, renderAuditPolicy, renderAuthenticationConfig,
-    renderEncryptionConfig, renderEtcdConfig, renderKubeadmInit, renderKubeadmJoinNode,
+    ANONYMOUS_PATHS,
+    KubeadmClusterInputs,
+    TLS_CIPHER_SUITES,
+    apiServerCertSANs,
+    renderAuditPolicy,
+    renderAuthenticationConfig,
+    renderEncryptionConfig,
+    renderEtcdConfig,
+    renderKubeadmInit,
+    renderKubeadmJoinNode,
 } from "../../../components/host";
 import { KUBERNETES_RELEASES } from "../../../config/versions";
 import { PROJECT_ROOT } from "../../support/paths";
@@ -30,17 +38,28 @@ const BENCHMARK_IDS = [
     ...Array.from({ length: 21 }, (_, i) => `1.1.${i + 1}`),
     ...Array.from({ length: 30 }, (_, i) => `1.2.${i + 1}`),
     ...Array.from({ length: 7 }, (_, i) => `1.3.${i + 1}`),
-    "1.4.1", "1.4.2",
+    "1.4.1",
+    "1.4.2",
     ...Array.from({ length: 7 }, (_, i) => `2.${i + 1}`),
-    "3.1.1", "3.1.2", "3.1.3", "3.2.1", "3.2.2",
+    "3.1.1",
+    "3.1.2",
+    "3.1.3",
+    "3.2.1",
+    "3.2.2",
     ...Array.from({ length: 10 }, (_, i) => `4.1.${i + 1}`),
     ...Array.from({ length: 14 }, (_, i) => `4.2.${i + 1}`),
     "4.3.1",
 ];
 
 /** kube-bench's allow-lists for 1.2.29 (master.yaml) and 4.2.12 (node.yaml) at v0.15.6. */
-const APISERVER_ALLOWED_CIPHERS = "TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_CHACHA20_POLY1305_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256".split(",");
-const KUBELET_ALLOWED_CIPHERS = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384".split(",");
+const APISERVER_ALLOWED_CIPHERS =
+    "TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_CHACHA20_POLY1305_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256".split(
+        ",",
+    );
+const KUBELET_ALLOWED_CIPHERS =
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384".split(
+        ",",
+    );
 
 type Doc = Record<string, any>;
 const CLUSTER: KubeadmClusterInputs = {
@@ -57,12 +76,22 @@ const NODE = { advertiseAddress: "10.30.1.10", schedulable: false };
 const TOKEN = { token: "abcdef.0123456789abcdef", ttl: "0s" };
 
 function docs(text: string): Record<string, Doc> {
-    return Object.fromEntries(parseAllDocuments(text).map((d) => d.toJSON() as Doc).map((o) => [o.kind, o]));
+    return Object.fromEntries(
+        parseAllDocuments(text)
+            .map((d) => d.toJSON() as Doc)
+            .map((o) => [o.kind, o]),
+    );
 }
 const stacked = docs(renderKubeadmInit(CLUSTER, NODE, [TOKEN]));
 const external = docs(renderKubeadmInit({ ...CLUSTER, etcd: { mode: "external", endpoints: ["https://etcd-a.prod.internal:2379"] } }, NODE, [TOKEN]));
 const nodeJoin = docs(renderKubeadmJoinNode({ apiServerEndpoint: CLUSTER.controlPlaneEndpoint, token: TOKEN.token, caCertHashes: [`sha256:${"ab".repeat(32)}`] }));
-const etcdMember = parse(renderEtcdConfig({ name: "etcd-a", host: "etcd-a.prod.internal" }, [{ name: "etcd-a", host: "etcd-a.prod.internal" }], { clusterToken: "prod-etcd", initialClusterState: "new", listenIp: "10.30.0.20" }));
+const etcdMember = parse(
+    renderEtcdConfig({ name: "etcd-a", host: "etcd-a.prod.internal" }, [{ name: "etcd-a", host: "etcd-a.prod.internal" }], {
+        clusterToken: "prod-etcd",
+        initialClusterState: "new",
+        listenIp: "10.30.0.20",
+    }),
+);
 
 /** Every value the given component's extraArgs give a flag, across both topologies. */
 function flag(component: "apiServer" | "controllerManager" | "scheduler", name: string): string[] {
@@ -71,9 +100,11 @@ function flag(component: "apiServer" | "controllerManager" | "scheduler", name: 
 const apiserver = (name: string) => flag("apiServer", name);
 const admissionPlugins = () => apiserver("enable-admission-plugins").flatMap((v) => v.split(","));
 const kubelet = () => [stacked.KubeletConfiguration];
-const notOverridden = (component: "apiServer" | "controllerManager" | "scheduler", ...names: string[]) => () => {
-    for (const n of names) assert.deepStrictEqual(flag(component, n), [], `${component} --${n} must stay kubeadm's`);
-};
+const notOverridden =
+    (component: "apiServer" | "controllerManager" | "scheduler", ...names: string[]) =>
+    () => {
+        for (const n of names) assert.deepStrictEqual(flag(component, n), [], `${component} --${n} must stay kubeadm's`);
+    };
 const every = (values: string[], expected: string) => {
     assert.ok(values.length > 0, "not set");
     for (const v of values) assert.strictEqual(v, expected);
@@ -85,7 +116,10 @@ const CHECKS: Record<string, () => void> = {
         assert.deepStrictEqual(apiserver("anonymous-auth"), []);
         every(apiserver("authentication-config"), "/etc/kubernetes/apiserver/authentication-config.yaml");
         const anon = parse(renderAuthenticationConfig()).anonymous;
-        assert.deepStrictEqual(anon.conditions.map((c: { path: string }) => c.path), [...ANONYMOUS_PATHS]);
+        assert.deepStrictEqual(
+            anon.conditions.map((c: { path: string }) => c.path),
+            [...ANONYMOUS_PATHS],
+        );
     },
     "1.2.2": notOverridden("apiServer", "token-auth-file"),
     "1.2.3": () => assert.ok(admissionPlugins().includes("DenyServiceExternalIPs")),
@@ -108,7 +142,10 @@ const CHECKS: Record<string, () => void> = {
     "1.2.22": notOverridden("apiServer", "service-account-key-file"),
     "1.2.23": () => {
         notOverridden("apiServer", "etcd-certfile", "etcd-keyfile")();
-        assert.deepStrictEqual([external.ClusterConfiguration.etcd.external.certFile, external.ClusterConfiguration.etcd.external.keyFile], ["/etc/kubernetes/pki/apiserver-etcd-client.crt", "/etc/kubernetes/pki/apiserver-etcd-client.key"]);
+        assert.deepStrictEqual(
+            [external.ClusterConfiguration.etcd.external.certFile, external.ClusterConfiguration.etcd.external.keyFile],
+            ["/etc/kubernetes/pki/apiserver-etcd-client.crt", "/etc/kubernetes/pki/apiserver-etcd-client.key"],
+        );
     },
     "1.2.24": notOverridden("apiServer", "tls-cert-file", "tls-private-key-file"),
     "1.2.25": notOverridden("apiServer", "client-ca-file"),
@@ -139,7 +176,10 @@ const CHECKS: Record<string, () => void> = {
     "1.4.2": () => every(flag("scheduler", "bind-address"), "127.0.0.1"),
     // etcd: stacked members are kubeadm's (its etcd flags are not overridden); external members are ours.
     "2.1": () => {
-        assert.deepStrictEqual(stacked.ClusterConfiguration.etcd.local.extraArgs.filter((a: { name: string }) => /file|auth|tls/.test(a.name)), []);
+        assert.deepStrictEqual(
+            stacked.ClusterConfiguration.etcd.local.extraArgs.filter((a: { name: string }) => /file|auth|tls/.test(a.name)),
+            [],
+        );
         assert.ok(etcdMember["client-transport-security"]["cert-file"] && etcdMember["client-transport-security"]["key-file"]);
     },
     "2.2": () => assert.strictEqual(etcdMember["client-transport-security"]["client-cert-auth"], true),
@@ -159,7 +199,10 @@ const CHECKS: Record<string, () => void> = {
         const rules = parse(renderAuditPolicy()).rules as Array<{ level: string; resources?: Array<{ resources: string[] }>; verbs?: string[] }>;
         const secretsRule = rules.find((r) => r.resources?.some((g) => g.resources.includes("secrets")));
         assert.strictEqual(secretsRule?.level, "Metadata", "Secrets are logged, never their bodies");
-        assert.ok(rules.some((r) => r.level === "Request" && r.verbs?.includes("delete")), "changes are logged with their requests");
+        assert.ok(
+            rules.some((r) => r.level === "Request" && r.verbs?.includes("delete")),
+            "changes are logged with their requests",
+        );
         assert.strictEqual(rules.at(-1)?.level, "Metadata", "everything else at Metadata, nothing dropped silently");
     },
     "4.2.1": () => kubelet().forEach((k) => assert.strictEqual(k.authentication.anonymous.enabled, false)),
@@ -176,36 +219,52 @@ const CHECKS: Record<string, () => void> = {
     "4.2.8": () => kubelet().forEach((k) => assert.ok(k.eventRecordQPS > 0)),
     "4.2.9": () => kubelet().forEach((k) => assert.strictEqual(k.serverTLSBootstrap, true)),
     "4.2.10": () => kubelet().forEach((k) => assert.strictEqual(k.rotateCertificates, true)),
-    "4.2.11": () => kubelet().forEach((k) => {
-        assert.strictEqual(k.serverTLSBootstrap, true);
-        assert.strictEqual(k.featureGates?.RotateKubeletServerCertificate, undefined, "left at its default (on)");
-    }),
-    "4.2.12": () => kubelet().forEach((k) => {
-        assert.strictEqual(k.tlsMinVersion, "VersionTLS12");
-        assert.ok(k.tlsCipherSuites.length > 0);
-        k.tlsCipherSuites.forEach((c: string) => assert.ok(KUBELET_ALLOWED_CIPHERS.includes(c), c));
-    }),
+    "4.2.11": () =>
+        kubelet().forEach((k) => {
+            assert.strictEqual(k.serverTLSBootstrap, true);
+            assert.strictEqual(k.featureGates?.RotateKubeletServerCertificate, undefined, "left at its default (on)");
+        }),
+    "4.2.12": () =>
+        kubelet().forEach((k) => {
+            assert.strictEqual(k.tlsMinVersion, "VersionTLS12");
+            assert.ok(k.tlsCipherSuites.length > 0);
+            k.tlsCipherSuites.forEach((c: string) => assert.ok(KUBELET_ALLOWED_CIPHERS.includes(c), c));
+        }),
     "4.2.13": () => kubelet().forEach((k) => assert.ok(k.podPidsLimit > 0)),
     "4.2.14": () => kubelet().forEach((k) => assert.strictEqual(k.seccompDefault, true)),
     "4.3.1": () => assert.match(stacked.KubeProxyConfiguration.metricsBindAddress, /^127\.0\.0\.1:/),
 };
 
-interface Row { id: string; status: string; how: string; where: string }
+interface Row {
+    id: string;
+    status: string;
+    how: string;
+    where: string;
+}
 
 function auditTable(): Row[] {
     const text = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "cis-audit.md"), "utf8");
-    return text.split("\n").filter((l) => /^\| \d+(\.\d+)+ \|/.test(l)).map((l) => {
-        const cells = l.split("|").slice(1, -1).map((c) => c.trim());
-        assert.strictEqual(cells.length, 5, l);
-        return { id: cells[0], status: cells[2], how: cells[3], where: cells[4] };
-    });
+    return text
+        .split("\n")
+        .filter((l) => /^\| \d+(\.\d+)+ \|/.test(l))
+        .map((l) => {
+            const cells = l
+                .split("|")
+                .slice(1, -1)
+                .map((c) => c.trim());
+            assert.strictEqual(cells.length, 5, l);
+            return { id: cells[0], status: cells[2], how: cells[3], where: cells[4] };
+        });
 }
 
 describe("CIS Kubernetes Benchmark 1.12 (docs/cis-audit.md)", () => {
     const rows = auditTable();
 
     it("lists every control-plane, etcd, policy-of-authentication and worker item kube-bench checks, once, in order", () => {
-        assert.deepStrictEqual(rows.map((r) => r.id), BENCHMARK_IDS);
+        assert.deepStrictEqual(
+            rows.map((r) => r.id),
+            BENCHMARK_IDS,
+        );
     });
 
     it("gives every item a known status and a reason; `not met` and `n/a` rows say why", () => {
@@ -218,7 +277,10 @@ describe("CIS Kubernetes Benchmark 1.12 (docs/cis-audit.md)", () => {
 
     it("has a check for exactly the `met` and `kept` rows", () => {
         const claimed = rows.filter((r) => r.status === "met" || r.status === "kept").map((r) => r.id);
-        assert.deepStrictEqual(claimed, Object.keys(CHECKS).sort((a, b) => BENCHMARK_IDS.indexOf(a) - BENCHMARK_IDS.indexOf(b)));
+        assert.deepStrictEqual(
+            claimed,
+            Object.keys(CHECKS).sort((a, b) => BENCHMARK_IDS.indexOf(a) - BENCHMARK_IDS.indexOf(b)),
+        );
     });
 
     for (const [id, check] of Object.entries(CHECKS)) it(`${id} holds in the rendered configuration`, check);

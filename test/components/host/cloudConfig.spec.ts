@@ -37,10 +37,14 @@ describe("cloud-config: scripts reach the instance without their comment lines",
 
     it("applies only to scripts (#!), leaving other files as written", () => {
         const doc = YAML.parse(
-            renderCloudConfig([{ writeFiles: [
-                { path: "/usr/local/sbin/s", owner: "root:root", permissions: "0755", content: SCRIPT },
-                { path: "/etc/x.conf", owner: "root:root", permissions: "0644", content: "# a config comment\nkey = 1\n" },
-            ] }]).replace(/^#cloud-config\n/, ""),
+            renderCloudConfig([
+                {
+                    writeFiles: [
+                        { path: "/usr/local/sbin/s", owner: "root:root", permissions: "0755", content: SCRIPT },
+                        { path: "/etc/x.conf", owner: "root:root", permissions: "0644", content: "# a config comment\nkey = 1\n" },
+                    ],
+                },
+            ]).replace(/^#cloud-config\n/, ""),
         );
         assert.ok(!doc.write_files[0].content.includes("Why this script exists"));
         assert.strictEqual(doc.write_files[1].content, "# a config comment\nkey = 1\n");

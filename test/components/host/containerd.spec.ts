@@ -11,9 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import {
-    RUNC_OPTIONS_TABLE, SYSTEMD_CGROUP_FROM_DUMP, containerdSupports, renderContainerdConfig, runtimePins,
-} from "../../../components/host/containerd";
+import { RUNC_OPTIONS_TABLE, SYSTEMD_CGROUP_FROM_DUMP, containerdSupports, renderContainerdConfig, runtimePins } from "../../../components/host/containerd";
 import { CONTAINERD_VERSIONS, KUBERNETES_RELEASES, RUNC_VERSIONS } from "../../../config/versions";
 
 /** Runs the node setup script's own dump parser on a text. */

@@ -12,9 +12,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { renderEtcdConfig, renderEtcdUnit, EtcdMember, ETCD_FAILOVER_TARGET_MS, ETCD_TUNING, etcdElectionBoundMs, etcdTuningFor } from "../../../components/host";
 import { ETCD_VERSION } from "../../../config/versions";
-import {
-    etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil, which,
-} from "../../support/shell";
+import { etcdVersion, etcdctl, freePorts, makeCa, makeLeaf, removeTempDirs, startEtcd, stopAllEtcd, tempDir, waitUntil, which } from "../../support/shell";
 
 const MEMBERS: EtcdMember[] = [
     { name: "etcd-a", host: "etcd-a.prod.internal" },
@@ -32,17 +30,17 @@ describe("controlplane/etcd: config file", () => {
         assert.strictEqual(cfg["advertise-client-urls"], "https://etcd-a.prod.internal:2379");
         assert.strictEqual(cfg["listen-peer-urls"], "https://10.30.1.10:2380");
         assert.strictEqual(cfg["initial-advertise-peer-urls"], "https://etcd-a.prod.internal:2380");
-        assert.strictEqual(
-            cfg["initial-cluster"],
-            "etcd-a=https://etcd-a.prod.internal:2380,etcd-b=https://etcd-b.prod.internal:2380,etcd-c=https://etcd-c.prod.internal:2380",
-        );
+        assert.strictEqual(cfg["initial-cluster"], "etcd-a=https://etcd-a.prod.internal:2380,etcd-b=https://etcd-b.prod.internal:2380,etcd-c=https://etcd-c.prod.internal:2380");
         assert.strictEqual(cfg["initial-cluster-state"], "new");
         assert.strictEqual(cfg["initial-cluster-token"], "prod-etcd");
         assert.strictEqual(cfg["data-dir"], "/var/lib/etcd/data");
     });
 
     it("requires client certificates on both transports and never auto-TLS", () => {
-        for (const [key, cert] of [["client-transport-security", "server"], ["peer-transport-security", "peer"]] as const) {
+        for (const [key, cert] of [
+            ["client-transport-security", "server"],
+            ["peer-transport-security", "peer"],
+        ] as const) {
             assert.deepStrictEqual(cfg[key], {
                 "cert-file": `/etc/etcd/pki/${cert}.crt`,
                 "key-file": `/etc/etcd/pki/${cert}.key`,
@@ -65,7 +63,12 @@ describe("controlplane/etcd: config file", () => {
 
     it("sizes the backend quota to the data volume (dev: 10 GiB -> 4 GiB; default 20 GiB and up -> 8 GiB)", () => {
         const gib = 1024 ** 3;
-        const table: Array<[number, number]> = [[5, 2 * gib], [10, 4 * gib], [20, 8 * gib], [50, 8 * gib]];
+        const table: Array<[number, number]> = [
+            [5, 2 * gib],
+            [10, 4 * gib],
+            [20, 8 * gib],
+            [50, 8 * gib],
+        ];
         for (const [volume, quota] of table) assert.strictEqual(etcdTuningFor(volume).quotaBackendBytes, quota, `${volume} GiB`);
         assert.strictEqual(parse(renderEtcdConfig(MEMBERS[0], MEMBERS, { ...OPTS, tuning: etcdTuningFor(10) }))["quota-backend-bytes"], 4 * gib);
     });
@@ -176,7 +179,11 @@ describe("controlplane/etcd: a real three-member cluster on 127.0.0.1", function
     it("forms one cluster of the three configured members", () => {
         const r = etcdctl(clientEndpoints, tls(), ["member", "list", "-w", "simple"]);
         assert.strictEqual(r.status, 0, r.stderr);
-        const names = r.stdout.trim().split("\n").map((l) => l.split(", ")[2]).sort();
+        const names = r.stdout
+            .trim()
+            .split("\n")
+            .map((l) => l.split(", ")[2])
+            .sort();
         assert.deepStrictEqual(names, ["etcd-a", "etcd-b", "etcd-c"]);
         const put = etcdctl([clientEndpoints[0]], tls(), ["put", "/k8s-aws/probe", "ok"]);
         assert.strictEqual(put.status, 0, put.stderr);

@@ -8,8 +8,17 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments, parse } from "yaml";
 import {
-    ANONYMOUS_PATHS, KubeadmClusterInputs, apiServerCertSANs, caCertHash, renderAuditPolicy, renderAuthenticationConfig,
-    renderEncryptionConfig, renderKubeadmInit, renderKubeadmJoinControlPlane, renderKubeadmJoinNode, renderKubeletSysctls,
+    ANONYMOUS_PATHS,
+    KubeadmClusterInputs,
+    apiServerCertSANs,
+    caCertHash,
+    renderAuditPolicy,
+    renderAuthenticationConfig,
+    renderEncryptionConfig,
+    renderKubeadmInit,
+    renderKubeadmJoinControlPlane,
+    renderKubeadmJoinNode,
+    renderKubeletSysctls,
 } from "../../../components/host";
 import { KUBERNETES_RELEASES } from "../../../config/versions";
 import { makeCa, removeTempDirs, tempDir } from "../../support/shell";
@@ -59,7 +68,10 @@ describe("controlplane/kubeadm: init", () => {
         assert.deepStrictEqual(cc.networking, { podSubnet: "100.64.0.0/15", serviceSubnet: "10.96.0.0/12", dnsDomain: "cluster.local" });
         assert.strictEqual(cc.encryptionAlgorithm, "ECDSA-P256");
         assert.strictEqual(cc.certificateValidityPeriod, "8760h0m0s");
-        assert.strictEqual(docs(renderKubeadmInit({ ...CLUSTER, pki: { algorithm: "RSA", rsaBits: 3072, leafValidityHours: 24 } }, NODE, [{ token: TOKEN, ttl: "0s" }])).ClusterConfiguration.encryptionAlgorithm, "RSA-3072");
+        assert.strictEqual(
+            docs(renderKubeadmInit({ ...CLUSTER, pki: { algorithm: "RSA", rsaBits: 3072, leafValidityHours: 24 } }, NODE, [{ token: TOKEN, ttl: "0s" }])).ClusterConfiguration.encryptionAlgorithm,
+            "RSA-3072",
+        );
     });
 
     it("advertises and binds the apiserver on the slot's fixed IP, skips upload-certs", () => {
@@ -96,7 +108,10 @@ describe("controlplane/kubeadm: init", () => {
 
     it("hardens the apiserver: profiling off, Node,RBAC, audit, encryption, anonymous only via the authentication config", () => {
         const a = cc.apiServer.extraArgs;
-        assert.ok(a.every((x: any) => Object.keys(x).sort().join() === "name,value"), "extraArgs must be v1beta4 {name, value} items");
+        assert.ok(
+            a.every((x: any) => Object.keys(x).sort().join() === "name,value"),
+            "extraArgs must be v1beta4 {name, value} items",
+        );
         assert.deepStrictEqual(arg(a, "profiling"), ["false"]);
         assert.deepStrictEqual(arg(a, "authorization-mode"), ["Node,RBAC"]);
         assert.deepStrictEqual(arg(a, "authentication-config"), ["/etc/kubernetes/apiserver/authentication-config.yaml"]);
@@ -106,7 +121,10 @@ describe("controlplane/kubeadm: init", () => {
         assert.deepStrictEqual([arg(a, "audit-log-maxage"), arg(a, "audit-log-maxbackup"), arg(a, "audit-log-maxsize")], [["30"], ["10"], ["100"]]);
         assert.deepStrictEqual(arg(a, "encryption-provider-config"), ["/etc/kubernetes/pki/encryption-config.yaml"]);
         const mounts = cc.apiServer.extraVolumes.map((v: any) => [v.hostPath, v.mountPath, v.readOnly]);
-        assert.deepStrictEqual(mounts, [["/etc/kubernetes/apiserver", "/etc/kubernetes/apiserver", true], ["/var/log/kubernetes/audit", "/var/log/kubernetes/audit", false]]);
+        assert.deepStrictEqual(mounts, [
+            ["/etc/kubernetes/apiserver", "/etc/kubernetes/apiserver", true],
+            ["/var/log/kubernetes/audit", "/var/log/kubernetes/audit", false],
+        ]);
         assert.ok(cc.apiServer.certSANs.includes("prod-api-0123.elb.eu-west-1.amazonaws.com"));
         assert.ok(cc.apiServer.certSANs.includes("10.30.3.10") && cc.apiServer.certSANs.includes("127.0.0.1"));
     });
@@ -129,7 +147,9 @@ describe("controlplane/kubeadm: init", () => {
     });
 
     it("external etcd: the members' endpoints and the apiserver's etcd client certificate", () => {
-        const ext = docs(renderKubeadmInit({ ...CLUSTER, etcd: { mode: "external", endpoints: ["https://etcd-a.prod.internal:2379", "https://etcd-b.prod.internal:2379"] } }, NODE, [{ token: TOKEN, ttl: "0s" }]));
+        const ext = docs(
+            renderKubeadmInit({ ...CLUSTER, etcd: { mode: "external", endpoints: ["https://etcd-a.prod.internal:2379", "https://etcd-b.prod.internal:2379"] } }, NODE, [{ token: TOKEN, ttl: "0s" }]),
+        );
         assert.deepStrictEqual(ext.ClusterConfiguration.etcd, {
             external: {
                 endpoints: ["https://etcd-a.prod.internal:2379", "https://etcd-b.prod.internal:2379"],
@@ -217,7 +237,10 @@ describe("controlplane/kubeadm: apiserver files", () => {
 
     it("rotates: the new key first, older keys after it; aescbc on request", () => {
         const c = parse(renderEncryptionConfig({ name: "new", secret: key32 }, { provider: "aescbc", previousKeys: [{ name: "old", secret: Buffer.alloc(16, 1).toString("base64") }] }));
-        assert.deepStrictEqual(c.resources[0].providers[0].aescbc.keys.map((k: any) => k.name), ["new", "old"]);
+        assert.deepStrictEqual(
+            c.resources[0].providers[0].aescbc.keys.map((k: any) => k.name),
+            ["new", "old"],
+        );
     });
 
     it("rejects keys of the wrong size", () => {

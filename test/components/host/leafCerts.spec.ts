@@ -18,7 +18,10 @@ import { renderLeafCertsScript } from "../../../components/host/leafCerts";
 import { assertShellcheckClean, removeTempDirs, tempDir, which, writeExecutable } from "../../support/shell";
 import { makeWorld, runScript } from "../../support/stubs";
 
-interface WriteFile { path: string; content: string }
+interface WriteFile {
+    path: string;
+    content: string;
+}
 type Unit = Record<string, Record<string, string[]>>;
 
 /** systemd's INI dialect, as far as our units use it: sections, Key=value, space-separated lists accumulate. */
@@ -37,17 +40,35 @@ function parseUnit(text: string): Unit {
         const eq = line.indexOf("=");
         assert.ok(eq > 0 && section, `not a unit line: ${line}`);
         const key = line.slice(0, eq);
-        (unit[section][key] ??= []).push(...line.slice(eq + 1).split(/\s+/).filter(Boolean));
+        (unit[section][key] ??= []).push(
+            ...line
+                .slice(eq + 1)
+                .split(/\s+/)
+                .filter(Boolean),
+        );
     }
     return unit;
 }
 
 const REGION = "eu-west-1";
-const slots = planSlots({ region: REGION, zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"], controlPlaneCount: 3, etcdMembers: 0 });
+const slots = planSlots({
+    region: REGION,
+    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+    instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"],
+    controlPlaneCount: 3,
+    etcdMembers: 0,
+});
 const userData = controlPlaneUserData({
-    cluster: "prod", region: REGION, kubernetes: { minor: "1.35", version: "1.35.9" }, arch: "amd64", bucket: "prod-secrets-0123456789",
+    cluster: "prod",
+    region: REGION,
+    kubernetes: { minor: "1.35", version: "1.35.9" },
+    arch: "amd64",
+    bucket: "prod-secrets-0123456789",
     kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555",
-    slot: slots.controlPlane[0], etcdTopology: "stacked", controlPlaneCount: 3, controlPlaneEndpoint: "api.internal.prod.k8s.example.net:6443",
+    slot: slots.controlPlane[0],
+    etcdTopology: "stacked",
+    controlPlaneCount: 3,
+    controlPlaneEndpoint: "api.internal.prod.k8s.example.net:6443",
 });
 const files = (parse(userData.replace(/^#cloud-config\n/, "")) as { write_files: WriteFile[] }).write_files;
 const units = new Map(files.filter((f) => /^\/etc\/systemd\/system\/[^/]+\.service$/.test(f.path)).map((f) => [path.basename(f.path), parseUnit(f.content)]));
@@ -133,7 +154,10 @@ describe("controlplane: leaf certificates are back before the kubelet starts", f
         });
 
         it("does nothing on a first boot (kubeadm init or join makes them) or when they are present", async () => {
-            for (const [name, o] of [["first", { member: false, certs: false }], ["present", { member: true, certs: true }]] as const) {
+            for (const [name, o] of [
+                ["first", { member: false, certs: false }],
+                ["present", { member: true, certs: true }],
+            ] as const) {
                 const world = member(name, o);
                 const r = await runScript(script, world);
                 assert.strictEqual(r.code, 0, r.stderr);

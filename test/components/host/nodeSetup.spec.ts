@@ -127,8 +127,14 @@ describe("node setup script", () => {
         for (const b of ["usr/local/bin/containerd", "usr/local/bin/containerd-shim-runc-v2", "usr/local/sbin/runc"]) assert.ok(fs.existsSync(path.join(w.root, b)), b);
         assert.match(fs.readFileSync(path.join(w.root, "etc/systemd/system/containerd.service"), "utf8"), /^ExecStart=\/usr\/local\/bin\/containerd$/m);
         assert.ok(!r.calls.some((c) => c.startsWith("apt-get install") && /\bcontainerd\b/.test(c)), "containerd must not come from the Ubuntu archive");
-        assert.ok(r.calls.some((c) => c.includes(`containerd/releases/download/v${PINS.containerd}/containerd-${PINS.containerd}-linux-amd64.tar.gz`)), r.calls.join("\n"));
-        assert.ok(r.calls.some((c) => c.includes(`runc/releases/download/v${PINS.runc}/runc.amd64`)), r.calls.join("\n"));
+        assert.ok(
+            r.calls.some((c) => c.includes(`containerd/releases/download/v${PINS.containerd}/containerd-${PINS.containerd}-linux-amd64.tar.gz`)),
+            r.calls.join("\n"),
+        );
+        assert.ok(
+            r.calls.some((c) => c.includes(`runc/releases/download/v${PINS.runc}/runc.amd64`)),
+            r.calls.join("\n"),
+        );
         assert.match(r.stderr, /containerd uses the systemd cgroup driver/);
         // CIS 4.1.1 / 4.1.9: the kubelet tightens its own files' modes each time it starts.
         const dropIn = path.join(w.root, "etc/systemd/system/kubelet.service.d/20-k8s-aws-file-modes.conf");
@@ -227,7 +233,10 @@ describe("cloud-config assembly", () => {
         const text = renderCloudConfig([nodeSetupCloudConfig(INPUT), { writeFiles: [{ path: "/etc/x", owner: "root:root", permissions: "0644", content: "x\n" }], runcmd: [["echo", "second"]] }]);
         assert.ok(text.startsWith("#cloud-config\n"));
         const doc = YAML.parse(text);
-        assert.deepStrictEqual(doc.write_files.map((f: { path: string }) => f.path), [NODE_SETUP_SCRIPT, "/etc/systemd/system/k8s-aws-node-setup.service", "/etc/x"]);
+        assert.deepStrictEqual(
+            doc.write_files.map((f: { path: string }) => f.path),
+            [NODE_SETUP_SCRIPT, "/etc/systemd/system/k8s-aws-node-setup.service", "/etc/x"],
+        );
         assert.strictEqual(doc.write_files[0].content, withoutCommentLines(renderNodeSetupScript(INPUT)));
         assert.deepStrictEqual(doc.runcmd.at(-1), ["echo", "second"]);
     });

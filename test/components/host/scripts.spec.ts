@@ -35,7 +35,7 @@ describe("on-host script files", () => {
         this.timeout(30_000);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-aws-sc-"));
         try {
-            fs.writeFileSync(path.join(dir, "lib.sh"), "#!/bin/sh\n# a library\n\nsay() { echo \"$1\"; }\n");
+            fs.writeFileSync(path.join(dir, "lib.sh"), '#!/bin/sh\n# a library\n\nsay() { echo "$1"; }\n');
             fs.writeFileSync(path.join(dir, "good.sh"), "#!/bin/sh\nset -eu\n# shellcheck source=lib.sh\n. ./lib.sh\nsay hi\n");
             fs.writeFileSync(path.join(dir, "bad.sh"), "#!/bin/sh\nset -eu\n# shellcheck source=lib.sh\n. ./lib.sh\nrm -rf $1/x\n");
             assert.strictEqual(shellcheckFiles([path.join(dir, "good.sh")]).status, 0);
@@ -64,7 +64,7 @@ describe("on-host script files", () => {
 });
 
 describe("no shell script inside TypeScript", () => {
-    it("no components/ module holds a script text or a ${\"$\"} escape: the scripts are the .sh files", () => {
+    it('no components/ module holds a script text or a ${"$"} escape: the scripts are the .sh files', () => {
         const ts: string[] = [];
         const walk = (dir: string) => {
             for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -75,11 +75,16 @@ describe("no shell script inside TypeScript", () => {
         };
         walk(path.join(PROJECT_ROOT, "components"));
         // script.ts, the renderer, checks that each file starts with the shebang.
-        const offenders = ts.filter((f) => path.basename(f) !== "script.ts").filter((f) => {
-            const text = fs.readFileSync(f, "utf8");
-            return text.includes('${"$"}') || /["'`]#!\/bin\/sh\b/.test(text) || /String\.raw`/.test(text);
-        });
-        assert.deepStrictEqual(offenders.map((f) => path.relative(HOST_DIR, f)), []);
+        const offenders = ts
+            .filter((f) => path.basename(f) !== "script.ts")
+            .filter((f) => {
+                const text = fs.readFileSync(f, "utf8");
+                return text.includes('${"$"}') || /["'`]#!\/bin\/sh\b/.test(text) || /String\.raw`/.test(text);
+            });
+        assert.deepStrictEqual(
+            offenders.map((f) => path.relative(HOST_DIR, f)),
+            [],
+        );
     });
 });
 
@@ -91,7 +96,10 @@ describe("renderScript", () => {
         const text = renderScript("leafCerts.sh", quoted);
         const lines = text.split("\n");
         const at = lines.indexOf("set -eu");
-        assert.deepStrictEqual(lines.slice(at + 1, at + 1 + vars.length), quoted.map(([n, v]) => `${n}='${v.replace(/'/g, `'"'"'`)}'`));
+        assert.deepStrictEqual(
+            lines.slice(at + 1, at + 1 + vars.length),
+            quoted.map(([n, v]) => `${n}='${v.replace(/'/g, `'"'"'`)}'`),
+        );
     });
 
     it("replaces an include with the included file's body (its comment block left out)", () => {

@@ -93,13 +93,19 @@ describe("secrets delivery: rendered files (pure)", () => {
 
     it("renders the cloud-config parts: env file, script and unit, then enables and starts the unit", () => {
         const cc = secretsDeliveryCloudConfig({ bucket: BUCKET, region: REGION, audience: { kind: "control-plane" }, etcdTopology: "stacked" });
-        assert.deepStrictEqual(cc.writeFiles.map((f) => [f.path, f.permissions, f.owner]), [
-            [SECRETS_ENV_PATH, "0644", "root:root"],
-            [FETCH_SCRIPT_PATH, "0755", "root:root"],
-            [SECRETS_UNIT_PATH, "0644", "root:root"],
-        ]);
+        assert.deepStrictEqual(
+            cc.writeFiles.map((f) => [f.path, f.permissions, f.owner]),
+            [
+                [SECRETS_ENV_PATH, "0644", "root:root"],
+                [FETCH_SCRIPT_PATH, "0755", "root:root"],
+                [SECRETS_UNIT_PATH, "0644", "root:root"],
+            ],
+        );
         assert.strictEqual(cc.writeFiles[1].content, renderFetchScript("control-plane", "stacked"));
-        assert.deepStrictEqual(cc.runcmd, [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", SECRETS_UNIT]]);
+        assert.deepStrictEqual(cc.runcmd, [
+            ["systemctl", "daemon-reload"],
+            ["systemctl", "enable", "--now", SECRETS_UNIT],
+        ]);
         // The only instance-specific values in user data are the three names.
         const other = secretsDeliveryCloudConfig({ bucket: "other-bucket", region: "us-east-1", audience: { kind: "control-plane" }, etcdTopology: "stacked" });
         assert.deepStrictEqual(other.writeFiles.slice(1), cc.writeFiles.slice(1));
@@ -125,7 +131,11 @@ describe("secrets delivery: what the policy pack reads in user data", () => {
             // It did follow the unit into the script: the downloads are seen, each into a tmpfs directory.
             const downloads = boot.steps.flatMap((st) => (st.kind === "run" ? st.pipeline : [])).filter((c) => c.argv[0] === "aws");
             assert.strictEqual(downloads.length, audience.kind === "control-plane" ? 12 : audience.kind === "node" ? 3 : 5);
-            for (const d of downloads) assert.ok(secretsDirs(audience.kind).some((dir) => d.argv[d.argv.length - 1].startsWith(`${dir}/`)), d.argv.join(" "));
+            for (const d of downloads)
+                assert.ok(
+                    secretsDirs(audience.kind).some((dir) => d.argv[d.argv.length - 1].startsWith(`${dir}/`)),
+                    d.argv.join(" "),
+                );
         });
     }
 });
@@ -211,8 +221,14 @@ function boot(sb: Sandbox, env: Record<string, string> = {}): Boot {
     const r = spawnSync("sh", [sb.script], {
         encoding: "utf8",
         env: {
-            PATH: `${bin}:/usr/bin:/bin`, K8S_AWS_ROOT: sb.root, K8S_AWS_FETCH_BACKOFF: "0", K8S_AWS_FETCH_ATTEMPTS: "2",
-            CALLS: sb.calls, FAKE_S3: sb.s3, FAKE_UNAME_R: NEW_KERNEL, ...env,
+            PATH: `${bin}:/usr/bin:/bin`,
+            K8S_AWS_ROOT: sb.root,
+            K8S_AWS_FETCH_BACKOFF: "0",
+            K8S_AWS_FETCH_ATTEMPTS: "2",
+            CALLS: sb.calls,
+            FAKE_S3: sb.s3,
+            FAKE_UNAME_R: NEW_KERNEL,
+            ...env,
         },
     });
     const calls = fs.existsSync(sb.calls) ? fs.readFileSync(sb.calls, "utf8").split("\n").filter(Boolean) : [];
@@ -243,7 +259,10 @@ function assertDelivered(sb: Sandbox, b: Boot, kind: RoleKind): void {
     }
     for (const d of secretsDirs(kind)) assert.strictEqual(mode(path.join(sb.root, d)), "0700", d);
     for (const d of new Set(sb.objects.map((o) => path.dirname(o.path)))) assert.strictEqual(mode(path.join(sb.root, d)), "0700", d);
-    assert.deepStrictEqual(fs.readdirSync(path.join(sb.root, secretsDirs(kind)[0])).filter((f) => f.endsWith(".part")), []);
+    assert.deepStrictEqual(
+        fs.readdirSync(path.join(sb.root, secretsDirs(kind)[0])).filter((f) => f.endsWith(".part")),
+        [],
+    );
 }
 
 describe("secrets delivery: the fetch script, run with sh", () => {
@@ -274,7 +293,10 @@ describe("secrets delivery: the fetch script, run with sh", () => {
         assertDelivered(sb, boot(sb), "node");
         const again = boot(sb);
         assertDelivered(sb, again, "node");
-        assert.deepStrictEqual(again.calls.filter((c) => c.startsWith("mount ")), []);
+        assert.deepStrictEqual(
+            again.calls.filter((c) => c.startsWith("mount ")),
+            [],
+        );
         assert.ok(again.calls.some((c) => c.startsWith("mountpoint -q ")));
     });
 
@@ -288,7 +310,14 @@ describe("secrets delivery: the fetch script, run with sh", () => {
     });
 
     it("leaves out noswap on kernels before 6.4", () => {
-        for (const [release, noswap] of [[OLD_KERNEL, false], ["5.15.0-1051-aws", false], ["6.4.0", true], ["6.10.3-arch1", true], ["7.0.0", true], ["weird", false]] as const) {
+        for (const [release, noswap] of [
+            [OLD_KERNEL, false],
+            ["5.15.0-1051-aws", false],
+            ["6.4.0", true],
+            ["6.10.3-arch1", true],
+            ["7.0.0", true],
+            ["weird", false],
+        ] as const) {
             const sb = sandbox({ kind: "node" }, "stacked");
             const b = boot(sb, { FAKE_UNAME_R: release });
             assertDelivered(sb, b, "node");
@@ -309,9 +338,10 @@ describe("secrets delivery: the fetch script, run with sh", () => {
         const b = boot(sb);
         assertDelivered(sb, b, "etcd");
         assert.ok(awsKeys(b).every((k) => k.startsWith("etcd/etcd-b/")));
-        assert.deepStrictEqual(b.calls.filter((c) => c.startsWith("mount ")).map((c) => c.split(" ").pop()), [
-            path.join(sb.root, "etc/kubernetes/pki"), path.join(sb.root, "etc/etcd/pki"),
-        ]);
+        assert.deepStrictEqual(
+            b.calls.filter((c) => c.startsWith("mount ")).map((c) => c.split(" ").pop()),
+            [path.join(sb.root, "etc/kubernetes/pki"), path.join(sb.root, "etc/etcd/pki")],
+        );
         assert.strictEqual(mode(path.join(sb.root, "etc/etcd/pki/server.key")), "0600");
     });
 
@@ -330,7 +360,10 @@ describe("secrets delivery: the fetch script, run with sh", () => {
         assert.notStrictEqual(b.status, 0);
         const named = `s3://${BUCKET}/control-plane/sa.key`;
         assert.match(b.stderr, new RegExp(`missing secret ${named.replace(/[.]/g, "\\.")}`));
-        assert.ok(b.calls.some((c) => c.startsWith(`logger -t ${LOG_TAG} `) && c.includes(named)), b.calls.join("\n"));
+        assert.ok(
+            b.calls.some((c) => c.startsWith(`logger -t ${LOG_TAG} `) && c.includes(named)),
+            b.calls.join("\n"),
+        );
         assert.ok(!fs.existsSync(path.join(sb.root, "etc/kubernetes/pki/sa.key")));
         // Everything else was still fetched, so the log shows the whole picture.
         assert.strictEqual(awsKeys(b).filter((k) => k === "control-plane/sa.key").length, 2);

@@ -7,8 +7,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    ControlPlaneBootstrapOptions, SlotBootstrapOptions, renderControlPlaneBootstrapScript, renderControlPlaneBootstrapUnit,
-    renderSlotBootstrapScript, renderSlotBootstrapUnit,
+    ControlPlaneBootstrapOptions,
+    SlotBootstrapOptions,
+    renderControlPlaneBootstrapScript,
+    renderControlPlaneBootstrapUnit,
+    renderSlotBootstrapScript,
+    renderSlotBootstrapUnit,
 } from "../../../components/host";
 import { assertShellcheckClean, removeTempDirs, tempDir } from "../../support/shell";
 import { StubWorld, makeWorld, runScript, writeFiles } from "../../support/stubs";
@@ -65,7 +69,12 @@ describe("controlplane/slotBootstrap: slot script", function () {
         assert.strictEqual(r.code, 0, r.stderr);
         const calls = w.calls();
         const describe = calls.find((c) => c.includes("describe-network-interfaces"))!;
-        for (const f of ["Name=tag:k8s.io/slot,Values=a", "Name=tag:kubernetes.io/cluster/prod,Values=owned", "Name=tag-key,Values=k8s.io/role/control-plane", "Name=availability-zone,Values=eu-west-1a"]) {
+        for (const f of [
+            "Name=tag:k8s.io/slot,Values=a",
+            "Name=tag:kubernetes.io/cluster/prod,Values=owned",
+            "Name=tag-key,Values=k8s.io/role/control-plane",
+            "Name=availability-zone,Values=eu-west-1a",
+        ]) {
             assert.ok(describe.includes(f), `missing filter ${f}`);
         }
         assert.strictEqual(count(calls, /attach-network-interface --network-interface-id eni-1 --instance-id i-new --device-index 1$/), 1);
@@ -119,7 +128,11 @@ describe("controlplane/slotBootstrap: slot script", function () {
         assert.match(r.stderr, /could not claim the slot's eni after 5 attempts/);
         const calls = w.calls();
         assert.strictEqual(count(calls, /attach-/), 0);
-        assert.deepStrictEqual(calls.filter((c) => c.startsWith("sleep")), ["sleep 2", "sleep 4", "sleep 8", "sleep 8"], "bounded, capped backoff");
+        assert.deepStrictEqual(
+            calls.filter((c) => c.startsWith("sleep")),
+            ["sleep 2", "sleep 4", "sleep 8", "sleep 8"],
+            "bounded, capped backoff",
+        );
     });
 
     it("never formats when blkid fails for another reason than 'no filesystem'", async () => {
@@ -145,8 +158,16 @@ describe("controlplane/slotBootstrap: slot script", function () {
 });
 
 const CP_OPTS: ControlPlaneBootstrapOptions = {
-    slot: "a", region: "eu-west-1", bucket: "prod-secrets", kmsKeyId: "alias/prod-secrets", apiEndpoint: "api.prod.k8s.example.net:6443",
-    etcdTopology: "stacked", controlPlaneCount: 3, attempts: 4, apiWaitAttempts: 5, backoffMaxSeconds: 4,
+    slot: "a",
+    region: "eu-west-1",
+    bucket: "prod-secrets",
+    kmsKeyId: "alias/prod-secrets",
+    apiEndpoint: "api.prod.k8s.example.net:6443",
+    etcdTopology: "stacked",
+    controlPlaneCount: 3,
+    attempts: 4,
+    apiWaitAttempts: 5,
+    backoffMaxSeconds: 4,
 };
 
 /** A control-plane instance whose secrets unit has delivered the kubeadm configs and the CA. */
@@ -221,7 +242,10 @@ describe("controlplane/slotBootstrap: control-plane init or join", function () {
         const calls = w.calls();
         assert.strictEqual(calls.filter(isInit).length + calls.filter(isJoin).length, 0);
         assert.strictEqual(calls.filter((c) => c.includes("put-object")).length, 0, "a member does not touch the marker");
-        assert.deepStrictEqual(calls.filter((c) => c.startsWith("kubeadm")), []);
+        assert.deepStrictEqual(
+            calls.filter((c) => c.startsWith("kubeadm")),
+            [],
+        );
     });
 
     it("replacement of slot a after the cluster exists: joins (rejoining its persisted etcd member), never inits", async () => {
@@ -300,9 +324,10 @@ describe("controlplane/slotBootstrap: control-plane init or join", function () {
         writeFiles(w.root, { "var/lib/etcd/data/member/snap/db": "" });
         const r = await runScript(single, w);
         assert.strictEqual(r.code, 0, r.stderr);
-        assert.deepStrictEqual(w.calls().filter((c) => c.startsWith("kubeadm")), [
-            `kubeadm init --config ${w.root}/etc/kubernetes/pki/kubeadm/init.yaml --ignore-preflight-errors=DirAvailable--var-lib-etcd-data`,
-        ]);
+        assert.deepStrictEqual(
+            w.calls().filter((c) => c.startsWith("kubeadm")),
+            [`kubeadm init --config ${w.root}/etc/kubernetes/pki/kubeadm/init.yaml --ignore-preflight-errors=DirAvailable--var-lib-etcd-data`],
+        );
         const empty = cpWorld(base, "dev-empty", s3);
         const r2 = await runScript(single, empty);
         assert.notStrictEqual(r2.code, 0, "no data and no peers: refuse, restore a backup instead");

@@ -85,9 +85,17 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
     it("uses the very description kubeadm init gives the cluster's first token, so that token counts as ours", () => {
         const init = slotKubeadmConfigs(
             {
-                clusterName: "prod", kubernetesVersion: "1.35.9", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12",
-                pki: { algorithm: "ECDSA", rsaBits: 2048, leafValidityHours: 8760 }, controlPlaneEndpoint: "api.internal.prod.k8s.example.net:6443",
-                certSans: [], etcd: { mode: "stacked", volumeSizeGiB: 20 }, schedulable: false, token: NEW, caCertHash: `sha256:${"0".repeat(64)}`,
+                clusterName: "prod",
+                kubernetesVersion: "1.35.9",
+                podCidr: "10.244.0.0/16",
+                serviceCidr: "10.96.0.0/12",
+                pki: { algorithm: "ECDSA", rsaBits: 2048, leafValidityHours: 8760 },
+                controlPlaneEndpoint: "api.internal.prod.k8s.example.net:6443",
+                certSans: [],
+                etcd: { mode: "stacked", volumeSizeGiB: 20 },
+                schedulable: false,
+                token: NEW,
+                caCertHash: `sha256:${"0".repeat(64)}`,
             },
             "10.30.0.10",
         ).init;
@@ -105,12 +113,19 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
         const r = await runScript(script, w);
         assert.strictEqual(r.code, 0, r.stderr);
         const calls = w.calls();
-        assert.strictEqual(calls.filter((c) => new RegExp(`^aws --region eu-west-1 s3 cp --only-show-errors ${OBJECT} \\S+/etc/kubernetes/pki/bootstrap-token\\.part$`).test(c)).length, 1, "one fetch, like the boot-time one");
+        assert.strictEqual(
+            calls.filter((c) => new RegExp(`^aws --region eu-west-1 s3 cp --only-show-errors ${OBJECT} \\S+/etc/kubernetes/pki/bootstrap-token\\.part$`).test(c)).length,
+            1,
+            "one fetch, like the boot-time one",
+        );
         assert.deepStrictEqual(kubeadmCalls(w, "list"), [`kubeadm token list --kubeconfig ${w.root}/etc/kubernetes/admin.conf -o jsonpath={.token}{"\\t"}{.description}{"\\n"}`]);
         assert.deepStrictEqual(kubeadmCalls(w, "create"), []);
         assert.deepStrictEqual(kubeadmCalls(w, "delete"), []);
         assert.deepStrictEqual(clusterTokens(w), { [NEW]: OURS, [USERS]: "made by hand" });
-        assert.ok(calls.some((c) => c.startsWith("logger -t k8s-aws-token-sync -p daemon.info -- the cluster has bootstrap token new222")), calls.join("\n"));
+        assert.ok(
+            calls.some((c) => c.startsWith("logger -t k8s-aws-token-sync -p daemon.info -- the cluster has bootstrap token new222")),
+            calls.join("\n"),
+        );
         assertNeverShown(w, r.stderr, NEW, USERS);
     });
 
@@ -127,7 +142,10 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
 
         // The file kubeadm read: on the tmpfs, root-only, the token with init's settings, the local kubeadm's version (no lookup on dl.k8s.io).
         assert.strictEqual(fs.readFileSync(path.join(w.state, "create-config-mode"), "utf8").trim(), "600");
-        const docs = fs.readFileSync(path.join(w.state, "create-config"), "utf8").split("\n---\n").map((d) => parse(d));
+        const docs = fs
+            .readFileSync(path.join(w.state, "create-config"), "utf8")
+            .split("\n---\n")
+            .map((d) => parse(d));
         assert.deepStrictEqual(docs[0], {
             apiVersion: "kubeadm.k8s.io/v1beta4",
             kind: "InitConfiguration",
@@ -158,7 +176,12 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
         const r = await runScript(script, w);
         assert.strictEqual(r.code, 0, r.stderr);
         assert.deepStrictEqual(kubeadmCalls(w, "create"), []);
-        assert.deepStrictEqual(kubeadmCalls(w, "delete").map((c) => c.split(" ")[3]).sort(), ["old111", "older9"]);
+        assert.deepStrictEqual(
+            kubeadmCalls(w, "delete")
+                .map((c) => c.split(" ")[3])
+                .sort(),
+            ["old111", "older9"],
+        );
         assert.deepStrictEqual(clusterTokens(w), { [NEW]: OURS, [USERS]: `${OURS} (copy)` });
     });
 
@@ -167,7 +190,10 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
         const w = slotWorld(base, "stale", { bucketToken: NEW, bootTmpfsToken: staleSecret, cluster: { [staleSecret]: OURS } });
         const r = await runScript(script, w);
         assert.strictEqual(r.code, 0, r.stderr);
-        assert.deepStrictEqual(kubeadmCalls(w, "delete").map((c) => c.split(" ")[3]), ["new222"]);
+        assert.deepStrictEqual(
+            kubeadmCalls(w, "delete").map((c) => c.split(" ")[3]),
+            ["new222"],
+        );
         assert.strictEqual(kubeadmCalls(w, "create").length, 1);
         assert.deepStrictEqual(clusterTokens(w), { [NEW]: OURS });
         assertNeverShown(w, r.stderr, NEW, staleSecret);
@@ -204,7 +230,10 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
         assert.match(r.stderr, /error: the bootstrap token object s3:\/\/prod-secrets-0123456789\/nodes\/bootstrap-token does not exist/);
         assert.ok(w.calls().some((c) => c.startsWith(`logger -t k8s-aws-token-sync -p daemon.err -- error: the bootstrap token object ${OBJECT} does not exist`)));
         assert.strictEqual(w.calls().filter((c) => c.startsWith("aws ")).length, 1, "a missing object is not retried");
-        assert.deepStrictEqual(w.calls().filter((c) => c.startsWith("kubeadm")), []);
+        assert.deepStrictEqual(
+            w.calls().filter((c) => c.startsWith("kubeadm")),
+            [],
+        );
         assert.strictEqual(fs.readFileSync(`${w.root}/etc/kubernetes/pki/bootstrap-token`, "utf8"), OLD);
         assert.deepStrictEqual(fs.readdirSync(`${w.root}/etc/kubernetes/pki`).sort(), ["bootstrap-token", "kubeadm"], "no .part or .err left behind");
         assert.deepStrictEqual(clusterTokens(w), { [OLD]: OURS });
@@ -216,7 +245,10 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
         const r = await runScript(script, w);
         assert.notStrictEqual(r.code, 0);
         assert.match(r.stderr, /the bootstrap token object s3:\/\/prod-secrets-0123456789\/nodes\/bootstrap-token is missing or not readable by this instance's role/);
-        assert.deepStrictEqual(w.calls().filter((c) => c.startsWith("kubeadm")), []);
+        assert.deepStrictEqual(
+            w.calls().filter((c) => c.startsWith("kubeadm")),
+            [],
+        );
     });
 
     it("S3 unreachable: bounded retries, then non-zero, naming the object", async () => {
@@ -225,8 +257,14 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
         const r = await runScript(script, w);
         assert.notStrictEqual(r.code, 0);
         assert.match(r.stderr, /cannot fetch the bootstrap token object s3:\/\/prod-secrets-0123456789\/nodes\/bootstrap-token after 2 attempts/);
-        assert.deepStrictEqual(w.calls().filter((c) => c.startsWith("sleep")), ["sleep 1"]);
-        assert.deepStrictEqual(w.calls().filter((c) => c.startsWith("kubeadm")), []);
+        assert.deepStrictEqual(
+            w.calls().filter((c) => c.startsWith("sleep")),
+            ["sleep 1"],
+        );
+        assert.deepStrictEqual(
+            w.calls().filter((c) => c.startsWith("kubeadm")),
+            [],
+        );
     });
 
     it("an object that is no token: non-zero, without showing its content, and nothing changes", async () => {
@@ -235,7 +273,10 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
         assert.notStrictEqual(r.code, 0);
         assert.match(r.stderr, /s3:\/\/prod-secrets-0123456789\/nodes\/bootstrap-token is empty or not a bootstrap token/);
         assert.ok(!r.stderr.includes("not-a-token-at-all"));
-        assert.deepStrictEqual(w.calls().filter((c) => c.startsWith("kubeadm")), []);
+        assert.deepStrictEqual(
+            w.calls().filter((c) => c.startsWith("kubeadm")),
+            [],
+        );
         assert.strictEqual(fs.readFileSync(`${w.root}/etc/kubernetes/pki/bootstrap-token`, "utf8"), OLD);
     });
 
@@ -245,14 +286,20 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
         const r = await runScript(script, w);
         assert.notStrictEqual(r.code, 0);
         assert.match(r.stderr, /is not mounted: k8s-aws-secrets\.service mounts a tmpfs there first/);
-        assert.deepStrictEqual(w.calls().filter((c) => c.startsWith("aws ")), []);
+        assert.deepStrictEqual(
+            w.calls().filter((c) => c.startsWith("aws ")),
+            [],
+        );
 
         const v = slotWorld(base, "no-admin", { bucketToken: NEW, bootTmpfsToken: OLD, cluster: { [OLD]: OURS } });
         fs.rmSync(`${v.root}/etc/kubernetes/admin.conf`);
         const r2 = await runScript(script, v);
         assert.notStrictEqual(r2.code, 0);
         assert.match(r2.stderr, /admin\.conf is missing: this slot has not finished kubeadm init or join/);
-        assert.deepStrictEqual(v.calls().filter((c) => c.startsWith("aws ") || c.startsWith("kubeadm")), []);
+        assert.deepStrictEqual(
+            v.calls().filter((c) => c.startsWith("aws ") || c.startsWith("kubeadm")),
+            [],
+        );
     });
 
     it("API unreachable: non-zero, nothing created or deleted", async () => {
@@ -286,8 +333,21 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
 });
 
 describe("controlplane/tokenSync: in the user data", () => {
-    const slots = planSlots({ region: "eu-west-1", zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"], controlPlaneCount: 3, etcdMembers: 3 });
-    const common = { cluster: "prod", region: "eu-west-1", kubernetes: { minor: "1.35", version: "1.35.9" }, arch: "amd64" as const, bucket: BUCKET, kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555" };
+    const slots = planSlots({
+        region: "eu-west-1",
+        zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"],
+        controlPlaneCount: 3,
+        etcdMembers: 3,
+    });
+    const common = {
+        cluster: "prod",
+        region: "eu-west-1",
+        kubernetes: { minor: "1.35", version: "1.35.9" },
+        arch: "amd64" as const,
+        bucket: BUCKET,
+        kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555",
+    };
     type Doc = { write_files: { path: string; permissions: string; content: string }[]; runcmd: string[][] };
     const doc = (text: string) => parse(text.replace(/^#cloud-config\n/, "")) as Doc;
 

@@ -73,7 +73,10 @@ describe("network layout (pure)", () => {
     for (const c of natCases) {
         it(`NAT placement ${c.mode} with ${c.zones} zone(s)`, () => {
             assert.deepStrictEqual(natZoneIndexes(c.mode, c.zones), c.nats);
-            assert.deepStrictEqual(Array.from({ length: c.zones }, (_, i) => natForZone(c.mode, i)), c.routes);
+            assert.deepStrictEqual(
+                Array.from({ length: c.zones }, (_, i) => natForZone(c.mode, i)),
+                c.routes,
+            );
         });
     }
 });
@@ -110,8 +113,14 @@ describe("network: new VPC", () => {
             assert.deepStrictEqual(network.zones, zs);
             assert.strictEqual(network.vpcCidr, vpcCidr);
             assert.strictEqual(await h.outputs(network.vpcId), vpc[0].id);
-            assert.deepStrictEqual(await h.outputs(network.publicSubnetIds), zs.map((z) => h.named(T.subnet, `${NAME}-public-${z}`).id));
-            assert.deepStrictEqual(await h.outputs(network.privateSubnetIds), zs.map((z) => h.named(T.subnet, `${NAME}-private-${z}`).id));
+            assert.deepStrictEqual(
+                await h.outputs(network.publicSubnetIds),
+                zs.map((z) => h.named(T.subnet, `${NAME}-public-${z}`).id),
+            );
+            assert.deepStrictEqual(
+                await h.outputs(network.privateSubnetIds),
+                zs.map((z) => h.named(T.subnet, `${NAME}-private-${z}`).id),
+            );
         });
     }
 
@@ -209,7 +218,10 @@ describe("network: new VPC", () => {
             const network = h.result;
             assert.strictEqual(network.instancesNeedPublicIp, c.publicInstances);
             const instanceTier = c.publicInstances ? "public" : "private";
-            assert.deepStrictEqual(await h.outputs(network.instanceSubnetIds), zs.map((z) => h.named(T.subnet, `${NAME}-${instanceTier}-${z}`).id));
+            assert.deepStrictEqual(
+                await h.outputs(network.instanceSubnetIds),
+                zs.map((z) => h.named(T.subnet, `${NAME}-${instanceTier}-${z}`).id),
+            );
             assert.deepStrictEqual((await h.outputs(network.natGatewayIds)).sort(), nats.map((n) => n.id).sort());
             for (const z of zs) {
                 assert.strictEqual(h.inputs(h.named(T.subnet, `${NAME}-public-${z}`)).mapPublicIpOnLaunch, c.publicInstances);
@@ -225,11 +237,19 @@ describe("network: new VPC", () => {
         assert.strictEqual(igw.length, 1);
         assert.strictEqual(h.inputs(igw[0]).vpcId, h.ofType(T.vpc)[0].id);
         const publicIds = zs.map((z) => h.named(T.subnet, `${NAME}-public-${z}`).id);
-        const tables = new Set(h.ofType(T.rta).filter((a) => publicIds.includes(h.inputs(a).subnetId)).map((a) => h.inputs(a).routeTableId));
+        const tables = new Set(
+            h
+                .ofType(T.rta)
+                .filter((a) => publicIds.includes(h.inputs(a).subnetId))
+                .map((a) => h.inputs(a).routeTableId),
+        );
         assert.strictEqual(tables.size, 1);
         const [table] = [...tables];
         const routes = h.ofType(T.route).filter((r) => h.inputs(r).routeTableId === table);
-        assert.deepStrictEqual(routes.map((r) => [h.inputs(r).destinationCidrBlock, h.inputs(r).gatewayId]), [["0.0.0.0/0", igw[0].id]]);
+        assert.deepStrictEqual(
+            routes.map((r) => [h.inputs(r).destinationCidrBlock, h.inputs(r).gatewayId]),
+            [["0.0.0.0/0", igw[0].id]],
+        );
         assert.strictEqual(h.ofType(T.rta).length, 2 * zs.length, "every subnet is associated exactly once");
     });
 
@@ -242,7 +262,10 @@ describe("network: new VPC", () => {
             assert.strictEqual(e.serviceName, "com.amazonaws.eu-west-1.s3");
             assert.strictEqual(e.vpcEndpointType, "Gateway");
             assert.strictEqual(e.vpcId, h.ofType(T.vpc)[0].id);
-            const tableIds = h.ofType(T.routeTable).map((t) => t.id).sort();
+            const tableIds = h
+                .ofType(T.routeTable)
+                .map((t) => t.id)
+                .sort();
             assert.deepStrictEqual([...e.routeTableIds].sort(), tableIds);
             assert.deepStrictEqual((await h.outputs(h.result.routeTableIds)).sort(), tableIds);
             assert.strictEqual(await h.outputs(h.result.s3EndpointId), endpoints[0].id);
@@ -259,7 +282,10 @@ describe("network: existing VPC", () => {
     for (const type of NETWORK_RESOURCE_TYPES) {
         it(`creates no ${type.split(":").pop()}`, async () => {
             const h = await build(PLATFORM_ZONES, existingVpc());
-            assert.deepStrictEqual(h.ofType(type).map((r) => r.name), []);
+            assert.deepStrictEqual(
+                h.ofType(type).map((r) => r.name),
+                [],
+            );
         });
     }
 
@@ -283,8 +309,14 @@ describe("network: existing VPC", () => {
         const n = h.result;
         assert.strictEqual(await h.outputs(n.vpcId), PLATFORM_VPC.id);
         assert.strictEqual(n.vpcCidr, PLATFORM_VPC.cidrBlock);
-        assert.deepStrictEqual(await h.outputs(n.publicSubnetIds), PLATFORM_ZONES.map((z) => existingSubnetId(z, "public")));
-        assert.deepStrictEqual(await h.outputs(n.privateSubnetIds), PLATFORM_ZONES.map((z) => existingSubnetId(z, "private")));
+        assert.deepStrictEqual(
+            await h.outputs(n.publicSubnetIds),
+            PLATFORM_ZONES.map((z) => existingSubnetId(z, "public")),
+        );
+        assert.deepStrictEqual(
+            await h.outputs(n.privateSubnetIds),
+            PLATFORM_ZONES.map((z) => existingSubnetId(z, "private")),
+        );
         assert.deepStrictEqual(n.routeTableIds, []);
         assert.deepStrictEqual(n.natGatewayIds, []);
         assert.strictEqual(n.s3EndpointId, undefined);
@@ -294,26 +326,25 @@ describe("network: existing VPC", () => {
         it(`runs instances in the ${haveNat ? "private" : "public"} subnets when privateSubnetsHaveNat is ${haveNat}`, async () => {
             const h = await build(PLATFORM_ZONES, existingVpc(haveNat));
             const tier = haveNat ? "private" : "public";
-            assert.deepStrictEqual(await h.outputs(h.result.instanceSubnetIds), PLATFORM_ZONES.map((z) => existingSubnetId(z, tier)));
+            assert.deepStrictEqual(
+                await h.outputs(h.result.instanceSubnetIds),
+                PLATFORM_ZONES.map((z) => existingSubnetId(z, tier)),
+            );
             assert.strictEqual(h.result.instancesNeedPublicIp, !haveNat);
         });
     }
 
     it("lets two clusters share the VPC: each adds only its own tag keys", async () => {
-        const h = await runComponents(
-            () => ["alpha", "beta"].map((c) => new Network(`${c}-network`, { clusterName: c, zones: PLATFORM_ZONES, network: existingVpc(), tags: {} })),
-            { region: "eu-central-1" },
-        );
+        const h = await runComponents(() => ["alpha", "beta"].map((c) => new Network(`${c}-network`, { clusterName: c, zones: PLATFORM_ZONES, network: existingVpc(), tags: {} })), {
+            region: "eu-central-1",
+        });
         const keys = h.ofType(T.tag).map((t) => h.inputs(t).key);
         assert.strictEqual(keys.filter((k) => k === clusterTagKey("alpha")).length, 6);
         assert.strictEqual(keys.filter((k) => k === clusterTagKey("beta")).length, 6);
     });
 
     it("refuses zones that have no subnets", async () => {
-        await assert.rejects(
-            () => runComponents(() => new Network(NAME, { clusterName: CLUSTER, zones: ["eu-central-1a", "eu-central-1d"], network: existingVpc(), tags: {} })),
-            /eu-central-1d/,
-        );
+        await assert.rejects(() => runComponents(() => new Network(NAME, { clusterName: CLUSTER, zones: ["eu-central-1a", "eu-central-1d"], network: existingVpc(), tags: {} })), /eu-central-1d/);
     });
 });
 
@@ -321,8 +352,7 @@ describe("checkExistingNetwork", () => {
     const REGION = "eu-central-1";
     type Subnets = Record<string, { public: string; private: string }>;
     const platformSubnets = (): Subnets => (existingVpc() as { subnets: Subnets }).subnets;
-    const config = (network: Record<string, unknown> = {}) =>
-        clusterConfig({ availabilityZones: PLATFORM_ZONES, network: { ...existingVpc(), ...network } }, REGION);
+    const config = (network: Record<string, unknown> = {}) => clusterConfig({ availabilityZones: PLATFORM_ZONES, network: { ...existingVpc(), ...network } }, REGION);
 
     async function problemsOf(network: Record<string, unknown>) {
         const h = await runComponents(() => checkExistingNetwork(config(network)), { region: REGION });
@@ -371,7 +401,11 @@ describe("checkExistingNetwork", () => {
             name: "a subnet of another VPC",
             network: { subnets: withSubnet("eu-central-1a", "private", existingSubnetId("eu-central-1a", "private", OTHER_VPC.id)) },
             problems: [
-                { key: "k8s-aws:cluster.network.subnets.eu-central-1a.private", value: existingSubnetId("eu-central-1a", "private", OTHER_VPC.id), allowed: new RegExp(`subnet of ${PLATFORM_VPC.id}.*is in ${OTHER_VPC.id}`) },
+                {
+                    key: "k8s-aws:cluster.network.subnets.eu-central-1a.private",
+                    value: existingSubnetId("eu-central-1a", "private", OTHER_VPC.id),
+                    allowed: new RegExp(`subnet of ${PLATFORM_VPC.id}.*is in ${OTHER_VPC.id}`),
+                },
             ],
         },
         {
@@ -392,7 +426,10 @@ describe("checkExistingNetwork", () => {
     for (const c of cases) {
         it(`reports ${c.name} as a config problem`, async () => {
             const problems = await problemsOf(c.network);
-            assert.deepStrictEqual(problems.map((p) => [p.key, p.value]), c.problems.map((p) => [p.key, p.value]));
+            assert.deepStrictEqual(
+                problems.map((p) => [p.key, p.value]),
+                c.problems.map((p) => [p.key, p.value]),
+            );
             problems.forEach((p, i) => assert.match(p.allowed, c.problems[i].allowed));
         });
     }
@@ -400,15 +437,16 @@ describe("checkExistingNetwork", () => {
     it("reports every problem at once, and assertExistingNetwork throws them as a ConfigError", async () => {
         const network = { vpcId: "vpc-0123456789abcdef0", subnets: withSubnet("eu-central-1b", "private", "subnet-0123456789abcdef0") };
         const h = await runComponents(
-            () => assertExistingNetwork(config(network)).then(() => undefined, (e: unknown) => e),
+            () =>
+                assertExistingNetwork(config(network)).then(
+                    () => undefined,
+                    (e: unknown) => e,
+                ),
             { region: REGION },
         );
         const error = await h.result;
         assert.ok(ConfigError.is(error), `expected a ConfigError, got ${String(error)}`);
-        assert.deepStrictEqual(error.problems.map((p) => p.key).sort(), [
-            "k8s-aws:cluster.network.subnets.eu-central-1b.private",
-            "k8s-aws:cluster.network.vpcId",
-        ]);
+        assert.deepStrictEqual(error.problems.map((p) => p.key).sort(), ["k8s-aws:cluster.network.subnets.eu-central-1b.private", "k8s-aws:cluster.network.vpcId"]);
         assert.doesNotMatch(error.message, /at Object|\.ts:\d+/, "no stack trace in the message");
     });
 

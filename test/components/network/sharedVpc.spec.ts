@@ -112,7 +112,11 @@ describe("shared VPC: config rules (before any AWS call)", () => {
     for (const c of cases) {
         it(`refuses ${c.name}`, () => {
             const problems = ruleProblems(c.cluster);
-            assert.deepStrictEqual(problems.map((p) => p.key), c.expect.map((e) => e[0]), JSON.stringify(problems));
+            assert.deepStrictEqual(
+                problems.map((p) => p.key),
+                c.expect.map((e) => e[0]),
+                JSON.stringify(problems),
+            );
             problems.forEach((p, i) => {
                 if (c.expect[i][1] !== undefined) assert.deepStrictEqual(p.value, c.expect[i][1]);
                 assert.match(p.allowed, c.expect[i][2]);
@@ -126,12 +130,15 @@ describe("shared VPC: preflight against the account (mocked EC2 and Route53)", (
     const cases: { name: string; cluster: Cluster; expect: [string, RegExp][] }[] = [
         {
             name: "a VPC without DNS hostnames",
-            cluster: withNetwork({
-                vpcId: NO_DNS_HOSTNAMES_VPC.id,
-                vpcCidr: NO_DNS_HOSTNAMES_VPC.cidrBlock,
-                internetGatewayId: "igw-0f5b7d9a1c3e5b7d9",
-                subnets: Object.fromEntries(ZONES.map((z, i) => [z, { privateCidr: `10.70.${i * 32}.0/20`, publicCidr: `10.70.${i * 32 + 16}.0/24` }])),
-            }, { dns: { ...stackCluster().dns, private: false }, adminCidrs: ["10.70.0.0/16"] }),
+            cluster: withNetwork(
+                {
+                    vpcId: NO_DNS_HOSTNAMES_VPC.id,
+                    vpcCidr: NO_DNS_HOSTNAMES_VPC.cidrBlock,
+                    internetGatewayId: "igw-0f5b7d9a1c3e5b7d9",
+                    subnets: Object.fromEntries(ZONES.map((z, i) => [z, { privateCidr: `10.70.${i * 32}.0/20`, publicCidr: `10.70.${i * 32 + 16}.0/24` }])),
+                },
+                { dns: { ...stackCluster().dns, private: false }, adminCidrs: ["10.70.0.0/16"] },
+            ),
             expect: [["k8s-aws:cluster.network.vpcId", /enableDnsHostnames true/]],
         },
         {
@@ -189,7 +196,11 @@ describe("shared VPC: preflight against the account (mocked EC2 and Route53)", (
         it(`reports ${c.name}`, async () => {
             assert.deepStrictEqual(ruleProblems(c.cluster), [], "the config itself is valid");
             const problems = await preflightProblems(c.cluster);
-            assert.deepStrictEqual(problems.map((p) => p.key), c.expect.map((e) => e[0]), JSON.stringify(problems));
+            assert.deepStrictEqual(
+                problems.map((p) => p.key),
+                c.expect.map((e) => e[0]),
+                JSON.stringify(problems),
+            );
             problems.forEach((p, i) => assert.match(p.allowed, c.expect[i][1]));
         });
     }
@@ -217,7 +228,10 @@ describe("shared VPC: what the cluster creates and owns", () => {
 
     it("creates its own subnets tagged owned, with the legacy and role tags, and never a VPC, gateway or tag on someone else's resource", async () => {
         const h = await build(sharedNetwork(stackCluster()));
-        assert.deepStrictEqual([T.vpc, T.igw, T.tag].map((t) => h.ofType(t).length), [0, 0, 0]);
+        assert.deepStrictEqual(
+            [T.vpc, T.igw, T.tag].map((t) => h.ofType(t).length),
+            [0, 0, 0],
+        );
         const subnets = h.ofType(T.subnet);
         assert.strictEqual(subnets.length, 6);
         for (const s of subnets) {
@@ -266,21 +280,20 @@ describe("shared VPC: what the cluster creates and owns", () => {
 describe("shared VPC: two clusters side by side in one VPC", () => {
     // A second cluster in the VPC's secondary block, with NAT gateways of its own; and a third that only uses
     // the owner's subnets (tagged `shared`).
-    const second = withNetwork({
-        subnets: Object.fromEntries(ZONES.map((z, i) => [z, { privateCidr: `10.61.${i * 32}.0/20`, publicCidr: `10.61.${i * 32 + 16}.0/24` }])),
-    }, { name: "second" });
+    const second = withNetwork(
+        {
+            subnets: Object.fromEntries(ZONES.map((z, i) => [z, { privateCidr: `10.61.${i * 32}.0/20`, publicCidr: `10.61.${i * 32 + 16}.0/24` }])),
+        },
+        { name: "second" },
+    );
     const owners = EXISTING_SUBNETS.filter((s) => s.vpcId === SHARED_VPC.id);
     const ownerSubnet = (zone: string, tier: "public" | "private") => owners.find((s) => s.availabilityZone === zone && s.tier === tier)!.id;
     const third = withNetwork({ subnets: Object.fromEntries(ZONES.map((z) => [z, { public: ownerSubnet(z, "public"), private: ownerSubnet(z, "private") }])) }, { name: "third" });
 
     async function buildAll() {
-        return runComponents(
-            () =>
-                [stackCluster(), second, third].map(
-                    (c) => new Network(`${c.name}-network`, { clusterName: c.name, zones: ZONES, network: sharedNetwork(c), tags: {} }),
-                ),
-            { region: REGION },
-        );
+        return runComponents(() => [stackCluster(), second, third].map((c) => new Network(`${c.name}-network`, { clusterName: c.name, zones: ZONES, network: sharedNetwork(c), tags: {} })), {
+            region: REGION,
+        });
     }
 
     it("both pass preflight on their own", async () => {
@@ -320,8 +333,18 @@ describe("shared VPC: two clusters side by side in one VPC", () => {
         const h = await buildAll();
         for (const c of ["tftest", "second"]) {
             const mine = (r: RecordedResource) => r.name.startsWith(`${c}-`);
-            const tables = new Set(h.ofType(T.routeTable).filter(mine).map((t) => t.id));
-            const subnets = new Set(h.ofType(T.subnet).filter(mine).map((s) => s.id));
+            const tables = new Set(
+                h
+                    .ofType(T.routeTable)
+                    .filter(mine)
+                    .map((t) => t.id),
+            );
+            const subnets = new Set(
+                h
+                    .ofType(T.subnet)
+                    .filter(mine)
+                    .map((s) => s.id),
+            );
             for (const a of h.ofType(T.rta).filter(mine)) assert.ok(tables.has(String(a.inputs.routeTableId)) && subnets.has(String(a.inputs.subnetId)));
             const [endpoint] = h.ofType(T.endpoint).filter(mine);
             assert.deepStrictEqual(new Set(endpoint.inputs.routeTableIds as string[]), tables);

@@ -25,20 +25,43 @@ import { keyMaterialIn } from "../../../policies/rules/lib/keymaterial";
 import { findEtcd } from "../../../policies/rules/lib/etcd";
 import { API_ENDPOINT, BUCKET, CA_HASH, cloudConfigOf, fileIn, poolConfig } from "../../support/nodePoolFixtures";
 import { assertShellcheckClean } from "../../support/shell";
-import { CA_CERT_PATH, FETCH_SCRIPT_PATH, JOIN_CONFIG_PATH, JOIN_TEMPLATE_PATH, KUBELET_SYSCTL_PATH, NODE_JOIN_SCRIPT, NODE_JOIN_UNIT, NODE_SETUP_UNIT, SECRETS_UNIT, TOKEN_PATH, TOKEN_PLACEHOLDER, fileAvailableCheck, renderJoinTemplate, renderNodeJoinScript, renderNodeUserData } from "../../../components/host";
+import {
+    CA_CERT_PATH,
+    FETCH_SCRIPT_PATH,
+    JOIN_CONFIG_PATH,
+    JOIN_TEMPLATE_PATH,
+    KUBELET_SYSCTL_PATH,
+    NODE_JOIN_SCRIPT,
+    NODE_JOIN_UNIT,
+    NODE_SETUP_UNIT,
+    SECRETS_UNIT,
+    TOKEN_PATH,
+    TOKEN_PLACEHOLDER,
+    fileAvailableCheck,
+    renderJoinTemplate,
+    renderNodeJoinScript,
+    renderNodeUserData,
+} from "../../../components/host";
 
 const batch = poolConfig({
     name: "batch",
     instanceTypes: ["c7i.2xlarge", "c6i.2xlarge"],
     labels: { workload: "batch", "node.kubernetes.io/lifecycle": "spot" },
-    taints: [{ key: "workload", value: "batch", effect: "NoSchedule" }, { key: "dedicated", value: "", effect: "NoExecute" }],
+    taints: [
+        { key: "workload", value: "batch", effect: "NoSchedule" },
+        { key: "dedicated", value: "", effect: "NoExecute" },
+    ],
 });
 
 const userData = (pool = batch) =>
     renderNodeUserData({ pool, region: "eu-west-1", kubernetes: { minor: "1.35", version: "1.35.9" }, arch: "amd64", secretsBucket: BUCKET, apiEndpoint: API_ENDPOINT, caCertHash: CA_HASH });
 const doc = (pool = batch) => cloudConfigOf(Buffer.from(userData(pool)).toString("base64")).doc;
-const unitLine = (unit: string, key: string) => unit.split("\n").find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1).split(" ") ?? [];
-
+const unitLine = (unit: string, key: string) =>
+    unit
+        .split("\n")
+        .find((l) => l.startsWith(`${key}=`))
+        ?.slice(key.length + 1)
+        .split(" ") ?? [];
 
 describe("node pools: user data (pure)", () => {
     it("is one #cloud-config document that parses as YAML", () => {
@@ -49,7 +72,9 @@ describe("node pools: user data (pure)", () => {
     });
 
     it("runs node setup first, then the secrets unit, then the join unit", () => {
-        const started = doc().runcmd.filter((c) => c[0] === "systemctl" && c[1] === "enable").map((c) => c[c.length - 1]);
+        const started = doc()
+            .runcmd.filter((c) => c[0] === "systemctl" && c[1] === "enable")
+            .map((c) => c[c.length - 1]);
         assert.deepStrictEqual(started, [NODE_SETUP_UNIT, SECRETS_UNIT, NODE_JOIN_UNIT]);
     });
 
@@ -90,7 +115,10 @@ describe("node pools: user data (pure)", () => {
             }
             const r = spawnSync("systemd-analyze", ["verify", path.join(dir, NODE_JOIN_UNIT)], { encoding: "utf8", cwd: dir });
             assert.ok(!r.error, `systemd-analyze is required: ${r.error}`);
-            assert.deepStrictEqual((r.stdout + r.stderr).split("\n").filter((l) => l.includes(NODE_JOIN_UNIT)), []);
+            assert.deepStrictEqual(
+                (r.stdout + r.stderr).split("\n").filter((l) => l.includes(NODE_JOIN_UNIT)),
+                [],
+            );
             assert.strictEqual(r.status, 0, r.stdout + r.stderr);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
@@ -114,7 +142,10 @@ describe("node pools: user data (pure)", () => {
         const [tmpfs] = secretsDirs("node");
         for (const p of [TOKEN_PATH, JOIN_CONFIG_PATH, CA_CERT_PATH]) assert.ok(p.startsWith(`${tmpfs}/`), `${p} is not on the tmpfs ${tmpfs}`);
         const nodeObjects = fetchedObjects({ kind: "node" }, "stacked");
-        assert.ok(nodeObjects.some((o) => o.path === TOKEN_PATH && o.secret && o.mode === "0600"), "the secrets unit does not fetch the token to TOKEN_FILE");
+        assert.ok(
+            nodeObjects.some((o) => o.path === TOKEN_PATH && o.secret && o.mode === "0600"),
+            "the secrets unit does not fetch the token to TOKEN_FILE",
+        );
         assert.ok(nodeObjects.some((o) => o.path === CA_CERT_PATH));
         assert.match(script, /kubeadm join --config "\$ROOT\$JOIN_CONFIG" --ignore-preflight-errors="\$CA_CHECK"/);
         assert.strictEqual(v("CA_CHECK"), "FileAvailable--etc-kubernetes-pki-ca.crt");
@@ -129,7 +160,10 @@ describe("node pools: user data (pure)", () => {
         const extra = Object.fromEntries((join.nodeRegistration.kubeletExtraArgs as { name: string; value: string }[]).map((a) => [a.name, a.value]));
         assert.strictEqual(extra["cloud-provider"], "external");
         assert.deepStrictEqual(extra["node-labels"].split(",").sort(), ["k8s-aws.io/pool=batch", "node.kubernetes.io/lifecycle=spot", "workload=batch"]);
-        assert.deepStrictEqual(join.nodeRegistration.taints, [{ key: "workload", value: "batch", effect: "NoSchedule" }, { key: "dedicated", effect: "NoExecute" }]);
+        assert.deepStrictEqual(join.nodeRegistration.taints, [
+            { key: "workload", value: "batch", effect: "NoSchedule" },
+            { key: "dedicated", effect: "NoExecute" },
+        ]);
         assert.strictEqual(join.nodeRegistration.criSocket, "unix:///run/containerd/containerd.sock");
         assert.strictEqual(join.caCertPath, CA_CERT_PATH);
     });
@@ -142,7 +176,12 @@ describe("node pools: user data (pure)", () => {
 
     it("mounts the tmpfs before anything writes into it, and fetches secrets nowhere else (the pack's boot reader)", () => {
         const boot = readBoot(Buffer.from(userData()).toString("base64"));
-        const problems = tmpfsProblems(boot, { required: ["/etc/kubernetes/pki"], secretsDirs: ["/etc/kubernetes/pki", "/etc/etcd/pki"], secretSource: /secret|pki|private|token|kubeconfig|\.key$|-key\.pem$/i, kubeadmCertDir: "/etc/kubernetes/pki" });
+        const problems = tmpfsProblems(boot, {
+            required: ["/etc/kubernetes/pki"],
+            secretsDirs: ["/etc/kubernetes/pki", "/etc/etcd/pki"],
+            secretSource: /secret|pki|private|token|kubeconfig|\.key$|-key\.pem$/i,
+            kubeadmCertDir: "/etc/kubernetes/pki",
+        });
         assert.deepStrictEqual(problems, []);
         const commands = boot.steps.filter((s) => s.kind === "run").map((s) => (s as { pipeline: { argv: string[] }[] }).pipeline.map((c) => c.argv.join(" ")).join(" | "));
         const mount = commands.findIndex((c) => c.startsWith("mount -t tmpfs"));
@@ -204,21 +243,34 @@ describe("node pools: labels and the autoscaler's node template (pure)", () => {
             poolConfig({
                 name: "gpu",
                 labels: { "node-role.kubernetes.io/gpu": "", "k8s-aws.io/pool": "other", [long]: "v" },
-                taints: [{ key: "gpu", value: "", effect: "NoSchedule" }, { key: "gpu", value: "", effect: "NoExecute" }],
+                taints: [
+                    { key: "gpu", value: "", effect: "NoSchedule" },
+                    { key: "gpu", value: "", effect: "NoExecute" },
+                ],
             }),
         ]);
-        assert.deepStrictEqual(problems.map((p) => p.key), [
-            "k8s-aws:cluster.nodePools[1].labels.node-role.kubernetes.io/gpu",
-            "k8s-aws:cluster.nodePools[1].labels.k8s-aws.io/pool",
-            `k8s-aws:cluster.nodePools[1].labels.${long}`,
-            "k8s-aws:cluster.nodePools[1].taints[1].key",
-        ]);
+        assert.deepStrictEqual(
+            problems.map((p) => p.key),
+            [
+                "k8s-aws:cluster.nodePools[1].labels.node-role.kubernetes.io/gpu",
+                "k8s-aws:cluster.nodePools[1].labels.k8s-aws.io/pool",
+                `k8s-aws:cluster.nodePools[1].labels.${long}`,
+                "k8s-aws:cluster.nodePools[1].taints[1].key",
+            ],
+        );
         assert.match(problems[0].allowed, /NodeRestriction/);
     });
 
     it("writes node-template tags in cluster-autoscaler's format", () => {
         assert.deepStrictEqual(
-            autoscalerNodeTemplateTags({ labels: { workload: "batch" }, taints: [{ key: "workload", value: "batch", effect: "NoSchedule" }, { key: "spot", effect: "NoExecute" }], resources: { "ephemeral-storage": "50Gi" } }),
+            autoscalerNodeTemplateTags({
+                labels: { workload: "batch" },
+                taints: [
+                    { key: "workload", value: "batch", effect: "NoSchedule" },
+                    { key: "spot", effect: "NoExecute" },
+                ],
+                resources: { "ephemeral-storage": "50Gi" },
+            }),
             {
                 "k8s.io/cluster-autoscaler/node-template/label/workload": "batch",
                 "k8s.io/cluster-autoscaler/node-template/taint/workload": "batch:NoSchedule",

@@ -4,9 +4,7 @@
  * and the instance refresh that rolls the pool on a new template version.
  */
 import * as assert from "assert";
-import {
-    HEALTH_CHECK_GRACE_SECONDS, INSTANCE_WARMUP_SECONDS, groupCapacity, groupLaunchSpec, instanceRefresh, maxHealthyPercentage, usesMixedInstances,
-} from "../../../components/nodepools";
+import { HEALTH_CHECK_GRACE_SECONDS, INSTANCE_WARMUP_SECONDS, groupCapacity, groupLaunchSpec, instanceRefresh, maxHealthyPercentage, usesMixedInstances } from "../../../components/nodepools";
 import { NodePoolConfig } from "../../../config";
 import { poolConfig } from "../../support/nodePoolFixtures";
 
@@ -20,7 +18,11 @@ describe("node pools: purchase options (pure)", () => {
     }[] = [
         { name: "one type, on demand", pool: {}, expect: { mixed: false, rebalance: false } },
         { name: "three types, on demand", pool: { instanceTypes: ["m7i.xlarge", "m6i.xlarge", "m7a.xlarge"] }, expect: { mixed: true, onDemandAbove: 100, base: 0, rebalance: false } },
-        { name: "all spot above a base of one", pool: { instanceTypes: ["c7i.2xlarge", "c6i.2xlarge"], spotPercentage: 100, onDemandBase: 1 }, expect: { mixed: true, onDemandAbove: 0, base: 1, rebalance: true } },
+        {
+            name: "all spot above a base of one",
+            pool: { instanceTypes: ["c7i.2xlarge", "c6i.2xlarge"], spotPercentage: 100, onDemandBase: 1 },
+            expect: { mixed: true, onDemandAbove: 0, base: 1, rebalance: true },
+        },
         { name: "70% spot", pool: { instanceTypes: ["m7i.large", "m6i.large"], spotPercentage: 70 }, expect: { mixed: true, onDemandAbove: 30, base: 0, rebalance: true } },
         { name: "spot with a single type (rejected by validation, still well-formed)", pool: { spotPercentage: 50 }, expect: { mixed: true, onDemandAbove: 50, base: 0, rebalance: true } },
     ];
@@ -41,7 +43,11 @@ describe("node pools: purchase options (pure)", () => {
                     spotAllocationStrategy: "price-capacity-optimized",
                 });
                 assert.deepStrictEqual(p.launchTemplate.launchTemplateSpecification, { launchTemplateId: LT.id, version: LT.version });
-                assert.deepStrictEqual(p.launchTemplate.overrides, pool.instanceTypes.map((instanceType) => ({ instanceType })), "one override per type, in the configured order");
+                assert.deepStrictEqual(
+                    p.launchTemplate.overrides,
+                    pool.instanceTypes.map((instanceType) => ({ instanceType })),
+                    "one override per type, in the configured order",
+                );
             }
             assert.strictEqual(groupCapacity(pool).capacityRebalance, c.expect.rebalance);
         });
@@ -71,7 +77,14 @@ describe("node pools: instance refresh (pure)", () => {
         assert.strictEqual(r.triggers, undefined, "a template version change triggers it by itself; tags alone do not roll nodes");
     });
 
-    const table: [number, number][] = [[0, 100], [50, 150], [75, 125], [90, 110], [95, 110], [100, 110]];
+    const table: [number, number][] = [
+        [0, 100],
+        [50, 150],
+        [75, 125],
+        [90, 110],
+        [95, 110],
+        [100, 110],
+    ];
     for (const [min, max] of table) {
         it(`lets a refresh with minHealthyPercentage ${min} run up to ${max}% of the desired capacity`, () => {
             assert.strictEqual(maxHealthyPercentage(min), max);

@@ -71,7 +71,11 @@ function world(name: string, files: Record<string, string> = {}): World {
             const r = spawnSync("sh", [scriptFile], { env, encoding: "utf8", timeout: 20000 });
             return { code: r.status, stderr: r.stderr };
         },
-        calls: () => fs.readFileSync(log, "utf8").split("\n").filter((l) => l !== ""),
+        calls: () =>
+            fs
+                .readFileSync(log, "utf8")
+                .split("\n")
+                .filter((l) => l !== ""),
     };
 }
 
@@ -138,7 +142,11 @@ describe("node pools: the join script (sh with stubs)", () => {
     });
 
     const failures: { name: string; files: Record<string, string>; message: RegExp }[] = [
-        { name: "the token file is missing", files: (({ [TOKEN_PATH]: _t, ...rest }) => rest)(booted()), message: /bootstrap token .*bootstrap-token is missing or empty: k8s-aws-secrets\.service fetches it/ },
+        {
+            name: "the token file is missing",
+            files: (({ [TOKEN_PATH]: _t, ...rest }) => rest)(booted()),
+            message: /bootstrap token .*bootstrap-token is missing or empty: k8s-aws-secrets\.service fetches it/,
+        },
         { name: "the token file is empty", files: booted(""), message: /is missing or empty/ },
         { name: "the token is malformed", files: booted("not-a-token\n"), message: /does not hold a bootstrap token/ },
         { name: "the token has a short secret", files: booted("abcdef.0123\n"), message: /does not hold a bootstrap token/ },

@@ -15,7 +15,21 @@ import { nodePoolComponentName } from "../../../lib/naming";
 import { rawStack, clusterConfig } from "../../support/fixtures";
 import { RecordedResource, runComponents, Secret } from "../../support/harness";
 import {
-    API_ENDPOINT, CA_HASH, INSTANCE_PROFILE_ARN, SECURITY_GROUP, T, BUCKET, buildPools, cloudConfigOf, fileIn, groupTags, isNodeSetupEtcdFalsePositive, ofPool, policyReport, poolConfig, stackConfig,
+    API_ENDPOINT,
+    CA_HASH,
+    INSTANCE_PROFILE_ARN,
+    SECURITY_GROUP,
+    T,
+    BUCKET,
+    buildPools,
+    cloudConfigOf,
+    fileIn,
+    groupTags,
+    isNodeSetupEtcdFalsePositive,
+    ofPool,
+    policyReport,
+    poolConfig,
+    stackConfig,
 } from "../../support/nodePoolFixtures";
 import { NODE_JOIN_UNIT, TOKEN_PLACEHOLDER } from "../../../components/host";
 
@@ -30,7 +44,8 @@ function instanceSubnets(run: Run, config: ClusterConfig, expectPublic: boolean)
     }
     const tier = expectPublic ? "Public" : "Private";
     return new Map(
-        run.ofType(T.subnet)
+        run
+            .ofType(T.subnet)
             .filter((s) => (s.inputs.tags as Record<string, string>).SubnetType === tier)
             .map((s) => [s.id!, s.inputs.availabilityZone as string]),
     );
@@ -54,10 +69,22 @@ describe("node pools: per stack shape (mock runtime)", () => {
             });
 
             it("makes one component, one launch template and one group per pool", () => {
-                assert.deepStrictEqual(run.ofType(T.pool).map((r) => r.name).sort(), config.nodePools.map((p) => nodePoolComponentName(config.name, p.name)).sort());
+                assert.deepStrictEqual(
+                    run
+                        .ofType(T.pool)
+                        .map((r) => r.name)
+                        .sort(),
+                    config.nodePools.map((p) => nodePoolComponentName(config.name, p.name)).sort(),
+                );
                 for (const p of config.nodePools) {
                     const component = run.named(T.pool, nodePoolComponentName(config.name, p.name));
-                    assert.deepStrictEqual(run.childrenOf(component.urn).map((r) => r.type).sort(), [T.asg, T.lt]);
+                    assert.deepStrictEqual(
+                        run
+                            .childrenOf(component.urn)
+                            .map((r) => r.type)
+                            .sort(),
+                        [T.asg, T.lt],
+                    );
                 }
             });
 
@@ -79,10 +106,13 @@ describe("node pools: per stack shape (mock runtime)", () => {
             });
 
             it("satisfies the policy pack", () => {
-                const mandatory = (config: object = {}) =>
-                    policyReport(run, config).violations.filter((v) => v.enforcementLevel === "mandatory" && !isNodeSetupEtcdFalsePositive(v));
+                const mandatory = (config: object = {}) => policyReport(run, config).violations.filter((v) => v.enforcementLevel === "mandatory" && !isNodeSetupEtcdFalsePositive(v));
                 const expected = shape.singleZone ? ["node-pools-multi-az"] : [];
-                assert.deepStrictEqual(mandatory().map((v) => v.policy), expected, JSON.stringify(mandatory(), null, 2));
+                assert.deepStrictEqual(
+                    mandatory().map((v) => v.policy),
+                    expected,
+                    JSON.stringify(mandatory(), null, 2),
+                );
                 if (shape.singleZone) assert.deepStrictEqual(mandatory({ "node-pools-multi-az": { allowSingleAzPools: true } }), []);
             });
 
@@ -95,8 +125,17 @@ describe("node pools: per stack shape (mock runtime)", () => {
 
 describe("node pools: one pool in detail (mock runtime)", () => {
     const batch = {
-        name: "batch", instanceTypes: ["c7i.2xlarge", "c6i.2xlarge", "c7a.2xlarge"], min: 0, desired: 0, max: 50, spotPercentage: 100, onDemandBase: 0,
-        labels: { workload: "batch" }, taints: [{ key: "workload", value: "batch", effect: "NoSchedule" }], rootVolumeSizeGiB: 80, minHealthyPercentage: 80,
+        name: "batch",
+        instanceTypes: ["c7i.2xlarge", "c6i.2xlarge", "c7a.2xlarge"],
+        min: 0,
+        desired: 0,
+        max: 50,
+        spotPercentage: 100,
+        onDemandBase: 0,
+        labels: { workload: "batch" },
+        taints: [{ key: "workload", value: "batch", effect: "NoSchedule" }],
+        rootVolumeSizeGiB: 80,
+        minHealthyPercentage: 80,
     };
     const config = clusterConfig({ tags: { team: "platform" }, nodePools: [batch] });
     let run: Run;
@@ -139,7 +178,10 @@ describe("node pools: one pool in detail (mock runtime)", () => {
     it("tags the launch template, its instances and their volumes", () => {
         const want = { "kubernetes.io/cluster/demo": "owned", "k8s.io/role/node": "1", "k8s.io/pool": "batch", Name: "demo-batch" };
         const specs = lt.inputs.tagSpecifications as { resourceType: string; tags: Record<string, string> }[];
-        assert.deepStrictEqual(specs.map((s) => s.resourceType), ["instance", "volume"]);
+        assert.deepStrictEqual(
+            specs.map((s) => s.resourceType),
+            ["instance", "volume"],
+        );
         for (const tags of [lt.inputs.tags as Record<string, string>, ...specs.map((s) => s.tags)]) {
             for (const [k, v] of Object.entries(want)) assert.strictEqual(tags[k], v, k);
         }
@@ -147,9 +189,7 @@ describe("node pools: one pool in detail (mock runtime)", () => {
 
     it("boots an IMDSv2-only machine with an encrypted gp3 root volume, the nodes' group and the node profile", () => {
         assert.deepStrictEqual(lt.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" });
-        assert.deepStrictEqual(lt.inputs.blockDeviceMappings, [
-            { deviceName: "/dev/sda1", ebs: { volumeSize: 80, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
-        ]);
+        assert.deepStrictEqual(lt.inputs.blockDeviceMappings, [{ deviceName: "/dev/sda1", ebs: { volumeSize: 80, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }]);
         assert.deepStrictEqual((lt.inputs.networkInterfaces as any[])[0].securityGroups, [SECURITY_GROUP]);
         assert.deepStrictEqual(lt.inputs.iamInstanceProfile, { arn: INSTANCE_PROFILE_ARN });
         assert.strictEqual(lt.inputs.instanceType, "c7i.2xlarge");
@@ -179,9 +219,17 @@ describe("node pools: one pool in detail (mock runtime)", () => {
     it("buys spot capacity through a mixed instances policy on the template's numbered version", () => {
         assert.strictEqual(asg.inputs.launchTemplate, undefined);
         const p = asg.inputs.mixedInstancesPolicy as any;
-        assert.deepStrictEqual(p.instancesDistribution, { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 0, onDemandAllocationStrategy: "prioritized", spotAllocationStrategy: "price-capacity-optimized" });
+        assert.deepStrictEqual(p.instancesDistribution, {
+            onDemandBaseCapacity: 0,
+            onDemandPercentageAboveBaseCapacity: 0,
+            onDemandAllocationStrategy: "prioritized",
+            spotAllocationStrategy: "price-capacity-optimized",
+        });
         assert.deepStrictEqual(p.launchTemplate.launchTemplateSpecification, { launchTemplateId: lt.id, version: "1" });
-        assert.deepStrictEqual(p.launchTemplate.overrides.map((o: { instanceType: string }) => o.instanceType), batch.instanceTypes);
+        assert.deepStrictEqual(
+            p.launchTemplate.overrides.map((o: { instanceType: string }) => o.instanceType),
+            batch.instanceTypes,
+        );
         assert.strictEqual(asg.inputs.capacityRebalance, true);
     });
 
@@ -248,25 +296,54 @@ describe("node pools: configuration mistakes", () => {
     });
 
     it("refuses, by key and before any resource, a pool whose nodes could not register their labels", () => {
-        const keys = keysOf(() => validateClusterConfig(rawStack({ nodePools: [{ name: "general", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 2, labels: { "node-role.kubernetes.io/worker": "" } }] })));
+        const keys = keysOf(() =>
+            validateClusterConfig(rawStack({ nodePools: [{ name: "general", instanceTypes: ["m7i.large"], min: 1, desired: 1, max: 2, labels: { "node-role.kubernetes.io/worker": "" } }] })),
+        );
         assert.deepStrictEqual(keys, ["k8s-aws:cluster.nodePools[0].labels.node-role.kubernetes.io/worker"]);
     });
 
     it("still refuses such a pool when built directly (the component re-checks its arguments)", async () => {
         const pool = { ...poolConfig(), labels: { "node-role.kubernetes.io/worker": "" } };
         await assert.rejects(
-            runComponents(() => new NodePool("demo-pool-general", {
-                clusterName: "demo", region: "eu-west-1", pool, kubernetes: { minor: "1.35", version: "1.35.9" }, subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-                associatePublicIp: false, securityGroupId: SECURITY_GROUP, instanceProfileArn: INSTANCE_PROFILE_ARN, secretsBucketName: BUCKET, apiEndpoint: API_ENDPOINT, caCertHash: CA_HASH, tags: {},
-            })),
+            runComponents(
+                () =>
+                    new NodePool("demo-pool-general", {
+                        clusterName: "demo",
+                        region: "eu-west-1",
+                        pool,
+                        kubernetes: { minor: "1.35", version: "1.35.9" },
+                        subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+                        associatePublicIp: false,
+                        securityGroupId: SECURITY_GROUP,
+                        instanceProfileArn: INSTANCE_PROFILE_ARN,
+                        secretsBucketName: BUCKET,
+                        apiEndpoint: API_ENDPOINT,
+                        caCertHash: CA_HASH,
+                        tags: {},
+                    }),
+            ),
             (e: unknown) => ConfigError.is(e) && e.problems[0].key === "k8s-aws:cluster.nodePools[name=general].labels.node-role.kubernetes.io/worker",
         );
     });
 
     it("builds no pool without subnets", () => {
-        assert.throws(() => new NodePool("x", {
-            clusterName: "demo", region: "eu-west-1", pool: poolConfig(), kubernetes: { minor: "1.35", version: "1.35.9" }, subnetIds: [],
-            associatePublicIp: false, securityGroupId: SECURITY_GROUP, instanceProfileArn: INSTANCE_PROFILE_ARN, secretsBucketName: BUCKET, apiEndpoint: API_ENDPOINT, caCertHash: CA_HASH, tags: {},
-        }), /no instance subnets/);
+        assert.throws(
+            () =>
+                new NodePool("x", {
+                    clusterName: "demo",
+                    region: "eu-west-1",
+                    pool: poolConfig(),
+                    kubernetes: { minor: "1.35", version: "1.35.9" },
+                    subnetIds: [],
+                    associatePublicIp: false,
+                    securityGroupId: SECURITY_GROUP,
+                    instanceProfileArn: INSTANCE_PROFILE_ARN,
+                    secretsBucketName: BUCKET,
+                    apiEndpoint: API_ENDPOINT,
+                    caCertHash: CA_HASH,
+                    tags: {},
+                }),
+            /no instance subnets/,
+        );
     });
 });

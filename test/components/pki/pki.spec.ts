@@ -14,8 +14,18 @@ import { execFileSync, spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import {
-    Pki, ADMIN_GROUP, ADMIN_USER, BOOTSTRAP_TOKEN_RE, CA_USES, EtcdMemberIdentity, apiServerUrl, bootstrapToken, caCertHash,
-    etcdMemberCerts, privateKeyArgs, renderKubeconfig,
+    Pki,
+    ADMIN_GROUP,
+    ADMIN_USER,
+    BOOTSTRAP_TOKEN_RE,
+    CA_USES,
+    EtcdMemberIdentity,
+    apiServerUrl,
+    bootstrapToken,
+    caCertHash,
+    etcdMemberCerts,
+    privateKeyArgs,
+    renderKubeconfig,
 } from "../../../components/pki";
 import { BOOTSTRAP_TOKEN_FILE, CA_HASH_FILE } from "../../../components/secrets";
 import { runComponents, runStackFixture, Secret, Recorded, PINNED_NOW } from "../../support/harness";
@@ -120,7 +130,10 @@ describe("pki (pure)", () => {
         assert.throws(() => bootstrapToken("abc123", "0123456789abcde_"), /format/);
     });
 
-    for (const [alg, newkey] of [["ECDSA", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]], ["RSA", ["-newkey", "rsa:2048"]]] as const) {
+    for (const [alg, newkey] of [
+        ["ECDSA", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]],
+        ["RSA", ["-newkey", "rsa:2048"]],
+    ] as const) {
         it(`computes the discovery CA hash as openssl does (${alg} CA made by openssl)`, () => {
             const cert = path.join(tmp, `hash-${alg}.crt`);
             openssl(["req", "-x509", ...newkey, "-nodes", "-subj", "/CN=kubernetes", "-days", "1", "-keyout", path.join(tmp, `hash-${alg}.key`), "-out", cert]);
@@ -138,10 +151,22 @@ function opensslCaHash(caPem: string): string {
 }
 
 interface Material {
-    ca: string; caKey: string; frontProxyCa: string; frontProxyCaKey: string; etcdCa: string; etcdCaKey: string;
-    saKey: string; saPub: string; admin: string; adminKey: string; etcdClient: string; etcdClientKey: string;
+    ca: string;
+    caKey: string;
+    frontProxyCa: string;
+    frontProxyCaKey: string;
+    etcdCa: string;
+    etcdCaKey: string;
+    saKey: string;
+    saPub: string;
+    admin: string;
+    adminKey: string;
+    etcdClient: string;
+    etcdClientKey: string;
     members: Record<string, { server: string; serverKey: string; peer: string; peerKey: string }>;
-    token: string; hash: string; kubeconfig: string;
+    token: string;
+    hash: string;
+    kubeconfig: string;
 }
 
 async function material(pki: Pki): Promise<Material> {
@@ -150,21 +175,28 @@ async function material(pki: Pki): Promise<Material> {
         members[m] = { server: await value(c.server.certPem), serverKey: await value(c.server.keyPem), peer: await value(c.peer.certPem), peerKey: await value(c.peer.keyPem) };
     }
     return {
-        ca: await value(pki.clusterCa.certPem), caKey: await value(pki.clusterCa.keyPem),
-        frontProxyCa: await value(pki.frontProxyCa.certPem), frontProxyCaKey: await value(pki.frontProxyCa.keyPem),
-        etcdCa: await value(pki.etcdCa.certPem), etcdCaKey: await value(pki.etcdCa.keyPem),
-        saKey: await value(pki.serviceAccount.keyPem), saPub: await value(pki.serviceAccount.publicKeyPem),
-        admin: await value(pki.admin.certPem), adminKey: await value(pki.admin.keyPem),
-        etcdClient: await value(pki.apiserverEtcdClient.certPem), etcdClientKey: await value(pki.apiserverEtcdClient.keyPem),
-        members, token: await value(pki.bootstrapToken), hash: await value(pki.caCertHash), kubeconfig: await value(pki.adminKubeconfig),
+        ca: await value(pki.clusterCa.certPem),
+        caKey: await value(pki.clusterCa.keyPem),
+        frontProxyCa: await value(pki.frontProxyCa.certPem),
+        frontProxyCaKey: await value(pki.frontProxyCa.keyPem),
+        etcdCa: await value(pki.etcdCa.certPem),
+        etcdCaKey: await value(pki.etcdCa.keyPem),
+        saKey: await value(pki.serviceAccount.keyPem),
+        saPub: await value(pki.serviceAccount.publicKeyPem),
+        admin: await value(pki.admin.certPem),
+        adminKey: await value(pki.admin.keyPem),
+        etcdClient: await value(pki.apiserverEtcdClient.certPem),
+        etcdClientKey: await value(pki.apiserverEtcdClient.keyPem),
+        members,
+        token: await value(pki.bootstrapToken),
+        hash: await value(pki.caCertHash),
+        kubeconfig: await value(pki.adminKubeconfig),
     };
 }
 
 function buildPki(overrides: Record<string, unknown>, etcdMembers?: EtcdMemberIdentity[]) {
     const config = clusterConfig(overrides);
-    return runComponents(() =>
-        new Pki(NAME, { clusterName: config.name, settings: config.pki, etcdTopology: config.etcd.topology, etcdMembers, apiEndpoint: pulumi.output(ENDPOINT) }),
-    );
+    return runComponents(() => new Pki(NAME, { clusterName: config.name, settings: config.pki, etcdTopology: config.etcd.topology, etcdMembers, apiEndpoint: pulumi.output(ENDPOINT) }));
 }
 
 describe("Pki (mocked run: ECDSA, external etcd)", () => {
@@ -182,11 +214,18 @@ describe("Pki (mocked run: ECDSA, external etcd)", () => {
         const children = run.childrenOf(component.urn);
         assert.ok(children.length > 0);
         for (const c of children) assert.ok(c.name.startsWith(`${NAME}-`), c.name);
-        assert.deepStrictEqual(run.resources.filter((r) => r.type !== T.pki && r.parent !== component.urn), []);
+        assert.deepStrictEqual(
+            run.resources.filter((r) => r.type !== T.pki && r.parent !== component.urn),
+            [],
+        );
     });
 
     it("makes three self-signed CAs with the CA flag, signing and CRL-signing usages and the CA validity", () => {
-        for (const [pem, cn] of [[m.ca, "kubernetes"], [m.frontProxyCa, "front-proxy-ca"], [m.etcdCa, "etcd-ca"]]) {
+        for (const [pem, cn] of [
+            [m.ca, "kubernetes"],
+            [m.frontProxyCa, "front-proxy-ca"],
+            [m.etcdCa, "etcd-ca"],
+        ]) {
             assert.match(ext(pem, "basicConstraints"), /critical\s+CA:TRUE/);
             const ku = ext(pem, "keyUsage");
             for (const u of ["Digital Signature", "Key Encipherment", "Certificate Sign", "CRL Sign"]) assert.ok(ku.includes(u), `${cn}: ${ku}`);
@@ -197,7 +236,13 @@ describe("Pki (mocked run: ECDSA, external etcd)", () => {
     });
 
     it("keeps each CA's key paired with its certificate, ECDSA P-256 throughout", () => {
-        const pairs = [[m.ca, m.caKey], [m.frontProxyCa, m.frontProxyCaKey], [m.etcdCa, m.etcdCaKey], [m.admin, m.adminKey], [m.etcdClient, m.etcdClientKey]];
+        const pairs = [
+            [m.ca, m.caKey],
+            [m.frontProxyCa, m.frontProxyCaKey],
+            [m.etcdCa, m.etcdCaKey],
+            [m.admin, m.adminKey],
+            [m.etcdClient, m.etcdClientKey],
+        ];
         for (const mem of Object.values(m.members)) pairs.push([mem.server, mem.serverKey], [mem.peer, mem.peerKey]);
         for (const [cert, key] of pairs) {
             assert.strictEqual(certPub(cert), keyPub(key));
@@ -227,10 +272,16 @@ describe("Pki (mocked run: ECDSA, external etcd)", () => {
     });
 
     it("issues each etcd member server and peer certificates from the etcd CA with its DNS name, IP and loopback as SANs", () => {
-        assert.deepStrictEqual(Object.keys(m.members).sort(), MEMBERS.map((x) => x.name));
+        assert.deepStrictEqual(
+            Object.keys(m.members).sort(),
+            MEMBERS.map((x) => x.name),
+        );
         for (const member of MEMBERS) {
             const c = m.members[member.name];
-            for (const [kind, pem] of [["server", c.server], ["peer", c.peer]] as const) {
+            for (const [kind, pem] of [
+                ["server", c.server],
+                ["peer", c.peer],
+            ] as const) {
                 assert.ok(verifies(m.etcdCa, pem, "sslserver"), `${member.name} ${kind} as server`);
                 assert.ok(verifies(m.etcdCa, pem, "sslclient"), `${member.name} ${kind} as client`);
                 assert.ok(!verifies(m.ca, pem), `${member.name} ${kind} not from the cluster CA`);
@@ -258,9 +309,15 @@ describe("Pki (mocked run: ECDSA, external etcd)", () => {
         // A RandomString's id is its value (plain text in state); a RandomPassword's is "none".
         assert.deepStrictEqual(run.ofType(T.randomString), []);
         const passwords = run.ofType(T.randomPassword).filter((r) => /-token-(id|secret)$/.test(r.name));
-        assert.deepStrictEqual(passwords.map((r) => r.id), ["none", "none"]);
+        assert.deepStrictEqual(
+            passwords.map((r) => r.id),
+            ["none", "none"],
+        );
         const parts = passwords.map((r) => run.inputs(r));
-        assert.deepStrictEqual(parts.map((p) => p.length).sort((a, b) => a - b), [6, 16]);
+        assert.deepStrictEqual(
+            parts.map((p) => p.length).sort((a, b) => a - b),
+            [6, 16],
+        );
         for (const p of parts) assert.deepStrictEqual([p.lower, p.upper, p.numeric, p.special], [true, false, true, false]);
     });
 
@@ -278,9 +335,15 @@ describe("Pki (mocked run: ECDSA, external etcd)", () => {
     it("keeps every private key, the token and the kubeconfig secret, and certificates plain", async () => {
         const p = run.result;
         const secrets = [
-            p.clusterCa.keyPem, p.frontProxyCa.keyPem, p.etcdCa.keyPem, p.serviceAccount.keyPem, p.admin.keyPem, p.apiserverEtcdClient.keyPem,
+            p.clusterCa.keyPem,
+            p.frontProxyCa.keyPem,
+            p.etcdCa.keyPem,
+            p.serviceAccount.keyPem,
+            p.admin.keyPem,
+            p.apiserverEtcdClient.keyPem,
             ...Object.values(p.etcdMembers).flatMap((c) => [c.server.keyPem, c.peer.keyPem]),
-            p.bootstrapToken, p.adminKubeconfig,
+            p.bootstrapToken,
+            p.adminKubeconfig,
         ];
         for (const o of secrets) assert.strictEqual(await isSecret(o), true);
         for (const o of [p.clusterCa.certPem, p.etcdCa.certPem, p.admin.certPem, p.caCertHash, p.serviceAccount.publicKeyPem]) assert.strictEqual(await isSecret(o), false);

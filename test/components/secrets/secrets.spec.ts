@@ -10,8 +10,22 @@ import * as pulumi from "@pulumi/pulumi";
 import { Pki, EtcdMemberIdentity } from "../../../components/pki";
 import { InstanceRoles, renderPolicy, policyDocument, sortedJson } from "../../../components/iam";
 import {
-    SecretsBucket, SecretsLocation, SecretsReaders, Audience, allObjects, audienceObjects, fetchedObjects, objectKey, pairContents,
-    readablePrefixes, secretsBucketPolicy, secretsReadPolicy, secretsDirs, checkExtraObjects, controlPlaneExtraObjects, controlPlaneSlotObjects,
+    SecretsBucket,
+    SecretsLocation,
+    SecretsReaders,
+    Audience,
+    allObjects,
+    audienceObjects,
+    fetchedObjects,
+    objectKey,
+    pairContents,
+    readablePrefixes,
+    secretsBucketPolicy,
+    secretsReadPolicy,
+    secretsDirs,
+    checkExtraObjects,
+    controlPlaneExtraObjects,
+    controlPlaneSlotObjects,
 } from "../../../components/secrets";
 import { secretsDeliveryCloudConfig } from "../../../components/host/secretsDelivery";
 import { clusterTagKey } from "../../../lib/naming";
@@ -53,7 +67,12 @@ const get = (bucketArn: string, key: string, principal?: string): Request => ({ 
 const EVERY_KEY = [
     ...allObjects("external", ["etcd-a", "etcd-b"]).map(objectKey),
     ...allObjects("stacked", []).map(objectKey),
-    "control-plane/future.key", "nodes/future", "etcd/etcd-z/server.key", "etcd/etcd-a-2/server.key", "admin.conf", "nodesx/ca.key",
+    "control-plane/future.key",
+    "nodes/future",
+    "etcd/etcd-z/server.key",
+    "etcd/etcd-a-2/server.key",
+    "admin.conf",
+    "nodesx/ca.key",
 ];
 const readable = (role: Audience) => (key: string) => readablePrefixes(role).some((p) => key.startsWith(`${p}/`));
 
@@ -64,8 +83,13 @@ describe("secrets layout (pure)", () => {
         const nodes = audienceObjects({ kind: "node" }, "stacked");
         assert.deepStrictEqual(nodes.map(objectKey), ["nodes/ca.crt", "nodes/bootstrap-token", "nodes/discovery-token-ca-cert-hash"]);
         for (const topology of ["stacked", "external"] as const) {
-            const keys = allObjects(topology, topology === "external" ? ["etcd-a"] : []).filter((o) => /ca\.key$/.test(o.name)).map(objectKey);
-            assert.ok(keys.every((k) => k.startsWith("control-plane/")), keys.join());
+            const keys = allObjects(topology, topology === "external" ? ["etcd-a"] : [])
+                .filter((o) => /ca\.key$/.test(o.name))
+                .map(objectKey);
+            assert.ok(
+                keys.every((k) => k.startsWith("control-plane/")),
+                keys.join(),
+            );
         }
         assert.deepStrictEqual(
             audienceObjects({ kind: "control-plane" }, "stacked").map((o) => o.name),
@@ -80,7 +104,11 @@ describe("secrets layout (pure)", () => {
 
     it("gives each etcd member its own folder with its certificates and the etcd CA certificate", () => {
         assert.deepStrictEqual(audienceObjects({ kind: "etcd", member: "etcd-a" }, "external").map(objectKey), [
-            "etcd/etcd-a/ca.crt", "etcd/etcd-a/server.crt", "etcd/etcd-a/server.key", "etcd/etcd-a/peer.crt", "etcd/etcd-a/peer.key",
+            "etcd/etcd-a/ca.crt",
+            "etcd/etcd-a/server.crt",
+            "etcd/etcd-a/server.key",
+            "etcd/etcd-a/peer.crt",
+            "etcd/etcd-a/peer.key",
         ]);
         assert.throws(() => audienceObjects({ kind: "etcd", member: "../x" }, "external"), /DNS label/);
     });
@@ -94,7 +122,10 @@ describe("secrets layout (pure)", () => {
 
     it("has the control plane fetch its folder plus the join material, once per local path", () => {
         const cp = fetchedObjects({ kind: "control-plane" }, "stacked");
-        assert.deepStrictEqual(cp.filter((o) => o.prefix === "nodes").map((o) => o.name), ["bootstrap-token", "discovery-token-ca-cert-hash"]);
+        assert.deepStrictEqual(
+            cp.filter((o) => o.prefix === "nodes").map((o) => o.name),
+            ["bootstrap-token", "discovery-token-ca-cert-hash"],
+        );
         assert.strictEqual(new Set(cp.map((o) => o.path)).size, cp.length);
         assert.deepStrictEqual(secretsDirs("etcd"), ["/etc/kubernetes/pki", "/etc/etcd/pki"]);
         assert.deepStrictEqual(secretsDirs("node"), ["/etc/kubernetes/pki"]);
@@ -157,8 +188,12 @@ describe("secrets IAM policies (pure, evaluated)", () => {
         it("denies every request without TLS, on the bucket and its objects, to everyone", async () => {
             const deny = JSON.parse(policy).Statement.find((s: any) => s.Sid === "DenyInsecureTransport");
             assert.deepStrictEqual(deny, {
-                Action: ["s3:*"], Condition: { Bool: { "aws:SecureTransport": "false" } }, Effect: "Deny", Principal: "*",
-                Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`], Sid: "DenyInsecureTransport",
+                Action: ["s3:*"],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+                Effect: "Deny",
+                Principal: "*",
+                Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`],
+                Sid: "DenyInsecureTransport",
             });
             for (const principal of [READERS.controlPlane, "arn:aws:iam::123456789012:role/admin"]) {
                 assert.strictEqual(await decide(policy, { ...get(BUCKET_ARN, "nodes/ca.crt", principal), context: { "aws:SecureTransport": "false" } }), "explicit-deny");
@@ -216,14 +251,25 @@ function wire(overrides: Record<string, unknown>, members: EtcdMemberIdentity[] 
 /** Inputs as JSON with every secret replaced: what a plan, the state's plain fields or a console shows. */
 function plainInputs(r: RecordedResource): string {
     const strip = (v: unknown): unknown =>
-        v instanceof Secret ? "[secret]" : Array.isArray(v) ? v.map(strip) : v && typeof v === "object" && v.constructor === Object ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x)])) : v;
+        v instanceof Secret
+            ? "[secret]"
+            : Array.isArray(v)
+              ? v.map(strip)
+              : v && typeof v === "object" && v.constructor === Object
+                ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x)]))
+                : v;
     return JSON.stringify(strip(r.inputs));
 }
 
 /** Every secret value the PKI made, and recognisable fragments of each. */
 async function secretValues(pki: Pki, outputs: (v: unknown) => Promise<any>): Promise<string[]> {
     const keys: string[] = await outputs([
-        pki.clusterCa.keyPem, pki.frontProxyCa.keyPem, pki.etcdCa.keyPem, pki.serviceAccount.keyPem, pki.admin.keyPem, pki.apiserverEtcdClient.keyPem,
+        pki.clusterCa.keyPem,
+        pki.frontProxyCa.keyPem,
+        pki.etcdCa.keyPem,
+        pki.serviceAccount.keyPem,
+        pki.admin.keyPem,
+        pki.apiserverEtcdClient.keyPem,
         ...Object.values(pki.etcdMembers).flatMap((c) => [c.server.keyPem, c.peer.keyPem]),
     ]);
     const token: string = await outputs(pki.bootstrapToken);
@@ -254,7 +300,10 @@ for (const scenario of [
         });
 
         it("is made of k8s-aws:secrets:SecretsBucket and k8s-aws:iam:InstanceRoles with <name>-<role> children", () => {
-            for (const [type, name] of [["k8s-aws:secrets:SecretsBucket", "demo-secrets"], ["k8s-aws:iam:InstanceRoles", "demo-iam"]]) {
+            for (const [type, name] of [
+                ["k8s-aws:secrets:SecretsBucket", "demo-secrets"],
+                ["k8s-aws:iam:InstanceRoles", "demo-iam"],
+            ]) {
                 const [c] = run.ofType(type);
                 assert.strictEqual(c.name, name);
                 const children = run.childrenOf(c.urn);
@@ -324,11 +373,17 @@ for (const scenario of [
                 const inputs = run.inputs(r);
                 assert.strictEqual(inputs.path, "/k8s-aws/demo/");
                 const trust = JSON.parse(inputs.assumeRolePolicy);
-                assert.deepStrictEqual(trust.Statement.map((s: any) => [s.Effect, s.Principal, s.Action]), [["Allow", { Service: "ec2.amazonaws.com" }, "sts:AssumeRole"]]);
+                assert.deepStrictEqual(
+                    trust.Statement.map((s: any) => [s.Effect, s.Principal, s.Action]),
+                    [["Allow", { Service: "ec2.amazonaws.com" }, "sts:AssumeRole"]],
+                );
             }
             assert.strictEqual(run.ofType(T.profile).length, roles.length);
             for (const p of run.ofType(T.profile)) assert.strictEqual(run.inputs(p).path, "/k8s-aws/demo/");
-            assert.deepStrictEqual(Object.keys(readers.etcd).sort(), scenario.members.map((m) => m.name));
+            assert.deepStrictEqual(
+                Object.keys(readers.etcd).sort(),
+                scenario.members.map((m) => m.name),
+            );
         });
 
         it("attaches read policies that keep the node role out of control-plane/* and etcd/*", async () => {
@@ -340,7 +395,7 @@ for (const scenario of [
             const node = policyOf("demo-iam-node");
             const keys = [...EVERY_KEY, ...run.ofType(T.object).map((o) => run.inputs(o).key as string)];
             for (const key of keys) {
-                const allowed = await decide(node, get(bucketArn, key)) === "allow";
+                const allowed = (await decide(node, get(bucketArn, key))) === "allow";
                 assert.strictEqual(allowed, key.startsWith("nodes/"), `node role and ${key}`);
             }
             assert.strictEqual(await decide(node, { action: "kms:Decrypt", resource: keyArn }), "allow");
@@ -350,7 +405,7 @@ for (const scenario of [
             assert.notStrictEqual(await decide(cp, get(bucketArn, "etcd/etcd-a/server.key")), "allow");
             for (const m of scenario.members) {
                 const etcd = policyOf(`demo-iam-etcd-${m.name}`);
-                for (const key of keys) assert.strictEqual(await decide(etcd, get(bucketArn, key)) === "allow", key.startsWith(`etcd/${m.name}/`), `${m.name} and ${key}`);
+                for (const key of keys) assert.strictEqual((await decide(etcd, get(bucketArn, key))) === "allow", key.startsWith(`etcd/${m.name}/`), `${m.name} and ${key}`);
             }
         });
 
@@ -424,7 +479,10 @@ describe("SecretsBucket (the control plane's extra objects, lifecycle rules and 
             "control-plane/slots/control-plane-b/kubeadm-join.yaml",
         ]);
         assert.ok(extras.every((o) => o.secret && o.mode === "0600" && o.path.startsWith("/etc/kubernetes/pki/")));
-        assert.deepStrictEqual(controlPlaneSlotObjects("control-plane-b").map((o) => o.path), ["/etc/kubernetes/pki/kubeadm/init.yaml", "/etc/kubernetes/pki/kubeadm/join.yaml", "/etc/kubernetes/pki/encryption-config.yaml"]);
+        assert.deepStrictEqual(
+            controlPlaneSlotObjects("control-plane-b").map((o) => o.path),
+            ["/etc/kubernetes/pki/kubeadm/init.yaml", "/etc/kubernetes/pki/kubeadm/join.yaml", "/etc/kubernetes/pki/encryption-config.yaml"],
+        );
         assert.throws(() => controlPlaneSlotObjects("../a"), /DNS label/);
     });
 
@@ -451,7 +509,10 @@ describe("SecretsBucket (the control plane's extra objects, lifecycle rules and 
         }
         assert.ok(extras.every((e) => run.result.objectKeys.includes(objectKey(e))));
         const rules = run.inputs(run.ofType(T.lifecycle)[0]).rules;
-        assert.deepStrictEqual(rules.map((r: any) => r.id), ["expire-replaced-secrets", "demo-etcd-hourly"]);
+        assert.deepStrictEqual(
+            rules.map((r: any) => r.id),
+            ["expire-replaced-secrets", "demo-etcd-hourly"],
+        );
         const bucketArn = `arn:aws:s3:::${run.inputs(run.ofType(T.pab)[0]).bucket}`;
         const policy = run.inputs(run.ofType(T.policy)[0]).policy as string;
         assert.strictEqual(policy, secretsBucketPolicy(bucketArn, READERS, access));
@@ -463,7 +524,16 @@ describe("SecretsBucket (the control plane's extra objects, lifecycle rules and 
             /two lifecycle rules have the id demo-etcd-hourly/,
         );
         await assert.rejects(
-            runComponents(() => new SecretsBucket("demo-secrets", { clusterName: "demo", etcdTopology: "stacked", readers: READERS, contents, extraObjects: [{ object: { ...extras[0], prefix: "nodes" }, content: "x" }] })),
+            runComponents(
+                () =>
+                    new SecretsBucket("demo-secrets", {
+                        clusterName: "demo",
+                        etcdTopology: "stacked",
+                        readers: READERS,
+                        contents,
+                        extraObjects: [{ object: { ...extras[0], prefix: "nodes" }, content: "x" }],
+                    }),
+            ),
             /outside control-plane\//,
         );
     });

@@ -22,7 +22,10 @@ describe("bench: synthetic stacks", () => {
         for (const spec of SYNTHETIC) {
             const c = validateClusterConfig({ cluster: syntheticCluster(spec), region: spec.region });
             assert.strictEqual(c.nodePools.length, spec.pools, spec.name);
-            assert.ok(c.nodePools.every((p) => p.max === spec.poolMax), spec.name);
+            assert.ok(
+                c.nodePools.every((p) => p.max === spec.poolMax),
+                spec.name,
+            );
         }
         const names = SYNTHETIC.map((s) => s.name);
         for (const n of ["syn-p10", "syn-p50", "syn-p10-max1000", "syn-p50-max1000", "syn-cp5-az5"]) assert.ok(names.includes(n), n);
@@ -68,13 +71,21 @@ describe("bench: failover figures", () => {
 });
 
 describe("bench: failover series", () => {
-    const etcdLine = "      etcd failover: new leader after 1.21 s, writes blocked 1.29 s (killed etcd-a; heartbeat 100 ms, election timeout 1000 ms; 13 put attempts; logged: first campaign 1.05 s, elected 1.10 s at term 3)";
+    const etcdLine =
+        "      etcd failover: new leader after 1.21 s, writes blocked 1.29 s (killed etcd-a; heartbeat 100 ms, election timeout 1000 ms; 13 put attempts; logged: first campaign 1.05 s, elected 1.10 s at term 3)";
     const cpLine =
         "      etcd failover under the control plane: new leader after 1.20 s, API writes blocked 1.24 s (killed etcd-c, the etcd leader, and control-plane-a's kube-apiserver; first write through control-plane-b; heartbeat 100 ms, election timeout 1000 ms; 12 attempts; logged: first campaign 1.19 s, elected 1.20 s at term 3)";
 
     it("reads both real tiers' lines, with raft's logged times and the timing they ran with", () => {
         const [a] = parseFailoverSamples("test/real/etcd.spec.ts", `x\n${etcdLine}\n  2 passing`);
-        assert.deepStrictEqual(a, { file: "test/real/etcd.spec.ts", newLeaderS: 1.21, writesBlockedS: 1.29, loggedCampaignS: 1.05, loggedElectedS: 1.1, timing: "heartbeat 100 ms, election timeout 1000 ms" });
+        assert.deepStrictEqual(a, {
+            file: "test/real/etcd.spec.ts",
+            newLeaderS: 1.21,
+            writesBlockedS: 1.29,
+            loggedCampaignS: 1.05,
+            loggedElectedS: 1.1,
+            timing: "heartbeat 100 ms, election timeout 1000 ms",
+        });
         const [b] = parseFailoverSamples("cp", cpLine);
         assert.deepStrictEqual([b.newLeaderS, b.writesBlockedS, b.loggedElectedS], [1.2, 1.24, 1.2]);
         // A line from before the logged figures still counts, without them.
@@ -144,6 +155,15 @@ describe("bench: helpers", () => {
         assert.strictEqual(median([4, 1, 2, 3]), 2.5);
         const f = linearFit([1, 10, 50], [110, 200, 600]);
         assert.ok(Math.abs(f.slope - 10) < 1e-9 && Math.abs(f.intercept - 100) < 1e-9 && Math.abs(f.r2 - 1) < 1e-9);
-        assert.deepStrictEqual(table([["a", "bb"], ["ccc", "d"]], [1]), ["a    bb", "---  --", "ccc   d"]);
+        assert.deepStrictEqual(
+            table(
+                [
+                    ["a", "bb"],
+                    ["ccc", "d"],
+                ],
+                [1],
+            ),
+            ["a    bb", "---  --", "ccc   d"],
+        );
     });
 });

@@ -145,7 +145,10 @@ describe("cost: arithmetic on a hand-made plan", () => {
         const g = c.instanceGroups.find((x) => x.name === "pool-asg")!;
         assert.deepStrictEqual([g.count, g.onDemand, g.spot, g.min, g.max], [3, 2, 1, 2, 10]);
         assert.deepStrictEqual(g.instanceTypes, ["m7i.large", "m6i.large"]);
-        assert.ok(c.warnings.some((w) => /pool-asg: 1 spot instance\(s\) priced at the on-demand rate/.test(w)), c.warnings.join("\n"));
+        assert.ok(
+            c.warnings.some((w) => /pool-asg: 1 spot instance\(s\) priced at the on-demand rate/.test(w)),
+            c.warnings.join("\n"),
+        );
     });
 
     it("counts launch-template block devices per instance and standalone volumes, at the gp3 rate", () => {
@@ -198,7 +201,10 @@ describe("cost: arithmetic on a hand-made plan", () => {
             { region: "eu-west-1" },
         );
         close(priced.byCategory.compute, 2 * 0.09 * H, "estimated type still priced");
-        assert.ok(priced.warnings.some((w) => /m6i.large: price 0.09\/h is an estimate/.test(w)), priced.warnings.join("\n"));
+        assert.ok(
+            priced.warnings.some((w) => /m6i.large: price 0.09\/h is an estimate/.test(w)),
+            priced.warnings.join("\n"),
+        );
     });
 });
 
@@ -234,14 +240,24 @@ describe("cost: the one-instance (dev) target", () => {
 describe("cost: reading the plan", () => {
     it("finds a launch template by name, and by being the group's only sibling", () => {
         const byName = estimateCost(
-            { resources: [res("aws:ec2/launchTemplate:LaunchTemplate", "named", { name: "nodes", instanceType: "m7i.large" }), res("aws:autoscaling/group:Group", "g", { launchTemplate: { name: "nodes" }, minSize: 2 })] },
+            {
+                resources: [
+                    res("aws:ec2/launchTemplate:LaunchTemplate", "named", { name: "nodes", instanceType: "m7i.large" }),
+                    res("aws:autoscaling/group:Group", "g", { launchTemplate: { name: "nodes" }, minSize: 2 }),
+                ],
+            },
             TABLE,
             { region: "eu-west-1" },
         );
         assert.strictEqual(byName.instanceGroups[0].instanceType, "m7i.large");
         assert.strictEqual(byName.instanceGroups[0].count, 2, "no desired capacity: the minimum");
         const sibling = estimateCost(
-            { resources: [res("aws:ec2/launchTemplate:LaunchTemplate", "lt", { instanceType: "t3.medium" }, "lt-9", "urn:parent"), res("aws:autoscaling/group:Group", "g", { launchTemplate: { id: "lt-unknown" }, desiredCapacity: 1 }, null, "urn:parent")] },
+            {
+                resources: [
+                    res("aws:ec2/launchTemplate:LaunchTemplate", "lt", { instanceType: "t3.medium" }, "lt-9", "urn:parent"),
+                    res("aws:autoscaling/group:Group", "g", { launchTemplate: { id: "lt-unknown" }, desiredCapacity: 1 }, null, "urn:parent"),
+                ],
+            },
             TABLE,
             { region: "eu-west-1" },
         );
@@ -251,19 +267,37 @@ describe("cost: reading the plan", () => {
 
     it("says so when a type has no price or a template is missing, instead of guessing", () => {
         const c = estimateCost(
-            { resources: [res("aws:ec2/launchTemplate:LaunchTemplate", "lt", { instanceType: "x9.huge" }, "lt-1"), res("aws:autoscaling/group:Group", "g", { launchTemplate: { id: "lt-1" }, desiredCapacity: 1 }), res("aws:autoscaling/group:Group", "h", { launchTemplate: { id: "lt-gone" }, desiredCapacity: 1 })] },
+            {
+                resources: [
+                    res("aws:ec2/launchTemplate:LaunchTemplate", "lt", { instanceType: "x9.huge" }, "lt-1"),
+                    res("aws:autoscaling/group:Group", "g", { launchTemplate: { id: "lt-1" }, desiredCapacity: 1 }),
+                    res("aws:autoscaling/group:Group", "h", { launchTemplate: { id: "lt-gone" }, desiredCapacity: 1 }),
+                ],
+            },
             TABLE,
             { region: "eu-west-1" },
         );
         assert.strictEqual(c.byCategory.compute, 0);
-        assert.ok(c.warnings.some((w) => /x9.huge: no price in the table/.test(w)), c.warnings.join("\n"));
-        assert.ok(c.warnings.some((w) => /h: launch template lt-gone is not in the plan/.test(w)), c.warnings.join("\n"));
+        assert.ok(
+            c.warnings.some((w) => /x9.huge: no price in the table/.test(w)),
+            c.warnings.join("\n"),
+        );
+        assert.ok(
+            c.warnings.some((w) => /h: launch template lt-gone is not in the plan/.test(w)),
+            c.warnings.join("\n"),
+        );
         // The $0 is a lower bound, said so in cost.json and in the printed headline, never a price.
         assert.strictEqual(c.complete, false);
-        assert.deepStrictEqual(c.unpriced, [{ name: "g", instanceType: "x9.huge", instances: 1, maxInstances: 1 }, { name: "h", instanceType: null, instances: 1, maxInstances: 1 }]);
+        assert.deepStrictEqual(c.unpriced, [
+            { name: "g", instanceType: "x9.huge", instances: 1, maxInstances: 1 },
+            { name: "h", instanceType: null, instances: 1, maxInstances: 1 },
+        ]);
         const printed = formatCost(c);
         assert.match(printed[0], /: INCOMPLETE, at least \$0\.00$/);
-        assert.ok(printed.some((l) => /not priced: g \(x9\.huge, 1 instance\(s\), up to 1\): no x9\.huge price for eu-west-1/.test(l)), printed.join("\n"));
+        assert.ok(
+            printed.some((l) => /not priced: g \(x9\.huge, 1 instance\(s\), up to 1\): no x9\.huge price for eu-west-1/.test(l)),
+            printed.join("\n"),
+        );
     });
 
     it("calls an estimate complete only when every instance group is priced", () => {
@@ -274,7 +308,12 @@ describe("cost: reading the plan", () => {
 
     it("treats an internal load balancer as holding no public address, and classic ELBs at their own rate", () => {
         const c = estimateCost(
-            { resources: [res("aws:lb/loadBalancer:LoadBalancer", "int", { loadBalancerType: "network", internal: true, subnets: ["a", "b", "c"] }), res("aws:elb/loadBalancer:LoadBalancer", "clb", { subnets: ["a"] })] },
+            {
+                resources: [
+                    res("aws:lb/loadBalancer:LoadBalancer", "int", { loadBalancerType: "network", internal: true, subnets: ["a", "b", "c"] }),
+                    res("aws:elb/loadBalancer:LoadBalancer", "clb", { subnets: ["a"] }),
+                ],
+            },
             TABLE,
             { region: "eu-west-1" },
         );
@@ -319,7 +358,11 @@ describe("cost: the price table in data/prices", () => {
     });
 
     it("prices only instance types EC2 has (the list in @aws-sdk/client-ec2)", () => {
-        const unknown = Object.entries(loadPriceTable(file).regions).flatMap(([region, r]) => Object.keys(r.instances).filter((t) => !isKnownInstanceType(t)).map((t) => `${region}: ${t}`));
+        const unknown = Object.entries(loadPriceTable(file).regions).flatMap(([region, r]) =>
+            Object.keys(r.instances)
+                .filter((t) => !isKnownInstanceType(t))
+                .map((t) => `${region}: ${t}`),
+        );
         assert.deepStrictEqual(unknown, []);
     });
 

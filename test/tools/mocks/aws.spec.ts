@@ -16,7 +16,19 @@ describe("mocked AWS provider", () => {
                 const role = new aws.iam.Role("r", { path: "/k8s-aws/demo/", assumeRolePolicy: "{}" });
                 const bucket = new aws.s3.Bucket("secrets", {});
                 const key = new aws.kms.Key("k", {});
-                return { vpc: vpc.id, vpcArn: vpc.arn, subnet: subnet.id, zoneId: subnet.availabilityZoneId, lbDns: lb.dnsName, lbArn: lb.arn, lbName: lb.name, roleArn: role.arn, bucket: bucket.bucket, bucketArn: bucket.arn, keyArn: key.arn };
+                return {
+                    vpc: vpc.id,
+                    vpcArn: vpc.arn,
+                    subnet: subnet.id,
+                    zoneId: subnet.availabilityZoneId,
+                    lbDns: lb.dnsName,
+                    lbArn: lb.arn,
+                    lbName: lb.name,
+                    roleArn: role.arn,
+                    bucket: bucket.bucket,
+                    bucketArn: bucket.arn,
+                    keyArn: key.arn,
+                };
             },
             { seed: PINNED_SEED },
         );
@@ -60,6 +72,9 @@ describe("mocked AWS provider", () => {
     });
 
     it("fails loudly on a resource type nobody mocked", async () => {
-        await assert.rejects(runComponents(() => new aws.sqs.Queue("q", {})), /no mock for resource type aws:sqs\/queue:Queue/);
+        await assert.rejects(
+            runComponents(() => new aws.sqs.Queue("q", {})),
+            /no mock for resource type aws:sqs\/queue:Queue/,
+        );
     });
 });

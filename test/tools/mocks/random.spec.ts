@@ -12,8 +12,7 @@ const T = {
     pet: "random:index/randomPet:RandomPet",
     shuffle: "random:index/randomShuffle:RandomShuffle",
 };
-const context = (seed?: string): MockContext =>
-    ({ seed, now: new Date("2025-01-15T10:30:00Z"), region: "eu-west-1", accountId: "123456789012", partition: "aws" });
+const context = (seed?: string): MockContext => ({ seed, now: new Date("2025-01-15T10:30:00Z"), region: "eu-west-1", accountId: "123456789012", partition: "aws" });
 
 async function create(type: string, name: string, inputs: Record<string, any>, ctx = context()) {
     return randomMock.resources[type]({ type, name, inputs }, ctx);
@@ -118,7 +117,10 @@ describe("random mock", () => {
                 assert.strictEqual(id, String(state.result));
                 seen.add(state.result);
             }
-            assert.deepStrictEqual([...seen].sort((a, b) => a - b), [-2, -1, 0, 1, 2]);
+            assert.deepStrictEqual(
+                [...seen].sort((a, b) => a - b),
+                [-2, -1, 0, 1, 2],
+            );
             assert.strictEqual((await create(T.integer, "one", { min: 7, max: 7 })).state.result, 7);
             await assert.rejects(async () => create(T.integer, "bad", { min: 3, max: 2 }), /minimum \(min\) value needs to be smaller/);
         });
@@ -169,12 +171,17 @@ describe("random mock", () => {
     });
 
     describe("determinism", () => {
-        const all = async (ctx: MockContext, name: string) => Promise.all([
-            create(T.string, name, { length: 24 }, ctx), create(T.password, name, { length: 24 }, ctx),
-            create(T.bytes, name, { length: 16 }, ctx), create(T.id, name, { byteLength: 16 }, ctx),
-            create(T.integer, name, { min: 0, max: 1e12 }, ctx), create(T.uuid, name, {}, ctx),
-            create(T.pet, name, { length: 5 }, ctx), create(T.shuffle, name, { inputs: "abcdefghijklmnop".split("") }, ctx),
-        ]);
+        const all = async (ctx: MockContext, name: string) =>
+            Promise.all([
+                create(T.string, name, { length: 24 }, ctx),
+                create(T.password, name, { length: 24 }, ctx),
+                create(T.bytes, name, { length: 16 }, ctx),
+                create(T.id, name, { byteLength: 16 }, ctx),
+                create(T.integer, name, { min: 0, max: 1e12 }, ctx),
+                create(T.uuid, name, {}, ctx),
+                create(T.pet, name, { length: 5 }, ctx),
+                create(T.shuffle, name, { inputs: "abcdefghijklmnop".split("") }, ctx),
+            ]);
 
         it("same seed and name give the same values", async () => {
             assert.deepStrictEqual(await all(context("golden"), "db"), await all(context("golden"), "db"));

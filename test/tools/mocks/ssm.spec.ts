@@ -28,25 +28,37 @@ describe("mocked SSM Parameter Store", () => {
     it("getParameter on an absent name fails as the provider does; a held one answers its value", async () => {
         const run = await runComponents(() => ({ held: aws.ssm.getParameter({ name: RECORD }).then((r) => r.value) }), { ssmParameters: { [RECORD]: "1.36.4" } });
         assert.strictEqual((await run.outputs(run.result)).held, "1.36.4");
-        await assert.rejects(invoked(() => aws.ssm.getParameter({ name: "/k8s-aws/other/rolled-kubernetes-version" })), /^Error: reading SSM Parameter \(\/k8s-aws\/other\/rolled-kubernetes-version\): couldn't find resource$/);
+        await assert.rejects(
+            invoked(() => aws.ssm.getParameter({ name: "/k8s-aws/other/rolled-kubernetes-version" })),
+            /^Error: reading SSM Parameter \(\/k8s-aws\/other\/rolled-kubernetes-version\): couldn't find resource$/,
+        );
     });
 
     it("answers Canonical's public AMI parameters and nothing else under /aws/service", async () => {
         const run = await runComponents(() => ({ ami: aws.ssm.getParameter({ name: "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id" }).then((r) => r.value) }));
         assert.match((await run.outputs(run.result)).ami, /^ami-[0-9a-f]{17}$/);
-        await assert.rejects(invoked(() => aws.ssm.getParameter({ name: "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-idx" })), /couldn't find resource/);
+        await assert.rejects(
+            invoked(() => aws.ssm.getParameter({ name: "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-idx" })),
+            /couldn't find resource/,
+        );
     });
 
     it("getParametersByPath answers one level, empty when nothing is held, and refuses a path without a leading /", async () => {
         const held = { [RECORD]: "1.35.9", "/k8s-aws/prod/deeper/x": "y", "/k8s-aws/prodx/rolled-kubernetes-version": "1.37.1" };
-        const run = await runComponents(() => ({
-            prod: aws.ssm.getParametersByPath({ path: "/k8s-aws/prod/" }).then((r) => [r.names, r.values]),
-            none: aws.ssm.getParametersByPath({ path: "/k8s-aws/dev/" }).then((r) => [r.names, r.values]),
-        }), { ssmParameters: held });
+        const run = await runComponents(
+            () => ({
+                prod: aws.ssm.getParametersByPath({ path: "/k8s-aws/prod/" }).then((r) => [r.names, r.values]),
+                none: aws.ssm.getParametersByPath({ path: "/k8s-aws/dev/" }).then((r) => [r.names, r.values]),
+            }),
+            { ssmParameters: held },
+        );
         const o = await run.outputs(run.result);
         assert.deepStrictEqual(o.prod, [[RECORD], ["1.35.9"]]);
         assert.deepStrictEqual(o.none, [[], []]);
-        await assert.rejects(invoked(() => aws.ssm.getParametersByPath({ path: "k8s-aws/prod" })), /ValidationException/);
+        await assert.rejects(
+            invoked(() => aws.ssm.getParametersByPath({ path: "k8s-aws/prod" })),
+            /ValidationException/,
+        );
     });
 
     const refused: [string, Record<string, unknown>, RegExp][] = [
@@ -59,7 +71,10 @@ describe("mocked SSM Parameter Store", () => {
     ];
     for (const [name, args, re] of refused) {
         it(`refuses a parameter AWS refuses: ${name}`, async () => {
-            await assert.rejects(runComponents(() => new aws.ssm.Parameter("p", args as unknown as aws.ssm.ParameterArgs)), (e: unknown) => e instanceof RegistrationError && re.test(e.message));
+            await assert.rejects(
+                runComponents(() => new aws.ssm.Parameter("p", args as unknown as aws.ssm.ParameterArgs)),
+                (e: unknown) => e instanceof RegistrationError && re.test(e.message),
+            );
         });
     }
 

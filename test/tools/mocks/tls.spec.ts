@@ -16,8 +16,7 @@ const T = {
     getPublicKey: "tls:index/getPublicKey:getPublicKey",
 };
 const NOW = new Date("2025-01-15T10:30:00Z");
-const context = (seed: string | undefined, now = NOW): MockContext =>
-    ({ seed, now, region: "eu-west-1", accountId: "123456789012", partition: "aws" });
+const context = (seed: string | undefined, now = NOW): MockContext => ({ seed, now, region: "eu-west-1", accountId: "123456789012", partition: "aws" });
 
 async function create(type: string, name: string, inputs: Record<string, any>, ctx: MockContext) {
     return tlsMock.resources[type]({ type, name, inputs }, ctx);
@@ -48,22 +47,45 @@ const hasSshKeygen = run("sh", ["-c", "command -v ssh-keygen"]).ok;
 /** CA (self-signed) + CSR + leaf signed by the CA, plus a leaf from a second CA with the same name. */
 async function chain(keyArgs: Record<string, any>, ctx: MockContext) {
     const caKey = await create(T.key, "ca-key", keyArgs, ctx);
-    const caCert = await create(T.self, "ca", {
-        privateKeyPem: caKey.state.privateKeyPem, subject: { commonName: "kubernetes-ca", organization: "Acme" },
-        validityPeriodHours: 87600, isCaCertificate: true, allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-    }, ctx);
+    const caCert = await create(
+        T.self,
+        "ca",
+        {
+            privateKeyPem: caKey.state.privateKeyPem,
+            subject: { commonName: "kubernetes-ca", organization: "Acme" },
+            validityPeriodHours: 87600,
+            isCaCertificate: true,
+            allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+        },
+        ctx,
+    );
     const leafKey = await create(T.key, "apiserver-key", keyArgs, ctx);
-    const csr = await create(T.csr, "apiserver-csr", {
-        privateKeyPem: leafKey.state.privateKeyPem, subject: { commonName: "kube-apiserver", organization: "system:masters" },
-        dnsNames: ["kubernetes", "kubernetes.default.svc.cluster.local"], ipAddresses: ["10.96.0.1", "2001:db8::1"],
-    }, ctx);
+    const csr = await create(
+        T.csr,
+        "apiserver-csr",
+        {
+            privateKeyPem: leafKey.state.privateKeyPem,
+            subject: { commonName: "kube-apiserver", organization: "system:masters" },
+            dnsNames: ["kubernetes", "kubernetes.default.svc.cluster.local"],
+            ipAddresses: ["10.96.0.1", "2001:db8::1"],
+        },
+        ctx,
+    );
     const leafArgs = { certRequestPem: csr.state.certRequestPem, validityPeriodHours: 720, allowedUses: ["digital_signature", "key_encipherment", "server_auth"] };
     const leaf = await create(T.signed, "apiserver", { ...leafArgs, caPrivateKeyPem: caKey.state.privateKeyPem, caCertPem: caCert.state.certPem }, ctx);
     const otherKey = await create(T.key, "other-ca-key", keyArgs, ctx);
-    const otherCa = await create(T.self, "other-ca", {
-        privateKeyPem: otherKey.state.privateKeyPem, subject: { commonName: "kubernetes-ca", organization: "Acme" },
-        validityPeriodHours: 87600, isCaCertificate: true, allowedUses: ["cert_signing"],
-    }, ctx);
+    const otherCa = await create(
+        T.self,
+        "other-ca",
+        {
+            privateKeyPem: otherKey.state.privateKeyPem,
+            subject: { commonName: "kubernetes-ca", organization: "Acme" },
+            validityPeriodHours: 87600,
+            isCaCertificate: true,
+            allowedUses: ["cert_signing"],
+        },
+        ctx,
+    );
     const foreignLeaf = await create(T.signed, "foreign", { ...leafArgs, caPrivateKeyPem: otherKey.state.privateKeyPem, caCertPem: otherCa.state.certPem }, ctx);
     return { caKey, caCert, leafKey, csr, leaf, foreignLeaf };
 }
@@ -129,7 +151,10 @@ describe("tls mock", function () {
                 const ski = /Subject Key Identifier: \s*([0-9A-F:]+)/.exec(ca)?.[1];
                 assert.ok(ski);
                 assert.match(leaf, new RegExp(`Authority Key Identifier: \\s*(keyid:)?${ski}`));
-                for (const [pem, hours] of [[c.caCert.state.certPem, 87600], [c.leaf.state.certPem, 720]] as const) {
+                for (const [pem, hours] of [
+                    [c.caCert.state.certPem, 87600],
+                    [c.leaf.state.certPem, 720],
+                ] as const) {
                     const dates = openssl("x509", "-in", file(pem), "-noout", "-startdate", "-enddate");
                     const start = Date.parse(/notBefore=(.*)/.exec(dates)![1]);
                     const end = Date.parse(/notAfter=(.*)/.exec(dates)![1]);
@@ -187,7 +212,13 @@ describe("tls mock", function () {
                 assert.strictEqual(openssl("pkey", "-in", file(state.privateKeyPem), "-pubout"), state.publicKeyPem);
                 const spki = crypto.createPublicKey(state.publicKeyPem).export({ format: "der", type: "spki" });
                 assert.strictEqual(id, hashForState(spki));
-                assert.strictEqual(id, crypto.createHash("sha1").update(spki.subarray(0, spki.length - /[\t\n\v\f\r ]*$/.exec(spki.toString("latin1"))![0].length)).digest("hex"));
+                assert.strictEqual(
+                    id,
+                    crypto
+                        .createHash("sha1")
+                        .update(spki.subarray(0, spki.length - /[\t\n\v\f\r ]*$/.exec(spki.toString("latin1"))![0].length))
+                        .digest("hex"),
+                );
                 if (!sshType) {
                     // x/crypto/ssh cannot encode P-224, so the provider leaves these empty.
                     for (const k of ["privateKeyOpenssh", "publicKeyOpenssh", "publicKeyFingerprintMd5", "publicKeyFingerprintSha256"]) {
@@ -237,8 +268,16 @@ describe("tls mock", function () {
 
     describe("determinism", () => {
         const pems = (c: Awaited<ReturnType<typeof chain>>) => [
-            c.caKey.state.privateKeyPem, c.caKey.state.privateKeyOpenssh, c.caKey.id, c.caCert.state.certPem, c.caCert.id,
-            c.leafKey.state.privateKeyPem, c.csr.state.certRequestPem, c.csr.id, c.leaf.state.certPem, c.leaf.id,
+            c.caKey.state.privateKeyPem,
+            c.caKey.state.privateKeyOpenssh,
+            c.caKey.id,
+            c.caCert.state.certPem,
+            c.caCert.id,
+            c.leafKey.state.privateKeyPem,
+            c.csr.state.certRequestPem,
+            c.csr.id,
+            c.leaf.state.certPem,
+            c.leaf.id,
         ];
         for (const keyArgs of [{ algorithm: "ECDSA", ecdsaCurve: "P256" }, { algorithm: "RSA" }, { algorithm: "ED25519" }]) {
             it(`${keyArgs.algorithm}: same seed and clock give byte-identical PEMs`, async () => {
@@ -270,9 +309,19 @@ describe("tls mock", function () {
         before(async () => {
             keyPem = (await create(T.key, "k", { algorithm: "ECDSA", ecdsaCurve: "P384" }, ctx)).state.privateKeyPem;
         });
-        const selfSigned = (inputs: Record<string, any>) => create(T.self, "c", {
-            privateKeyPem: keyPem, subject: { commonName: "x" }, validityPeriodHours: 24, allowedUses: ["digital_signature"], ...inputs,
-        }, ctx);
+        const selfSigned = (inputs: Record<string, any>) =>
+            create(
+                T.self,
+                "c",
+                {
+                    privateKeyPem: keyPem,
+                    subject: { commonName: "x" },
+                    validityPeriodHours: 24,
+                    allowedUses: ["digital_signature"],
+                    ...inputs,
+                },
+                ctx,
+            );
 
         it("setSubjectKeyId + setAuthorityKeyId give matching identifiers; maxPathLength sets pathlen", async () => {
             const cert = await selfSigned({ setSubjectKeyId: true, setAuthorityKeyId: true, isCaCertificate: true, maxPathLength: 2, allowedUses: ["cert_signing"] });
@@ -287,10 +336,18 @@ describe("tls mock", function () {
         it("a full subject, URIs and an empty-subject critical SAN", async () => {
             const cert = await selfSigned({
                 subject: {
-                    commonName: "node-1", organization: "system:nodes", organizationalUnit: "ops", country: "DE", locality: "Berlin",
-                    province: "BE", postalCode: "10115", streetAddresses: ["Street 1", "Street 2"], serialNumber: "42",
+                    commonName: "node-1",
+                    organization: "system:nodes",
+                    organizationalUnit: "ops",
+                    country: "DE",
+                    locality: "Berlin",
+                    province: "BE",
+                    postalCode: "10115",
+                    streetAddresses: ["Street 1", "Street 2"],
+                    serialNumber: "42",
                 },
-                uris: ["spiffe://cluster.local/ns/default/sa/x"], setSubjectKeyId: true,
+                uris: ["spiffe://cluster.local/ns/default/sa/x"],
+                setSubjectKeyId: true,
             });
             const text = openssl("x509", "-in", file(cert.state.certPem), "-noout", "-text", "-nameopt", "RFC2253");
             assert.match(text, /Subject: serialNumber=42,CN=node-1,OU=ops,O=system:nodes,postalCode=10115,street=Street [12]\+street=Street [12],L=Berlin,ST=BE,C=DE/);
@@ -306,9 +363,17 @@ describe("tls mock", function () {
         });
 
         it("write-only keys are used but not kept in state", async () => {
-            const cert = await create(T.self, "c", {
-                privateKeyPemWo: keyPem, privateKeyPemWoVersion: 1, validityPeriodHours: 1, allowedUses: [],
-            }, ctx);
+            const cert = await create(
+                T.self,
+                "c",
+                {
+                    privateKeyPemWo: keyPem,
+                    privateKeyPemWoVersion: 1,
+                    validityPeriodHours: 1,
+                    allowedUses: [],
+                },
+                ctx,
+            );
             assert.ok(cert.state.certPem);
             assert.strictEqual("privateKeyPemWo" in cert.state, false);
         });
@@ -321,19 +386,44 @@ describe("tls mock", function () {
             await assert.rejects(async () => selfSigned({ ipAddresses: ["10.0.0.300"] }), /Invalid IP address: Failed to parse "10.0.0.300"/);
             await assert.rejects(async () => selfSigned({ privateKeyPem: undefined }), /Exactly one of these attributes must be configured/);
             await assert.rejects(async () => selfSigned({ privateKeyPem: "not a key" }), /Failed to parse private key PEM/);
-            await assert.rejects(async () => create(T.signed, "s", {
-                certRequestPem: "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
-                caPrivateKeyPem: keyPem, caCertPem: "", validityPeriodHours: 1, allowedUses: [],
-            }, ctx), /Failed to parse certificate request PEM/);
+            await assert.rejects(
+                async () =>
+                    create(
+                        T.signed,
+                        "s",
+                        {
+                            certRequestPem: "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
+                            caPrivateKeyPem: keyPem,
+                            caCertPem: "",
+                            validityPeriodHours: 1,
+                            allowedUses: [],
+                        },
+                        ctx,
+                    ),
+                /Failed to parse certificate request PEM/,
+            );
         });
 
         it("rejects a CA key that does not match the CA certificate", async () => {
             const ca = await selfSigned({ isCaCertificate: true, allowedUses: ["cert_signing"] });
             const otherKey = (await create(T.key, "other", { algorithm: "ECDSA", ecdsaCurve: "P384" }, ctx)).state.privateKeyPem;
             const csr = await create(T.csr, "r", { privateKeyPem: otherKey, subject: { commonName: "y" } }, ctx);
-            await assert.rejects(async () => create(T.signed, "s", {
-                certRequestPem: csr.state.certRequestPem, caPrivateKeyPem: otherKey, caCertPem: ca.state.certPem, validityPeriodHours: 1, allowedUses: [],
-            }, ctx), /provided PrivateKey doesn't match parent's PublicKey/);
+            await assert.rejects(
+                async () =>
+                    create(
+                        T.signed,
+                        "s",
+                        {
+                            certRequestPem: csr.state.certRequestPem,
+                            caPrivateKeyPem: otherKey,
+                            caCertPem: ca.state.certPem,
+                            validityPeriodHours: 1,
+                            allowedUses: [],
+                        },
+                        ctx,
+                    ),
+                /provided PrivateKey doesn't match parent's PublicKey/,
+            );
         });
     });
 

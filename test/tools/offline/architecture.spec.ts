@@ -12,7 +12,16 @@ import { DOC_STACKS, architectureDot, architectureModel, architectureSvg, docFil
 import { formatSummary } from "../../../tools/offline/summary";
 import { runStackFixture } from "../../support/harness";
 import {
-    ADDON_CHARTS, AWS_CLOUD_CONTROLLER_MANAGER_TAGS, CLUSTER_AUTOSCALER_TAGS, CONTAINERD_VERSIONS, ETCD_VERSION, KUBE2IAM_IMAGE, KUBEADM_COREDNS_TAGS, KUBERNETES_RELEASES, RUNC_VERSIONS, UBUNTU_RELEASE,
+    ADDON_CHARTS,
+    AWS_CLOUD_CONTROLLER_MANAGER_TAGS,
+    CLUSTER_AUTOSCALER_TAGS,
+    CONTAINERD_VERSIONS,
+    ETCD_VERSION,
+    KUBE2IAM_IMAGE,
+    KUBEADM_COREDNS_TAGS,
+    KUBERNETES_RELEASES,
+    RUNC_VERSIONS,
+    UBUNTU_RELEASE,
 } from "../../../config/versions";
 import { PROJECT_ROOT } from "../../support/paths";
 
@@ -42,7 +51,7 @@ function parseDot(dot: string): { clusters: string[]; nodes: Map<string, { label
 function decodeXml(t: string): string {
     const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
     return t.replace(/&(#x[0-9a-fA-F]+|#\d+|\w+);/g, (_, e: string) =>
-        e.startsWith("#x") ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith("#") ? String.fromCodePoint(Number(e.slice(1))) : named[e] ?? `&${e};`,
+        e.startsWith("#x") ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith("#") ? String.fromCodePoint(Number(e.slice(1))) : (named[e] ?? `&${e};`),
     );
 }
 
@@ -72,7 +81,8 @@ function xmlProblems(text: string): string[] {
             break;
         }
         const [, closing, name, attributes, selfClosing] = m;
-        for (const v of attributes.matchAll(/=\s*"([^"]*)"/g)) for (const e of v[1].matchAll(/&([^;\s"]*);?/g)) if (!/^(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+)$/.test(e[1])) problems.push(`bad entity in an attribute of <${name}>`);
+        for (const v of attributes.matchAll(/=\s*"([^"]*)"/g))
+            for (const e of v[1].matchAll(/&([^;\s"]*);?/g)) if (!/^(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+)$/.test(e[1])) problems.push(`bad entity in an attribute of <${name}>`);
         if (closing) {
             if (stack.pop() !== name) problems.push(`</${name}> closes nothing open`);
         } else if (!selfClosing) {
@@ -99,7 +109,10 @@ describe("architecture picture (tools/offline/architecture.ts)", function () {
         it("has one cluster per availability zone, inside the VPC", () => {
             const zones = plan("prod").outputs.availabilityZones as string[];
             const { clusters, nodes } = parseDot(architectureDot(architectureModel(plan("prod"))));
-            assert.deepStrictEqual(clusters.filter((c) => c.startsWith("cluster_az_")), zones.map(zoneClusterId));
+            assert.deepStrictEqual(
+                clusters.filter((c) => c.startsWith("cluster_az_")),
+                zones.map(zoneClusterId),
+            );
             assert.strictEqual(zones.length, 3);
             for (const n of nodes.values()) for (const c of n.within.filter((x) => x.startsWith("cluster_az_"))) assert.strictEqual(n.within[0], "cluster_vpc", c);
         });
@@ -192,7 +205,10 @@ describe("architecture picture (tools/offline/architecture.ts)", function () {
             const zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
             assert.deepStrictEqual(
                 m.pools.map((p) => [p.name, p.min, p.desired, p.max, p.spotPercent, p.zones]),
-                [["batch", 0, 0, 50, 100, zones], ["general", 3, 6, 30, 0, zones]],
+                [
+                    ["batch", 0, 0, 50, 100, zones],
+                    ["general", 3, 6, 30, 0, zones],
+                ],
             );
             const { nodes, edges } = parseDot(architectureDot(m));
             assert.ok(nodes.get("pool:general")!.within.includes("cluster_vpc"));
@@ -211,17 +227,32 @@ describe("architecture picture (tools/offline/architecture.ts)", function () {
                 custom: true,
                 id: "dev-pool-general-asg-1234567",
                 inputs: {
-                    minSize: 3, maxSize: 30, desiredCapacity: 6, vpcZoneIdentifiers: subnets,
-                    mixedInstancesPolicy: { instancesDistribution: { onDemandPercentageAboveBaseCapacity: 80 }, launchTemplate: { overrides: [{ instanceType: "m7i.xlarge" }, { instanceType: "m6i.xlarge" }] } },
-                    tags: [{ key: "k8s.io/role/node", value: "1", propagateAtLaunch: true }, { key: "k8s.io/pool", value: "general", propagateAtLaunch: true }],
+                    minSize: 3,
+                    maxSize: 30,
+                    desiredCapacity: 6,
+                    vpcZoneIdentifiers: subnets,
+                    mixedInstancesPolicy: {
+                        instancesDistribution: { onDemandPercentageAboveBaseCapacity: 80 },
+                        launchTemplate: { overrides: [{ instanceType: "m7i.xlarge" }, { instanceType: "m6i.xlarge" }] },
+                    },
+                    tags: [
+                        { key: "k8s.io/role/node", value: "1", propagateAtLaunch: true },
+                        { key: "k8s.io/pool", value: "general", propagateAtLaunch: true },
+                    ],
                 },
             };
             const m = architectureModel({ ...base, resources: [...base.resources, pool] });
             assert.deepStrictEqual(m.pools, [{ name: "general", min: 3, desired: 6, max: 30, instanceTypes: ["m7i.xlarge", "m6i.xlarge"], zones: ["eu-west-1a"], spotPercent: 20 }]);
             const { nodes, edges } = parseDot(architectureDot(m));
             assert.match(nodes.get("pool:general")!.label, /min 3 \/ desired 6 \/ max 30/);
-            assert.ok(edges.some((e) => e.from === "pool:general" && e.to === "dns:internal"), "pools join through the internal API name");
-            assert.ok(edges.some((e) => e.from === "s3endpoint" && e.to === "pool:general"), "pools fetch their join material from the bucket");
+            assert.ok(
+                edges.some((e) => e.from === "pool:general" && e.to === "dns:internal"),
+                "pools join through the internal API name",
+            );
+            assert.ok(
+                edges.some((e) => e.from === "s3endpoint" && e.to === "pool:general"),
+                "pools fetch their join material from the bucket",
+            );
         });
     });
 
@@ -252,14 +283,23 @@ describe("architecture picture (tools/offline/architecture.ts)", function () {
             assert.match(svg, /<svg[\s>]/);
             // Graphviz writes some characters as references (`-` as &#45;): compare the text as a viewer shows it.
             const text = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => decodeXml(m[1])).join("\n");
-            for (const label of ["control-plane-a", "control-plane-b", "control-plane-c", "etcd-b", "Network Load Balancer (internet-facing)", "S3 secrets bucket prod-secrets-*", "eu-west-1c", "10.30.0.10"]) {
+            for (const label of [
+                "control-plane-a",
+                "control-plane-b",
+                "control-plane-c",
+                "etcd-b",
+                "Network Load Balancer (internet-facing)",
+                "S3 secrets bucket prod-secrets-*",
+                "eu-west-1c",
+                "10.30.0.10",
+            ]) {
                 assert.ok(text.includes(label), `the SVG lacks ${label}`);
             }
         });
 
         it("the XML check catches broken documents", () => {
             assert.notDeepStrictEqual(xmlProblems("<svg><g></svg>"), []);
-            assert.notDeepStrictEqual(xmlProblems('<svg><text x=1>a</text></svg>'), []);
+            assert.notDeepStrictEqual(xmlProblems("<svg><text x=1>a</text></svg>"), []);
             assert.notDeepStrictEqual(xmlProblems("<svg><text>a & b</text></svg>"), []);
             assert.deepStrictEqual(xmlProblems('<?xml version="1.0"?>\n<svg a="1"><text>a &amp; b</text><g/></svg>\n'), []);
         });
@@ -285,9 +325,16 @@ describe("operator docs (README.md, docs/)", () => {
     it("lists every version pinned in config/versions.ts", () => {
         const section = readme.slice(readme.indexOf("### Pinned versions"), readme.indexOf("## Quickstart"));
         const pins = [
-            ...Object.values(KUBERNETES_RELEASES), ETCD_VERSION, UBUNTU_RELEASE, KUBE2IAM_IMAGE.split(":").pop()!,
-            ...Object.values(ADDON_CHARTS).map((c) => c.version), ...Object.values(AWS_CLOUD_CONTROLLER_MANAGER_TAGS), ...Object.values(CLUSTER_AUTOSCALER_TAGS),
-            ...Object.values(CONTAINERD_VERSIONS), ...Object.values(RUNC_VERSIONS), ...Object.values(KUBEADM_COREDNS_TAGS),
+            ...Object.values(KUBERNETES_RELEASES),
+            ETCD_VERSION,
+            UBUNTU_RELEASE,
+            KUBE2IAM_IMAGE.split(":").pop()!,
+            ...Object.values(ADDON_CHARTS).map((c) => c.version),
+            ...Object.values(AWS_CLOUD_CONTROLLER_MANAGER_TAGS),
+            ...Object.values(CLUSTER_AUTOSCALER_TAGS),
+            ...Object.values(CONTAINERD_VERSIONS),
+            ...Object.values(RUNC_VERSIONS),
+            ...Object.values(KUBEADM_COREDNS_TAGS),
         ];
         for (const pin of pins) assert.ok(section.includes(`\`${pin}\``), `README.md's "Pinned versions" lacks ${pin} (config/versions.ts)`);
     });
@@ -298,7 +345,13 @@ describe("operator docs (README.md, docs/)", () => {
     });
 
     it("links only to files that exist", () => {
-        const docs = [path.join(ROOT, "README.md"), ...fs.readdirSync(path.join(ROOT, "docs", "runbooks")).filter((f) => f.endsWith(".md")).map((f) => path.join(ROOT, "docs", "runbooks", f))];
+        const docs = [
+            path.join(ROOT, "README.md"),
+            ...fs
+                .readdirSync(path.join(ROOT, "docs", "runbooks"))
+                .filter((f) => f.endsWith(".md"))
+                .map((f) => path.join(ROOT, "docs", "runbooks", f)),
+        ];
         for (const file of docs) {
             const text = fs.readFileSync(file, "utf8");
             for (const [, target] of text.matchAll(/\]\(([^)#\s]+\.(?:md|svg))(?:#[^)]*)?\)/g)) {

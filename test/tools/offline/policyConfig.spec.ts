@@ -34,7 +34,10 @@ describe("per-stack policy configuration", function () {
         const result = await render({ stack: "staging", outDir: path.join(dir, "out"), policyConfigFile: configFile, seed: PINNED_SEED, now: PINNED_NOW });
         const hits = result.report.violations.filter((v) => v.policy === "cluster-ports-not-world-open" && v.enforcementLevel === "mandatory");
         assert.ok(hits.length > 0, JSON.stringify(result.report.violations));
-        assert.ok(hits.some((v) => v.message.includes("198.51.100.0/24")), hits.map((v) => v.message).join("\n"));
+        assert.ok(
+            hits.some((v) => v.message.includes("198.51.100.0/24")),
+            hits.map((v) => v.message).join("\n"),
+        );
     });
 });
 
@@ -48,8 +51,12 @@ describe("npm run render --policy-config: unusable config is exit 2, one line, b
     };
     const cases: { title: string; config: () => string; expected: RegExp }[] = [
         { title: "a missing file", config: () => path.join(dir, "missing.json"), expected: /^policy config .*missing\.json: cannot read it \(no such file\)/ },
-        { title: "invalid JSON", config: () => file("broken.json", "{\"all\": "), expected: /^policy config .*broken\.json: not valid JSON/ },
-        { title: "a bad enforcement level", config: () => file("level.json", JSON.stringify({ "tls-leaf-validity": "strict" })), expected: /"tls-leaf-validity": "strict" is not an enforcement level; expected one of advisory, mandatory, remediate, disabled/ },
+        { title: "invalid JSON", config: () => file("broken.json", '{"all": '), expected: /^policy config .*broken\.json: not valid JSON/ },
+        {
+            title: "a bad enforcement level",
+            config: () => file("level.json", JSON.stringify({ "tls-leaf-validity": "strict" })),
+            expected: /"tls-leaf-validity": "strict" is not an enforcement level; expected one of advisory, mandatory, remediate, disabled/,
+        },
         {
             title: "a misspelt setting that would drop the API allow-list",
             config: () => file("typo.json", JSON.stringify({ "cluster-ports-not-world-open": { allowedApiCidr: ["198.51.100.0/24"] } })),

@@ -84,14 +84,34 @@ describe("the render never deletes what it did not write", function () {
         { name: "--out /", args: () => ["--stack", "dev", "--out", "/"], line: /^--out: "\/" is not valid; allowed: a folder that is neither the project/m },
         { name: "--out stacks", args: () => ["--stack", "dev", "--out", "stacks"], line: /^--out: "stacks" is not valid; allowed: a new or empty folder, or one an earlier render wrote/m },
         { name: "--out ../notes (someone's folder)", args: () => ["--stack", "dev", "--out", "../notes"], line: /^--out: "\.\.\/notes" is not valid; allowed: a new or empty folder/m },
-        { name: "--out a symlink to the project", args: () => ["--stack", "dev", "--out", path.join(sandbox, "link-to-project")], line: /^--out: .* is not valid; allowed: a folder that is neither the project/m },
-        { name: "--out a symlink's parent path", args: () => ["--stack", "dev", "--out", path.join(sandbox, "link-to-project", "stacks", "..")], line: /^--out: .* is not valid; allowed: a folder that is neither the project/m },
+        {
+            name: "--out a symlink to the project",
+            args: () => ["--stack", "dev", "--out", path.join(sandbox, "link-to-project")],
+            line: /^--out: .* is not valid; allowed: a folder that is neither the project/m,
+        },
+        {
+            name: "--out a symlink's parent path",
+            args: () => ["--stack", "dev", "--out", path.join(sandbox, "link-to-project", "stacks", "..")],
+            line: /^--out: .* is not valid; allowed: a folder that is neither the project/m,
+        },
         { name: "--out a stack file", args: () => ["--stack", "dev", "--out", "stacks/Pulumi.dev.yaml"], line: /^--out: "stacks\/Pulumi\.dev\.yaml" is not valid; allowed: a folder; this is a file/m },
-        { name: "--stack .. with --stack-file", args: () => ["--stack", "..", "--stack-file", "stacks/Pulumi.dev.yaml"], line: /^--stack: "\.\." is not valid; allowed: a stack name that is not only dots/m },
-        { name: "--stack . with --stack-file", args: () => ["--stack", ".", "--stack-file", "stacks/Pulumi.dev.yaml"], line: /^--stack: "\." is not valid; allowed: a stack name that is not only dots/m },
+        {
+            name: "--stack .. with --stack-file",
+            args: () => ["--stack", "..", "--stack-file", "stacks/Pulumi.dev.yaml"],
+            line: /^--stack: "\.\." is not valid; allowed: a stack name that is not only dots/m,
+        },
+        {
+            name: "--stack . with --stack-file",
+            args: () => ["--stack", ".", "--stack-file", "stacks/Pulumi.dev.yaml"],
+            line: /^--stack: "\." is not valid; allowed: a stack name that is not only dots/m,
+        },
         { name: "--stack ../..", args: () => ["--stack", "../.."], line: /^--stack: "\.\.\/\.\." is not valid; allowed: a stack name: 1-100 letters, digits/m },
         { name: "--stack ''", args: () => ["--stack", "", "--stack-file", "stacks/Pulumi.dev.yaml"], line: /^--stack: "" is not valid; allowed: a stack name/m },
-        { name: "--stack-file named Pulumi...yaml", args: () => ["--stack-file", "../Pulumi...yaml"], line: /^--stack-file: "\.\.\/Pulumi\.\.\.yaml" is not valid; allowed: a file named Pulumi.<stack>.yaml, <stack> a stack name that is not only dots/m },
+        {
+            name: "--stack-file named Pulumi...yaml",
+            args: () => ["--stack-file", "../Pulumi...yaml"],
+            line: /^--stack-file: "\.\.\/Pulumi\.\.\.yaml" is not valid; allowed: a file named Pulumi.<stack>.yaml, <stack> a stack name that is not only dots/m,
+        },
     ];
 
     for (const c of refused) {

@@ -17,7 +17,10 @@ describe("npm run roll: usage", () => {
         { argv: [], lines: [/^--stack: "" is not valid; allowed: the name of a deployed stack \(usage: npm run roll -- --stack <stack>/] },
         { argv: ["--stack", "dev", "--dry-run", "--yes"], lines: [/^--yes: "true" is not valid; allowed: not with --dry-run/] },
         { argv: ["--stack", "dev", "--only", "Control Plane"], lines: [/^--only: "Control Plane" is not valid; allowed: control-plane, pools, or a pool's name$/] },
-        { argv: ["--stack", "dev", "--outputs", "/nonexistent/out.json", "--kubeconfig", "/nonexistent/kc"], lines: [/^--outputs: "\/nonexistent\/out\.json" is not valid; allowed: an existing file$/, /^--kubeconfig: "\/nonexistent\/kc" is not valid; allowed: an existing file$/] },
+        {
+            argv: ["--stack", "dev", "--outputs", "/nonexistent/out.json", "--kubeconfig", "/nonexistent/kc"],
+            lines: [/^--outputs: "\/nonexistent\/out\.json" is not valid; allowed: an existing file$/, /^--kubeconfig: "\/nonexistent\/kc" is not valid; allowed: an existing file$/],
+        },
         { argv: ["--stack", "dev", "--force"], lines: [/^--force: .* is not valid; allowed: Unknown option '--force'/] },
         { argv: ["--stack"], lines: [/^--stack: .* is not valid; allowed: Option '--stack <value>' argument missing/] },
     ];

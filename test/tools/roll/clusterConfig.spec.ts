@@ -16,13 +16,20 @@ function rollout(version = "1.36.4"): Rollout {
     const slot = (name: string) => ({ role: "control-plane" as const, name, groupName: `asg-${name}`, launchTemplateId: `lt-${name}`, launchTemplateVersion: "2", templateFingerprint: "f" });
     return {
         kubernetesVersion: version,
-        groups: [slot("control-plane-a"), { role: "pool", name: "general", groupName: "asg-general", launchTemplateId: "lt-general", launchTemplateVersion: "2", templateFingerprint: "f", minHealthyPercentage: 75 }],
+        groups: [
+            slot("control-plane-a"),
+            { role: "pool", name: "general", groupName: "asg-general", launchTemplateId: "lt-general", launchTemplateVersion: "2", templateFingerprint: "f", minHealthyPercentage: 75 },
+        ],
     };
 }
 
 /** Every instance on template version `version`; the cluster as kubeadm init at 1.35 left it, with `cluster` overrides. */
 function live(cluster: Partial<LiveCluster> = {}, version = "1"): LiveState {
-    const group = (g: string, id: string) => ({ groupName: g, desiredCapacity: 1, instances: [{ instanceId: id, lifecycleState: "InService", healthStatus: "Healthy", launchTemplateVersion: version }] });
+    const group = (g: string, id: string) => ({
+        groupName: g,
+        desiredCapacity: 1,
+        instances: [{ instanceId: id, lifecycleState: "InService", healthStatus: "Healthy", launchTemplateVersion: version }],
+    });
     return {
         groups: { "asg-control-plane-a": group("asg-control-plane-a", "i-00000000000000001"), "asg-general": group("asg-general", "i-00000000000000002") },
         cluster: {
@@ -55,14 +62,26 @@ describe("roll plan: cluster-wide configuration and kubeadm's addons", () => {
         assert.deepStrictEqual([cc.setKubernetesVersion, cc.createRbac], [true, []]);
         assert.deepStrictEqual(plan.steps[2], { kind: "coredns", from: "registry.k8s.io/coredns/coredns:v1.13.1", to: "registry.k8s.io/coredns/coredns:v1.14.2" });
         const text = formatPlan("prod", plan).join("\n");
-        assert.match(text, /1\. cluster-wide configuration:\n {7}ConfigMap kube-system\/kubeadm-config: ClusterConfiguration\.kubernetesVersion v1\.35\.9 -> v1\.36\.4 .*\n {7}ConfigMap kube-system\/kubelet-config: kept \(kubeadm writes the same kubelet configuration at v1\.36\.4 as before\)/);
-        assert.match(text, /3\. Deployment kube-system\/coredns: image registry\.k8s\.io\/coredns\/coredns:v1\.13\.1 -> registry\.k8s\.io\/coredns\/coredns:v1\.14\.2 \(what kubeadm v1\.36\.4 deploys; Corefile kept/);
+        assert.match(
+            text,
+            /1\. cluster-wide configuration:\n {7}ConfigMap kube-system\/kubeadm-config: ClusterConfiguration\.kubernetesVersion v1\.35\.9 -> v1\.36\.4 .*\n {7}ConfigMap kube-system\/kubelet-config: kept \(kubeadm writes the same kubelet configuration at v1\.36\.4 as before\)/,
+        );
+        assert.match(
+            text,
+            /3\. Deployment kube-system\/coredns: image registry\.k8s\.io\/coredns\/coredns:v1\.13\.1 -> registry\.k8s\.io\/coredns\/coredns:v1\.14\.2 \(what kubeadm v1\.36\.4 deploys; Corefile kept/,
+        );
         assert.match(text, /4\. DaemonSet kube-system\/kube-proxy: image registry\.k8s\.io\/kube-proxy:v1\.35\.9 -> registry\.k8s\.io\/kube-proxy:v1\.36\.4/);
     });
 
     it("1.36 to 1.37 moves CoreDNS to v1.14.6", () => {
-        const plan = planRoll(rollout("1.37.1"), live({ apiServerVersion: V_NEW, kubeadmKubernetesVersion: V_NEW, kubeProxyImage: `registry.k8s.io/kube-proxy:${V_NEW}`, coreDnsImage: "registry.k8s.io/coredns/coredns:v1.14.2" }));
-        assert.deepStrictEqual(plan.steps.find((s) => s.kind === "coredns"), { kind: "coredns", from: "registry.k8s.io/coredns/coredns:v1.14.2", to: "registry.k8s.io/coredns/coredns:v1.14.6" });
+        const plan = planRoll(
+            rollout("1.37.1"),
+            live({ apiServerVersion: V_NEW, kubeadmKubernetesVersion: V_NEW, kubeProxyImage: `registry.k8s.io/kube-proxy:${V_NEW}`, coreDnsImage: "registry.k8s.io/coredns/coredns:v1.14.2" }),
+        );
+        assert.deepStrictEqual(
+            plan.steps.find((s) => s.kind === "coredns"),
+            { kind: "coredns", from: "registry.k8s.io/coredns/coredns:v1.14.2", to: "registry.k8s.io/coredns/coredns:v1.14.6" },
+        );
     });
 
     it("creates only the kubeadm RBAC objects the cluster lacks, in the cluster-wide step, and says which phase writes each", () => {
@@ -76,10 +95,27 @@ describe("roll plan: cluster-wide configuration and kubeadm's addons", () => {
     });
 
     it("a cluster already on the target with RBAC missing gets a cluster-wide step that only creates it (also for --only pools: pool joins need it)", () => {
-        const done = live({ apiServerVersion: V_NEW, kubeadmKubernetesVersion: V_NEW, kubeProxyImage: `registry.k8s.io/kube-proxy:${V_NEW}`, coreDnsImage: "registry.k8s.io/coredns/coredns:v1.14.2", missingKubeadmRbac: ["ClusterRoleBinding kubeadm:get-nodes"] }, "2");
+        const done = live(
+            {
+                apiServerVersion: V_NEW,
+                kubeadmKubernetesVersion: V_NEW,
+                kubeProxyImage: `registry.k8s.io/kube-proxy:${V_NEW}`,
+                coreDnsImage: "registry.k8s.io/coredns/coredns:v1.14.2",
+                missingKubeadmRbac: ["ClusterRoleBinding kubeadm:get-nodes"],
+            },
+            "2",
+        );
         for (const scope of [{ kind: "all" as const }, { kind: "pools" as const }]) {
             const plan = planRoll(rollout(), done, scope);
-            assert.deepStrictEqual(plan.steps, [{ kind: "cluster-config", kubernetesVersion: V_NEW, setKubernetesVersion: false, createRbac: ["ClusterRoleBinding kubeadm:get-nodes"], changes: ["create ClusterRoleBinding kubeadm:get-nodes (kubeadm's bootstrap-token phase writes it; missing from the cluster)"] }]);
+            assert.deepStrictEqual(plan.steps, [
+                {
+                    kind: "cluster-config",
+                    kubernetesVersion: V_NEW,
+                    setKubernetesVersion: false,
+                    createRbac: ["ClusterRoleBinding kubeadm:get-nodes"],
+                    changes: ["create ClusterRoleBinding kubeadm:get-nodes (kubeadm's bootstrap-token phase writes it; missing from the cluster)"],
+                },
+            ]);
         }
         assert.deepStrictEqual(planRoll(rollout(), { ...done, cluster: { ...done.cluster!, missingKubeadmRbac: [] } }).steps, [], "nothing to roll");
     });
@@ -112,7 +148,10 @@ describe("roll plan: cluster-wide configuration and kubeadm's addons", () => {
     it("refuses to start when ConfigMap kube-system/kubelet-config is missing (every join downloads it)", () => {
         const plan = planRoll(rollout(), live({ kubeletConfigPresent: false }));
         assert.deepStrictEqual(plan.steps, []);
-        assert.match(plan.problems.join("\n"), /ConfigMap kube-system\/kubelet-config is missing: every kubeadm join downloads the kubelet configuration from it .*sudo kubeadm init phase upload-config kubelet --config \/etc\/kubernetes\/pki\/kubeadm\/init\.yaml/);
+        assert.match(
+            plan.problems.join("\n"),
+            /ConfigMap kube-system\/kubelet-config is missing: every kubeadm join downloads the kubelet configuration from it .*sudo kubeadm init phase upload-config kubelet --config \/etc\/kubernetes\/pki\/kubeadm\/init\.yaml/,
+        );
     });
 
     it("KUBEADM_RBAC: unique keys, and each binding refers to a role of the same scope", () => {

@@ -18,11 +18,19 @@ function rollout(): Rollout {
     const slot = (name: string) => ({ role: "control-plane" as const, name, groupName: `asg-${name}`, launchTemplateId: `lt-${name}`, launchTemplateVersion: "2", templateFingerprint: "f" });
     return {
         kubernetesVersion: "1.36.4",
-        groups: [slot("control-plane-a"), slot("control-plane-b"), slot("control-plane-c"), { role: "pool", name: "general", groupName: "asg-general", launchTemplateId: "lt-general", launchTemplateVersion: "2", templateFingerprint: "f", minHealthyPercentage: 75 }],
+        groups: [
+            slot("control-plane-a"),
+            slot("control-plane-b"),
+            slot("control-plane-c"),
+            { role: "pool", name: "general", groupName: "asg-general", launchTemplateId: "lt-general", launchTemplateVersion: "2", templateFingerprint: "f", minHealthyPercentage: 75 },
+        ],
     };
 }
 
-const instantClock = (): Clock => { let t = 0; return { now: () => t, sleep: async (ms) => void (t += ms) }; };
+const instantClock = (): Clock => {
+    let t = 0;
+    return { now: () => t, sleep: async (ms) => void (t += ms) };
+};
 
 /**
  * A cluster whose groups run version 1; replacements come up on the group's version 2 and, unless faulted, their node turns Ready.
@@ -47,7 +55,10 @@ class World implements AutoScalingPort, KubePort {
     /** Instances in Terminating:Wait: their group and when the heartbeat timeout last restarted. */
     held = new Map<string, { group: string; lastBeat: number }>();
     private n = 0;
-    constructor(readonly rollout: Rollout, readonly clock: Clock = instantClock()) {
+    constructor(
+        readonly rollout: Rollout,
+        readonly clock: Clock = instantClock(),
+    ) {
         const r = rollout;
         for (const g of r.groups) {
             const count = g.role === "pool" ? 2 : 1;
@@ -58,7 +69,10 @@ class World implements AutoScalingPort, KubePort {
     private launch(group: string, version: string) {
         const instanceId = `i-${(++this.n).toString(16).padStart(17, "0")}`;
         if (!this.neverReady.has(group)) this.nodes_.push({ name: `node-${instanceId}`, instanceId, kubeletVersion: version === "1" ? V_OLD : V_NEW, ready: true });
-        this.pods.set(`node-${instanceId}`, [{ namespace: "default", name: `web-${instanceId}`, skip: false, pdbBlocks: 1 }, { namespace: "kube-system", name: `calico-${instanceId}`, skip: true }]);
+        this.pods.set(`node-${instanceId}`, [
+            { namespace: "default", name: `web-${instanceId}`, skip: false, pdbBlocks: 1 },
+            { namespace: "kube-system", name: `calico-${instanceId}`, skip: true },
+        ]);
         return { instanceId, lifecycleState: "InService", healthStatus: "Healthy", launchTemplateVersion: version };
     }
     /** The instance is gone: its node and pods with it. */
@@ -81,8 +95,13 @@ class World implements AutoScalingPort, KubePort {
             }
         }
     }
-    private hookOf(group: string) { return [...this.hooks.values()].find((x) => x.name.startsWith(`${group}/`)); }
-    async describeGroups(names: readonly string[]) { this.expire(); return names.map((n) => this.groups.get(n)!).filter(Boolean); }
+    private hookOf(group: string) {
+        return [...this.hooks.values()].find((x) => x.name.startsWith(`${group}/`));
+    }
+    async describeGroups(names: readonly string[]) {
+        this.expire();
+        return names.map((n) => this.groups.get(n)!).filter(Boolean);
+    }
     async terminateInstance(id: string) {
         this.log.push(`terminate ${id}`);
         for (const g of this.groups.values()) {
@@ -129,8 +148,12 @@ class World implements AutoScalingPort, KubePort {
         this.log.push(`cancel refresh ${group}`);
         for (const r of active) r.status = "Cancelled";
     }
-    async activeInstanceRefresh(group: string) { return [...this.refreshes.entries()].find(([, r]) => r.group === group && r.status === "InProgress")?.[0]; }
-    async describeLifecycleHook(group: string, name: string) { return this.hooks.get(`${group}/${name}`); }
+    async activeInstanceRefresh(group: string) {
+        return [...this.refreshes.entries()].find(([, r]) => r.group === group && r.status === "InProgress")?.[0];
+    }
+    async describeLifecycleHook(group: string, name: string) {
+        return this.hooks.get(`${group}/${name}`);
+    }
     async putTerminationLifecycleHook(group: string, name: string, spec: TerminationHookSpec) {
         if (spec.heartbeatTimeoutSeconds < 30 || spec.heartbeatTimeoutSeconds > 7200) throw new Error("ValidationError: HeartbeatTimeout must be 30..7200");
         this.log.push(`put hook ${name} on ${group} heartbeat ${spec.heartbeatTimeoutSeconds} ${spec.defaultResult}`);
@@ -160,27 +183,58 @@ class World implements AutoScalingPort, KubePort {
     async cluster(): Promise<LiveCluster> {
         const cp = [...this.groups.values()].filter((g) => g.groupName !== "asg-general").flatMap((g) => g.instances);
         const api = cp.every((i) => i.launchTemplateVersion === "2") ? V_NEW : V_OLD;
-        return { apiServerVersion: api, kubeadmKubernetesVersion: this.kubeadmVersion, kubeProxyImage: this.proxyImage, coreDnsImage: this.coreDnsImage, missingKubeadmRbac: [...this.missingRbac], kubeletConfigPresent: true, nodes: this.nodes_ };
+        return {
+            apiServerVersion: api,
+            kubeadmKubernetesVersion: this.kubeadmVersion,
+            kubeProxyImage: this.proxyImage,
+            coreDnsImage: this.coreDnsImage,
+            missingKubeadmRbac: [...this.missingRbac],
+            kubeletConfigPresent: true,
+            nodes: this.nodes_,
+        };
     }
-    async nodes() { return this.nodes_; }
-    async cordon(n: string) { this.log.push(`cordon ${n}`); }
-    async podsOn(n: string) { return this.pods.get(n) ?? []; }
+    async nodes() {
+        return this.nodes_;
+    }
+    async cordon(n: string) {
+        this.log.push(`cordon ${n}`);
+    }
+    async podsOn(n: string) {
+        return this.pods.get(n) ?? [];
+    }
     async evict(ns: string, name: string) {
         for (const [node, list] of this.pods) {
             const p = list.find((x) => x.namespace === ns && x.name === name);
             if (!p) continue;
             if (p.pdbBlocks && p.pdbBlocks-- > 0) return { result: "blocked" as const, budget: "web" };
             this.log.push(`evict ${ns}/${name}`);
-            this.pods.set(node, list.filter((x) => x !== p));
+            this.pods.set(
+                node,
+                list.filter((x) => x !== p),
+            );
             return { result: "evicted" as const };
         }
         return { result: "gone" as const };
     }
-    async etcdMemberHealthy() { return true; }
-    async setKubeadmKubernetesVersion(v: string) { this.log.push(`kubeadm-config ${v}`); this.kubeadmVersion = v; }
-    async setKubeProxyImage(i: string) { this.log.push(`kube-proxy ${i}`); this.proxyImage = i; }
-    async createKubeadmRbac(keys: readonly string[]) { this.log.push(`create ${keys.join(", ")}`); this.missingRbac = this.missingRbac.filter((k) => !keys.includes(k)); }
-    async setCoreDnsImage(i: string) { this.log.push(`coredns ${i}`); this.coreDnsImage = i; }
+    async etcdMemberHealthy() {
+        return true;
+    }
+    async setKubeadmKubernetesVersion(v: string) {
+        this.log.push(`kubeadm-config ${v}`);
+        this.kubeadmVersion = v;
+    }
+    async setKubeProxyImage(i: string) {
+        this.log.push(`kube-proxy ${i}`);
+        this.proxyImage = i;
+    }
+    async createKubeadmRbac(keys: readonly string[]) {
+        this.log.push(`create ${keys.join(", ")}`);
+        this.missingRbac = this.missingRbac.filter((k) => !keys.includes(k));
+    }
+    async setCoreDnsImage(i: string) {
+        this.log.push(`coredns ${i}`);
+        this.coreDnsImage = i;
+    }
 }
 
 const healthy: HealthGate = async () => ({ healthy: true, results: [] });
@@ -193,7 +247,8 @@ async function live(world: World) {
 
 /** The control plane done (every slot on version 2, kubeadm-config and kube-proxy moved): only the pool rolls. */
 function controlPlaneDone(world: World) {
-    for (const g of world.rollout.groups.filter((x) => x.role !== "pool")) world.groups.set(g.groupName, { ...world.groups.get(g.groupName)!, instances: world.groups.get(g.groupName)!.instances.map((i) => ({ ...i, launchTemplateVersion: "2" })) });
+    for (const g of world.rollout.groups.filter((x) => x.role !== "pool"))
+        world.groups.set(g.groupName, { ...world.groups.get(g.groupName)!, instances: world.groups.get(g.groupName)!.instances.map((i) => ({ ...i, launchTemplateVersion: "2" })) });
     world.kubeadmVersion = V_NEW;
     world.proxyImage = `registry.k8s.io/kube-proxy:${V_NEW}`;
 }
@@ -216,13 +271,21 @@ describe("roll executor (in-memory world)", () => {
         const slotOps = (n: string) => [`cordon node-${n}`, `evict default/web-${n}`, `terminate ${n}`];
         assert.deepStrictEqual(world.log, [
             `kubeadm-config ${V_NEW}`,
-            ...slotOps("i-00000000000000001"), ...slotOps("i-00000000000000002"), ...slotOps("i-00000000000000003"),
+            ...slotOps("i-00000000000000001"),
+            ...slotOps("i-00000000000000002"),
+            ...slotOps("i-00000000000000003"),
             `kube-proxy registry.k8s.io/kube-proxy:${V_NEW}`,
             `put hook ${DRAIN_HOOK_NAME} on asg-general heartbeat 900 CONTINUE`,
             "refresh asg-general min 75 max 125 skipMatching true",
             // Each instance the refresh takes waits in Terminating:Wait: cordon, drain (a PDB-blocked eviction retried), then complete.
-            "refresh takes i-00000000000000004", "cordon node-i-00000000000000004", "evict default/web-i-00000000000000004", "complete i-00000000000000004 CONTINUE",
-            "refresh takes i-00000000000000005", "cordon node-i-00000000000000005", "evict default/web-i-00000000000000005", "complete i-00000000000000005 CONTINUE",
+            "refresh takes i-00000000000000004",
+            "cordon node-i-00000000000000004",
+            "evict default/web-i-00000000000000004",
+            "complete i-00000000000000004 CONTINUE",
+            "refresh takes i-00000000000000005",
+            "cordon node-i-00000000000000005",
+            "evict default/web-i-00000000000000005",
+            "complete i-00000000000000005 CONTINUE",
             `delete hook ${DRAIN_HOOK_NAME} on asg-general`,
         ]);
         assert.ok(!world.log.some((l) => l.includes("calico")), "DaemonSet pods are not evicted");
@@ -236,12 +299,22 @@ describe("roll executor (in-memory world)", () => {
         world.missingRbac = ["ClusterRoleBinding kubeadm:apiserver-kubelet-client"];
         const result = await executePlan(planRoll(r, await live(world)), { autoscaling: world, kube: world, healthGate: healthy, clock: instantClock(), progress: () => undefined });
         assert.strictEqual(result.failed, undefined);
-        assert.deepStrictEqual(result.done, ["cluster-wide configuration", "control-plane slot control-plane-a", "control-plane slot control-plane-b", "control-plane slot control-plane-c", "CoreDNS", "kube-proxy", "pool general"]);
+        assert.deepStrictEqual(result.done, [
+            "cluster-wide configuration",
+            "control-plane slot control-plane-a",
+            "control-plane slot control-plane-b",
+            "control-plane slot control-plane-c",
+            "CoreDNS",
+            "kube-proxy",
+            "pool general",
+        ]);
         const ops = world.log.filter((l) => !/^(cordon|evict|refresh)/.test(l));
         assert.deepStrictEqual(ops, [
             "create ClusterRoleBinding kubeadm:apiserver-kubelet-client",
             `kubeadm-config ${V_NEW}`,
-            "terminate i-00000000000000001", "terminate i-00000000000000002", "terminate i-00000000000000003",
+            "terminate i-00000000000000001",
+            "terminate i-00000000000000002",
+            "terminate i-00000000000000003",
             "coredns registry.k8s.io/coredns/coredns:v1.14.2",
             `kube-proxy registry.k8s.io/kube-proxy:${V_NEW}`,
             // Then the pool, behind its drain hook (each instance drained before its action is completed).
@@ -258,7 +331,14 @@ describe("roll executor (in-memory world)", () => {
         const world = new World(r);
         world.neverReady.add("asg-control-plane-b");
         const lines: string[] = [];
-        const result = await executePlan(planRoll(r, await live(world)), { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { replaceMs: 60_000, pollMs: 1000 }, progress: (l) => lines.push(l) });
+        const result = await executePlan(planRoll(r, await live(world)), {
+            autoscaling: world,
+            kube: world,
+            healthGate: healthy,
+            clock: world.clock,
+            timeouts: { replaceMs: 60_000, pollMs: 1000 },
+            progress: (l) => lines.push(l),
+        });
         assert.deepStrictEqual(result.done, ["cluster-wide configuration", "control-plane slot control-plane-a"]);
         assert.strictEqual(result.failed?.step, "control-plane slot control-plane-b");
         assert.match(result.failed!.message, /the node of i-0+7 did not become Ready \(gave up after 60 s\)/);
@@ -274,14 +354,24 @@ describe("roll executor (in-memory world)", () => {
         assert.deepStrictEqual(again.upToDate, ["control-plane-a", "control-plane-b"], "replaced slots are skipped");
         const second = await executePlan(again, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, progress: () => undefined });
         assert.strictEqual(second.failed, undefined);
-        assert.deepStrictEqual(world.log.filter((l) => l.startsWith("terminate")), ["terminate i-00000000000000003"]);
+        assert.deepStrictEqual(
+            world.log.filter((l) => l.startsWith("terminate")),
+            ["terminate i-00000000000000003"],
+        );
     });
 
     it("does not take a slot down while the health gate fails, and says which check failed", async () => {
         const r = rollout();
         const world = new World(r);
         const gate: HealthGate = async () => ({ healthy: false, results: [{ check: "etcd-quorum", where: "control-plane-c", ok: false, message: "member unhealthy" }] });
-        const result = await executePlan(planRoll(r, await live(world)), { autoscaling: world, kube: world, healthGate: gate, clock: world.clock, timeouts: { healthyMs: 30_000, pollMs: 1000 }, progress: () => undefined });
+        const result = await executePlan(planRoll(r, await live(world)), {
+            autoscaling: world,
+            kube: world,
+            healthGate: gate,
+            clock: world.clock,
+            timeouts: { healthyMs: 30_000, pollMs: 1000 },
+            progress: () => undefined,
+        });
         assert.strictEqual(result.failed?.step, "control-plane slot control-plane-a");
         assert.match(result.failed!.message, /before replacing: the health gate did not pass within 30 s \(etcd-quorum on control-plane-c: member unhealthy\)/);
         assert.ok(!world.log.some((l) => l.startsWith("terminate") || l.startsWith("cordon")));
@@ -291,13 +381,21 @@ describe("roll executor (in-memory world)", () => {
         const r = rollout();
         const world = new World(r);
         // The control plane is done: only the pool rolls.
-        for (const g of r.groups.filter((x) => x.role !== "pool")) world.groups.set(g.groupName, { ...world.groups.get(g.groupName)!, instances: world.groups.get(g.groupName)!.instances.map((i) => ({ ...i, launchTemplateVersion: "2" })) });
+        for (const g of r.groups.filter((x) => x.role !== "pool"))
+            world.groups.set(g.groupName, { ...world.groups.get(g.groupName)!, instances: world.groups.get(g.groupName)!.instances.map((i) => ({ ...i, launchTemplateVersion: "2" })) });
         world.kubeadmVersion = V_NEW;
         world.proxyImage = `registry.k8s.io/kube-proxy:${V_NEW}`;
         world.neverReady.add("asg-general");
         const plan = planRoll(r, { ...(await live(world)), cluster: { ...(await world.cluster()), apiServerVersion: V_NEW } }, { kind: "pools" });
         // 30 s: the refresh has taken the second old instance (i-5) and is draining it when the first new node (i-6) is given up on.
-        const result = await executePlan(plan, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { nodeReadyMs: 30_000, pollMs: 10_000 }, progress: () => undefined });
+        const result = await executePlan(plan, {
+            autoscaling: world,
+            kube: world,
+            healthGate: healthy,
+            clock: world.clock,
+            timeouts: { nodeReadyMs: 30_000, pollMs: 10_000 },
+            progress: () => undefined,
+        });
         assert.strictEqual(result.failed?.step, "pool general");
         assert.match(result.failed!.message, /the node of i-0+6 \(launch template version 2\) is not Ready after 30 s in service: instance refresh r-asg-general cancelled$/);
         assert.ok(world.log.includes("cancel refresh asg-general"));
@@ -311,7 +409,14 @@ describe("roll executor (in-memory world)", () => {
         const r = rollout();
         const world = new World(r);
         for (const list of world.pods.values()) for (const p of list) p.pdbBlocks = 1e9;
-        const result = await executePlan(planRoll(r, await live(world)), { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { drainMs: 20_000, pollMs: 1000 }, progress: () => undefined });
+        const result = await executePlan(planRoll(r, await live(world)), {
+            autoscaling: world,
+            kube: world,
+            healthGate: healthy,
+            clock: world.clock,
+            timeouts: { drainMs: 20_000, pollMs: 1000 },
+            progress: () => undefined,
+        });
         assert.match(result.failed!.message, /drain of node-i-0+1 did not finish within 20 s: PodDisruptionBudget default\/web keeps default\/web-i-0+1$/);
         assert.ok(!world.log.some((l) => l.startsWith("terminate")));
     });
@@ -325,15 +430,31 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         // timeout allows counted from when the wait began, so without a heartbeat Auto Scaling would terminate i-4 undrained.
         world.pods.get(`node-${I4}`)![0].pdbBlocks = 7;
         const lines: string[] = [];
-        const result = await executePlan(await poolPlan(world), { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { drainMs: 90_000, pollMs: 10_000 }, progress: (l) => lines.push(l) });
+        const result = await executePlan(await poolPlan(world), {
+            autoscaling: world,
+            kube: world,
+            healthGate: healthy,
+            clock: world.clock,
+            timeouts: { drainMs: 90_000, pollMs: 10_000 },
+            progress: (l) => lines.push(l),
+        });
         assert.strictEqual(result.failed, undefined, lines.join("\n"));
-        assert.deepStrictEqual(world.log.filter((l) => l.includes(I4)), [`refresh takes ${I4}`, `cordon node-${I4}`, `heartbeat ${I4}`, `evict default/web-${I4}`, `complete ${I4} CONTINUE`]);
-        assert.deepStrictEqual(world.log.filter((l) => l.includes(I5)), [`refresh takes ${I5}`, `cordon node-${I5}`, `evict default/web-${I5}`, `complete ${I5} CONTINUE`]);
+        assert.deepStrictEqual(
+            world.log.filter((l) => l.includes(I4)),
+            [`refresh takes ${I4}`, `cordon node-${I4}`, `heartbeat ${I4}`, `evict default/web-${I4}`, `complete ${I4} CONTINUE`],
+        );
+        assert.deepStrictEqual(
+            world.log.filter((l) => l.includes(I5)),
+            [`refresh takes ${I5}`, `cordon node-${I5}`, `evict default/web-${I5}`, `complete ${I5} CONTINUE`],
+        );
         // The hook is on the group before the refresh starts, and removed after the last completion.
         assert.deepStrictEqual(world.log.slice(0, 2), [`put hook ${DRAIN_HOOK_NAME} on asg-general heartbeat 90 CONTINUE`, "refresh asg-general min 75 max 125 skipMatching true"]);
         assert.strictEqual(world.log.at(-1), `delete hook ${DRAIN_HOOK_NAME} on asg-general`);
         assert.ok(!world.log.some((l) => l.startsWith("killed") || l.startsWith("heartbeat timeout")), world.log.join("\n"));
-        assert.ok(lines.some((l) => l.includes(`node node-${I4} drained: lifecycle action of ${I4} completed (CONTINUE)`)), lines.join("\n"));
+        assert.ok(
+            lines.some((l) => l.includes(`node node-${I4} drained: lifecycle action of ${I4} completed (CONTINUE)`)),
+            lines.join("\n"),
+        );
         assert.strictEqual(world.hooks.size, 0);
     });
 
@@ -341,7 +462,14 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         const world = new World(rollout());
         controlPlaneDone(world);
         world.pods.get(`node-${I4}`)![0].pdbBlocks = 1e9;
-        const result = await executePlan(await poolPlan(world), { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { drainMs: 30_000, pollMs: 10_000 }, progress: () => undefined });
+        const result = await executePlan(await poolPlan(world), {
+            autoscaling: world,
+            kube: world,
+            healthGate: healthy,
+            clock: world.clock,
+            timeouts: { drainMs: 30_000, pollMs: 10_000 },
+            progress: () => undefined,
+        });
         assert.strictEqual(result.failed?.step, "pool general");
         assert.strictEqual(
             result.failed!.message,
@@ -349,10 +477,21 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
                 `instance refresh r-asg-general cancelled; lifecycle action of ${I4} completed with CONTINUE: it terminates with the pods above`,
         );
         const tail = world.log.slice(world.log.indexOf("cancel refresh asg-general"));
-        assert.deepStrictEqual(tail, ["cancel refresh asg-general", `complete ${I4} CONTINUE`, `killed default/web-${I4} on ${I4} (completed CONTINUE)`, `delete hook ${DRAIN_HOOK_NAME} on asg-general`]);
+        assert.deepStrictEqual(tail, [
+            "cancel refresh asg-general",
+            `complete ${I4} CONTINUE`,
+            `killed default/web-${I4} on ${I4} (completed CONTINUE)`,
+            `delete hook ${DRAIN_HOOK_NAME} on asg-general`,
+        ]);
         assert.ok(world.log.includes(`heartbeat ${I4}`), "the 30 s heartbeat timeout was restarted while the drain waited");
         assert.ok(!world.log.some((l) => l.includes(I5)), "i-5 was never taken");
-        assert.deepStrictEqual(world.groups.get("asg-general")!.instances.filter((i) => i.launchTemplateVersion === "1").map((i) => `${i.instanceId} ${i.lifecycleState}`), [`${I5} InService`]);
+        assert.deepStrictEqual(
+            world.groups
+                .get("asg-general")!
+                .instances.filter((i) => i.launchTemplateVersion === "1")
+                .map((i) => `${i.instanceId} ${i.lifecycleState}`),
+            [`${I5} InService`],
+        );
         assert.strictEqual(world.hooks.size, 0);
     });
 
@@ -370,10 +509,18 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         const lines: string[] = [];
         const result = await executePlan(plan, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { pollMs: 10_000 }, progress: (l) => lines.push(l) });
         assert.strictEqual(result.failed, undefined, lines.join("\n"));
-        assert.ok(lines.some((l) => l.includes(`termination lifecycle hook ${DRAIN_HOOK_NAME} already on asg-general (left by an interrupted roll): reused`)), lines.join("\n"));
+        assert.ok(
+            lines.some((l) => l.includes(`termination lifecycle hook ${DRAIN_HOOK_NAME} already on asg-general (left by an interrupted roll): reused`)),
+            lines.join("\n"),
+        );
         assert.deepStrictEqual(world.log, [
-            `cordon node-${I4}`, `evict default/web-${I4}`, `complete ${I4} CONTINUE`,
-            `refresh takes ${I5}`, `cordon node-${I5}`, `evict default/web-${I5}`, `complete ${I5} CONTINUE`,
+            `cordon node-${I4}`,
+            `evict default/web-${I4}`,
+            `complete ${I4} CONTINUE`,
+            `refresh takes ${I5}`,
+            `cordon node-${I5}`,
+            `evict default/web-${I5}`,
+            `complete ${I5} CONTINUE`,
             `delete hook ${DRAIN_HOOK_NAME} on asg-general`,
         ]);
     });
@@ -390,7 +537,10 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         assert.ok(world.held.has(I5));
         world.log.length = 0;
         const plan = await poolPlan(world);
-        assert.deepStrictEqual(plan.steps.map((s) => (s.kind === "refresh-pool" ? [s.group.name, s.outdated.length] : s.kind)), [["general", 0]]);
+        assert.deepStrictEqual(
+            plan.steps.map((s) => (s.kind === "refresh-pool" ? [s.group.name, s.outdated.length] : s.kind)),
+            [["general", 0]],
+        );
         const result = await executePlan(plan, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { pollMs: 10_000 }, progress: () => undefined });
         assert.strictEqual(result.failed, undefined);
         assert.deepStrictEqual(world.log, [`cordon node-${I5}`, `evict default/web-${I5}`, `complete ${I5} CONTINUE`, `delete hook ${DRAIN_HOOK_NAME} on asg-general`]);

@@ -30,13 +30,21 @@ export function redeployed(before: Rollout, after: Rollout): Rollout {
         ...after,
         groups: after.groups.map((g) => {
             const was = old.get(`${g.role}/${g.name}`)!;
-            return { ...g, launchTemplateId: was.launchTemplateId, groupName: was.groupName, launchTemplateVersion: was.templateFingerprint === g.templateFingerprint ? was.launchTemplateVersion : String(Number(was.launchTemplateVersion) + 1) };
+            return {
+                ...g,
+                launchTemplateId: was.launchTemplateId,
+                groupName: was.groupName,
+                launchTemplateVersion: was.templateFingerprint === g.templateFingerprint ? was.launchTemplateVersion : String(Number(was.launchTemplateVersion) + 1),
+            };
         }),
     };
 }
 
 /** Per group: how many instances (slots 1, pools `poolSize`), each launched from `version` (default: the group's latest). */
-export function liveFrom(rollout: Rollout, opts: { version?: (groupName: string) => string; kubelet: string; poolSize?: number; instanceType?: string; templates?: Record<string, TemplateVersionData> }): LiveState {
+export function liveFrom(
+    rollout: Rollout,
+    opts: { version?: (groupName: string) => string; kubelet: string; poolSize?: number; instanceType?: string; templates?: Record<string, TemplateVersionData> },
+): LiveState {
     const groups: Record<string, LiveGroup> = {};
     const nodes: LiveNode[] = [];
     let n = 0;
@@ -45,7 +53,14 @@ export function liveFrom(rollout: Rollout, opts: { version?: (groupName: string)
         const instances = Array.from({ length: count }, () => {
             const instanceId = `i-${(++n).toString(16).padStart(17, "0")}`;
             if (g.role !== "etcd") nodes.push({ name: `ip-10-0-0-${n}.eu-west-1.compute.internal`, instanceId, kubeletVersion: opts.kubelet, ready: true });
-            return { instanceId, lifecycleState: "InService", healthStatus: "Healthy", launchTemplateId: g.launchTemplateId, launchTemplateVersion: opts.version?.(g.groupName) ?? g.launchTemplateVersion, instanceType: opts.instanceType ?? "m7i.large" };
+            return {
+                instanceId,
+                lifecycleState: "InService",
+                healthStatus: "Healthy",
+                launchTemplateId: g.launchTemplateId,
+                launchTemplateVersion: opts.version?.(g.groupName) ?? g.launchTemplateVersion,
+                instanceType: opts.instanceType ?? "m7i.large",
+            };
         });
         groups[g.groupName] = { groupName: g.groupName, desiredCapacity: count, instances };
     }

@@ -37,7 +37,11 @@ describe("roll health gate wiring (healthGateFor)", () => {
         assert.strictEqual(calls.length, 1);
         assert.strictEqual(calls[0].kubeconfig, KUBECONFIG);
         assert.deepStrictEqual(calls[0].expected, expectedFromStack(readStackFile("staging").config, { controlPlaneSlots: SLOTS }));
-        assert.deepStrictEqual(calls[0].expected.controlPlaneSlots.map((s) => s.ip), ["10.1.0.99", "10.1.32.99", "10.1.64.99"], "the deployed slots, not a recomputed layout");
+        assert.deepStrictEqual(
+            calls[0].expected.controlPlaneSlots.map((s) => s.ip),
+            ["10.1.0.99", "10.1.32.99", "10.1.64.99"],
+            "the deployed slots, not a recomputed layout",
+        );
         assert.strictEqual(io.stderr, "");
     });
 
@@ -46,7 +50,10 @@ describe("roll health gate wiring (healthGateFor)", () => {
         let asked = 0;
         const gate = await healthGateFor("nosuch", {}, KUBECONFIG, fallback, out, { validateCluster: async () => (asked++, { healthy: true, results: [] }) });
         assert.strictEqual(gate, fallback);
-        assert.match(io.stderr, /^roll: health gate without the stack file \(--stack: "nosuch" has no stack file stacks\/Pulumi\.nosuch\.yaml; allowed: dev, .*\): \/readyz and every node Ready only\n$/);
+        assert.match(
+            io.stderr,
+            /^roll: health gate without the stack file \(--stack: "nosuch" has no stack file stacks\/Pulumi\.nosuch\.yaml; allowed: dev, .*\): \/readyz and every node Ready only\n$/,
+        );
         await gate();
         assert.strictEqual(asked, 0);
     });
@@ -68,7 +75,10 @@ describe("roll health gate wiring (healthGateFor)", () => {
         const gate = await healthGateFor("staging", {}, kubeconfig, fallback, out);
         const r = await gate();
         assert.strictEqual(r.healthy, false);
-        assert.deepStrictEqual(r.results.map((x) => x.check), ["api reachable"]);
+        assert.deepStrictEqual(
+            r.results.map((x) => x.check),
+            ["api reachable"],
+        );
         assert.match(r.results[0].message, /cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/);
     });
 });

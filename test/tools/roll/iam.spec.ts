@@ -13,14 +13,27 @@ const ROOT = PROJECT_ROOT;
 /** `autoscaling:X` / `ec2:X` for every `new XCommand(` in aws.ts, by the client package it is imported from. */
 function actionsInCode(): string[] {
     const src = fs.readFileSync(path.join(ROOT, "tools/roll/aws.ts"), "utf8");
-    const importsOf = (pkg: string) => new Set([...src.matchAll(new RegExp(`import \\{([^}]*)\\} from "${pkg}"`, "g"))].flatMap((m) => m[1].split(",").map((x) => x.trim()).filter((x) => x.endsWith("Command"))));
-    const services: [string, Set<string>][] = [["autoscaling", importsOf("@aws-sdk/client-auto-scaling")], ["ec2", importsOf("@aws-sdk/client-ec2")]];
+    const importsOf = (pkg: string) =>
+        new Set(
+            [...src.matchAll(new RegExp(`import \\{([^}]*)\\} from "${pkg}"`, "g"))].flatMap((m) =>
+                m[1]
+                    .split(",")
+                    .map((x) => x.trim())
+                    .filter((x) => x.endsWith("Command")),
+            ),
+        );
+    const services: [string, Set<string>][] = [
+        ["autoscaling", importsOf("@aws-sdk/client-auto-scaling")],
+        ["ec2", importsOf("@aws-sdk/client-ec2")],
+    ];
     const sent = new Set([...src.matchAll(/new (\w+Command)\(/g)].map((m) => m[1]));
-    return [...sent].map((c) => {
-        const service = services.find(([, names]) => names.has(c));
-        assert.ok(service, `${c} is imported from neither client`);
-        return `${service![0]}:${c.replace(/Command$/, "")}`;
-    }).sort();
+    return [...sent]
+        .map((c) => {
+            const service = services.find(([, names]) => names.has(c));
+            assert.ok(service, `${c} is imported from neither client`);
+            return `${service![0]}:${c.replace(/Command$/, "")}`;
+        })
+        .sort();
 }
 
 /**
@@ -60,7 +73,11 @@ describe("roll IAM permissions (docs/runbooks/README.md)", () => {
             const writes = (s.Action as string[]).some((a) => !/:Describe/.test(a));
             if (writes) assert.deepStrictEqual(s.Condition, { StringEquals: { "autoscaling:ResourceTag/kubernetes.io/cluster/<cluster>": "owned" } });
             else assert.strictEqual(s.Condition, undefined);
-            if (writes) assert.ok((s.Action as string[]).every((a) => !/:Describe/.test(a)), "no describe in the conditioned statement (describes take no resource)");
+            if (writes)
+                assert.ok(
+                    (s.Action as string[]).every((a) => !/:Describe/.test(a)),
+                    "no describe in the conditioned statement (describes take no resource)",
+                );
         }
     });
 });

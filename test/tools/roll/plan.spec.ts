@@ -28,7 +28,11 @@ describe("roll plan", function () {
             const plan = planRoll(r, liveFrom(r, { kubelet: `v${r.kubernetesVersion}` }));
             assert.deepStrictEqual(plan.problems, [], s);
             assert.deepStrictEqual(plan.steps, [], s);
-            assert.deepStrictEqual(plan.upToDate, r.groups.map((g) => g.name), s);
+            assert.deepStrictEqual(
+                plan.upToDate,
+                r.groups.map((g) => g.name),
+                s,
+            );
             assert.match(formatPlan(s, plan)[0], /nothing to roll/);
         }
     });
@@ -55,7 +59,15 @@ describe("roll plan", function () {
         it("updates the cluster-wide configuration first, then each control-plane slot, kube-proxy, then the pools; etcd stays", () => {
             const plan = planRoll(rollout, liveFrom(rollout, { kubelet: v135, version: () => "1" }));
             assert.deepStrictEqual(plan.problems, []);
-            assert.deepStrictEqual(plan.steps.map(label), ["cluster-config", "replace-slot:control-plane-a", "replace-slot:control-plane-b", "replace-slot:control-plane-c", "kube-proxy", "refresh-pool:general", "refresh-pool:batch"]);
+            assert.deepStrictEqual(plan.steps.map(label), [
+                "cluster-config",
+                "replace-slot:control-plane-a",
+                "replace-slot:control-plane-b",
+                "replace-slot:control-plane-c",
+                "kube-proxy",
+                "refresh-pool:general",
+                "refresh-pool:batch",
+            ]);
             assert.deepStrictEqual(plan.upToDate, ["etcd-a", "etcd-b", "etcd-c"]);
             const text = formatPlan("prod", plan).join("\n");
             assert.match(text, new RegExp(`kubeadm-config: ClusterConfiguration.kubernetesVersion ${v135} -> ${v136}`));
@@ -76,7 +88,14 @@ describe("roll plan", function () {
             assert.deepStrictEqual(cp.steps.map(label), ["cluster-config", "replace-slot:control-plane-a", "replace-slot:control-plane-b", "replace-slot:control-plane-c", "kube-proxy"]);
             // control-plane-a was replaced before an interruption: its instance runs version 2.
             const a = rollout.groups.find((g) => g.name === "control-plane-a")!;
-            const after = { ...live, groups: { ...live.groups, [a.groupName]: { ...live.groups[a.groupName], instances: [{ ...live.groups[a.groupName].instances[0], instanceId: "i-0000000000000fff0", launchTemplateVersion: "2" }] } }, cluster: { ...live.cluster!, kubeadmKubernetesVersion: v136 } };
+            const after = {
+                ...live,
+                groups: {
+                    ...live.groups,
+                    [a.groupName]: { ...live.groups[a.groupName], instances: [{ ...live.groups[a.groupName].instances[0], instanceId: "i-0000000000000fff0", launchTemplateVersion: "2" }] },
+                },
+                cluster: { ...live.cluster!, kubeadmKubernetesVersion: v136 },
+            };
             assert.deepStrictEqual(planRoll(rollout, after, { kind: "control-plane" }).steps.map(label), ["replace-slot:control-plane-b", "replace-slot:control-plane-c", "kube-proxy"]);
         });
     });
@@ -85,18 +104,43 @@ describe("roll plan", function () {
         const before = rollouts.get("prod")!;
         const rollout = redeployed(before, await rolloutOfStack(editedStack("prod", (c) => (c.nodePools[1].instanceTypes = ["c7i.4xlarge", "c6i.4xlarge", "c7a.4xlarge"]))));
         const batch = rollout.groups.find((g) => g.name === "batch")!;
-        const templates = { [templateVersionKey(batch.launchTemplateId, "1")]: { imageId: "ami-1", instanceType: "c7i.2xlarge", userDataSha256: "a" }, [templateVersionKey(batch.launchTemplateId, "2")]: { imageId: "ami-1", instanceType: "c7i.4xlarge", userDataSha256: "a" } };
-        const plan = planRoll(rollout, liveFrom(rollout, { kubelet: v135, version: (name) => (name === batch.groupName ? "1" : rollout.groups.find((g) => g.groupName === name)!.launchTemplateVersion), instanceType: "c7i.2xlarge", templates }));
+        const templates = {
+            [templateVersionKey(batch.launchTemplateId, "1")]: { imageId: "ami-1", instanceType: "c7i.2xlarge", userDataSha256: "a" },
+            [templateVersionKey(batch.launchTemplateId, "2")]: { imageId: "ami-1", instanceType: "c7i.4xlarge", userDataSha256: "a" },
+        };
+        const plan = planRoll(
+            rollout,
+            liveFrom(rollout, {
+                kubelet: v135,
+                version: (name) => (name === batch.groupName ? "1" : rollout.groups.find((g) => g.groupName === name)!.launchTemplateVersion),
+                instanceType: "c7i.2xlarge",
+                templates,
+            }),
+        );
         assert.deepStrictEqual(plan.steps.map(label), ["refresh-pool:batch"]);
-        assert.match(formatPlan("prod", plan).join("\n"), /instance refresh of 2 of 2 instance\(s\), at least 90% healthy.*\n.*launch template version 1 is out of date \(latest 2\); instance type changed \(c7i\.2xlarge -> c7i\.4xlarge\)$/m);
+        assert.match(
+            formatPlan("prod", plan).join("\n"),
+            /instance refresh of 2 of 2 instance\(s\), at least 90% healthy.*\n.*launch template version 1 is out of date \(latest 2\); instance type changed \(c7i\.2xlarge -> c7i\.4xlarge\)$/m,
+        );
     });
 
     it("a user-data change (a new label) rolls that pool only, and says the user data changed", async () => {
         const before = rollouts.get("prod")!;
         const rollout = redeployed(before, await rolloutOfStack(editedStack("prod", (c) => (c.nodePools[0].labels = { ...(c.nodePools[0].labels ?? {}), "example.com/tier": "gold" }))));
         const general = rollout.groups.find((g) => g.name === "general")!;
-        const templates = { [templateVersionKey(general.launchTemplateId, "1")]: { imageId: "ami-1", instanceType: "m7i.xlarge", userDataSha256: "a" }, [templateVersionKey(general.launchTemplateId, "2")]: { imageId: "ami-1", instanceType: "m7i.xlarge", userDataSha256: "b" } };
-        const plan = planRoll(rollout, liveFrom(rollout, { kubelet: v135, version: (name) => (name === general.groupName ? "1" : rollout.groups.find((g) => g.groupName === name)!.launchTemplateVersion), instanceType: "m7i.xlarge", templates }));
+        const templates = {
+            [templateVersionKey(general.launchTemplateId, "1")]: { imageId: "ami-1", instanceType: "m7i.xlarge", userDataSha256: "a" },
+            [templateVersionKey(general.launchTemplateId, "2")]: { imageId: "ami-1", instanceType: "m7i.xlarge", userDataSha256: "b" },
+        };
+        const plan = planRoll(
+            rollout,
+            liveFrom(rollout, {
+                kubelet: v135,
+                version: (name) => (name === general.groupName ? "1" : rollout.groups.find((g) => g.groupName === name)!.launchTemplateVersion),
+                instanceType: "m7i.xlarge",
+                templates,
+            }),
+        );
         assert.deepStrictEqual(plan.steps.map(label), ["refresh-pool:general"]);
         assert.match(formatPlan("prod", plan).join("\n"), /launch template version 1 is out of date \(latest 2\); user data changed$/m);
     });

@@ -41,7 +41,9 @@ class World implements AutoScalingPort, KubePort {
         if (!group.includes("etcd")) this.nodeList.push({ name: `node-${instanceId}`, instanceId, kubeletVersion: version === "2" ? V_NEW : V_OLD, ready: !this.neverReady.has(group) });
         return { instanceId, lifecycleState: "InService", healthStatus: "Healthy", launchTemplateId: `lt-${group.slice(4)}`, launchTemplateVersion: version };
     }
-    async describeGroups(names: readonly string[]) { return names.map((n) => this.groups.get(n)!).filter(Boolean); }
+    async describeGroups(names: readonly string[]) {
+        return names.map((n) => this.groups.get(n)!).filter(Boolean);
+    }
     async terminateInstance(id: string) {
         this.log.push(`terminate ${id}`);
         for (const g of this.groups.values()) {
@@ -50,24 +52,48 @@ class World implements AutoScalingPort, KubePort {
             this.groups.set(g.groupName, { ...g, instances: [this.launch(g.groupName, "2")] });
         }
     }
-    async startInstanceRefresh(): Promise<string> { throw new Error("no pools here"); }
-    async describeInstanceRefresh(): Promise<{ status: string }> { throw new Error("no pools here"); }
+    async startInstanceRefresh(): Promise<string> {
+        throw new Error("no pools here");
+    }
+    async describeInstanceRefresh(): Promise<{ status: string }> {
+        throw new Error("no pools here");
+    }
     async cancelInstanceRefresh() {}
-    async activeInstanceRefresh() { return undefined; }
-    async describeLifecycleHook() { return undefined; }
-    async putTerminationLifecycleHook(): Promise<void> { throw new Error("no pools here"); }
-    async deleteLifecycleHook(): Promise<void> { throw new Error("no pools here"); }
-    async recordLifecycleActionHeartbeat(): Promise<void> { throw new Error("no pools here"); }
-    async completeLifecycleAction(): Promise<void> { throw new Error("no pools here"); }
+    async activeInstanceRefresh() {
+        return undefined;
+    }
+    async describeLifecycleHook() {
+        return undefined;
+    }
+    async putTerminationLifecycleHook(): Promise<void> {
+        throw new Error("no pools here");
+    }
+    async deleteLifecycleHook(): Promise<void> {
+        throw new Error("no pools here");
+    }
+    async recordLifecycleActionHeartbeat(): Promise<void> {
+        throw new Error("no pools here");
+    }
+    async completeLifecycleAction(): Promise<void> {
+        throw new Error("no pools here");
+    }
     async cluster(): Promise<LiveCluster> {
         const slots = [...this.groups.values()].filter((g) => g.groupName.includes("control-plane")).flatMap((g) => g.instances);
         return { apiServerVersion: slots.every((i) => i.launchTemplateVersion === "2") ? V_NEW : V_OLD, kubeadmKubernetesVersion: V_NEW, nodes: this.nodeList };
     }
-    async nodes() { return this.nodeList; }
+    async nodes() {
+        return this.nodeList;
+    }
     async cordon() {}
-    async podsOn() { return []; }
-    async evict() { return { result: "gone" as const }; }
-    async etcdMemberHealthy() { return true; }
+    async podsOn() {
+        return [];
+    }
+    async evict() {
+        return { result: "gone" as const };
+    }
+    async etcdMemberHealthy() {
+        return true;
+    }
     async setKubeadmKubernetesVersion() {}
     async setKubeProxyImage() {}
     async createKubeadmRbac() {}
@@ -76,8 +102,14 @@ class World implements AutoScalingPort, KubePort {
 
 class Record implements VersionRecordPort {
     writes: string[] = [];
-    constructor(public value: string | undefined, private readonly log?: string[], private readonly failWith?: string) {}
-    async read() { return this.value; }
+    constructor(
+        public value: string | undefined,
+        private readonly log?: string[],
+        private readonly failWith?: string,
+    ) {}
+    async read() {
+        return this.value;
+    }
     async write(v: string) {
         if (this.failWith) throw new Error(this.failWith);
         this.log?.push(`record ${v}`);
@@ -91,7 +123,12 @@ const options = (o: Partial<CliOptions> = {}): CliOptions => ({ stack: "prod", s
 async function roll(world: World, record: Record, o: Partial<CliOptions> = {}, r = rollout()) {
     let out = "";
     let err = "";
-    const code = await run(options(o), { rollout: r }, { autoscaling: world, kube: world, healthGate: async () => ({ healthy: true, results: [] }), timeouts: { pollMs: 1, replaceMs: 50, nodeReadyMs: 50, healthyMs: 50 }, record }, { out: (t) => (out += t), err: (t) => (err += t) });
+    const code = await run(
+        options(o),
+        { rollout: r },
+        { autoscaling: world, kube: world, healthGate: async () => ({ healthy: true, results: [] }), timeouts: { pollMs: 1, replaceMs: 50, nodeReadyMs: 50, healthyMs: 50 }, record },
+        { out: (t) => (out += t), err: (t) => (err += t) },
+    );
     return { code, out, err };
 }
 
@@ -162,10 +199,42 @@ describe("recordDecision: only the live state moves the record", () => {
     };
     const cases: { name: string; edit: (l: LiveState) => LiveState; recorded?: string; want: RegExp }[] = [
         { name: "all on the new version", edit: (l) => l, recorded: "1.35.9", want: /^write 1\.35\.9->1\.36\.4$/ },
-        { name: "the API server still answers the old version", edit: (l) => ({ ...l, cluster: { ...l.cluster!, apiServerVersion: V_OLD } }), recorded: "1.35.9", want: /API server answers v1\.35\.9, not v1\.36\.4/ },
-        { name: "a control-plane kubelet on the old version", edit: (l) => ({ ...l, cluster: { ...l.cluster!, nodes: l.cluster!.nodes.map((n, i) => (i === 0 ? { ...n, kubeletVersion: V_OLD } : n)) } }), recorded: "1.35.9", want: /control-plane node node-i-0+1 runs kubelet v1\.35\.9/ },
-        { name: "an etcd member still on version 1", edit: (l) => ({ ...l, groups: { ...l.groups, "asg-etcd-a": { ...l.groups["asg-etcd-a"], instances: l.groups["asg-etcd-a"].instances.map((i) => ({ ...i, launchTemplateVersion: "1" })) } } }), recorded: "1.35.9", want: /etcd-a: not one in-service instance on launch template version 2/ },
-        { name: "a slot with a replacement under way (two instances)", edit: (l) => ({ ...l, groups: { ...l.groups, "asg-control-plane-a": { ...l.groups["asg-control-plane-a"], instances: [...l.groups["asg-control-plane-a"].instances, { instanceId: "i-x", lifecycleState: "Pending", healthStatus: "Healthy", launchTemplateVersion: "2" }] } } }), recorded: "1.35.9", want: /control-plane-a: not one in-service instance/ },
+        {
+            name: "the API server still answers the old version",
+            edit: (l) => ({ ...l, cluster: { ...l.cluster!, apiServerVersion: V_OLD } }),
+            recorded: "1.35.9",
+            want: /API server answers v1\.35\.9, not v1\.36\.4/,
+        },
+        {
+            name: "a control-plane kubelet on the old version",
+            edit: (l) => ({ ...l, cluster: { ...l.cluster!, nodes: l.cluster!.nodes.map((n, i) => (i === 0 ? { ...n, kubeletVersion: V_OLD } : n)) } }),
+            recorded: "1.35.9",
+            want: /control-plane node node-i-0+1 runs kubelet v1\.35\.9/,
+        },
+        {
+            name: "an etcd member still on version 1",
+            edit: (l) => ({
+                ...l,
+                groups: { ...l.groups, "asg-etcd-a": { ...l.groups["asg-etcd-a"], instances: l.groups["asg-etcd-a"].instances.map((i) => ({ ...i, launchTemplateVersion: "1" })) } },
+            }),
+            recorded: "1.35.9",
+            want: /etcd-a: not one in-service instance on launch template version 2/,
+        },
+        {
+            name: "a slot with a replacement under way (two instances)",
+            edit: (l) => ({
+                ...l,
+                groups: {
+                    ...l.groups,
+                    "asg-control-plane-a": {
+                        ...l.groups["asg-control-plane-a"],
+                        instances: [...l.groups["asg-control-plane-a"].instances, { instanceId: "i-x", lifecycleState: "Pending", healthStatus: "Healthy", launchTemplateVersion: "2" }],
+                    },
+                },
+            }),
+            recorded: "1.35.9",
+            want: /control-plane-a: not one in-service instance/,
+        },
         { name: "no kubeconfig", edit: (l) => ({ groups: l.groups }), recorded: "1.35.9", want: /no kubeconfig/ },
         { name: "already recorded", edit: (l) => l, recorded: "1.36.4", want: /^up-to-date 1\.36\.4$/ },
     ];

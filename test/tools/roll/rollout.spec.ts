@@ -66,7 +66,12 @@ describe("rollout: pulumi up replaces no instance, the stack output says what a 
         { name: "a new Kubernetes minor", edit: (c) => (c.kubernetesVersion = "1.36"), changed: /^(control-plane|pool)\//, groupsUnchanged: true },
         { name: "a pool's instance type", edit: (c) => (c.nodePools[1].instanceTypes = ["c7i.4xlarge", "c6i.4xlarge", "c7a.4xlarge"]), changed: /^pool\/batch$/, groupsUnchanged: false },
         { name: "the control plane's instance type", edit: (c) => (c.controlPlane.instanceType = "m7i.2xlarge"), changed: /^control-plane\//, groupsUnchanged: true },
-        { name: "a pool's user data (a new label)", edit: (c) => (c.nodePools[0].labels = { ...(c.nodePools[0].labels ?? {}), "example.com/tier": "gold" }), changed: /^pool\/general$/, groupsUnchanged: false },
+        {
+            name: "a pool's user data (a new label)",
+            edit: (c) => (c.nodePools[0].labels = { ...(c.nodePools[0].labels ?? {}), "example.com/tier": "gold" }),
+            changed: /^pool\/general$/,
+            groupsUnchanged: false,
+        },
     ];
     for (const change of changes) {
         it(`${change.name}: changes the fingerprints of exactly the groups it touches${change.groupsUnchanged ? ", and no group input" : ""}`, async () => {
@@ -79,7 +84,11 @@ describe("rollout: pulumi up replaces no instance, the stack output says what a 
             // The groups point at a new template version (the provider's latestVersion, known after the update); nothing else of theirs changes.
             if (change.groupsUnchanged) assert.strictEqual(groupsInputs(after), groupsInputs(prod));
             const pending = pendingRoll(rolloutOf(after), prod.outputs.rollout)!;
-            assert.deepStrictEqual(pending.changed.map((g) => `${g.role}/${g.name}`), changed, "the summary names the changed groups, in roll order");
+            assert.deepStrictEqual(
+                pending.changed.map((g) => `${g.role}/${g.name}`),
+                changed,
+                "the summary names the changed groups, in roll order",
+            );
         });
     }
 
@@ -87,7 +96,10 @@ describe("rollout: pulumi up replaces no instance, the stack output says what a 
         const current = rolloutOf(prod);
         const older = { ...current, kubernetesVersion: "1.34.9", groups: current.groups.map((g) => (g.role === "etcd" ? g : { ...g, templateFingerprint: "0".repeat(64) })) };
         const [line] = rollSummaryLines("prod", { rollout: current }, { rollout: older });
-        assert.match(line, /^Roll pending: pulumi up changes 5 launch template\(s\) and replaces no instance; `npm run roll -- --stack prod` rolls, in this order: Kubernetes 1\.34\.9 -> 1\.35\.\d+: the cluster-wide configuration first, then control-plane-a, control-plane-b, control-plane-c, pool general, pool batch$/);
+        assert.match(
+            line,
+            /^Roll pending: pulumi up changes 5 launch template\(s\) and replaces no instance; `npm run roll -- --stack prod` rolls, in this order: Kubernetes 1\.34\.9 -> 1\.35\.\d+: the cluster-wide configuration first, then control-plane-a, control-plane-b, control-plane-c, pool general, pool batch$/,
+        );
         assert.deepStrictEqual(rollSummaryLines("prod", { rollout: current }, { rollout: current }), ["Roll: no launch template changes, nothing to roll"]);
         assert.match(rollSummaryLines("prod", { rollout: current }, undefined)[0], /--dry-run` shows which of the 8 group\(s\) roll/);
         assert.match(rollSummaryLines("prod", { rollout: current }, { kubernetesVersion: "1.35.9" })[0], /carry no rollout to compare with/);

@@ -25,8 +25,21 @@ describe("version skew on a change of kubernetesVersion", () => {
         { name: "a patch downgrade within the minor (reverting a bad patch)", running: "1.35.12", wanted: "1.35", ok: true },
         { name: "one minor up", running: "1.35.9", wanted: "1.36", ok: true },
         { name: "one minor up from an old patch", running: "1.36.0", wanted: "1.37", ok: true },
-        { name: "two minors up", running: "1.35.9", wanted: "1.37", ok: false, mentions: /^"1\.37" is not valid; allowed: 1\.35 or 1\.36: the cluster runs 1\.35\.9 \(the stack's previous outputs\); the control plane moves one minor at a time .*deploy and roll 1\.36 first$/ },
-        { name: "a cluster older than every pinned minor", running: "1.33.4", wanted: "1.35", ok: false, mentions: /allowed: none of the minors this program pins.*roll 1\.34 first \(with a release of this program that pins 1\.34\)/ },
+        {
+            name: "two minors up",
+            running: "1.35.9",
+            wanted: "1.37",
+            ok: false,
+            mentions:
+                /^"1\.37" is not valid; allowed: 1\.35 or 1\.36: the cluster runs 1\.35\.9 \(the stack's previous outputs\); the control plane moves one minor at a time .*deploy and roll 1\.36 first$/,
+        },
+        {
+            name: "a cluster older than every pinned minor",
+            running: "1.33.4",
+            wanted: "1.35",
+            ok: false,
+            mentions: /allowed: none of the minors this program pins.*roll 1\.34 first \(with a release of this program that pins 1\.34\)/,
+        },
         { name: "one minor down", running: "1.36.4", wanted: "1.35", ok: false, mentions: /allowed: 1\.36 or 1\.37: the cluster runs 1\.36\.4 .*never downgraded.*restore-etcd/ },
         { name: "two minors down", running: "1.37.1", wanted: "1.35", ok: false, mentions: /allowed: 1\.37: .*never downgraded/ },
         { name: "a major change", running: "2.0.1", wanted: "1.37", ok: false, mentions: /change of major version/ },

@@ -54,7 +54,9 @@ describe("validate/cli: usage and configuration mistakes", () => {
         assert.strictEqual(none.code, 2);
         assert.match(none.err, /^--kubeconfig: \(missing\) is not valid; allowed: a kubeconfig file \(without it the stack output kubeconfig is read with the pulumi CLI, which is not on PATH\)/);
         const asked: string[] = [];
-        const failing = await run(["--stack", "staging"], { stackOutput: (s, name, secret) => (asked.push(`${s} ${name} ${secret}`), { error: "pulumi stack output kubeconfig --stack staging failed: error: no stack named 'staging' found" }) });
+        const failing = await run(["--stack", "staging"], {
+            stackOutput: (s, name, secret) => (asked.push(`${s} ${name} ${secret}`), { error: "pulumi stack output kubeconfig --stack staging failed: error: no stack named 'staging' found" }),
+        });
         assert.strictEqual(failing.code, 2);
         assert.deepStrictEqual(asked, ["staging kubeconfig true"]);
         assert.strictEqual(failing.err, "pulumi stack output kubeconfig --stack staging failed: error: no stack named 'staging' found\n");
@@ -63,7 +65,10 @@ describe("validate/cli: usage and configuration mistakes", () => {
     it("a kubeconfig the tool cannot use: which field, never its value, exit 2", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "validate-cli-"));
         const file = path.join(dir, "kc");
-        fs.writeFileSync(file, "apiVersion: v1\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', certificate-authority: /etc/ca.crt}}]\nusers: [{name: u, user: {client-key: /secret/key}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n");
+        fs.writeFileSync(
+            file,
+            "apiVersion: v1\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', certificate-authority: /etc/ca.crt}}]\nusers: [{name: u, user: {client-key: /secret/key}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+        );
         const r = await run(["--stack", "staging", "--kubeconfig", file, "--aws", "off"]);
         fs.rmSync(dir, { recursive: true, force: true });
         assert.strictEqual(r.code, 2);

@@ -26,7 +26,10 @@ describe("validate/expected: the cluster a stack should be", () => {
     it("prod: every pool with its min/desired/max, in stack order", () => {
         const e = expectedFromStack(readStackFile("prod").config);
         assert.deepStrictEqual(e.controlPlaneSlots, goldenOutputs("prod").controlPlaneSlots);
-        assert.deepStrictEqual(e.pools.map((p) => p.name), ["general", "batch"]);
+        assert.deepStrictEqual(
+            e.pools.map((p) => p.name),
+            ["general", "batch"],
+        );
         assert.deepStrictEqual(e.pools[0], { name: "general", min: 3, desired: 6, max: 30 });
     });
 
@@ -39,16 +42,35 @@ describe("validate/expected: the cluster a stack should be", () => {
 
     it("bring-your-own subnets (existing-vpc): zones known, IPs from the stack's outputs only", () => {
         const e = expectedFromStack(readStackFile("existing-vpc").config);
-        assert.ok(e.controlPlaneSlots.every((s) => s.zone && s.ip === undefined), JSON.stringify(e.controlPlaneSlots));
-        assert.deepStrictEqual(e.controlPlaneSlots.map((s) => s.name), goldenOutputs("existing-vpc").controlPlaneSlots.map((s: { name: string }) => s.name));
+        assert.ok(
+            e.controlPlaneSlots.every((s) => s.zone && s.ip === undefined),
+            JSON.stringify(e.controlPlaneSlots),
+        );
+        assert.deepStrictEqual(
+            e.controlPlaneSlots.map((s) => s.name),
+            goldenOutputs("existing-vpc").controlPlaneSlots.map((s: { name: string }) => s.name),
+        );
     });
 
     it("workloads follow the addon toggles: dev (no cluster-autoscaler) has none of it; staging has every addon", () => {
         const names = (stack: string) => expectedFromStack(readStackFile(stack).config).workloads.map((w) => w.name);
         assert.ok(!names("dev").includes("cluster-autoscaler"));
         assert.deepStrictEqual(names("staging"), [
-            "kube-proxy", "coredns", "tigera-operator", "calico-node", "calico-typha", "calico-kube-controllers", "csi-node-driver", "kube2iam", "external-dns",
-            "aws-cloud-controller-manager", "ebs-csi-controller", "ebs-csi-node", "cluster-autoscaler", "metrics-server", "kubelet-csr-approver",
+            "kube-proxy",
+            "coredns",
+            "tigera-operator",
+            "calico-node",
+            "calico-typha",
+            "calico-kube-controllers",
+            "csi-node-driver",
+            "kube2iam",
+            "external-dns",
+            "aws-cloud-controller-manager",
+            "ebs-csi-controller",
+            "ebs-csi-node",
+            "cluster-autoscaler",
+            "metrics-server",
+            "kubelet-csr-approver",
         ]);
     });
 

@@ -35,7 +35,16 @@ describe("validate/workloads: the system workloads checked are the ones the prog
             const cluster = JSON.parse(config["k8s-aws:cluster"]);
             const dir = path.join(GOLDEN, stack, "manifests");
             const files = fs.readdirSync(dir);
-            const toggles = { calico: true, kube2iam: true, externalDns: true, awsCloudController: true, ebsCsi: true, clusterAutoscaler: true, metricsServer: true, ...(cluster.addons ?? {}) } as WorkloadToggles;
+            const toggles = {
+                calico: true,
+                kube2iam: true,
+                externalDns: true,
+                awsCloudController: true,
+                ebsCsi: true,
+                clusterAutoscaler: true,
+                metricsServer: true,
+                ...(cluster.addons ?? {}),
+            } as WorkloadToggles;
             for (const [addon, names] of Object.entries(ADDON_MANIFEST_FILES) as [keyof WorkloadToggles, string[]][]) {
                 const deployed = toggles[addon] && (addon !== "externalDns" || cluster.dns !== undefined);
                 for (const n of names) assert.strictEqual(files.includes(`${cluster.name}-addons-${n}.yaml`), deployed, `${stack}: ${addon} (${n}) deployed=${deployed}`);
@@ -51,7 +60,10 @@ describe("validate/workloads: the system workloads checked are the ones the prog
                     }
                     if (doc?.kind === "DaemonSet" || doc?.kind === "Deployment") {
                         const w = byName.get(doc.metadata.name);
-                        assert.ok(w && w.kind === doc.kind && w.namespace === doc.metadata.namespace, `${stack}: ${doc.kind} ${doc.metadata.namespace}/${doc.metadata.name} is deployed but not checked`);
+                        assert.ok(
+                            w && w.kind === doc.kind && w.namespace === doc.metadata.namespace,
+                            `${stack}: ${doc.kind} ${doc.metadata.namespace}/${doc.metadata.name} is deployed but not checked`,
+                        );
                     }
                 }
             }
