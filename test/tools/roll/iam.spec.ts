@@ -11,29 +11,33 @@ import { PROJECT_ROOT } from "../../support/paths";
 const ROOT = PROJECT_ROOT;
 
 /** `autoscaling:X` / `ec2:X` for every `new XCommand(` in aws.ts, by the client package it is imported from. */
+/** `<service>:X` for every `new XCommand(` the roll's AWS ports send (aws.ts; recordSsm.ts for the version record), by the client package it is imported from. */
 function actionsInCode(): string[] {
-    const src = fs.readFileSync(path.join(ROOT, "tools/roll/aws.ts"), "utf8");
-    const importsOf = (pkg: string) =>
-        new Set(
-            [...src.matchAll(new RegExp(`import \\{([^}]*)\\} from "${pkg}"`, "g"))].flatMap((m) =>
-                m[1]
-                    .split(",")
-                    .map((x) => x.trim())
-                    .filter((x) => x.endsWith("Command")),
-            ),
-        );
-    const services: [string, Set<string>][] = [
-        ["autoscaling", importsOf("@aws-sdk/client-auto-scaling")],
-        ["ec2", importsOf("@aws-sdk/client-ec2")],
+    const CLIENTS: [string, string][] = [
+        ["autoscaling", "@aws-sdk/client-auto-scaling"],
+        ["ec2", "@aws-sdk/client-ec2"],
+        ["ssm", "@aws-sdk/client-ssm"],
     ];
-    const sent = new Set([...src.matchAll(/new (\w+Command)\(/g)].map((m) => m[1]));
-    return [...sent]
-        .map((c) => {
+    const actions = new Set<string>();
+    for (const file of ["tools/roll/aws.ts", "tools/roll/recordSsm.ts"]) {
+        const src = fs.readFileSync(path.join(ROOT, file), "utf8");
+        const importsOf = (pkg: string) =>
+            new Set(
+                [...src.matchAll(new RegExp(`import \\{([^}]*)\\} from "${pkg}"`, "g"))].flatMap((m) =>
+                    m[1]
+                        .split(",")
+                        .map((x) => x.trim())
+                        .filter((x) => x.endsWith("Command")),
+                ),
+            );
+        const services = CLIENTS.map(([service, pkg]) => [service, importsOf(pkg)] as const);
+        for (const c of new Set([...src.matchAll(/new (\w+Command)\(/g)].map((m) => m[1]))) {
             const service = services.find(([, names]) => names.has(c));
-            assert.ok(service, `${c} is imported from neither client`);
-            return `${service![0]}:${c.replace(/Command$/, "")}`;
-        })
-        .sort();
+            assert.ok(service, `${file}: ${c} is imported from none of the clients`);
+            actions.add(`${service![0]}:${c.replace(/Command$/, "")}`);
+        }
+    }
+    return [...actions].sort();
 }
 
 /**
@@ -68,6 +72,11 @@ describe("roll IAM permissions (docs/runbooks/README.md)", () => {
                     assert.strictEqual(s.Resource, "arn:aws:iam::<account>:role/k8s-aws/<cluster>/*");
                     assert.deepStrictEqual(s.Condition, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } });
                 }
+                continue;
+            }
+            if ((s.Action as string[]).every((a) => a.startsWith("ssm:"))) {
+                // The version record only: one parameter, by its full name.
+                assert.strictEqual(s.Resource, "arn:aws:ssm:<region>:<account>:parameter/k8s-aws/<cluster>/rolled-kubernetes-version");
                 continue;
             }
             const writes = (s.Action as string[]).some((a) => !/:Describe/.test(a));
