@@ -49,7 +49,15 @@ export interface ExecutorDeps {
     readonly clock?: Clock;
     readonly timeouts?: Partial<Timeouts>;
     readonly progress: (line: string) => void;
+    /**
+     * Aborted on Ctrl-C (tools/roll/index.ts): the roll stops at its next poll and starts no further step. A pool
+     * refresh is cancelled first, and the instances it has already taken are drained before their lifecycle
+     * actions complete (they terminate whatever the roll does), then the drain hook is removed, as on any failure.
+     */
+    readonly signal?: AbortSignal;
 }
+
+export const INTERRUPTED = "interrupted (Ctrl-C)";
 
 export class RollFailure extends Error {
     constructor(
@@ -58,6 +66,14 @@ export class RollFailure extends Error {
     ) {
         super(`${step}: ${message}`);
         this.name = "RollFailure";
+    }
+}
+
+/** The roll was interrupted (ExecutorDeps.signal): passed through unchanged, never reworded as a timeout. */
+export class Interrupted extends RollFailure {
+    constructor(step: string) {
+        super(step, INTERRUPTED);
+        this.name = "Interrupted";
     }
 }
 
@@ -85,6 +101,10 @@ export async function executePlan(plan: RollPlan, deps: ExecutorDeps): Promise<R
     for (let i = 0; i < plan.steps.length; i++) {
         const step = plan.steps[i];
         const name = stepName(step);
+        if (deps.signal?.aborted) {
+            deps.progress(`[${i + 1}/${plan.steps.length}] ${name}: not started: ${INTERRUPTED}`);
+            return { done, failed: { step: name, message: `not started: ${INTERRUPTED}` }, notStarted: plan.steps.slice(i + 1).map(stepName) };
+        }
         deps.progress(`[${i + 1}/${plan.steps.length}] ${name}: starting`);
         try {
             await runStep(step, name, deps, t, clock);
@@ -99,12 +119,13 @@ export async function executePlan(plan: RollPlan, deps: ExecutorDeps): Promise<R
     return { done, notStarted: [] };
 }
 
-/** Polls `probe` until it returns a value, or fails the step with `what` after `ms`. */
-async function until<T>(step: string, what: string, ms: number, clock: Clock, pollMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+/** Polls `probe` until it returns a value, or fails the step with `what` after `ms` (or at once when `signal` is aborted). */
+async function until<T>(step: string, what: string, ms: number, clock: Clock, pollMs: number, probe: () => Promise<T | undefined>, signal?: AbortSignal): Promise<T> {
     const deadline = clock.now() + ms;
     for (;;) {
         const value = await probe();
         if (value !== undefined) return value;
+        if (signal?.aborted) throw new Interrupted(step);
         if (clock.now() >= deadline) throw new RollFailure(step, `${what} (gave up after ${Math.round(ms / 1000)} s)`);
         await clock.sleep(pollMs);
     }
@@ -134,16 +155,24 @@ async function runStep(step: RollStep, name: string, deps: ExecutorDeps, t: Time
 
 async function gateHealthy(deps: ExecutorDeps, name: string, what: string, t: Timeouts, clock: Clock): Promise<void> {
     let last = "";
-    await until(name, "", t.healthyMs, clock, t.pollMs, async () => {
-        const r = await deps.healthGate();
-        if (r.healthy) return true;
-        last = r.results
-            .filter((x) => !x.ok)
-            .map((x) => `${x.check} on ${x.where}: ${x.message}`)
-            .join("; ");
-        return undefined;
-    }).catch((e: unknown) => {
-        if (!(e instanceof RollFailure)) throw e;
+    await until(
+        name,
+        "",
+        t.healthyMs,
+        clock,
+        t.pollMs,
+        async () => {
+            const r = await deps.healthGate();
+            if (r.healthy) return true;
+            last = r.results
+                .filter((x) => !x.ok)
+                .map((x) => `${x.check} on ${x.where}: ${x.message}`)
+                .join("; ");
+            return undefined;
+        },
+        deps.signal,
+    ).catch((e: unknown) => {
+        if (!(e instanceof RollFailure) || e instanceof Interrupted) throw e;
         throw new RollFailure(name, `${what}: the health gate did not pass within ${Math.round(t.healthyMs / 1000)} s (${last || "unhealthy"})`);
     });
 }
@@ -209,14 +238,28 @@ async function replaceSlotInstance(g: RolloutGroup, instanceId: string, name: st
     const notInService = `no replacement instance on launch template version ${g.launchTemplateVersion} came into service in ${g.groupName}${
         g.launchGate ? ` (an etcd member's instance enters service only once its member answers /health true: see \`journalctl -u k8s-aws-etcd-ready\` on it)` : ""
     }`;
-    const replacement = await until(name, notInService, t.replaceMs, clock, t.pollMs, replacementWatcher(g, instanceId, name, deps, clock));
+    const replacement = await until(name, notInService, t.replaceMs, clock, t.pollMs, replacementWatcher(g, instanceId, name, deps, clock), deps.signal);
     progress(`  ${name}: replacement ${replacement} in service${gateMeaning(g)}`);
     if (g.role === "control-plane") {
-        const ready = await until(name, `the node of ${replacement} did not become Ready`, t.replaceMs, clock, t.pollMs, async () =>
-            (await kube.nodes()).find((n) => n.instanceId === replacement && n.ready),
+        const ready = await until(
+            name,
+            `the node of ${replacement} did not become Ready`,
+            t.replaceMs,
+            clock,
+            t.pollMs,
+            async () => (await kube.nodes()).find((n) => n.instanceId === replacement && n.ready),
+            deps.signal,
         );
         progress(`  ${name}: node ${ready.name} Ready`);
-        await until(name, `the etcd member on ${ready.name} did not become healthy`, t.healthyMs, clock, t.pollMs, async () => ((await kube.etcdMemberHealthy(ready.name)) ? true : undefined));
+        await until(
+            name,
+            `the etcd member on ${ready.name} did not become healthy`,
+            t.healthyMs,
+            clock,
+            t.pollMs,
+            async () => ((await kube.etcdMemberHealthy(ready.name)) ? true : undefined),
+            deps.signal,
+        );
         progress(`  ${name}: etcd member on ${ready.name} healthy`);
     }
     await gateHealthy(deps, name, `after replacing ${instanceId} with ${replacement}`, t, clock);
@@ -241,13 +284,21 @@ async function evictPass(nodeName: string, kube: KubePort): Promise<string[] | u
 /** Evicts every pod but DaemonSet and mirror pods, retrying those a PodDisruptionBudget holds, until the node is empty. */
 async function drain(nodeName: string, name: string, deps: ExecutorDeps, t: Timeouts, clock: Clock): Promise<void> {
     let blocked: string[] = [];
-    await until(name, "", t.drainMs, clock, t.pollMs, async () => {
-        const left = await evictPass(nodeName, deps.kube);
-        if (left === undefined) return true;
-        blocked = left;
-        return undefined;
-    }).catch((e: unknown) => {
-        if (!(e instanceof RollFailure)) throw e;
+    await until(
+        name,
+        "",
+        t.drainMs,
+        clock,
+        t.pollMs,
+        async () => {
+            const left = await evictPass(nodeName, deps.kube);
+            if (left === undefined) return true;
+            blocked = left;
+            return undefined;
+        },
+        deps.signal,
+    ).catch((e: unknown) => {
+        if (!(e instanceof RollFailure) || e instanceof Interrupted) throw e;
         throw new RollFailure(name, `drain of ${nodeName} did not finish within ${Math.round(t.drainMs / 1000)} s${blocked.length > 0 ? `: ${blocked.join(", ")}` : ""}`);
     });
 }
@@ -419,29 +470,40 @@ async function refreshPool(g: RolloutGroup, outdated: number, name: string, deps
         // The refresh itself checks EC2 health only: the roll watches that each new instance's node turns Ready,
         // and cancels the refresh when one does not (an image or user data that cannot join would otherwise roll the whole pool).
         const firstSeen = new Map<string, number>();
-        await until(name, `instance refresh ${refreshId} of ${g.groupName} did not finish`, t.refreshMs, clock, t.pollMs, async () => {
-            const [group] = await asg.describeGroups([g.groupName]);
-            const nodes = await deps.kube.nodes();
-            await drainer.poll(group, nodes);
-            for (const i of group?.instances ?? []) {
-                if (i.lifecycleState !== "InService" || i.launchTemplateVersion !== g.launchTemplateVersion) continue;
-                if (nodes.some((n) => n.instanceId === i.instanceId && n.ready)) continue;
-                if (!firstSeen.has(i.instanceId)) firstSeen.set(i.instanceId, clock.now());
-                if (clock.now() - firstSeen.get(i.instanceId)! >= t.nodeReadyMs) {
-                    throw new RollFailure(name, `the node of ${i.instanceId} (launch template version ${g.launchTemplateVersion}) is not Ready after ${Math.round(t.nodeReadyMs / 1000)} s in service`);
+        await until(
+            name,
+            `instance refresh ${refreshId} of ${g.groupName} did not finish`,
+            t.refreshMs,
+            clock,
+            t.pollMs,
+            async () => {
+                const [group] = await asg.describeGroups([g.groupName]);
+                const nodes = await deps.kube.nodes();
+                await drainer.poll(group, nodes);
+                for (const i of group?.instances ?? []) {
+                    if (i.lifecycleState !== "InService" || i.launchTemplateVersion !== g.launchTemplateVersion) continue;
+                    if (nodes.some((n) => n.instanceId === i.instanceId && n.ready)) continue;
+                    if (!firstSeen.has(i.instanceId)) firstSeen.set(i.instanceId, clock.now());
+                    if (clock.now() - firstSeen.get(i.instanceId)! >= t.nodeReadyMs) {
+                        throw new RollFailure(
+                            name,
+                            `the node of ${i.instanceId} (launch template version ${g.launchTemplateVersion}) is not Ready after ${Math.round(t.nodeReadyMs / 1000)} s in service`,
+                        );
+                    }
                 }
-            }
-            const r = await asg.describeInstanceRefresh(g.groupName, refreshId);
-            if (r.status === "Successful") {
-                active = false;
-                return firstSeen.size === 0 || (await allReady()) ? true : undefined;
-            }
-            if (REFRESH_ENDED.includes(r.status)) {
-                active = false;
-                throw new RollFailure(name, `instance refresh ${refreshId} of ${g.groupName} ended ${r.status}${r.reason ? `: ${r.reason}` : ""}`);
-            }
-            return undefined;
-        });
+                const r = await asg.describeInstanceRefresh(g.groupName, refreshId);
+                if (r.status === "Successful") {
+                    active = false;
+                    return firstSeen.size === 0 || (await allReady()) ? true : undefined;
+                }
+                if (REFRESH_ENDED.includes(r.status)) {
+                    active = false;
+                    throw new RollFailure(name, `instance refresh ${refreshId} of ${g.groupName} ended ${r.status}${r.reason ? `: ${r.reason}` : ""}`);
+                }
+                return undefined;
+            },
+            deps.signal,
+        );
     }
 
     /** The instances already held terminate whatever the roll does: their drains finish first (each within the drain timeout). */

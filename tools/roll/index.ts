@@ -37,6 +37,8 @@ export interface World {
     readonly timeouts?: Partial<Timeouts>;
     /** The stack's record of the version the control plane runs (record.ts); undefined for outputs without one. */
     readonly record?: VersionRecordPort;
+    /** Aborted on the first Ctrl-C (main): the roll stops cleanly (execute.ts ExecutorDeps.signal). */
+    readonly signal?: AbortSignal;
 }
 
 export interface CliOptions {
@@ -147,7 +149,14 @@ export async function run(o: CliOptions, outputs: Record<string, unknown>, world
         io.err("--kubeconfig: (missing) is not valid; allowed: a kubeconfig for the cluster (the stack's kubeconfig output, or KUBECONFIG): a roll drains nodes and waits for them\n");
         return 2;
     }
-    const result = await executePlan(plan, { autoscaling: world.autoscaling, kube: world.kube, healthGate: world.healthGate, timeouts: world.timeouts, progress: (l) => io.out(`${l}\n`) });
+    const result = await executePlan(plan, {
+        autoscaling: world.autoscaling,
+        kube: world.kube,
+        healthGate: world.healthGate,
+        timeouts: world.timeouts,
+        signal: world.signal,
+        progress: (l) => io.out(`${l}\n`),
+    });
     if (result.failed) {
         io.err(`roll stopped at ${result.failed.step}: ${result.failed.message}\n`);
         if (result.notStarted.length > 0) io.err(`not started (untouched): ${result.notStarted.join(", ")}\n`);
@@ -243,11 +252,31 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
         const { ssmVersionRecord } = await import("./recordSsm");
         const recordName = rolloutOf(outputs)?.versionRecord;
         const record = recordName ? ssmVersionRecord(region, recordName) : undefined;
-        return await run(options, outputs, { autoscaling: autoScalingPort(region), ec2: ec2Port(region), kube, healthGate, record }, io);
+        return await run(options, outputs, { autoscaling: autoScalingPort(region), ec2: ec2Port(region), kube, healthGate, record, signal: interruptOnCtrlC(io) }, io);
     } catch (e) {
         io.err(`roll failed: ${(e as Error).message}\n`);
         return 1;
     }
+}
+
+/**
+ * The first Ctrl-C (SIGINT or SIGTERM) asks the roll to stop cleanly: no new step, a pool's refresh cancelled, the
+ * instances it already took drained and completed, the drain hook removed. A second one exits at once, leaving the
+ * hook's heartbeat timeout (DefaultResult CONTINUE) to release held instances undrained; a re-run resumes.
+ */
+function interruptOnCtrlC(io: Io): AbortSignal {
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+        if (controller.signal.aborted) {
+            io.err(`${signal} again: exiting now; a pool refresh may still run and its drain hook stay until its heartbeat timeout: run the same command again to resume and clean up\n`);
+            process.exit(130);
+        }
+        io.err(`${signal}: stopping at the next poll (cancelling a running pool refresh and finishing the drains it started); press Ctrl-C again to exit at once\n`);
+        controller.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    return controller.signal;
 }
 
 if (require.main === module) main(process.argv.slice(2)).then((code) => process.exit(code));

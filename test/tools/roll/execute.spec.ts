@@ -495,6 +495,56 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         assert.strictEqual(world.hooks.size, 0);
     });
 
+    it("Ctrl-C during a pool refresh: the refresh is cancelled, the instance it took is drained (its PDB waited for) before its action completes, the hook removed, the other old instance untouched", async () => {
+        const world = new World(rollout());
+        controlPlaneDone(world);
+        const blockedPod = world.pods.get(`node-${I4}`)![0];
+        blockedPod.pdbBlocks = 2;
+        const controller = new AbortController();
+        const lines: string[] = [];
+        const result = await executePlan(await poolPlan(world), {
+            autoscaling: world,
+            kube: world,
+            healthGate: healthy,
+            clock: world.clock,
+            timeouts: { drainMs: 90_000, pollMs: 10_000 },
+            signal: controller.signal,
+            progress: (l) => {
+                lines.push(l);
+                // The operator presses Ctrl-C as soon as the refresh has started.
+                if (l.includes("instance refresh r-")) controller.abort();
+            },
+        });
+        assert.strictEqual(result.failed?.step, "pool general", lines.join("\n"));
+        assert.match(result.failed!.message, /^interrupted \(Ctrl-C\): instance refresh r-asg-general cancelled$/);
+        const tail = world.log.slice(world.log.indexOf("cancel refresh asg-general"));
+        assert.deepStrictEqual(tail, ["cancel refresh asg-general", `cordon node-${I4}`, `evict default/web-${I4}`, `complete ${I4} CONTINUE`, `delete hook ${DRAIN_HOOK_NAME} on asg-general`]);
+        assert.strictEqual(blockedPod.pdbBlocks, 0, "the budget refused the eviction twice and the roll waited for it");
+        assert.ok(tail.indexOf(`complete ${I4} CONTINUE`) > tail.lastIndexOf(`evict default/web-${I4}`), "drained before completed");
+        assert.ok(!world.log.some((l) => l.startsWith("killed")), `nothing terminated undrained:\n${world.log.join("\n")}`);
+        assert.ok(!world.log.some((l) => l.includes(I5)), "i-5 was never taken");
+        assert.strictEqual(world.hooks.size, 0);
+    });
+
+    it("Ctrl-C between steps: the next step does not start, and says so", async () => {
+        const r = rollout();
+        const world = new World(r);
+        const controller = new AbortController();
+        const result = await executePlan(planRoll(r, await live(world)), {
+            autoscaling: world,
+            kube: world,
+            healthGate: healthy,
+            clock: world.clock,
+            signal: controller.signal,
+            progress: (l) => {
+                if (l.endsWith("cluster-wide configuration: done")) controller.abort();
+            },
+        });
+        assert.deepStrictEqual(result.done, ["cluster-wide configuration"]);
+        assert.deepStrictEqual(result.failed, { step: "control-plane slot control-plane-a", message: "not started: interrupted (Ctrl-C)" });
+        assert.ok(!world.log.some((l) => l.startsWith("terminate") || l.startsWith("cordon")), world.log.join("\n"));
+    });
+
     it("a roll stopped mid-refresh resumes: the hook is reused, the running refresh watched (no second one), the held instance drained; the plan says so", async () => {
         const world = new World(rollout());
         controlPlaneDone(world);
