@@ -99,7 +99,12 @@ describe("real/roll: the roll's Kubernetes calls against the real API server and
                 apiVersion: "v1",
                 kind: "Pod",
                 metadata: { name: p, labels: { app: "web" } },
-                spec: { nodeName: node, containers: [{ name: "w", image: "registry.k8s.io/pause:3.10" }] },
+                spec: {
+                    nodeName: node,
+                    containers: [{ name: "w", image: "registry.k8s.io/pause:3.10" }],
+                    // web-2 keeps scratch data in an emptyDir: what `kubectl drain` refuses without --delete-emptydir-data.
+                    ...(p === "web-2" ? { volumes: [{ name: "scratch", emptyDir: {} }] } : {}),
+                },
             });
             await patchStatus(`/api/v1/namespaces/default/pods/${p}`, { phase: "Running", ...ready(true) });
         }
@@ -121,6 +126,12 @@ describe("real/roll: the roll's Kubernetes calls against the real API server and
         );
         const pods = await kube.podsOn(node);
         assert.deepStrictEqual(pods.map((p) => `${p.name}:${p.skip}`).sort(), ["agent-x:true", "web-1:false", "web-2:false"]);
+        // What each eviction loses, as the API server returns the pods (the bare web pods have no controller).
+        assert.deepStrictEqual(Object.fromEntries(pods.map((p) => [p.name, p.loses])), {
+            "agent-x": [],
+            "web-1": ["no controller recreates it"],
+            "web-2": ["no controller recreates it", "its emptyDir data (scratch) is deleted"],
+        });
         assert.deepStrictEqual(await kube.evict("default", "web-1"), { result: "evicted" });
         // The 429 names the budget (its DisruptionBudget cause): the roll's failure message says which budget holds a drain.
         assert.deepStrictEqual(await kube.evict("default", "web-2"), { result: "blocked", budget: "web" }, "the budget keeps one web pod");

@@ -231,6 +231,7 @@ async function replaceSlotInstance(g: RolloutGroup, instanceId: string, name: st
     if (node) {
         progress(`  ${name}: cordon and drain node ${node.name}`);
         await kube.cordon(node.name);
+        await noteLosses(node.name, name, deps);
         await drain(node.name, name, deps, t, clock);
     }
     progress(`  ${name}: terminate ${instanceId} in ${g.groupName} (capacity kept: the group launches the replacement)`);
@@ -270,6 +271,13 @@ async function replaceSlotInstance(g: RolloutGroup, instanceId: string, name: st
  * left; else what a PodDisruptionBudget refused this time ("ns/pod" and, when the API server named
  * it, the budget).
  */
+/** One progress line per pod whose eviction loses something (PodRef.loses), before the drain evicts it. */
+async function noteLosses(nodeName: string, name: string, deps: ExecutorDeps): Promise<void> {
+    for (const p of (await deps.kube.podsOn(nodeName)).filter((x) => !x.skip && (x.loses?.length ?? 0) > 0)) {
+        deps.progress(`  ${name}: note: evicting ${p.namespace}/${p.name} from ${nodeName}: ${p.loses!.join("; ")}`);
+    }
+}
+
 async function evictPass(nodeName: string, kube: KubePort): Promise<string[] | undefined> {
     const pods = (await kube.podsOn(nodeName)).filter((p) => !p.skip);
     if (pods.length === 0) return undefined;
@@ -374,6 +382,7 @@ class HookDrainer {
                 if (node) {
                     progress(`  ${this.name}: ${id} is in Terminating:Wait: cordon and drain node ${node}`);
                     await kube.cordon(node);
+                    await noteLosses(node, this.name, this.deps);
                 } else progress(`  ${this.name}: ${id} is in Terminating:Wait and has no node: nothing to drain`);
             }
             const blocked = w.node ? await evictPass(w.node, kube) : undefined;

@@ -230,6 +230,18 @@ export function rbacManifest(o: KubeadmRbacObject): Record<string, unknown> {
     };
 }
 
+/**
+ * What evicting a pod loses, by kubectl drain's own filters (k8s.io/kubectl pkg/drain/filters.go:
+ * unreplicatedFilter, a pod with no controller ownerReference; localStorageFilter, a pod with an emptyDir volume).
+ */
+function podLosses(p: any): string[] {
+    const out: string[] = [];
+    if (!(p.metadata.ownerReferences ?? []).some((o: any) => o.controller === true)) out.push("no controller recreates it");
+    const emptyDirs = ((p.spec?.volumes ?? []) as any[]).filter((v) => v.emptyDir !== undefined).map((v) => v.name as string);
+    if (emptyDirs.length > 0) out.push(`its emptyDir data (${emptyDirs.join(", ")}) is deleted`);
+    return out;
+}
+
 export function kubePort(c: KubeCredentials): KubePort {
     const nodes = async () => ((await json(c, "GET", "/api/v1/nodes")).items as any[]).map(nodeOf);
     return {
@@ -270,6 +282,7 @@ export function kubePort(c: KubeCredentials): KubePort {
                 namespace: p.metadata.namespace,
                 name: p.metadata.name,
                 skip: (p.metadata.ownerReferences ?? []).some((o: any) => o.kind === "DaemonSet") || p.metadata.annotations?.["kubernetes.io/config.mirror"] !== undefined,
+                loses: podLosses(p),
             }));
         },
         async evict(namespace, name): Promise<Eviction> {

@@ -63,6 +63,12 @@ export interface PodRef {
     readonly name: string;
     /** Owned by a DaemonSet, or a mirror pod (static pod): not evicted, as `kubectl drain --ignore-daemonsets` does. */
     readonly skip: boolean;
+    /**
+     * What evicting it loses, which `kubectl drain` refuses without `--force` / `--delete-emptydir-data`: no
+     * controller recreates it; its emptyDir data. The roll evicts such pods anyway, as kops's and Cluster API's drains do
+     * (both set Force and DeleteEmptyDirData), and says so in its progress.
+     */
+    readonly loses?: readonly string[];
 }
 
 export type EvictionResult = "evicted" | "gone" | "blocked";

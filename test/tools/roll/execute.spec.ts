@@ -526,6 +526,27 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         assert.strictEqual(world.hooks.size, 0);
     });
 
+    it("says, before evicting it, what a pod's eviction loses (no controller, emptyDir data), and evicts it as kops and Cluster API do", async () => {
+        const world = new World(rollout());
+        controlPlaneDone(world);
+        const list = world.pods.get(`node-${I4}`)!;
+        world.pods.set(`node-${I4}`, [...list, { namespace: "default", name: "scratch", skip: false, loses: ["no controller recreates it", "its emptyDir data (tmp) is deleted"] }]);
+        const lines: string[] = [];
+        const result = await executePlan(await poolPlan(world), {
+            autoscaling: world,
+            kube: world,
+            healthGate: healthy,
+            clock: world.clock,
+            timeouts: { pollMs: 10_000 },
+            progress: (l) => lines.push(l),
+        });
+        assert.strictEqual(result.failed, undefined, lines.join("\n"));
+        const note = lines.findIndex((l) => l === `  pool general: note: evicting default/scratch from node-${I4}: no controller recreates it; its emptyDir data (tmp) is deleted`);
+        assert.ok(note >= 0, lines.join("\n"));
+        assert.ok(world.log.includes("evict default/scratch"));
+        assert.strictEqual(lines.filter((l) => l.includes("note: evicting")).length, 1, "only the pod that loses something is noted");
+    });
+
     it("Ctrl-C between steps: the next step does not start, and says so", async () => {
         const r = rollout();
         const world = new World(r);
