@@ -60,6 +60,8 @@ export async function initStack(cli: string, stackName: string, stackFile: strin
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+        // What the stand-in AWS account holds outside Pulumi's state (tools/standin-providers/provider.ts).
+        K8S_AWS_STANDIN_WORLD: path.join(home, "world"),
     };
     // The CLI is found on PATH by the Automation API; the plugins inherit the same environment.
     Object.assign(process.env, env);

@@ -2,6 +2,8 @@
  * The real Pulumi engine runs the program for the dev stack (rung 3 for the engine, the state
  * backend and the provider protocol; the providers are the stand-ins of tools/standin-providers/,
  * so what AWS would answer stays rung 1). See engine.ts for why the program is served in-process.
+ * The stand-in account keeps the SSM parameters the program creates outside Pulumi's state, as AWS
+ * does, so the roll's version record is read back by the program's data source (config/rolled.ts).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -11,6 +13,9 @@ import { spawnSync } from "child_process";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { EngineStack, initStack, pulumiCliOrSkip, ROOT } from "./engine";
 import { atomsOf } from "../support/secretScan";
+import { worldParametersFile } from "../../tools/standin-providers/provider";
+import { KUBERNETES_RELEASES } from "../../config/versions";
+import { rolledVersionParameterName } from "../../lib/naming";
 
 /** Every string the engine holds as a secret in a `--show-secrets` export (its plaintext, decrypted). */
 function exportedSecrets(value: unknown, out: string[] = []): string[] {
@@ -29,6 +34,8 @@ function exportedSecrets(value: unknown, out: string[] = []): string[] {
 }
 
 const STACK = "dev";
+/** The roll's record of the dev cluster (config/rolled.ts). */
+const RECORD = rolledVersionParameterName("dev");
 
 interface Rendered {
     /** URNs the offline render registers (plan.json), which the engine must register too. */
@@ -98,6 +105,17 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
     let expected: string[];
     let rendered: Rendered;
     const walls: Record<string, string> = {};
+
+    /** Runs `body` with the stack's kubernetesVersion set to `minor`, then puts the stack file's value back. */
+    async function withKubernetesVersion(minor: string, body: () => Promise<void>): Promise<void> {
+        const original = (await engine!.stack.getConfig("k8s-aws:cluster")).value;
+        await engine!.stack.setConfig("k8s-aws:cluster", { value: JSON.stringify({ ...JSON.parse(original), kubernetesVersion: minor }) });
+        try {
+            await body();
+        } finally {
+            await engine!.stack.setConfig("k8s-aws:cluster", { value: original });
+        }
+    }
 
     before(async function () {
         const cli = pulumiCliOrSkip(this);
@@ -217,19 +235,54 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
         assert.ok((result.changeSummary.read ?? 0) <= 1, JSON.stringify(result.changeSummary));
     });
 
-    it("a change two minors above what the stack runs is refused: the engine reads the stack's own previous outputs (config/skew.ts)", async () => {
-        const original = (await engine!.stack.getConfig("k8s-aws:cluster")).value;
-        const cluster = JSON.parse(original);
-        cluster.kubernetesVersion = "1.37";
-        await engine!.stack.setConfig("k8s-aws:cluster", { value: JSON.stringify(cluster) });
-        try {
+    it("a change two minors above what the stack runs is refused: the engine reads the roll's record the first up created (config/skew.ts, config/rolled.ts)", async () => {
+        assert.deepStrictEqual(
+            JSON.parse(fs.readFileSync(worldParametersFile(engine!.env.K8S_AWS_STANDIN_WORLD)!, "utf8")),
+            { [RECORD]: KUBERNETES_RELEASES["1.35"] },
+            "created once, with the version deployed",
+        );
+        await withKubernetesVersion("1.37", async () => {
             await assert.rejects(engine!.stack.preview(), (e: Error) => {
-                assert.match(e.message, /k8s-aws:cluster\.kubernetesVersion: "1\.37" is not valid; allowed: 1\.35 or 1\.36: the cluster runs 1\.35\.\d+ \(the stack's previous outputs\)/);
+                assert.match(
+                    e.message,
+                    new RegExp(
+                        `k8s-aws:cluster\\.kubernetesVersion: "1\\.37" is not valid; allowed: 1\\.35 or 1\\.36: the cluster runs 1\\.35\\.\\d+ \\(npm run roll's record, SSM parameter ${RECORD}\\)`,
+                    ),
+                );
                 return true;
             });
-        } finally {
-            await engine!.stack.setConfig("k8s-aws:cluster", { value: original });
-        }
+        });
+    });
+
+    it("after `pulumi up` to the next minor the record, not the outputs, says what runs: addons stay held, the minor after is refused; once the roll records it, addons move", async () => {
+        const rolloutOf = async () => ((await engine!.stack.outputs()).rollout?.value ?? {}) as { kubernetesVersion?: string; addons?: { minor: string; heldBecause?: string } };
+        await withKubernetesVersion("1.36", async () => {
+            const up = await engine!.stack.up();
+            assert.strictEqual(up.summary.result, "succeeded");
+            // The launch templates install 1.36, the instances still run 1.35 until `npm run roll`: the per-minor addons wait.
+            const rollout = await rolloutOf();
+            assert.strictEqual(rollout.kubernetesVersion, KUBERNETES_RELEASES["1.36"]);
+            assert.strictEqual(rollout.addons?.minor, "1.35");
+            assert.match(rollout.addons?.heldBecause ?? "", /the control plane runs 1\.35\.\d+ \(npm run roll's record/);
+            assert.strictEqual(JSON.parse(fs.readFileSync(worldParametersFile(engine!.env.K8S_AWS_STANDIN_WORLD)!, "utf8"))[RECORD], KUBERNETES_RELEASES["1.35"], "pulumi up never changes the record");
+            // The hole the record closes: the outputs say 1.36, yet 1.37 is still two minors above what runs.
+            await withKubernetesVersion("1.37", async () => {
+                await assert.rejects(engine!.stack.preview(), (e: Error) => {
+                    assert.match(e.message, /k8s-aws:cluster\.kubernetesVersion: "1\.37" is not valid; allowed: 1\.35 or 1\.36: the cluster runs 1\.35/);
+                    return true;
+                });
+            });
+            // `npm run roll` finishes and records 1.36 (its PutParameter, out of Pulumi's state); the next up moves the addons.
+            fs.writeFileSync(worldParametersFile(engine!.env.K8S_AWS_STANDIN_WORLD)!, JSON.stringify({ [RECORD]: KUBERNETES_RELEASES["1.36"] }));
+            const again = await engine!.stack.up();
+            assert.strictEqual(again.summary.result, "succeeded");
+            assert.deepStrictEqual((await rolloutOf()).addons, { minor: "1.36" });
+            assert.strictEqual(
+                JSON.parse(fs.readFileSync(worldParametersFile(engine!.env.K8S_AWS_STANDIN_WORLD)!, "utf8"))[RECORD],
+                KUBERNETES_RELEASES["1.36"],
+                "ignoreChanges: the roll's value stays",
+            );
+        });
     });
 
     it("`pulumi destroy --yes` removes everything", async () => {
@@ -239,5 +292,7 @@ describe(`the real Pulumi engine, ${STACK} stack, stand-in providers`, function 
         assert.strictEqual(result.summary.result, "succeeded");
         const state = (await engine!.stack.exportStack()).deployment as { resources?: unknown[] };
         assert.deepStrictEqual(state.resources ?? [], []);
+        // The record went with the stack (the provider's delete of the parameter).
+        assert.deepStrictEqual(JSON.parse(fs.readFileSync(worldParametersFile(engine!.env.K8S_AWS_STANDIN_WORLD)!, "utf8")), {});
     });
 });

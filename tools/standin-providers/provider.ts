@@ -7,6 +7,8 @@
  * render (tools/mocks/): the same ids, ARNs, real keys and certificates, and the AWS limits of
  * tools/mocks/awsLimits.ts, so a resource AWS would refuse fails `pulumi up` here too.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "@pulumi/pulumi/provider";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
@@ -54,11 +56,48 @@ export interface StandInOptions {
 export const WORLD_SEED = "k8s-aws stand-in world";
 
 /**
+ * The account's side of what the program creates and later reads back through a data source: the SSM
+ * parameters (the roll's version record, config/rolled.ts). On AWS the parameter lives in the account, not
+ * in Pulumi's state, and anyone with ssm:PutParameter (npm run roll) changes it between two `pulumi up`s;
+ * so the stand-in world keeps it in a file the tests may write too, `$K8S_AWS_STANDIN_WORLD/ssm-parameters.json`
+ * (test/engine/engine.ts sets the folder). Without that variable the world holds no parameter, as before.
+ */
+const SSM_PARAMETER = "aws:ssm/parameter:Parameter";
+
+export function worldParametersFile(dir = process.env.K8S_AWS_STANDIN_WORLD): string | undefined {
+    return dir ? path.join(dir, "ssm-parameters.json") : undefined;
+}
+
+function worldParameters(): Record<string, string> {
+    const file = worldParametersFile();
+    if (!file || !fs.existsSync(file)) return {};
+    return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
+}
+
+function setWorldParameter(name: string, value: string | undefined): void {
+    const file = worldParametersFile();
+    if (!file) return;
+    const all = worldParameters();
+    if (value === undefined) delete all[name];
+    else all[name] = value;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
+}
+
+/**
  * The provider context: the stack's region from the provider configuration, the mocks' account.
- * Resources get no seed (fresh keys and ids, as the real providers make); invokes get WORLD_SEED.
+ * Resources get no seed (fresh keys and ids, as the real providers make); invokes get WORLD_SEED
+ * and read the world's parameters.
  */
 function contextFrom(config: Record<string, string>, seed?: string): MockContext {
-    return { seed, now: new Date(), region: config["aws:region"] ?? config["region"] ?? "us-east-1", accountId: MOCK_ACCOUNT_ID, partition: "aws" };
+    return {
+        seed,
+        now: new Date(),
+        region: config["aws:region"] ?? config["region"] ?? "us-east-1",
+        accountId: MOCK_ACCOUNT_ID,
+        partition: "aws",
+        ssmParameters: seed === undefined ? undefined : worldParameters(),
+    };
 }
 
 /** A component with no children and no outputs: what the mocks make of a multi-language component. */
@@ -97,14 +136,25 @@ export function standInProvider(opts: StandInOptions): provider.Provider {
             return { changes: changed.length > 0, replaces: [] };
         },
         async create(urn, inputs) {
-            return answer(urn, inputs);
+            const created = await answer(urn, inputs);
+            if (parseUrn(urn).type === SSM_PARAMETER) {
+                const plain = unwrapSecrets(inputs) as Record<string, unknown>;
+                setWorldParameter(String(plain.name), String(plain.value ?? plain.insecureValue));
+            }
+            return created;
         },
         async update(_id, urn, olds, news) {
             const { outs } = await answer(urn, news);
+            // The provider's update of a parameter is a PutParameter with Overwrite, of the value it was given.
+            if (parseUrn(urn).type === SSM_PARAMETER) {
+                const plain = unwrapSecrets(news) as Record<string, unknown>;
+                setWorldParameter(String(plain.name), String(plain.value ?? plain.insecureValue));
+            }
             return { outs: { ...olds, ...outs } };
         },
-        async delete() {
-            // Nothing to remove: the stand-in keeps no state outside the engine's.
+        async delete(id, urn) {
+            // Only the world's parameters live outside the engine's state (see SSM_PARAMETER above); the id is the name.
+            if (parseUrn(urn).type === SSM_PARAMETER) setWorldParameter(id, undefined);
         },
         async construct(name, type, _inputs, options) {
             // A multi-language component (kubernetes:helm.sh/v4:Chart): the real provider expands the
