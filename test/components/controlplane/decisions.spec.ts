@@ -21,7 +21,6 @@ import {
     nlbListenerArgs,
     nlbTargetGroupArgs,
     planEndpoint,
-    planSlots,
     secondsToLeaveRotation,
 } from "../../../components/controlplane";
 import {
@@ -44,6 +43,7 @@ import { tmpfsProblems } from "../../../policies/rules/lib/tmpfs";
 import { keyMaterialIn } from "../../../policies/rules/lib/keymaterial";
 import { assertShellcheckClean, removeTempDirs, tempDir } from "../../support/shell";
 import { makeWorld, runScript } from "../../support/stubs";
+import { SLOT_REGION, SLOT_USER_DATA_COMMON, SLOT_API_ENDPOINT, prodSlots } from "../../support/slotFixtures";
 
 const endpointConfig = (over: { count?: number; endpoint?: "loadBalancer" | "elasticIp"; loadBalancerType?: "network" | "classic"; apiAccess?: "public" | "internal"; dns?: boolean } = {}) => ({
     name: "prod",
@@ -175,24 +175,11 @@ describe("controlplane/sizing: the large-cluster guard", () => {
     });
 });
 
-const REGION = "eu-west-1";
-const slots = planSlots({
-    region: REGION,
-    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-    instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"],
-    controlPlaneCount: 3,
-    etcdMembers: 3,
-});
-const common = {
-    cluster: "prod",
-    region: REGION,
-    kubernetes: { minor: "1.35", version: "1.35.9" },
-    arch: "amd64" as const,
-    bucket: "prod-secrets-0123456789",
-    kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555",
-};
+const REGION = SLOT_REGION;
+const slots = prodSlots(3);
+const common = SLOT_USER_DATA_COMMON;
 const cpData = (topology: "stacked" | "external") =>
-    controlPlaneUserData({ ...common, slot: slots.controlPlane[0], etcdTopology: topology, controlPlaneCount: 3, controlPlaneEndpoint: "api.internal.prod.k8s.example.net:6443" });
+    controlPlaneUserData({ ...common, slot: slots.controlPlane[0], etcdTopology: topology, controlPlaneCount: 3, controlPlaneEndpoint: SLOT_API_ENDPOINT });
 const etcdData = () => etcdMemberUserData({ ...common, slot: slots.etcd[1], etcdTopology: "external", members: slots.etcd, volumeSizeGiB: 50 });
 
 describe("controlplane/userData: what a slot boots with", () => {

@@ -7,29 +7,15 @@
 import * as assert from "assert";
 import { parse } from "yaml";
 import { ConfigError, formatProblem, validateClusterConfig } from "../../../config";
-import { planSlots } from "../../../components/controlplane";
 import { etcdMemberUserData } from "../../../components/host/slotUserData";
 import { kubeadmSettings, slotKubeadmConfigs } from "../../../components/controlplane/kubeadmConfigs";
 import { ETCD_TUNING, etcdTuningFor } from "../../../components/host";
 import { clusterConfig, rawStack } from "../../support/fixtures";
 import { failoverProblems } from "../../real/etcdElection";
+import { SLOT_USER_DATA_COMMON, prodSlots } from "../../support/slotFixtures";
 
-const REGION = "eu-west-1";
-const slots = planSlots({
-    region: REGION,
-    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-    instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"],
-    controlPlaneCount: 3,
-    etcdMembers: 3,
-});
-const common = {
-    cluster: "prod",
-    region: REGION,
-    kubernetes: { minor: "1.35", version: "1.35.9" },
-    arch: "amd64" as const,
-    bucket: "prod-secrets-0123456789",
-    kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555",
-};
+const slots = prodSlots(3);
+const common = SLOT_USER_DATA_COMMON;
 
 function problemsOf(etcd: Record<string, unknown>): string[] {
     try {

@@ -12,11 +12,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { parse } from "yaml";
-import { planSlots } from "../../../components/controlplane";
 import { KUBEADM_INIT_CONFIG, KUBERNETES_PKI_DIR, LEAF_CERTS_SCRIPT, LEAF_CERTS_UNIT, controlPlaneUserData } from "../../../components/host";
 import { renderLeafCertsScript } from "../../../components/host/leafCerts";
 import { assertShellcheckClean, removeTempDirs, tempDir, which, writeExecutable } from "../../support/shell";
 import { makeWorld, runScript } from "../../support/stubs";
+import { SLOT_USER_DATA_COMMON, SLOT_API_ENDPOINT, prodSlots } from "../../support/slotFixtures";
 
 interface WriteFile {
     path: string;
@@ -50,25 +50,13 @@ function parseUnit(text: string): Unit {
     return unit;
 }
 
-const REGION = "eu-west-1";
-const slots = planSlots({
-    region: REGION,
-    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-    instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"],
-    controlPlaneCount: 3,
-    etcdMembers: 0,
-});
+const slots = prodSlots(0);
 const userData = controlPlaneUserData({
-    cluster: "prod",
-    region: REGION,
-    kubernetes: { minor: "1.35", version: "1.35.9" },
-    arch: "amd64",
-    bucket: "prod-secrets-0123456789",
-    kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555",
+    ...SLOT_USER_DATA_COMMON,
     slot: slots.controlPlane[0],
     etcdTopology: "stacked",
     controlPlaneCount: 3,
-    controlPlaneEndpoint: "api.internal.prod.k8s.example.net:6443",
+    controlPlaneEndpoint: SLOT_API_ENDPOINT,
 });
 const files = (parse(userData.replace(/^#cloud-config\n/, "")) as { write_files: WriteFile[] }).write_files;
 const units = new Map(files.filter((f) => /^\/etc\/systemd\/system\/[^/]+\.service$/.test(f.path)).map((f) => [path.basename(f.path), parseUnit(f.content)]));

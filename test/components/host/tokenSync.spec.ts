@@ -9,7 +9,6 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { planSlots } from "../../../components/controlplane";
 import { slotKubeadmConfigs } from "../../../components/controlplane/kubeadmConfigs";
 import { bootstrapTokenDescription, renderTokenSyncScript, renderTokenSyncUnits } from "../../../components/host/tokenSync";
 import { readBoot } from "../../../policies/rules/lib/boot";
@@ -18,6 +17,7 @@ import { tmpfsProblems } from "../../../policies/rules/lib/tmpfs";
 import { assertShellcheckClean, removeTempDirs, tempDir } from "../../support/shell";
 import { StubWorld, makeWorld, runScript, writeFiles } from "../../support/stubs";
 import { TOKEN_SYNC_SCRIPT, TOKEN_SYNC_SERVICE, TOKEN_SYNC_TIMER, controlPlaneUserData, etcdMemberUserData } from "../../../components/host";
+import { SLOT_USER_DATA_COMMON, SLOT_API_ENDPOINT, prodSlots } from "../../support/slotFixtures";
 
 const BUCKET = "prod-secrets-0123456789";
 const OBJECT = `s3://${BUCKET}/nodes/bootstrap-token`;
@@ -333,26 +333,13 @@ describe("controlplane/tokenSync: the cluster's bootstrap token follows the secr
 });
 
 describe("controlplane/tokenSync: in the user data", () => {
-    const slots = planSlots({
-        region: "eu-west-1",
-        zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-        instanceSubnetCidrs: ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"],
-        controlPlaneCount: 3,
-        etcdMembers: 3,
-    });
-    const common = {
-        cluster: "prod",
-        region: "eu-west-1",
-        kubernetes: { minor: "1.35", version: "1.35.9" },
-        arch: "amd64" as const,
-        bucket: BUCKET,
-        kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-a444-555555555555",
-    };
+    const slots = prodSlots(3);
+    const common = { ...SLOT_USER_DATA_COMMON, bucket: BUCKET };
     type Doc = { write_files: { path: string; permissions: string; content: string }[]; runcmd: string[][] };
     const doc = (text: string) => parse(text.replace(/^#cloud-config\n/, "")) as Doc;
 
     for (const topology of ["stacked", "external"] as const) {
-        const text = controlPlaneUserData({ ...common, slot: slots.controlPlane[0], etcdTopology: topology, controlPlaneCount: 3, controlPlaneEndpoint: "api.internal.prod.k8s.example.net:6443" });
+        const text = controlPlaneUserData({ ...common, slot: slots.controlPlane[0], etcdTopology: topology, controlPlaneCount: 3, controlPlaneEndpoint: SLOT_API_ENDPOINT });
 
         it(`control plane (${topology} etcd): writes the script and both units, enables the timer after the control-plane unit`, () => {
             const d = doc(text);
