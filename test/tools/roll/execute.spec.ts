@@ -5,9 +5,9 @@
  * against moto in test/real/roll.spec.ts.
  */
 import * as assert from "assert";
-import { DEFAULT_TIMEOUTS, DRAIN_HOOK_NAME, drainHookSpec, executePlan } from "../../../tools/roll/execute";
+import { DEFAULT_TIMEOUTS, DRAIN_HOOK_NAME, drainHookSpec, executePlan, Timeouts } from "../../../tools/roll/execute";
 import { readLiveGroups } from "../../../tools/roll/index";
-import { formatPlan, planRoll } from "../../../tools/roll/plan";
+import { formatPlan, planRoll, RollPlan } from "../../../tools/roll/plan";
 import type { AutoScalingPort, Clock, HealthGate, KubePort, LifecycleActionResult, LifecycleHook, PodRef, RefreshPreferences, TerminationHookSpec } from "../../../tools/roll/ports";
 import type { LiveCluster, LiveGroup, LiveNode, Rollout } from "../../../tools/roll/state";
 
@@ -257,6 +257,11 @@ async function poolPlan(world: World) {
     return planRoll(world.rollout, { ...(await live(world)), cluster: { ...(await world.cluster()), apiServerVersion: V_NEW } }, { kind: "pools" });
 }
 
+/** Runs a plan against the in-memory world on its clock; the health gate passes unless given. */
+function execute(world: World, plan: RollPlan, o: { healthGate?: HealthGate; timeouts?: Partial<Timeouts>; progress?: (line: string) => void } = {}) {
+    return executePlan(plan, { autoscaling: world, kube: world, healthGate: o.healthGate ?? healthy, clock: world.clock, timeouts: o.timeouts, progress: o.progress ?? (() => undefined) });
+}
+
 const I4 = "i-00000000000000004";
 const I5 = "i-00000000000000005";
 
@@ -266,7 +271,7 @@ describe("roll executor (in-memory world)", () => {
         const world = new World(r);
         const plan = planRoll(r, await live(world));
         const lines: string[] = [];
-        const result = await executePlan(plan, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, progress: (l) => lines.push(l) });
+        const result = await execute(world, plan, { progress: (l) => lines.push(l) });
         assert.strictEqual(result.failed, undefined, lines.join("\n"));
         const slotOps = (n: string) => [`cordon node-${n}`, `evict default/web-${n}`, `terminate ${n}`];
         assert.deepStrictEqual(world.log, [
@@ -331,14 +336,7 @@ describe("roll executor (in-memory world)", () => {
         const world = new World(r);
         world.neverReady.add("asg-control-plane-b");
         const lines: string[] = [];
-        const result = await executePlan(planRoll(r, await live(world)), {
-            autoscaling: world,
-            kube: world,
-            healthGate: healthy,
-            clock: world.clock,
-            timeouts: { replaceMs: 60_000, pollMs: 1000 },
-            progress: (l) => lines.push(l),
-        });
+        const result = await execute(world, planRoll(r, await live(world)), { timeouts: { replaceMs: 60_000, pollMs: 1000 }, progress: (l) => lines.push(l) });
         assert.deepStrictEqual(result.done, ["cluster-wide configuration", "control-plane slot control-plane-a"]);
         assert.strictEqual(result.failed?.step, "control-plane slot control-plane-b");
         assert.match(result.failed!.message, /the node of i-0+7 did not become Ready \(gave up after 60 s\)/);
@@ -352,7 +350,7 @@ describe("roll executor (in-memory world)", () => {
         world.log.length = 0;
         const again = planRoll(r, await live(world));
         assert.deepStrictEqual(again.upToDate, ["control-plane-a", "control-plane-b"], "replaced slots are skipped");
-        const second = await executePlan(again, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, progress: () => undefined });
+        const second = await execute(world, again);
         assert.strictEqual(second.failed, undefined);
         assert.deepStrictEqual(
             world.log.filter((l) => l.startsWith("terminate")),
@@ -364,14 +362,7 @@ describe("roll executor (in-memory world)", () => {
         const r = rollout();
         const world = new World(r);
         const gate: HealthGate = async () => ({ healthy: false, results: [{ check: "etcd-quorum", where: "control-plane-c", ok: false, message: "member unhealthy" }] });
-        const result = await executePlan(planRoll(r, await live(world)), {
-            autoscaling: world,
-            kube: world,
-            healthGate: gate,
-            clock: world.clock,
-            timeouts: { healthyMs: 30_000, pollMs: 1000 },
-            progress: () => undefined,
-        });
+        const result = await execute(world, planRoll(r, await live(world)), { healthGate: gate, timeouts: { healthyMs: 30_000, pollMs: 1000 } });
         assert.strictEqual(result.failed?.step, "control-plane slot control-plane-a");
         assert.match(result.failed!.message, /before replacing: the health gate did not pass within 30 s \(etcd-quorum on control-plane-c: member unhealthy\)/);
         assert.ok(!world.log.some((l) => l.startsWith("terminate") || l.startsWith("cordon")));
@@ -381,21 +372,11 @@ describe("roll executor (in-memory world)", () => {
         const r = rollout();
         const world = new World(r);
         // The control plane is done: only the pool rolls.
-        for (const g of r.groups.filter((x) => x.role !== "pool"))
-            world.groups.set(g.groupName, { ...world.groups.get(g.groupName)!, instances: world.groups.get(g.groupName)!.instances.map((i) => ({ ...i, launchTemplateVersion: "2" })) });
-        world.kubeadmVersion = V_NEW;
-        world.proxyImage = `registry.k8s.io/kube-proxy:${V_NEW}`;
+        controlPlaneDone(world);
         world.neverReady.add("asg-general");
-        const plan = planRoll(r, { ...(await live(world)), cluster: { ...(await world.cluster()), apiServerVersion: V_NEW } }, { kind: "pools" });
+        const plan = await poolPlan(world);
         // 30 s: the refresh has taken the second old instance (i-5) and is draining it when the first new node (i-6) is given up on.
-        const result = await executePlan(plan, {
-            autoscaling: world,
-            kube: world,
-            healthGate: healthy,
-            clock: world.clock,
-            timeouts: { nodeReadyMs: 30_000, pollMs: 10_000 },
-            progress: () => undefined,
-        });
+        const result = await execute(world, plan, { timeouts: { nodeReadyMs: 30_000, pollMs: 10_000 } });
         assert.strictEqual(result.failed?.step, "pool general");
         assert.match(result.failed!.message, /the node of i-0+6 \(launch template version 2\) is not Ready after 30 s in service: instance refresh r-asg-general cancelled$/);
         assert.ok(world.log.includes("cancel refresh asg-general"));
@@ -409,14 +390,7 @@ describe("roll executor (in-memory world)", () => {
         const r = rollout();
         const world = new World(r);
         for (const list of world.pods.values()) for (const p of list) p.pdbBlocks = 1e9;
-        const result = await executePlan(planRoll(r, await live(world)), {
-            autoscaling: world,
-            kube: world,
-            healthGate: healthy,
-            clock: world.clock,
-            timeouts: { drainMs: 20_000, pollMs: 1000 },
-            progress: () => undefined,
-        });
+        const result = await execute(world, planRoll(r, await live(world)), { timeouts: { drainMs: 20_000, pollMs: 1000 } });
         assert.match(result.failed!.message, /drain of node-i-0+1 did not finish within 20 s: PodDisruptionBudget default\/web keeps default\/web-i-0+1$/);
         assert.ok(!world.log.some((l) => l.startsWith("terminate")));
     });
@@ -430,14 +404,7 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         // timeout allows counted from when the wait began, so without a heartbeat Auto Scaling would terminate i-4 undrained.
         world.pods.get(`node-${I4}`)![0].pdbBlocks = 7;
         const lines: string[] = [];
-        const result = await executePlan(await poolPlan(world), {
-            autoscaling: world,
-            kube: world,
-            healthGate: healthy,
-            clock: world.clock,
-            timeouts: { drainMs: 90_000, pollMs: 10_000 },
-            progress: (l) => lines.push(l),
-        });
+        const result = await execute(world, await poolPlan(world), { timeouts: { drainMs: 90_000, pollMs: 10_000 }, progress: (l) => lines.push(l) });
         assert.strictEqual(result.failed, undefined, lines.join("\n"));
         assert.deepStrictEqual(
             world.log.filter((l) => l.includes(I4)),
@@ -462,14 +429,7 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         const world = new World(rollout());
         controlPlaneDone(world);
         world.pods.get(`node-${I4}`)![0].pdbBlocks = 1e9;
-        const result = await executePlan(await poolPlan(world), {
-            autoscaling: world,
-            kube: world,
-            healthGate: healthy,
-            clock: world.clock,
-            timeouts: { drainMs: 30_000, pollMs: 10_000 },
-            progress: () => undefined,
-        });
+        const result = await execute(world, await poolPlan(world), { timeouts: { drainMs: 30_000, pollMs: 10_000 } });
         assert.strictEqual(result.failed?.step, "pool general");
         assert.strictEqual(
             result.failed!.message,
@@ -532,14 +492,7 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         const list = world.pods.get(`node-${I4}`)!;
         world.pods.set(`node-${I4}`, [...list, { namespace: "default", name: "scratch", skip: false, loses: ["no controller recreates it", "its emptyDir data (tmp) is deleted"] }]);
         const lines: string[] = [];
-        const result = await executePlan(await poolPlan(world), {
-            autoscaling: world,
-            kube: world,
-            healthGate: healthy,
-            clock: world.clock,
-            timeouts: { pollMs: 10_000 },
-            progress: (l) => lines.push(l),
-        });
+        const result = await execute(world, await poolPlan(world), { timeouts: { pollMs: 10_000 }, progress: (l) => lines.push(l) });
         assert.strictEqual(result.failed, undefined, lines.join("\n"));
         const note = lines.findIndex((l) => l === `  pool general: note: evicting default/scratch from node-${I4}: no controller recreates it; its emptyDir data (tmp) is deleted`);
         assert.ok(note >= 0, lines.join("\n"));
@@ -578,7 +531,7 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         const plan = await poolPlan(world);
         assert.match(formatPlan("prod", plan).join("\n"), /resumed: an instance refresh is in progress and the roll's drain hook is on the group \(a roll stopped mid-refresh\)/);
         const lines: string[] = [];
-        const result = await executePlan(plan, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { pollMs: 10_000 }, progress: (l) => lines.push(l) });
+        const result = await execute(world, plan, { timeouts: { pollMs: 10_000 }, progress: (l) => lines.push(l) });
         assert.strictEqual(result.failed, undefined, lines.join("\n"));
         assert.ok(
             lines.some((l) => l.includes(`termination lifecycle hook ${DRAIN_HOOK_NAME} already on asg-general (left by an interrupted roll): reused`)),
@@ -612,7 +565,7 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
             plan.steps.map((s) => (s.kind === "refresh-pool" ? [s.group.name, s.outdated.length] : s.kind)),
             [["general", 0]],
         );
-        const result = await executePlan(plan, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, timeouts: { pollMs: 10_000 }, progress: () => undefined });
+        const result = await execute(world, plan, { timeouts: { pollMs: 10_000 } });
         assert.strictEqual(result.failed, undefined);
         assert.deepStrictEqual(world.log, [`cordon node-${I5}`, `evict default/web-${I5}`, `complete ${I5} CONTINUE`, `delete hook ${DRAIN_HOOK_NAME} on asg-general`]);
         // The hook left alone (no refresh, nothing to replace) is still a step, which only removes it.
@@ -620,7 +573,7 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         world.log.length = 0;
         const cleanup = await poolPlan(world);
         assert.match(formatPlan("prod", cleanup).join("\n"), /instance refresh of 0 of 2 instance\(s\)[^\n]*\n\s+resumed: the roll's drain hook is on the group/);
-        assert.strictEqual((await executePlan(cleanup, { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, progress: () => undefined })).failed, undefined);
+        assert.strictEqual((await execute(world, cleanup)).failed, undefined);
         assert.deepStrictEqual(world.log, [`delete hook ${DRAIN_HOOK_NAME} on asg-general`]);
         assert.deepStrictEqual((await poolPlan(world)).steps, [], "then nothing is left to roll");
     });
@@ -629,7 +582,7 @@ describe("roll executor: a pool's refresh behind the drain hook (in-memory Auto 
         const world = new World(rollout());
         controlPlaneDone(world);
         world.startInstanceRefresh = async () => Promise.reject(new Error("ValidationError: An Auto Scaling group can have only one instance refresh in progress"));
-        const result = await executePlan(await poolPlan(world), { autoscaling: world, kube: world, healthGate: healthy, clock: world.clock, progress: () => undefined });
+        const result = await execute(world, await poolPlan(world));
         assert.match(result.failed!.message, /only one instance refresh in progress/);
         assert.deepStrictEqual(world.log, [`put hook ${DRAIN_HOOK_NAME} on asg-general heartbeat 900 CONTINUE`, `delete hook ${DRAIN_HOOK_NAME} on asg-general`]);
     });
