@@ -136,11 +136,17 @@ export function standInProvider(opts: StandInOptions): provider.Provider {
             return { changes: changed.length > 0, replaces: [] };
         },
         async create(urn, inputs) {
-            const created = await answer(urn, inputs);
-            if (parseUrn(urn).type === SSM_PARAMETER) {
-                const plain = unwrapSecrets(inputs) as Record<string, unknown>;
-                setWorldParameter(String(plain.name), String(plain.value ?? plain.insecureValue));
+            const isParameter = parseUrn(urn).type === SSM_PARAMETER;
+            const plain = unwrapSecrets(inputs) as Record<string, unknown>;
+            // The provider creates with PutParameter, Overwrite false unless told: a name the account already holds is
+            // refused (ParameterAlreadyExists, with AWS's words as moto 5.2.5 moto/ssm/exceptions.py repeats them).
+            if (isParameter && plain.overwrite !== true && worldParameters()[String(plain.name)] !== undefined) {
+                throw new Error(
+                    `creating SSM Parameter (${String(plain.name)}): ParameterAlreadyExists: The parameter already exists. To overwrite this value, set the overwrite option in the request to true.`,
+                );
             }
+            const created = await answer(urn, inputs);
+            if (isParameter) setWorldParameter(String(plain.name), String(plain.value ?? plain.insecureValue));
             return created;
         },
         async update(_id, urn, olds, news) {
