@@ -108,6 +108,14 @@ describe("real/roll: the roll's Kubernetes calls against the real API server and
             });
             await patchStatus(`/api/v1/namespaces/default/pods/${p}`, { phase: "Running", ...ready(true) });
         }
+        // A finished bare pod: nothing of it is lost (kubectl drain's filters let finished pods go).
+        await post("/api/v1/namespaces/default/pods", {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "job-done" },
+            spec: { nodeName: node, restartPolicy: "Never", containers: [{ name: "j", image: "registry.k8s.io/pause:3.10" }], volumes: [{ name: "scratch", emptyDir: {} }] },
+        });
+        await patchStatus("/api/v1/namespaces/default/pods/job-done", { phase: "Succeeded" });
         await post("/apis/policy/v1/namespaces/default/poddisruptionbudgets", {
             apiVersion: "policy/v1",
             kind: "PodDisruptionBudget",
@@ -125,10 +133,11 @@ describe("real/roll: the roll's Kubernetes calls against the real API server and
             500,
         );
         const pods = await kube.podsOn(node);
-        assert.deepStrictEqual(pods.map((p) => `${p.name}:${p.skip}`).sort(), ["agent-x:true", "web-1:false", "web-2:false"]);
+        assert.deepStrictEqual(pods.map((p) => `${p.name}:${p.skip}`).sort(), ["agent-x:true", "job-done:false", "web-1:false", "web-2:false"]);
         // What each eviction loses, as the API server returns the pods (the bare web pods have no controller).
         assert.deepStrictEqual(Object.fromEntries(pods.map((p) => [p.name, p.loses])), {
             "agent-x": [],
+            "job-done": [],
             "web-1": ["no controller recreates it"],
             "web-2": ["no controller recreates it", "its emptyDir data (scratch) is deleted"],
         });

@@ -231,10 +231,13 @@ export function rbacManifest(o: KubeadmRbacObject): Record<string, unknown> {
 }
 
 /**
- * What evicting a pod loses, by kubectl drain's own filters (k8s.io/kubectl pkg/drain/filters.go:
- * unreplicatedFilter, a pod with no controller ownerReference; localStorageFilter, a pod with an emptyDir volume).
+ * What evicting a pod loses, by kubectl drain's own filters (kubernetes/kubectl@v0.35.7, the newest tag of
+ * the 1.35 line the mirror holds, pkg/drain/filters.go: unreplicatedFilter, no controller ownerReference
+ * (metav1.GetControllerOf); localStorageFilter, an emptyDir volume). A finished pod (Succeeded or Failed)
+ * loses nothing, as both filters say.
  */
 function podLosses(p: any): string[] {
+    if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") return [];
     const out: string[] = [];
     if (!(p.metadata.ownerReferences ?? []).some((o: any) => o.controller === true)) out.push("no controller recreates it");
     const emptyDirs = ((p.spec?.volumes ?? []) as any[]).filter((v) => v.emptyDir !== undefined).map((v) => v.name as string);

@@ -65,8 +65,10 @@ export interface PodRef {
     readonly skip: boolean;
     /**
      * What evicting it loses, which `kubectl drain` refuses without `--force` / `--delete-emptydir-data`: no
-     * controller recreates it; its emptyDir data. The roll evicts such pods anyway, as kops's and Cluster API's drains do
-     * (both set Force and DeleteEmptyDirData), and says so in its progress.
+     * controller recreates it; its emptyDir data. The roll evicts such pods anyway and says so in its progress, as
+     * kops and Cluster API do: kops sets Force and DeleteEmptyDirData (kubernetes/kops@v1.36.2
+     * pkg/instancegroups/instancegroups.go drainNode); Cluster API drains them with a warning
+     * (kubernetes-sigs/cluster-api@v1.14.0 core/reconcilers/machine/drain/filters.go localStorageFilter, unreplicatedFilter).
      */
     readonly loses?: readonly string[];
 }
